@@ -1,0 +1,82 @@
+// The result model: what a run produced for each step and cell. Produced by the probe engine and
+// the simulator, consumed by the diff, the reports and the chai assertion. Serialised as the JSON artifact.
+import type { Verdict } from '../matrix/matrix.js';
+
+/** How a probe ended, from inside the source pod. */
+export type ObservedClass = 'connected' | 'refused' | 'timeout' | 'dns-failure' | 'error' | 'unsupported';
+
+/** connected/resolved => allow; refused/timeout/dns-failure => deny; error/unsupported => no verdict. */
+export function verdictOf(c: ObservedClass): Verdict | undefined {
+  if (c === 'connected') return 'allow';
+  if (c === 'refused' || c === 'timeout' || c === 'dns-failure') return 'deny';
+  return undefined;
+}
+
+export interface Explanation {
+  /** One-line summary, e.g. "allowed by develop/allow-backend-ingress ingress[0] from[0]". */
+  summary: string;
+  /** Further lines: isolating policies, matching rule, closest misses. */
+  details: string[];
+}
+
+export interface Observation {
+  class: ObservedClass;
+  verdict?: Verdict;
+  /** Probe attempts made for this cell in this step (1 when it matched the first time). */
+  attempts: number;
+  latencyMs?: number;
+  /** The agent's own words for errors ("no route to host", exec failure, ...). */
+  detail?: string;
+  /** A command that reproduces this probe by hand. */
+  repro?: string;
+}
+
+export interface CellResult {
+  src: string;
+  /** Column key: `<dst-id>:<port>/<protocol>` or `dns:<name>`. */
+  col: string;
+  expected: Verdict;
+  /** `default`, `rules[i]` or `simulated`. */
+  expectedOrigin?: string;
+  simulated?: Verdict;
+  explanation?: Explanation;
+  observed?: Observation;
+}
+
+/** Three kinds of mismatch, kept apart because they have different owners. */
+export type MismatchKind =
+  /** expected != simulated: the suite's hand-written expectation disagrees with the policies. */
+  | 'authoring'
+  /** simulated != observed: the CNI or environment does not do what the policies say. */
+  | 'enforcement'
+  /** expected != observed: the test fails. */
+  | 'failure'
+  /** the probe could not decide (exec error, unsupported protocol). */
+  | 'error';
+
+export interface StepResult {
+  name: string;
+  description?: string;
+  startedAt?: string;
+  durationMs?: number;
+  /** ms from the end of the step's changes until the whole matrix first matched; absent if it never did. */
+  timeToEnforceMs?: number;
+  /** Total probe attempts in this step. */
+  attempts?: number;
+  cells: CellResult[];
+}
+
+export interface RunResult {
+  /** Artifact schema version; bump on incompatible change (docs/report-schema.md). */
+  schemaVersion: 1;
+  suite: string;
+  startedAt: string;
+  finishedAt?: string;
+  cluster?: { provider: string; name?: string; cni: string; kubernetesVersion?: string; nodes?: number };
+  /** Source ids, column keys and their labels, in display order. */
+  axes: {
+    sources: { id: string; kind: string }[];
+    columns: { key: string; kind: 'conn' | 'dns'; dst?: string; port?: number; portName?: string; protocol?: string; name?: string }[];
+  };
+  steps: StepResult[];
+}

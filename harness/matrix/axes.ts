@@ -1,0 +1,109 @@
+// The rows and columns of a reachability matrix, derived from a suite.
+// Rows are sources (deployed workloads and probe pods); columns are destination ports
+// (workload and external ports, one per port and protocol) plus DNS resolution checks.
+import type { PortSpec, Protocol, Suite } from '../suite/schema.js';
+
+export type EndpointKind = 'workload' | 'probe' | 'external';
+
+export interface Endpoint {
+  /** `<namespace>/<name>` in the cluster, `external:<name>` outside it. */
+  id: string;
+  kind: EndpointKind;
+  name: string;
+  namespace?: string;
+  labels: Record<string, string>;
+  ports: PortSpec[];
+  /** Found in the cluster by labels, never deployed or mutated by the harness (e.g. CoreDNS). */
+  existing: boolean;
+  /** Known address (externals with a fixed ip, or pods once deployed). */
+  ip?: string;
+}
+
+export interface ConnColumn {
+  kind: 'conn';
+  /** `<dst-id>:<port>/<protocol>` */
+  key: string;
+  dst: string;
+  port: number;
+  portName?: string;
+  protocol: Protocol;
+}
+
+export interface DnsColumn {
+  kind: 'dns';
+  /** `dns:<name>` */
+  key: string;
+  name: string;
+}
+
+export type Column = ConnColumn | DnsColumn;
+
+export interface Axes {
+  sources: Endpoint[];
+  destinations: Endpoint[];
+  columns: Column[];
+}
+
+export const endpointId = (namespace: string, name: string): string => `${namespace}/${name}`;
+export const externalId = (name: string): string => `external:${name}`;
+export const connKey = (dst: string, port: number, protocol: Protocol): string => `${dst}:${port}/${protocol}`;
+export const dnsKey = (name: string): string => `dns:${name}`;
+
+/** The DNS names each source resolves: the suite's list, or the first deployed workload's Service. */
+export function dnsNames(suite: Suite): string[] {
+  if (suite.probe.dnsNames) return suite.probe.dnsNames;
+  const first = suite.workloads.find((w) => !w.existing);
+  return first ? [`${first.name}.${first.namespace}.svc.cluster.local`] : [];
+}
+
+export function buildAxes(suite: Suite): Axes {
+  const workloads: Endpoint[] = suite.workloads.map((w) => ({
+    id: endpointId(w.namespace, w.name),
+    kind: 'workload',
+    name: w.name,
+    namespace: w.namespace,
+    labels: w.labels,
+    ports: w.ports,
+    existing: w.existing,
+  }));
+  const probes: Endpoint[] = suite.probes.map((p) => ({
+    id: endpointId(p.namespace, p.name),
+    kind: 'probe',
+    name: p.name,
+    namespace: p.namespace,
+    labels: p.labels,
+    ports: [],
+    existing: false,
+  }));
+  const externals: Endpoint[] = suite.externals.map((e) => ({
+    id: externalId(e.name),
+    kind: 'external',
+    name: e.name,
+    labels: {},
+    ports: e.ports,
+    existing: false,
+    ...(e.ip !== undefined ? { ip: e.ip } : {}),
+  }));
+  const sources = [...workloads.filter((w) => !w.existing), ...probes];
+  const destinations = [...workloads, ...externals];
+  const columns: Column[] = [];
+  for (const d of destinations) {
+    for (const p of d.ports) {
+      columns.push({
+        kind: 'conn',
+        key: connKey(d.id, p.port, p.protocol),
+        dst: d.id,
+        port: p.port,
+        protocol: p.protocol,
+        ...(p.name !== undefined ? { portName: p.name } : {}),
+      });
+    }
+  }
+  for (const name of dnsNames(suite)) columns.push({ kind: 'dns', key: dnsKey(name), name });
+  return { sources, destinations, columns };
+}
+
+/** Cells where a pod would talk to itself are not probed: a pod cannot block itself (upstream ignores loopback too). */
+export function isSelfCell(src: Endpoint, col: Column): boolean {
+  return col.kind === 'conn' && col.dst === src.id;
+}

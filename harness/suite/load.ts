@@ -1,0 +1,109 @@
+// Reads a suite file and its policy files from disk into a typed, positioned model.
+// Only syntax and schema are checked here; cross-references and policy shape are in validate.ts.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import { InputError, type Issue } from '../errors.js';
+import type { NetworkPolicy, SourcedPolicy } from '../policy/types.js';
+import { Suite } from './schema.js';
+import { parseYaml, pathToString, type YamlDoc } from './yaml-source.js';
+
+export interface LoadedSuite {
+  file: string;
+  dir: string;
+  suite: Suite;
+  /** Line of a field path in the suite file. */
+  lineOf: (path: string) => number | undefined;
+  /** Policy documents per policy-set id, in file order. */
+  policies: Map<string, SourcedPolicy[]>;
+}
+
+export function zodIssues(error: z.ZodError, file: string, doc: YamlDoc, prefix = ''): Issue[] {
+  return error.issues.map((i) => {
+    const p = pathToString(i.path as (string | number)[]);
+    const full = prefix && p ? `${prefix}.${p}` : prefix || p;
+    const line = doc.lineOf(i.path as (string | number)[]);
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'invalid_type' && message.includes('received undefined')) message = 'is required';
+    return { file, path: full || '(document)', ...(line !== undefined ? { line } : {}), message };
+  });
+}
+
+async function readText(file: string, shownAs: string, from?: { file: string; path: string; line?: number }): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(e)})`;
+    if (from) throw new InputError([{ file: from.file, path: from.path, ...(from.line ? { line: from.line } : {}), message: `${shownAs}: ${why}` }]);
+    throw new InputError([{ file: shownAs, path: '', message: why }]);
+  }
+}
+
+/** Loads and schema-checks a suite and its policy files. Throws InputError listing every problem. */
+export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
+  const file = path.resolve(suiteFile);
+  const shown = path.relative(process.cwd(), file) || file;
+  const text = await readText(file, shown);
+  const parsed = parseYaml(text, shown);
+  if (parsed.issues.length > 0) throw new InputError(parsed.issues);
+  if (parsed.docs.length !== 1) {
+    throw new InputError([{ file: shown, path: '', message: `a suite file holds exactly one YAML document (found ${parsed.docs.length})` }]);
+  }
+  const doc = parsed.docs[0]!;
+  const result = Suite.safeParse(doc.value);
+  if (!result.success) throw new InputError(zodIssues(result.error, shown, doc));
+  const suite = result.data;
+  const dir = path.dirname(file);
+  const issues: Issue[] = [];
+  const policies = new Map<string, SourcedPolicy[]>();
+  for (const [i, ref] of suite.policies.entries()) {
+    const pfile = path.resolve(dir, ref.file);
+    const pshown = path.relative(process.cwd(), pfile) || pfile;
+    let ptext: string;
+    try {
+      const line = doc.lineOf(`policies[${i}].file`);
+      ptext = await readText(pfile, pshown, { file: shown, path: `policies[${i}].file`, ...(line !== undefined ? { line } : {}) });
+    } catch (e) {
+      if (e instanceof InputError) {
+        issues.push(...e.issues);
+        continue;
+      }
+      throw e;
+    }
+    const pp = parseYaml(ptext, pshown);
+    if (pp.issues.length > 0) {
+      issues.push(...pp.issues);
+      continue;
+    }
+    const list: SourcedPolicy[] = [];
+    pp.docs.forEach((d, docIndex) => {
+      const v = d.value as Partial<NetworkPolicy> | null;
+      const where = (p: string): Issue => {
+        const line = d.lineOf(p);
+        return { file: pshown, path: pp.docs.length > 1 ? `[doc ${docIndex}] ${p}` : p, ...(line !== undefined ? { line } : {}), message: '' };
+      };
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        issues.push({ ...where(''), path: `[doc ${docIndex}]`, message: 'is not a YAML mapping (expected a NetworkPolicy)' });
+        return;
+      }
+      if (v.kind !== 'NetworkPolicy') {
+        issues.push({ ...where('kind'), message: `must be "NetworkPolicy" (found ${JSON.stringify(v.kind ?? null)})` });
+        return;
+      }
+      if (v.apiVersion !== 'networking.k8s.io/v1') {
+        issues.push({ ...where('apiVersion'), message: `must be "networking.k8s.io/v1" (found ${JSON.stringify(v.apiVersion ?? null)})` });
+        return;
+      }
+      const policy = structuredClone(v) as NetworkPolicy;
+      policy.metadata ??= { name: '' };
+      if (policy.metadata.namespace === undefined && ref.namespace !== undefined) policy.metadata.namespace = ref.namespace;
+      policy.spec ??= {};
+      list.push({ policy, setId: ref.id, file: pshown, docIndex, lineOf: (p: string) => d.lineOf(p) });
+    });
+    policies.set(ref.id, list);
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  return { file: shown, dir, suite, lineOf: (p) => doc.lineOf(p), policies };
+}

@@ -1,0 +1,190 @@
+// The suite file format (YAML), as a zod schema. The JSON Schema exported for editors
+// is generated from this (scripts/write-schema.mjs), so this file is the single source of truth.
+import { z } from 'zod';
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const NAME_RE = dnsLabel;
+
+const k8sName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(dnsLabel, 'must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit');
+
+/** Label keys follow Kubernetes' qualified-name rule (optional DNS-subdomain prefix, then a name). */
+const labelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    'is not a valid label key',
+  );
+const labelValue = z
+  .string()
+  .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, 'is not a valid label value (63 characters at most)');
+export const Labels = z.record(labelKey, labelValue);
+
+export const Protocol = z.enum(['TCP', 'UDP', 'SCTP']);
+export type Protocol = z.infer<typeof Protocol>;
+
+export const PortSpec = z.strictObject({
+  /** Named ports are what NetworkPolicies may refer to (resolved on the destination pod). */
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be an IANA_SVC_NAME (lower-case letters, digits, "-")')
+    .max(15)
+    .optional(),
+  port: z.number().int().min(1).max(65535),
+  protocol: Protocol.default('TCP'),
+});
+export type PortSpec = z.infer<typeof PortSpec>;
+
+export const ClusterSpec = z.strictObject({
+  provider: z.enum(['kind', 'existing', 'k3s']).default('kind'),
+  /** kind cluster name, or the kube context for `existing`. */
+  name: k8sName.optional(),
+  nodes: z
+    .strictObject({
+      controlPlanes: z.number().int().min(1).max(1).default(1),
+      workers: z.number().int().min(0).max(10).default(2),
+    })
+    .default({ controlPlanes: 1, workers: 2 }),
+  cni: z.enum(['calico', 'kube-router', 'none']).default('calico'),
+  podSubnet: z.string().default('192.168.0.0/16'),
+  serviceSubnet: z.string().default('10.96.0.0/12'),
+});
+export type ClusterSpec = z.infer<typeof ClusterSpec>;
+
+export const NamespaceSpec = z.strictObject({
+  name: k8sName,
+  labels: Labels.default({}),
+});
+export type NamespaceSpec = z.infer<typeof NamespaceSpec>;
+
+export const WorkloadSpec = z.strictObject({
+  name: k8sName,
+  namespace: k8sName,
+  /** Pod labels; policies select on these. `app: <name>` is not added implicitly. */
+  labels: Labels.default({}),
+  ports: z.array(PortSpec).default([]),
+  replicas: z.number().int().min(1).max(20).default(1),
+  /** Override the serving image (it must speak the agent's serve protocol, see docs/). */
+  image: z.string().optional(),
+  /**
+   * `existing: true` marks a workload the harness does not deploy but finds by its labels,
+   * e.g. CoreDNS in kube-system. It is a destination only and is never mutated.
+   */
+  existing: z.boolean().default(false),
+  /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
+  node: z.number().int().min(0).optional(),
+});
+export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
+
+export const ProbeSpec = z.strictObject({
+  name: k8sName,
+  namespace: k8sName,
+  labels: Labels.default({}),
+  node: z.number().int().min(0).optional(),
+});
+export type ProbeSpec = z.infer<typeof ProbeSpec>;
+
+export const ExternalSpec = z.strictObject({
+  name: k8sName,
+  ports: z.array(PortSpec).min(1),
+  /** Fixed address for offline simulation; at run time the container's real address is used. */
+  ip: z.ipv4().optional(),
+});
+export type ExternalSpec = z.infer<typeof ExternalSpec>;
+
+export const PolicyRef = z.strictObject({
+  /** How steps refer to this policy set. */
+  id: k8sName,
+  /** YAML file (one or more NetworkPolicy documents), relative to the suite file. */
+  file: z.string().min(1),
+  /** Namespace for documents that do not set metadata.namespace. */
+  namespace: k8sName.optional(),
+});
+export type PolicyRef = z.infer<typeof PolicyRef>;
+
+export const LabelChange = z.strictObject({
+  /** `namespace/<ns>` or `<ns>/<workload-or-probe>` */
+  target: z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be "namespace/<name>" or "<namespace>/<workload>"'),
+  set: Labels.default({}),
+  remove: z.array(labelKey).default([]),
+});
+export type LabelChange = z.infer<typeof LabelChange>;
+
+/**
+ * One expectation rule. `allow`/`deny` hold a traffic pattern:
+ *   <source> -> <destination>[:<ports>[/<protocols>]]
+ * source:      `*`, `<ns>/*`, `<ns>/<name>`, or a unique `<name>`
+ * destination: the same, `external:<name>`, or `dns` / `dns:<name>` for DNS resolution checks
+ * ports:       `*`, a number, a port name, or a comma list; protocols: `TCP`, `UDP`, `SCTP`, comma list or `*`
+ * Rules apply in order; a later rule overrides an earlier one for the cells it matches.
+ */
+export const ExpectRule = z.union([
+  z.strictObject({ allow: z.string().min(1), reason: z.string().optional() }),
+  z.strictObject({ deny: z.string().min(1), reason: z.string().optional() }),
+]);
+export type ExpectRule = z.infer<typeof ExpectRule>;
+
+export const Expectation = z.union([
+  z.literal('simulated'),
+  z.strictObject({
+    /**
+     * The verdict of every cell no rule names. `simulated` takes each cell from the policy
+     * engine, so `rules` become explicit overrides of what the policies imply.
+     */
+    default: z.enum(['allow', 'deny', 'simulated']),
+    rules: z.array(ExpectRule).default([]),
+  }),
+]);
+export type Expectation = z.infer<typeof Expectation>;
+
+export const StepSpec = z.strictObject({
+  name: k8sName,
+  description: z.string().optional(),
+  apply: z.array(k8sName).default([]),
+  remove: z.array(k8sName).default([]),
+  labels: z.array(LabelChange).default([]),
+  expect: Expectation,
+});
+export type StepSpec = z.infer<typeof StepSpec>;
+
+export const ProbeOptions = z
+  .strictObject({
+    /** How connection probes address a workload: its Service ClusterIP (default) or a pod IP. */
+    via: z.enum(['service', 'pod']).default('service'),
+    /** Per-probe timeout inside the pod. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(2000),
+    /** How long to re-probe mismatching cells after a step before calling them wrong. */
+    settleMs: z.number().int().min(0).max(600_000).default(30_000),
+    /** Names every source resolves for the DNS column (default: the first workload's Service name). */
+    dnsNames: z.array(z.string().min(1)).optional(),
+  })
+  .default({ via: 'service', timeoutMs: 2000, settleMs: 30_000 });
+export type ProbeOptions = z.infer<typeof ProbeOptions>;
+
+export const Suite = z.strictObject({
+  apiVersion: z.literal('netpol-harness/v1'),
+  kind: z.literal('Suite'),
+  metadata: z.strictObject({
+    name: k8sName,
+    description: z.string().optional(),
+  }),
+  cluster: ClusterSpec.default({
+    provider: 'kind',
+    nodes: { controlPlanes: 1, workers: 2 },
+    cni: 'calico',
+    podSubnet: '192.168.0.0/16',
+    serviceSubnet: '10.96.0.0/12',
+  }),
+  namespaces: z.array(NamespaceSpec).min(1),
+  workloads: z.array(WorkloadSpec).default([]),
+  probes: z.array(ProbeSpec).default([]),
+  externals: z.array(ExternalSpec).default([]),
+  policies: z.array(PolicyRef).default([]),
+  probe: ProbeOptions,
+  steps: z.array(StepSpec).min(1),
+});
+export type Suite = z.infer<typeof Suite>;
+export type SuiteInput = z.input<typeof Suite>;

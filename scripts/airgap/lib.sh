@@ -1,0 +1,44 @@
+# Shared helpers for the air-gapped image build. Sourced, not run.
+# Why: every step must be idempotent and cached so a warm rebuild takes seconds,
+# and every step logs to its own file so a failure points at one log.
+set -euo pipefail
+
+: "${NPH_CACHE:=/var/cache/netpol-harness}"       # survives between sessions on the same machine
+export NPH_CACHE
+export W="$NPH_CACHE/build"
+export LOGS="$NPH_CACHE/logs"
+export STAMPS="$NPH_CACHE/stamps"
+mkdir -p "$W/bin" "$W/out" "$W/rootfs" "$W/img" "$W/src" "$LOGS" "$STAMPS"
+
+# Pinned versions. The image tags below are the public names the real world uses,
+# so manifests and kind configs need no edits.
+export KIND_V=v0.32.0
+export K8S_V=v1.34.4
+export ETCD_V=v3.6.5
+export CRICTL_V=v1.34.0
+export KUBE_ROUTER_V=v2.10.0
+export CAL_V=v3.32.1
+export GOTOOLCHAIN=auto
+export GOFLAGS=-buildvcs=false
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+# run_step NAME KEY FUNC: runs FUNC once per KEY (a string of the step's inputs),
+# logging to $LOGS/NAME.log; a stamp records success so a re-run skips it.
+run_step() {
+  local name=$1 key=$2 fn=$3
+  local stamp="$STAMPS/$name.$(printf %s "$key" | sha256sum | cut -c1-16)"
+  if [ -e "$stamp" ]; then log "skip $name (cached)"; return 0; fi
+  log "step $name ... (log: $LOGS/$name.log)"
+  local t0=$SECONDS
+  if ( "$fn" ) >"$LOGS/$name.log" 2>&1; then
+    echo "$((SECONDS - t0))s" >"$stamp"
+    log "done $name in $((SECONDS - t0))s"
+  else
+    log "FAILED $name after $((SECONDS - t0))s; last lines of $LOGS/$name.log:"
+    tail -n 25 "$LOGS/$name.log" >&2
+    return 1
+  fi
+}
+
+moddir() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }
