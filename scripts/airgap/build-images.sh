@@ -54,14 +54,6 @@ kube_router_bin() {
   "$W/out/kube-router" --version
 }
 run_step kube-router "$KUBE_ROUTER_V" kube_router_bin
-AGENT_V=$(cat "$REPO/images/agent/VERSION")
-AGENT_KEY="$AGENT_V $(cd "$REPO/images/agent" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)"
-agent_bin() {
-  cd "$REPO/images/agent"
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$AGENT_V" -o "$W/out/nph-agent" .
-  "$W/out/nph-agent" version
-}
-run_step agent "$AGENT_KEY" agent_bin
 
 # ---- 2. Root filesystems ----------------------------------------------------------------------
 MIRROR=${NPH_DEBIAN_MIRROR:-$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)}
@@ -139,6 +131,14 @@ kube_router_image() {
 }
 run_step kube-router-image "$KUBE_ROUTER_V" kube_router_image
 
+AGENT_V=$(cat "$REPO/images/agent/VERSION")
+AGENT_KEY="$AGENT_V $(cd "$REPO/images/agent" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)"
+agent_bin() {
+  cd "$REPO/images/agent"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$AGENT_V" -o "$W/out/nph-agent" .
+  "$W/out/nph-agent" version
+}
+run_step agent "$AGENT_KEY" agent_bin
 agent_image() { # the harness's probe/workload image: one static binary that serves and probes
   local d=$W/rootfs/agent; rm -rf "$d"; mkdir -p "$d/bin" "$d/tmp" "$d/etc"; chmod 1777 "$d/tmp"
   cp "$W/out/nph-agent" "$d/bin/nph-agent"; cp /bin/busybox "$d/bin/busybox"
@@ -165,8 +165,8 @@ node_image() {
   docker exec "$cid" sh -c 'nohup containerd >/tmp/containerd.log 2>&1 & for i in $(seq 30); do ctr version >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
   docker exec -i "$cid" ctr -n k8s.io images import --all-platforms --no-unpack --digests - <"$W/img/preload.tar"
   local have; have=$(docker exec "$cid" ctr -n k8s.io images ls -q)
-  for i in $PRELOAD; do
-    case $i in docker.io/*) n=$i ;; *) n=$i ;; esac
+  for i in $PRELOAD; do   # containerd normalises names without a registry to docker.io/...
+    case ${i%%/*} in *.*) n=$i ;; *) n=docker.io/$i ;; esac
     echo "$have" | grep -qx "$n" || { echo "missing in node image: $n"; exit 1; }
   done
   docker exec "$cid" sh -c 'pkill containerd; sleep 2; rm -f /tmp/containerd.log'
