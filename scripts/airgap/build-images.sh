@@ -19,7 +19,7 @@ done
 # ---- 1. Go binaries -------------------------------------------------------------------------
 tools() {
   GOBIN=$W/bin CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' sigs.k8s.io/kind@$KIND_V
-  GOBIN=$W/out CGO_ENABLED=0 go install -trimpath -ldflags='-s -w' sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_V
+  go_build_pkg sigs.k8s.io/cri-tools $CRICTL_V sigs.k8s.io/cri-tools/cmd/crictl "$W/out/crictl"
   "$W/bin/kind" version; "$W/out/crictl" --version
 }
 run_step tools "$KIND_V $CRICTL_V" tools
@@ -31,13 +31,13 @@ PAUSE_TAG=$(sed -n 's|.*/pause:||p' "$IMAGES_TXT")
 etcd_bin() {
   export CGO_ENABLED=0; local src=$W/src/etcd; rm -rf "$src"; mkdir -p "$src"; cd "$src"
   go mod init local/etcd-build
-  go get go.etcd.io/etcd/server/v3@v${ETCD_TAG%-*}
+  go_sumdb_fallback go get go.etcd.io/etcd/server/v3@v${ETCD_TAG%-*}
   go build -mod=mod -trimpath -ldflags '-s -w' -o "$W/out/etcd" go.etcd.io/etcd/server/v3
   "$W/out/etcd" --version
 }
 run_step etcd "$ETCD_TAG" etcd_bin
 coredns_bin() {
-  GOBIN=$W/out CGO_ENABLED=0 go install -trimpath -ldflags '-s -w' github.com/coredns/coredns@$CDNS_TAG
+  go_build_pkg github.com/coredns/coredns $CDNS_TAG github.com/coredns/coredns "$W/out/coredns"
   "$W/out/coredns" -version
 }
 run_step coredns "$CDNS_TAG" coredns_bin
@@ -48,9 +48,8 @@ pause_bin() {
 }
 run_step pause "$PAUSE_TAG" pause_bin
 kube_router_bin() {
-  GOBIN=$W/out CGO_ENABLED=0 go install -trimpath \
-    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V" \
-    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_V
+  go_build_pkg github.com/cloudnativelabs/kube-router/v2 $KUBE_ROUTER_V github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
+    "$W/out/kube-router" "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V"
   "$W/out/kube-router" --version
 }
 run_step kube-router "$KUBE_ROUTER_V" kube_router_bin

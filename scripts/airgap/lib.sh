@@ -41,4 +41,24 @@ run_step() {
   fi
 }
 
+# Some module versions are served by the proxy but unknown to the checksum database (404 on lookup).
+# Retry such a command once without the checksum database, and say so in the log.
+go_sumdb_fallback() {
+  "$@" && return 0
+  echo "[go] retrying without the checksum database: $*" >&2
+  GOSUMDB=off "$@"
+}
+
+# Build a package from a module at an exact version inside a throw-away wrapper module.
+# Why not `go install pkg@version`: it also reads the module's version list (for deprecation
+# notices), which some proxies refuse; `go get` of an exact version does not need it.
+go_build_pkg() { # module version package output [ldflags]
+  local mod=$1 ver=$2 pkg=$3 out=$4 ld=${5:--s -w}
+  local src; src="$W/src/wrap-$(echo "$mod" | tr '/' '_')-$ver"
+  rm -rf "$src"; mkdir -p "$src"
+  ( cd "$src" && go mod init local/wrap >/dev/null 2>&1 &&
+    go_sumdb_fallback go get "$mod@$ver" &&
+    CGO_ENABLED=0 go_sumdb_fallback go build -mod=mod -trimpath -ldflags "$ld" -o "$out" "$pkg" )
+}
+
 moddir() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }

@@ -1,0 +1,41 @@
+// Pure planning: which agent probe targets a source must run, and how to address each destination.
+import type { Column, Endpoint } from '../matrix/axes.js';
+
+export type ProbeKind = 'tcp' | 'udp' | 'sctp' | 'dns';
+
+/** One target in the agent's `probe --targets` JSON contract (images/agent/README.md). */
+export interface AgentTarget {
+  id: string;
+  kind: ProbeKind;
+  host?: string;
+  port?: number;
+  name?: string;
+  timeoutMs: number;
+}
+
+/** Where each destination can be reached, learned after deployment. */
+export interface Addresses {
+  /** Service ClusterIP per endpoint id (deployed workloads). */
+  serviceIP: Map<string, string>;
+  /** Pod IPs per endpoint id (workloads, existing workloads) and container IPs for externals. */
+  podIPs: Map<string, string[]>;
+}
+
+export type Via = 'service' | 'pod';
+
+export function hostFor(dst: Endpoint, via: Via, addr: Addresses): string | undefined {
+  if (via === 'service' && dst.kind === 'workload' && !dst.existing) {
+    const ip = addr.serviceIP.get(dst.id);
+    if (ip) return ip;
+  }
+  return addr.podIPs.get(dst.id)?.[0];
+}
+
+export function targetFor(col: Column, dst: Endpoint | undefined, via: Via, addr: Addresses, timeoutMs: number): AgentTarget | { error: string } {
+  if (col.kind === 'dns') return { id: col.key, kind: 'dns', name: col.name, timeoutMs };
+  if (!dst) return { error: `unknown destination ${col.dst}` };
+  const host = hostFor(dst, via, addr);
+  if (!host) return { error: `no address known for ${dst.id}` };
+  const kind: ProbeKind = col.protocol === 'TCP' ? 'tcp' : col.protocol === 'UDP' ? 'udp' : 'sctp';
+  return { id: col.key, kind, host, port: col.port, timeoutMs };
+}

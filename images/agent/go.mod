@@ -1,0 +1,3 @@
+module netpol-harness/agent
+
+go 1.22

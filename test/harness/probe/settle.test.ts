@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { cellKey } from '../../../harness/matrix/matrix.js';
+import { BatchProber } from '../../../harness/probe/prober.js';
+import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
+import { FakeExecutor } from './fakes.js';
+
+const source = { endpoint: 'ns/a', namespace: 'ns', pod: 'a-pod', container: 'agent' };
+const cell = (id: string, expected: 'allow' | 'deny'): PlannedCell => ({
+  source,
+  target: { id, kind: 'tcp', host: '10.0.0.1', port: 80, timeoutMs: 1000 },
+  expected,
+});
+
+/** A fake clock: sleeping advances time, each probe round costs 100 ms. */
+function clock() {
+  let t = 0;
+  return { now: () => t, sleep: (ms: number) => Promise.resolve(void (t += ms)), tick: (ms: number) => (t += ms) };
+}
+
+describe('probe/settle', () => {
+  it('matches at once: one full round plus one confirmation, attempts 2 per cell', async () => {
+    const c = clock();
+    const ex = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
+    const r = await probeUntilSettled([cell('x', 'allow'), cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 10_000, ...c });
+    expect(r.timeToEnforceMs).to.equal(0);
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))?.attempts).to.equal(2);
+    expect(ex.calls).to.have.length(2);
+  });
+
+  it('re-probes only the mismatching cells until the policy is enforced', async () => {
+    const c = clock();
+    // y is still reachable for the first three calls (policy not realised yet), then denied.
+    const ex = new FakeExecutor((_p, t, call) => {
+      c.tick(100);
+      return t.id === 'y' && call <= 3 ? 'connected' : t.id === 'x' ? 'connected' : 'timeout';
+    });
+    const r = await probeUntilSettled([cell('x', 'allow'), cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 30_000, intervalMs: 1000, ...c });
+    expect(ex.calls[1]!.targets.map((t) => t.id)).to.deep.equal(['y']);
+    expect(r.outcomes.get(cellKey('ns/a', 'y'))?.result.class).to.equal('timeout');
+    expect(r.outcomes.get(cellKey('ns/a', 'y'))?.history).to.deep.equal(['connected', 'connected', 'connected', 'timeout', 'timeout']);
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))?.attempts).to.equal(2);
+    expect(r.timeToEnforceMs).to.be.greaterThan(2000);
+  });
+
+  it('stops at the deadline and leaves the mismatch for the report', async () => {
+    const c = clock();
+    const ex = new FakeExecutor(() => 'connected');
+    const r = await probeUntilSettled([cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 5000, intervalMs: 1000, ...c });
+    expect(r.timeToEnforceMs).to.equal(undefined);
+    expect(r.outcomes.get(cellKey('ns/a', 'y'))?.result.class).to.equal('connected');
+    expect(r.outcomes.get(cellKey('ns/a', 'y'))?.attempts).to.equal(6);
+  });
+
+  it('the confirmation round catches a flapping cell', async () => {
+    const c = clock();
+    // x answers connected, then refused once (the confirmation), then connected again.
+    const ex = new FakeExecutor((_p, _t, call) => (call === 2 ? 'refused' : 'connected'));
+    const r = await probeUntilSettled([cell('x', 'allow')], new BatchProber(ex), { deadlineMs: 10_000, ...c });
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))?.history).to.deep.equal(['connected', 'refused', 'connected', 'connected']);
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))?.result.class).to.equal('connected');
+    expect(r.timeToEnforceMs).to.be.a('number');
+  });
+
+  it('does not retry unsupported probes and never counts them as matched', async () => {
+    const c = clock();
+    const ex = new FakeExecutor(() => 'unsupported');
+    const r = await probeUntilSettled([cell('s', 'deny')], new BatchProber(ex), { deadlineMs: 10_000, ...c });
+    expect(r.timeToEnforceMs).to.equal(undefined);
+    expect(r.outcomes.get(cellKey('ns/a', 's'))?.attempts).to.equal(2);
+  });
+});
