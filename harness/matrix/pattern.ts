@@ -103,9 +103,10 @@ export function unresolvedNames(p: TrafficPattern, axes: Axes): string[] {
     if (sel.kind === 'namespace' && !pool.some((e) => e.namespace === sel.namespace))
       problems.push(`no ${side} in namespace "${sel.namespace}"`);
     if (sel.kind === 'name') {
-      const n = pool.filter((e) => e.name === sel.name && e.kind !== 'external');
+      // A deployed workload is in the pool twice (source and destination): count distinct ids.
+      const n = [...new Set(pool.filter((e) => e.name === sel.name && e.kind !== 'external').map((e) => e.id))];
       if (n.length === 0) problems.push(`unknown ${side} "${sel.name}"`);
-      if (n.length > 1) problems.push(`${side} "${sel.name}" is ambiguous: write ${n.map((e) => e.id).join(' or ')}`);
+      if (n.length > 1) problems.push(`${side} "${sel.name}" is ambiguous: write ${n.join(' or ')}`);
     }
     if (sel.kind === 'external' && !axes.destinations.some((e) => e.kind === 'external' && e.name === sel.name))
       problems.push(`unknown external "${sel.name}"`);

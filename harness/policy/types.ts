@@ -63,4 +63,6 @@ export interface SourcedPolicy {
   docIndex: number;
   /** YAML line of a field path inside this document (e.g. `spec.ingress[0]`), when known. */
   lineOf?: (path: string) => number | undefined;
+  /** Like lineOf, but the line of the key itself for a path ending in a field name (where a typo is). */
+  keyLineOf?: (path: string) => number | undefined;
 }

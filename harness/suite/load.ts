@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { InputError, type Issue } from '../errors.js';
 import type { NetworkPolicy, SourcedPolicy } from '../policy/types.js';
 import { Suite } from './schema.js';
+import { describeZodIssues } from './schema-issues.js';
 import { parseYaml, pathToString, type YamlDoc } from './yaml-source.js';
 
 export interface LoadedSuite {
@@ -18,14 +19,12 @@ export interface LoadedSuite {
   policies: Map<string, SourcedPolicy[]>;
 }
 
-export function zodIssues(error: z.ZodError, file: string, doc: YamlDoc, prefix = ''): Issue[] {
-  return error.issues.map((i) => {
-    const p = pathToString(i.path as (string | number)[]);
+export function zodIssues(error: z.ZodError, file: string, doc: YamlDoc, prefix = '', schema?: z.ZodType): Issue[] {
+  // describeZodIssues words each problem for authors: what is expected, what was found, typo hints.
+  return describeZodIssues(error.issues, doc.value, schema).map(({ path: segs, message }) => {
+    const p = pathToString(segs);
     const full = prefix && p ? `${prefix}.${p}` : prefix || p;
-    const line = doc.lineOf(i.path as (string | number)[]);
-    let message = i.message;
-    if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
-    if (i.code === 'invalid_type' && message.includes('received undefined')) message = 'is required';
+    const line = doc.keyLineOf(segs);
     return { file, path: full || '(document)', ...(line !== undefined ? { line } : {}), message };
   });
 }
@@ -53,7 +52,7 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
   }
   const doc = parsed.docs[0]!;
   const result = Suite.safeParse(doc.value);
-  if (!result.success) throw new InputError(zodIssues(result.error, shown, doc));
+  if (!result.success) throw new InputError(zodIssues(result.error, shown, doc, '', Suite));
   const suite = result.data;
   const dir = path.dirname(file);
   const issues: Issue[] = [];
@@ -98,9 +97,12 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
       }
       const policy = structuredClone(v) as NetworkPolicy;
       policy.metadata ??= { name: '' };
-      if (policy.metadata.namespace === undefined && ref.namespace !== undefined) policy.metadata.namespace = ref.namespace;
+      // A malformed metadata (not a mapping) is left as is for the policy validator to report.
+      const meta: unknown = policy.metadata;
+      const metaIsMap = typeof meta === 'object' && meta !== null && !Array.isArray(meta);
+      if (metaIsMap && policy.metadata.namespace === undefined && ref.namespace !== undefined) policy.metadata.namespace = ref.namespace;
       policy.spec ??= {};
-      list.push({ policy, setId: ref.id, file: pshown, docIndex, lineOf: (p: string) => d.lineOf(p) });
+      list.push({ policy, setId: ref.id, file: pshown, docIndex, lineOf: (p: string) => d.lineOf(p), keyLineOf: (p: string) => d.keyLineOf(p) });
     });
     policies.set(ref.id, list);
   }

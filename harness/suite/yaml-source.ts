@@ -1,5 +1,5 @@
 // YAML parsing that keeps positions, so every error can name the file, field path and line.
-import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { Issue } from '../errors.js';
 
 export type PathSegment = string | number;
@@ -27,6 +27,8 @@ export interface YamlDoc {
   value: unknown;
   /** 1-based line of the node at `path`, or of its closest existing parent. */
   lineOf(path: string | readonly PathSegment[]): number | undefined;
+  /** Like lineOf, but for a path ending in a map key, the line of the key itself (where a typo is). */
+  keyLineOf(path: string | readonly PathSegment[]): number | undefined;
 }
 
 export interface ParsedYaml {
@@ -42,7 +44,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const list: Document.Parsed[] = Array.isArray(docs) ? docs : [docs as unknown as Document.Parsed];
   for (const d of list) {
     for (const e of d.errors) {
-      const pos = e.linePos?.[0];
+      // linePos is only filled with prettyErrors; fall back to the offset so every syntax error has a line.
+      const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
       issues.push({
         file,
         path: '',
@@ -53,17 +56,28 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
   if (issues.length > 0) return { docs: [], issues };
   const out: YamlDoc[] = list
-    .filter((d) => d.contents !== null)
-    .map((d) => ({
-      value: d.toJS({ maxAliasCount: 100 }) as unknown,
-      lineOf(path) {
+    // Empty documents (a trailing `---`, a comment-only section) are skipped, as kubectl does.
+    .filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null))
+    .map((d) => {
+      const lineOf = (path: string | readonly PathSegment[]): number | undefined => {
         const segs = typeof path === 'string' ? parsePath(path) : [...path];
         for (let n = segs.length; n >= 0; n--) {
           const node: unknown = n === 0 ? d.contents : d.getIn(segs.slice(0, n), true);
           if (isNode(node) && node.range) return lc.linePos(node.range[0]).line;
         }
         return undefined;
-      },
-    }));
+      };
+      const keyLineOf = (path: string | readonly PathSegment[]): number | undefined => {
+        const segs = typeof path === 'string' ? parsePath(path) : [...path];
+        const last = segs[segs.length - 1];
+        const parent: unknown = segs.length <= 1 ? d.contents : d.getIn(segs.slice(0, -1), true);
+        if (typeof last === 'string' && isMap(parent)) {
+          const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === last);
+          if (pair && isNode(pair.key) && pair.key.range) return lc.linePos(pair.key.range[0]).line;
+        }
+        return lineOf(segs);
+      };
+      return { value: d.toJS({ maxAliasCount: 100 }) as unknown, lineOf, keyLineOf };
+    });
   return { docs: out, issues };
 }

@@ -1,13 +1,41 @@
-// `netpol-harness validate` (placeholder until its issue lands).
-import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+// `netpol-harness validate <suite>`: checks a suite and its policy files without a cluster.
+// Success: a one-line summary on stdout, exit 0. Failure: every problem as
+// `file:line: path: message` on stderr (via InputError, so main prints no stack), exit 2.
+import { Option, type Command } from 'commander';
+import { formatIssue, InputError, type Issue } from '../../errors.js';
+import { isError, summarize, validateSuite, type SuiteSummary } from '../../suite/validate.js';
+
+const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
+
+export function summaryLine(file: string, s: SuiteSummary): string {
+  const workloads = `${plural(s.workloads, 'workload')}${s.existingWorkloads > 0 ? ` (${s.existingWorkloads} existing)` : ''}`;
+  const columns = s.connectionColumns + s.dnsColumns;
+  return (
+    `${file}: valid: ${plural(s.namespaces, 'namespace')}, ${workloads}, ${plural(s.probes, 'probe')}, ${plural(s.externals, 'external')}, ` +
+    `${plural(s.policySets, 'policy set')} (${plural(s.policies, 'NetworkPolicy', 'NetworkPolicies')}), ${plural(s.steps, 'step')}; ` +
+    `matrix ${plural(s.sources, 'source')} x ${plural(columns, 'column')} (${s.connectionColumns} connection + ${s.dnsColumns} DNS) = ${plural(s.cells, 'cell')} per step`
+  );
+}
+
+const asWarning = (i: Issue): string => formatIssue({ ...i, path: i.path ? `warning: ${i.path}` : 'warning' });
 
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('validate (not implemented yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('validate is not implemented yet');
+    .description('check a suite and its policy files without a cluster: YAML, schema, references, and every NetworkPolicy as the API server would')
+    .argument('<suite>', 'suite file, or a directory holding suite.yaml')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (file: string, opts: { output: 'text' | 'json' }) => {
+      const v = await validateSuite(file);
+      const errors = v.issues.filter(isError);
+      const warnings = v.issues.filter((i) => !isError(i));
+      const summary = v.loaded ? summarize(v.loaded) : undefined;
+      if (opts.output === 'json') {
+        process.stdout.write(`${JSON.stringify({ ok: v.ok, file: v.loaded?.file ?? file, ...(summary ? { summary } : {}), issues: v.issues }, null, 2)}\n`);
+      } else {
+        for (const w of warnings) process.stderr.write(`${asWarning(w)}\n`);
+        if (v.ok && summary && v.loaded) process.stdout.write(`${summaryLine(v.loaded.file, summary)}\n`);
+      }
+      if (!v.ok) throw new InputError(errors);
     });
 }

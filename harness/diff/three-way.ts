@@ -1,0 +1,146 @@
+// The three-way diff: for each cell, compare what the suite expected, what the policy engine
+// simulated and what the probes observed, and count the outcomes per step and per run.
+//
+// Pass rule (docs/reports.md): a run passes when no cell is a `failure` (observed != expected)
+// and no cell is an `error` (no observed verdict). `authoring` and `enforcement` without a
+// failure are warnings: the hand-written expectation and the cluster agree, only the engine
+// disagrees, so the test itself is right but someone should look.
+import type { Verdict } from '../matrix/matrix.js';
+import type { CellResult, MismatchKind, RunResult, StepResult } from './result.js';
+import { verdictOf } from './result.js';
+
+/** Kinds in the order reports list them: what fails the run first. */
+export const KIND_ORDER: readonly MismatchKind[] = ['failure', 'error', 'authoring', 'enforcement'];
+
+/**
+ * The verdict the probes observed, or undefined when they could not decide (missing observation,
+ * class `error` or `unsupported`). The class decides, not the stored `verdict`, so a
+ * contradictory artifact cannot turn an error into a verdict.
+ */
+export function observedVerdict(cell: CellResult): Verdict | undefined {
+  return cell.observed ? verdictOf(cell.observed.class) : undefined;
+}
+
+/** Every mismatch kind this cell carries, in KIND_ORDER; empty when the cell is correct. */
+export function classifyCell(cell: CellResult): MismatchKind[] {
+  const kinds = new Set<MismatchKind>();
+  const observed = observedVerdict(cell);
+  if (observed === undefined) kinds.add('error');
+  else if (observed !== cell.expected) kinds.add('failure');
+  if (cell.simulated !== undefined) {
+    if (cell.simulated !== cell.expected) kinds.add('authoring');
+    if (observed !== undefined && observed !== cell.simulated) kinds.add('enforcement');
+  }
+  return KIND_ORDER.filter((k) => kinds.has(k));
+}
+
+/** A cell fails the run when it is a failure or an error. */
+export const isFailing = (kinds: readonly MismatchKind[]): boolean => kinds.includes('failure') || kinds.includes('error');
+
+/** A cell warns when it only carries authoring/enforcement. */
+export const isWarning = (kinds: readonly MismatchKind[]): boolean => kinds.length > 0 && !isFailing(kinds);
+
+export interface Counts {
+  /** Cells in the result (self cells are never part of it). */
+  cells: number;
+  /** Neither failure nor error; may still carry warnings. correct + wrong + errors = cells. */
+  correct: number;
+  /** `failure`: observed != expected. */
+  wrong: number;
+  /** `authoring`: expected != simulated (counted whether or not the cell also failed). */
+  authoring: number;
+  /** `enforcement`: simulated != observed. */
+  enforcement: number;
+  /** `error`: no observed verdict. */
+  errors: number;
+  /** Cells with authoring/enforcement but no failure/error. */
+  warnings: number;
+  /** Cells whose probe needed more than one attempt. */
+  retried: number;
+  /** Probe attempts. */
+  attempts: number;
+}
+
+export interface StepSummary extends Counts {
+  name: string;
+  passed: boolean;
+  durationMs?: number;
+  /** Copied from the step: ms until the whole matrix first matched; absent if it never did. */
+  timeToEnforceMs?: number;
+}
+
+export interface RunSummary extends Counts {
+  suite: string;
+  passed: boolean;
+  steps: StepSummary[];
+  /** Names of steps with a failure or error cell, in run order. */
+  failedSteps: string[];
+  /** finishedAt - startedAt when both are known, else the sum of step durations. */
+  durationMs?: number;
+  /** The slowest step to enforce, for the run summary line. */
+  slowestEnforcement?: { step: string; ms: number };
+}
+
+function emptyCounts(): Counts {
+  return { cells: 0, correct: 0, wrong: 0, authoring: 0, enforcement: 0, errors: 0, warnings: 0, retried: 0, attempts: 0 };
+}
+
+function addCell(c: Counts, cell: CellResult): void {
+  const kinds = classifyCell(cell);
+  c.cells++;
+  if (kinds.includes('failure')) c.wrong++;
+  else if (kinds.includes('error')) c.errors++;
+  else c.correct++;
+  if (kinds.includes('authoring')) c.authoring++;
+  if (kinds.includes('enforcement')) c.enforcement++;
+  if (isWarning(kinds)) c.warnings++;
+  if ((cell.observed?.attempts ?? 0) > 1) c.retried++;
+}
+
+export function summarize(step: StepResult): StepSummary {
+  const c = emptyCounts();
+  let cellAttempts = 0;
+  for (const cell of step.cells) {
+    addCell(c, cell);
+    cellAttempts += cell.observed?.attempts ?? 0;
+  }
+  // The prober's own total includes attempts that no cell kept (e.g. the confirmation pass).
+  c.attempts = step.attempts ?? cellAttempts;
+  return {
+    name: step.name,
+    passed: c.wrong === 0 && c.errors === 0,
+    ...c,
+    ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
+    ...(step.timeToEnforceMs !== undefined ? { timeToEnforceMs: step.timeToEnforceMs } : {}),
+  };
+}
+
+export function summarizeRun(run: RunResult): RunSummary {
+  const steps = run.steps.map(summarize);
+  const total = emptyCounts();
+  for (const s of steps) for (const k of Object.keys(total) as (keyof Counts)[]) total[k] += s[k];
+  const failedSteps = steps.filter((s) => !s.passed).map((s) => s.name);
+  let durationMs: number | undefined;
+  if (run.finishedAt !== undefined) {
+    const d = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+    if (Number.isFinite(d) && d >= 0) durationMs = d;
+  }
+  if (durationMs === undefined && steps.length > 0 && steps.every((s) => s.durationMs !== undefined)) {
+    durationMs = steps.reduce((a, s) => a + (s.durationMs ?? 0), 0);
+  }
+  let slowest: { step: string; ms: number } | undefined;
+  for (const s of steps) {
+    if (s.timeToEnforceMs !== undefined && (slowest === undefined || s.timeToEnforceMs > slowest.ms)) {
+      slowest = { step: s.name, ms: s.timeToEnforceMs };
+    }
+  }
+  return {
+    suite: run.suite,
+    passed: failedSteps.length === 0,
+    ...total,
+    steps,
+    failedSteps,
+    ...(durationMs !== undefined ? { durationMs } : {}),
+    ...(slowest !== undefined ? { slowestEnforcement: slowest } : {}),
+  };
+}

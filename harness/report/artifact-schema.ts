@@ -1,0 +1,193 @@
+// The results.json artifact: the RunResult plus what the writer derived (summary, per-cell kinds),
+// as a zod schema. Readers (`netpol-harness diff`, CI scripts) validate with it; every field is
+// documented in docs/report-schema.md. Objects are not strict: a newer writer may add fields
+// within schemaVersion 1, and older readers must keep working.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import type { RunResult } from '../diff/result.js';
+import { classifyCell, summarizeRun } from '../diff/three-way.js';
+import { InputError, type Issue } from '../errors.js';
+
+export const ARTIFACT_SCHEMA_VERSION = 1;
+
+const Verdict = z.enum(['allow', 'deny']);
+const ObservedClass = z.enum(['connected', 'refused', 'timeout', 'dns-failure', 'error', 'unsupported']);
+const MismatchKind = z.enum(['authoring', 'enforcement', 'failure', 'error']);
+const count = z.number().int().nonnegative();
+const ms = z.number().nonnegative();
+const timestamp = z.string().refine((s) => Number.isFinite(Date.parse(s)), { message: 'must be an ISO 8601 timestamp' });
+
+export const ObservationSchema = z.object({
+  class: ObservedClass,
+  verdict: Verdict.optional(),
+  attempts: count,
+  latencyMs: ms.optional(),
+  detail: z.string().optional(),
+  repro: z.string().optional(),
+});
+
+export const CellSchema = z.object({
+  src: z.string().min(1),
+  col: z.string().min(1),
+  expected: Verdict,
+  expectedOrigin: z.string().optional(),
+  simulated: Verdict.optional(),
+  explanation: z.object({ summary: z.string(), details: z.array(z.string()) }).optional(),
+  observed: ObservationSchema.optional(),
+  /** Written by writeReports; readers recompute with classifyCell. */
+  kinds: z.array(MismatchKind).optional(),
+});
+
+export const StepSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  startedAt: timestamp.optional(),
+  durationMs: ms.optional(),
+  timeToEnforceMs: ms.optional(),
+  attempts: count.optional(),
+  cells: z.array(CellSchema),
+});
+
+const CountsSchema = {
+  cells: count,
+  correct: count,
+  wrong: count,
+  authoring: count,
+  enforcement: count,
+  errors: count,
+  warnings: count,
+  retried: count,
+  attempts: count,
+};
+
+export const StepSummarySchema = z.object({
+  name: z.string(),
+  passed: z.boolean(),
+  ...CountsSchema,
+  durationMs: ms.optional(),
+  timeToEnforceMs: ms.optional(),
+});
+
+export const RunSummarySchema = z.object({
+  suite: z.string(),
+  passed: z.boolean(),
+  ...CountsSchema,
+  steps: z.array(StepSummarySchema),
+  failedSteps: z.array(z.string()),
+  durationMs: ms.optional(),
+  slowestEnforcement: z.object({ step: z.string(), ms }).optional(),
+});
+
+export const ArtifactSchema = z.object({
+  schemaVersion: z.literal(ARTIFACT_SCHEMA_VERSION),
+  suite: z.string().min(1),
+  startedAt: timestamp,
+  finishedAt: timestamp.optional(),
+  cluster: z
+    .object({
+      provider: z.string(),
+      name: z.string().optional(),
+      cni: z.string(),
+      kubernetesVersion: z.string().optional(),
+      nodes: count.optional(),
+    })
+    .optional(),
+  summary: RunSummarySchema.optional(),
+  axes: z.object({
+    sources: z.array(z.object({ id: z.string().min(1), kind: z.string() })),
+    columns: z.array(
+      z.object({
+        key: z.string().min(1),
+        kind: z.enum(['conn', 'dns']),
+        dst: z.string().optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+        portName: z.string().optional(),
+        protocol: z.string().optional(),
+        name: z.string().optional(),
+      }),
+    ),
+  }),
+  steps: z.array(StepSchema),
+});
+
+export type Artifact = z.infer<typeof ArtifactSchema>;
+
+// The artifact must stay a RunResult: this fails to compile if the two drift apart.
+const _artifactIsRunResult = (a: Artifact): RunResult => a;
+void _artifactIsRunResult;
+
+/** The artifact for a run: the run, its summary up front, and each cell's mismatch kinds. */
+export function toArtifact(run: RunResult): Artifact {
+  return {
+    schemaVersion: run.schemaVersion,
+    suite: run.suite,
+    startedAt: run.startedAt,
+    ...(run.finishedAt !== undefined ? { finishedAt: run.finishedAt } : {}),
+    ...(run.cluster !== undefined ? { cluster: run.cluster } : {}),
+    summary: summarizeRun(run),
+    axes: run.axes,
+    steps: run.steps.map((s) => ({ ...s, cells: s.cells.map((c) => ({ ...c, kinds: classifyCell(c) })) })),
+  };
+}
+
+/** `steps[2].cells[5].observed.class` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out;
+}
+
+/**
+ * Validates parsed JSON as an artifact. Throws InputError naming the file and each bad field.
+ * The version is checked first so a newer artifact gets one clear message, not fifty.
+ */
+export function parseArtifact(value: unknown, file: string): Artifact {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InputError([{ file, path: '(document)', message: 'is not a netpol-harness results artifact (expected a JSON object)' }]);
+  }
+  const version = (value as { schemaVersion?: unknown }).schemaVersion;
+  if (version !== ARTIFACT_SCHEMA_VERSION) {
+    throw new InputError(
+      [
+        {
+          file,
+          path: 'schemaVersion',
+          message:
+            version === undefined
+              ? 'is missing: not a netpol-harness results artifact'
+              : `is ${JSON.stringify(version)}; this netpol-harness reads schemaVersion ${ARTIFACT_SCHEMA_VERSION}`,
+        },
+      ],
+      'write both artifacts with the same major version of netpol-harness',
+    );
+  }
+  const result = ArtifactSchema.safeParse(value);
+  if (!result.success) {
+    const issues: Issue[] = result.error.issues.slice(0, 20).map((i) => ({ file, path: formatPath(i.path) || '(document)', message: i.message }));
+    if (result.error.issues.length > 20) issues.push({ file, path: '', message: `and ${result.error.issues.length - 20} more problems` });
+    throw new InputError(issues);
+  }
+  return result.data;
+}
+
+/** Reads and validates a results.json file; every problem is an InputError naming the file. */
+export async function readArtifact(file: string): Promise<Artifact> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(e)})`;
+    throw new InputError([{ file, path: '', message: why }]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new InputError([{ file, path: '(document)', message: `is not valid JSON: ${(e as Error).message}` }]);
+  }
+  return parseArtifact(value, file);
+}

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import type { CellResult, StepResult } from '../../../harness/diff/result.js';
+import { classifyCell, isWarning, observedVerdict, summarize, summarizeRun } from '../../../harness/diff/three-way.js';
+import { loadFixture } from '../report/golden.js';
+
+const cell = (expected: 'allow' | 'deny', simulated: 'allow' | 'deny' | undefined, cls: CellResult['observed'] | null): CellResult => ({
+  src: 'a/x',
+  col: 'b/y:80/TCP',
+  expected,
+  ...(simulated !== undefined ? { simulated } : {}),
+  ...(cls !== null ? { observed: cls } : {}),
+});
+const obs = (c: NonNullable<CellResult['observed']>['class'], attempts = 1): NonNullable<CellResult['observed']> => ({ class: c, attempts });
+
+describe('three-way diff', () => {
+  describe('classifyCell', () => {
+    const cases: [string, CellResult, string[]][] = [
+      ['all agree (allow)', cell('allow', 'allow', obs('connected')), []],
+      ['all agree (deny, refused)', cell('deny', 'deny', obs('refused')), []],
+      ['no engine, observed matches', cell('deny', undefined, obs('timeout')), []],
+      ['authoring + failure: author wrong, cluster follows policy', cell('allow', 'deny', obs('timeout')), ['failure', 'authoring']],
+      ['failure + enforcement: CNI wrong', cell('deny', 'deny', obs('connected')), ['failure', 'enforcement']],
+      ['authoring + enforcement only: engine alone disagrees', cell('allow', 'deny', obs('connected')), ['authoring', 'enforcement']],
+      ['plain failure without engine', cell('allow', undefined, obs('dns-failure')), ['failure']],
+      ['error class', cell('deny', 'deny', obs('error')), ['error']],
+      ['unsupported class', cell('allow', 'allow', obs('unsupported')), ['error']],
+      ['not probed', cell('allow', 'allow', null), ['error']],
+      ['error with authoring', cell('allow', 'deny', obs('error')), ['error', 'authoring']],
+    ];
+    for (const [name, c, kinds] of cases) {
+      it(name, () => expect(classifyCell(c)).to.deep.equal(kinds));
+    }
+
+    it('trusts the class over a contradictory stored verdict', () => {
+      const c = cell('allow', undefined, { class: 'error', verdict: 'allow', attempts: 1 });
+      expect(observedVerdict(c)).to.equal(undefined);
+      expect(classifyCell(c)).to.deep.equal(['error']);
+    });
+
+    it('treats authoring/enforcement without failure as a warning', () => {
+      expect(isWarning(['authoring', 'enforcement'])).to.equal(true);
+      expect(isWarning(['failure', 'authoring'])).to.equal(false);
+      expect(isWarning([])).to.equal(false);
+    });
+  });
+
+  describe('summarize', () => {
+    const step: StepResult = {
+      name: 's',
+      durationMs: 1000,
+      timeToEnforceMs: 250,
+      cells: [
+        cell('allow', 'allow', obs('connected', 3)),
+        cell('allow', 'deny', obs('connected')),
+        cell('deny', 'deny', obs('connected', 2)),
+        cell('deny', 'deny', null),
+      ],
+    };
+
+    it('counts correct + wrong + errors = cells, and warnings apart', () => {
+      const s = summarize(step);
+      expect(s).to.include({ cells: 4, correct: 2, wrong: 1, errors: 1, authoring: 1, enforcement: 2, warnings: 1, retried: 2, passed: false });
+      expect(s.correct + s.wrong + s.errors).to.equal(s.cells);
+      expect(s.timeToEnforceMs).to.equal(250);
+    });
+
+    it('sums cell attempts unless the step recorded its own total', () => {
+      expect(summarize(step).attempts).to.equal(3 + 1 + 2);
+      expect(summarize({ ...step, attempts: 40 }).attempts).to.equal(40);
+    });
+
+    it('passes a step whose only findings are warnings', () => {
+      const s = summarize({ name: 'w', cells: [cell('allow', 'deny', obs('connected'))] });
+      expect(s.passed).to.equal(true);
+      expect(s.warnings).to.equal(1);
+    });
+  });
+
+  describe('summarizeRun on the three-way fixture', () => {
+    const run = loadFixture('three-way.json');
+
+    it('holds every mismatch kind and an error cell', () => {
+      const kinds = new Set(run.steps.flatMap((s) => s.cells.flatMap(classifyCell)));
+      expect([...kinds].sort()).to.deep.equal(['authoring', 'enforcement', 'error', 'failure']);
+    });
+
+    it('fails the run on failures and errors and lists the failing steps', () => {
+      const s = summarizeRun(run);
+      expect(s.passed).to.equal(false);
+      expect(s.failedSteps).to.deep.equal(['mixed']);
+      expect(s).to.include({ cells: 18, correct: 14, wrong: 2, errors: 2, authoring: 2, enforcement: 2, warnings: 1 });
+      expect(s.durationMs).to.equal(23_000);
+      expect(s.slowestEnforcement).to.deep.equal({ step: 'clean', ms: 400 });
+    });
+
+    it('passes a run with no cells wrong', () => {
+      const clean = { ...run, steps: run.steps.filter((s) => s.name === 'clean') };
+      expect(summarizeRun(clean).passed).to.equal(true);
+    });
+  });
+});
