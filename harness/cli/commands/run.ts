@@ -1,13 +1,108 @@
-// `netpol-harness run` (placeholder until its issue lands).
-import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+// `netpol-harness run <suite>`: the main job. Provision, install the CNI, prove enforcement, deploy,
+// then for each step apply, probe, compare and report. Exit 0 when every step matches, 1 on mismatches,
+// 2 on usage, input or infrastructure errors. Flags are checked before anything touches a cluster.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { EXIT } from '../../errors.js';
+import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports } from '../../report/index.js';
+import { HarnessSession, type SessionOptions } from '../../run/session.js';
+
+interface RunFlags {
+  cni?: 'calico' | 'kube-router' | 'none';
+  provider?: 'kind' | 'existing' | 'k3s';
+  clusterName?: string;
+  workers?: number;
+  keep?: boolean;
+  reuse?: boolean;
+  nodeImage?: string;
+  kubeconfig?: string;
+  context?: string;
+  allowForeignNamespaces?: boolean;
+  calicoManifest?: string;
+  agentImage?: string;
+  reportDir?: string;
+  focus: 'all' | 'wrong';
+  ascii?: boolean;
+  via?: 'service' | 'pod';
+  timeout?: number;
+  settle?: number;
+  skipCanary?: boolean;
+  execConcurrency?: number;
+}
+
+function intIn(name: string, min: number, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number (got "${v}")`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  };
+}
 
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run (not implemented yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('run is not implemented yet');
+    .description('run a suite on a real cluster: deploy, apply each step, probe every cell, compare and report')
+    .argument('<suite>', 'suite file (or a directory holding suite.yaml)')
+    .addOption(new Option('--cni <name>', 'CNI to install (default: the suite\'s, or NPH_CNI on air-gapped hosts)').choices(['calico', 'kube-router', 'none']))
+    .addOption(new Option('--provider <name>', 'cluster provider (default: the suite\'s)').choices(['kind', 'existing', 'k3s']))
+    .option('--cluster-name <name>', 'kind cluster name, or the kube context for --provider existing')
+    .option('--workers <n>', 'kind worker nodes', intIn('--workers', 0, 10))
+    .option('--keep', 'leave the cluster, namespaces and policies in place after the run')
+    .option('--reuse', 'reuse a kind cluster of the same name if it exists')
+    .option('--node-image <image>', 'kind node image (default: NPH_NODE_IMAGE or the locally built one)')
+    .option('--kubeconfig <file>', 'kubeconfig for --provider existing (only read)')
+    .option('--context <name>', 'kube context for --provider existing')
+    .option('--allow-foreign-namespaces', 'existing clusters: allow changing namespaces this run did not create')
+    .option('--calico-manifest <path-or-url>', 'Calico manifest (default: the pinned v3.32.1 VXLAN manifest)')
+    .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
+    .option('--report-dir <dir>', 'write results.json, junit.xml, summary.md and report.html here')
+    .addOption(new Option('--focus <what>', 'terminal output: every table, or only the wrong cells').choices(['all', 'wrong']).default('all'))
+    .option('--ascii', 'ASCII symbols only')
+    .addOption(new Option('--via <how>', 'address workloads by Service ClusterIP or pod IP (default: the suite\'s)').choices(['service', 'pod']))
+    .option('--timeout <ms>', 'per-probe timeout inside the pod', intIn('--timeout', 100, 60_000))
+    .option('--settle <ms>', 're-probe mismatching cells for up to this long after each step', intIn('--settle', 0, 600_000))
+    .option('--exec-concurrency <n>', 'concurrent execs against the API server', intIn('--exec-concurrency', 1, 64))
+    .option('--skip-canary', 'do not check that the CNI enforces NetworkPolicy first (not recommended)')
+    .action(async (suiteFile: string, f: RunFlags) => {
+      const term = { ...detectTerminal(process.stdout, process.env), ...(f.ascii ? { ascii: true } : {}) };
+      const opts: SessionOptions = {
+        cluster: {
+          ...(f.cni ? { cni: f.cni } : {}),
+          ...(f.provider ? { provider: f.provider } : {}),
+          ...(f.clusterName ? { name: f.clusterName } : {}),
+          ...(f.workers !== undefined ? { workers: f.workers } : {}),
+        },
+        keep: f.keep ?? false,
+        reuse: f.reuse ?? false,
+        handleSignals: true,
+        ...(f.nodeImage ? { nodeImage: f.nodeImage } : {}),
+        ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
+        ...(f.context ? { context: f.context } : {}),
+        ...(f.allowForeignNamespaces ? { allowForeignNamespaces: true } : {}),
+        ...(f.calicoManifest ? { calicoManifest: f.calicoManifest } : {}),
+        ...(f.agentImage ? { agentImage: f.agentImage } : {}),
+        ...(f.via ? { via: f.via } : {}),
+        ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
+        ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
+        ...(f.execConcurrency !== undefined ? { execConcurrency: f.execConcurrency } : {}),
+        ...(f.skipCanary ? { skipCanary: true } : {}),
+      };
+      const session = await HarnessSession.start(suiteFile, opts);
+      try {
+        await session.runAll((step) => {
+          if (f.focus === 'all') process.stdout.write(`\n${renderStep(step, session.result.axes, { ...term, focus: 'all' })}\n`);
+        });
+      } finally {
+        await session.stop();
+      }
+      const run = session.result;
+      const summary = summarizeRun(run);
+      if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
+      else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
+      if (f.reportDir) {
+        const { files } = await writeReports(run, f.reportDir, { env: process.env });
+        process.stdout.write(`reports: ${files.join(', ')}\n`);
+      }
+      process.exitCode = summary.passed ? EXIT.ok : EXIT.mismatch;
     });
 }

@@ -1,0 +1,147 @@
+// External endpoints: containers outside the cluster on the nodes' Docker network, running the
+// agent's `serve`, so egress policies with ipBlock can be probed against real addresses.
+// Plain docker CLI (not testcontainers): one `docker run` each on a named network, label-based
+// leftover cleanup, no Ryuk image to pull on air-gapped hosts (see docs/cluster.md).
+import { InfraError, UsageError } from '../errors.js';
+import type { CleanupStack } from '../cluster/cleanup.js';
+import { execaRunner, runChecked, tail, type CommandRunner } from '../cluster/command.js';
+import { dockerBinary } from '../cluster/kind.js';
+import { DOCKER_CLUSTER_KEY, DOCKER_EXTERNAL_KEY, DOCKER_RUN_KEY } from '../cluster/labels.js';
+import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
+import type { Cluster } from '../cluster/provider.js';
+import { pollUntil, type Clock } from '../cluster/wait.js';
+import type { ExternalSpec, Suite } from '../suite/schema.js';
+import { agentServeArgs, defaultAgentImage } from './workloads.js';
+
+export interface ExternalEndpoint {
+  name: string;
+  containerName: string;
+  containerId: string;
+  /** Address on `network`, which pods reach through their node. */
+  ip: string;
+  network: string;
+  ports: ExternalSpec['ports'];
+}
+
+export interface ExternalsOptions {
+  runId: string;
+  agentImage?: string;
+  /** Docker network (default: the cluster's, e.g. `kind`). */
+  network?: string;
+  docker?: string;
+  runner?: CommandRunner;
+  progress?: Progress;
+  /** Registers removal of each container before it is started. */
+  cleanup?: CleanupStack;
+  clock?: Clock;
+  /** Deadline for a container to be running with an address (default 30 s). */
+  timeoutMs?: number;
+}
+
+export function externalContainerName(clusterName: string, external: string): string {
+  return `nph-${clusterName}-ext-${external}`;
+}
+
+/** `docker run` arguments for one external (pure). */
+export function externalRunArgs(ext: ExternalSpec, o: { containerName: string; network: string; image: string; runId: string; clusterName: string }): string[] {
+  return [
+    'run',
+    '--detach',
+    '--name',
+    o.containerName,
+    '--network',
+    o.network,
+    '--label',
+    `${DOCKER_EXTERNAL_KEY}=${ext.name}`,
+    '--label',
+    `${DOCKER_RUN_KEY}=${o.runId}`,
+    '--label',
+    `${DOCKER_CLUSTER_KEY}=${o.clusterName}`,
+    o.image,
+    ...agentServeArgs(ext.ports),
+  ];
+}
+
+interface InspectState {
+  Id?: string;
+  State?: { Running?: boolean; Status?: string; ExitCode?: number; Error?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+}
+
+async function inspect(runner: CommandRunner, docker: string, name: string): Promise<InspectState | undefined> {
+  const r = await runner.run(docker, ['inspect', '--type', 'container', '--format', '{{json .}}', name]);
+  if (r.exitCode !== 0) return undefined;
+  try {
+    return JSON.parse(r.stdout) as InspectState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts one container per suite external on the cluster's Docker network; returns them by name. */
+export async function startExternals(cluster: Cluster, suite: Suite, opts: ExternalsOptions): Promise<Map<string, ExternalEndpoint>> {
+  const out = new Map<string, ExternalEndpoint>();
+  if (suite.externals.length === 0) return out;
+  const network = opts.network ?? cluster.dockerNetwork;
+  if (!network) {
+    throw new UsageError(`externals need a Docker network the cluster's nodes are on; provider ${cluster.provider} has none`, {
+      hint: 'run the suite on kind or k3s, or drop its externals for this cluster',
+    });
+  }
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  const progress = opts.progress ?? silentProgress;
+  const image = opts.agentImage ?? defaultAgentImage();
+  await withStep(progress, `starting ${suite.externals.length} external endpoint(s) on Docker network ${network}`, async () => {
+    for (const ext of suite.externals) {
+      const containerName = externalContainerName(cluster.name, ext.name);
+      // A leftover from a killed run would hold the name.
+      await runner.run(docker, ['rm', '--force', containerName]);
+      opts.cleanup?.push(`external container ${containerName}`, () => removeContainer(runner, docker, containerName), {
+        keptHint: `remove it with: ${docker} rm -f ${containerName}`,
+      });
+      await runChecked(runner, docker, externalRunArgs(ext, { containerName, network, image, runId: opts.runId, clusterName: cluster.name }), `starting external ${ext.name}`, {
+        hint: `the image ${image} must be in the local Docker engine`,
+      });
+      let last: InspectState | undefined;
+      const ip = await pollUntil(
+        async () => {
+          last = await inspect(runner, docker, containerName);
+          if (last?.State?.Status === 'exited' || last?.State?.Status === 'dead') return false;
+          const addr = last?.NetworkSettings?.Networks?.[network]?.IPAddress;
+          return last?.State?.Running && addr ? addr : undefined;
+        },
+        { timeoutMs: opts.timeoutMs ?? 30_000, intervalMs: 250, ...(opts.clock ? { clock: opts.clock } : {}) },
+      );
+      if (!ip) {
+        const logs = await runner.run(docker, ['logs', '--tail', '20', containerName]);
+        const state = last?.State ? `${last.State.Status ?? '?'}${last.State.ExitCode ? ` (exit ${last.State.ExitCode})` : ''}${last.State.Error ? `: ${last.State.Error}` : ''}` : 'not found';
+        throw new InfraError(`external ${ext.name} (container ${containerName}) is not running with an address on ${network}: ${state}${logs.exitCode === 0 && (logs.stdout || logs.stderr) ? `\n${tail(logs.stdout + logs.stderr)}` : ''}`);
+      }
+      out.set(ext.name, { name: ext.name, containerName, containerId: last?.Id ?? '', ip, network, ports: ext.ports });
+    }
+  });
+  return out;
+}
+
+async function removeContainer(runner: CommandRunner, docker: string, name: string): Promise<void> {
+  const r = await runner.run(docker, ['rm', '--force', name]);
+  if (r.exitCode !== 0 && !/No such container/i.test(r.stderr)) throw new InfraError(`removing container ${name} failed: ${tail(r.stderr)}`);
+}
+
+/** Removes the given externals now (they are also registered with the CleanupStack). */
+export async function stopExternals(externals: Iterable<ExternalEndpoint>, opts: { docker?: string; runner?: CommandRunner } = {}): Promise<void> {
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  for (const e of externals) await removeContainer(runner, docker, e.containerName);
+}
+
+/** Removes external containers left by killed runs against this cluster (found by label). */
+export async function removeLeftoverExternals(clusterName: string, opts: { docker?: string; runner?: CommandRunner } = {}): Promise<string[]> {
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  const r = await runChecked(runner, docker, ['ps', '--all', '--quiet', '--filter', `label=${DOCKER_CLUSTER_KEY}=${clusterName}`, '--filter', `label=${DOCKER_EXTERNAL_KEY}`], 'listing leftover externals');
+  const ids = r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) await removeContainer(runner, docker, id);
+  return ids;
+}

@@ -1,0 +1,67 @@
+// Loading multi-document manifests (URL or file) and applying them server-side, in order.
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import { InfraError, UsageError } from '../../errors.js';
+import { describeRef, isUnknownKind, refOf, type KubeClient } from '../kube-client.js';
+import type { KObject } from '../kube-types.js';
+import { realClock, type Clock } from '../wait.js';
+
+export type Fetcher = (url: string, init?: { signal?: AbortSignal }) => Promise<{ ok: boolean; status: number; statusText: string; text(): Promise<string> }>;
+
+/** Reads a manifest from an http(s) URL or a local path. */
+export async function readManifestText(source: string, fetcher: Fetcher = fetch, timeoutMs = 60_000): Promise<string> {
+  if (/^https?:\/\//i.test(source)) {
+    let res: Awaited<ReturnType<Fetcher>>;
+    try {
+      res = await fetcher(source, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw new InfraError(`cannot download ${source}: ${(e as Error).message}`, {
+        hint: 'on hosts without internet access pass a local copy of the manifest (--calico-manifest <file>)',
+        cause: e,
+      });
+    }
+    if (!res.ok) throw new InfraError(`cannot download ${source}: HTTP ${res.status} ${res.statusText}`);
+    return res.text();
+  }
+  try {
+    return await readFile(source, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The objects of a multi-document YAML manifest, skipping empty documents and List wrappers' nesting. */
+export function parseManifest(text: string, source: string): KObject[] {
+  const out: KObject[] = [];
+  for (const [i, doc] of parseAllDocuments(text).entries()) {
+    if (doc.errors.length > 0) throw new InfraError(`${source}: YAML document ${i} is invalid: ${doc.errors[0]!.message}`);
+    const v = doc.toJS() as KObject | null;
+    if (v === null || typeof v !== 'object') continue;
+    if (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) out.push(...(v.items as KObject[]));
+    else if (v.apiVersion && v.kind && v.metadata) out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Server-side applies objects in manifest order. Objects whose kind the apiserver does not know
+ * yet (CRDs just created, not yet established) are retried until the deadline.
+ */
+export async function applyObjects(client: KubeClient, objects: KObject[], opts: { timeoutMs?: number; clock?: Clock } = {}): Promise<void> {
+  const clock = opts.clock ?? realClock;
+  const deadline = clock.now() + (opts.timeoutMs ?? 60_000);
+  for (const obj of objects) {
+    for (;;) {
+      try {
+        await client.apply(obj);
+        break;
+      } catch (e) {
+        if (!isUnknownKind(e) || clock.now() >= deadline) {
+          if (isUnknownKind(e)) throw new InfraError(`applying ${describeRef(refOf(obj))}: the apiserver does not know ${obj.apiVersion} ${obj.kind}`, { cause: e });
+          throw e;
+        }
+        await clock.sleep(1000);
+      }
+    }
+  }
+}

@@ -1,0 +1,187 @@
+// NamespaceGuard: the only way the cluster layer mutates namespaces. On a cluster the run did not
+// create it refuses to touch system namespaces or namespaces it did not create (unless
+// allowForeignNamespaces), and it only ever deletes namespaces this run created.
+import { UsageError } from '../errors.js';
+import type { KubeClient } from './kube-client.js';
+import type { KObject } from './kube-types.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY, SYSTEM_NAMESPACES, managedLabels } from './labels.js';
+import { pollUntil, type Clock } from './wait.js';
+
+const METADATA_NAME = 'kubernetes.io/metadata.name';
+
+/**
+ * created: by this run. harness: made by an earlier harness run (labelled managed-by), adopted.
+ * foreign: someone else's. system: kube-system and friends. absent: does not exist.
+ */
+export type NamespaceOrigin = 'created' | 'harness' | 'foreign' | 'system' | 'absent';
+
+export interface NamespaceGuardOptions {
+  client: KubeClient;
+  runId: string;
+  /** Every namespace the suite names (its namespaces, workloads, probes and policies). */
+  declared: Iterable<string>;
+  allowForeignNamespaces?: boolean;
+  /** The cluster was created by this run (a fresh kind/k3s cluster): nothing in it is foreign. */
+  clusterOwned?: boolean;
+}
+
+export const FOREIGN_FLAG = '--allow-foreign-namespaces';
+
+export class NamespaceGuard {
+  private readonly client: KubeClient;
+  private readonly runId: string;
+  private readonly declared: Set<string>;
+  private readonly allowForeign: boolean;
+  private readonly clusterOwned: boolean;
+  private readonly origins = new Map<string, NamespaceOrigin>();
+  /** In creation order; includes ones whose create request was sent but not yet answered. */
+  private readonly createdList: string[] = [];
+  /** Label values before ensureNamespace changed them, per foreign namespace (null: was absent). */
+  private readonly foreignBefore = new Map<string, Record<string, string | null>>();
+
+  constructor(opts: NamespaceGuardOptions) {
+    this.client = opts.client;
+    this.runId = opts.runId;
+    this.declared = new Set(opts.declared);
+    this.allowForeign = opts.allowForeignNamespaces ?? false;
+    this.clusterOwned = opts.clusterOwned ?? false;
+  }
+
+  /** Namespaces this run created, in creation order. */
+  created(): string[] {
+    return [...this.createdList];
+  }
+
+  /** Where a namespace came from (looked up once, then cached). */
+  async origin(ns: string): Promise<NamespaceOrigin> {
+    const known = this.origins.get(ns);
+    if (known) return known;
+    const obj = await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name: ns });
+    let o: NamespaceOrigin;
+    if (!obj) o = 'absent';
+    else if (SYSTEM_NAMESPACES.includes(ns)) o = 'system';
+    else if (obj.metadata.labels?.[MANAGED_BY_KEY] === MANAGED_BY_VALUE) o = obj.metadata.labels[RUN_KEY] === this.runId ? 'created' : 'harness';
+    else o = 'foreign';
+    // Absent is not cached: it changes as soon as someone creates it.
+    if (o !== 'absent') this.origins.set(ns, o);
+    return o;
+  }
+
+  /** Throws unless the harness may change objects in (or labels of) this namespace. */
+  async assertMutable(ns: string, what: string): Promise<void> {
+    if (!this.declared.has(ns)) {
+      throw new UsageError(`refusing to ${what} in namespace ${ns}: the suite does not declare it`);
+    }
+    if (this.clusterOwned || this.allowForeign) return;
+    const o = await this.origin(ns);
+    if (o === 'system') {
+      throw new UsageError(`refusing to ${what} in system namespace ${ns}`, { hint: `pass ${FOREIGN_FLAG} if this is really intended` });
+    }
+    if (o === 'foreign') {
+      throw new UsageError(`refusing to ${what} in namespace ${ns}: it exists and was not created by netpol-harness`, {
+        hint: `use a namespace name that does not exist yet, or pass ${FOREIGN_FLAG}`,
+      });
+    }
+  }
+
+  /**
+   * Creates the namespace (recording it for deletion) or, when it exists and may be mutated,
+   * applies the suite's labels to it. Returns its origin before this call.
+   */
+  async ensureNamespace(ns: KObject): Promise<NamespaceOrigin> {
+    const name = ns.metadata.name ?? '';
+    const o = await this.origin(name);
+    if (o === 'absent') {
+      // Recorded before the request: a run killed while it is in flight still deletes it.
+      this.createdList.push(name);
+      this.origins.set(name, 'created');
+      const labels = { ...(ns.metadata.labels ?? {}), ...managedLabels(this.runId) };
+      await this.client.apply({ ...ns, metadata: { ...ns.metadata, labels } });
+      return o;
+    }
+    await this.assertMutable(name, 'label the namespace');
+    const want = ns.metadata.labels ?? {};
+    const current = (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name }))?.metadata.labels ?? {};
+    const set: Record<string, string> = {};
+    for (const [k, v] of Object.entries(want)) if (current[k] !== v) set[k] = v;
+    let remove: string[] = [];
+    if (o === 'harness' || o === 'created') {
+      // Harness-made: every label came from a suite, so reset to exactly this suite's labels
+      // (a kept cluster may carry labels from an earlier run's steps).
+      const keep = new Set([...Object.keys(want), MANAGED_BY_KEY, RUN_KEY, METADATA_NAME]);
+      remove = Object.keys(current).filter((k) => !keep.has(k));
+    } else {
+      // Someone else's namespace (allowed by flag): remember what we change, to put it back.
+      const before = this.foreignBefore.get(name) ?? {};
+      for (const k of Object.keys(set)) if (!(k in before)) before[k] = current[k] ?? null;
+      this.foreignBefore.set(name, before);
+    }
+    if (Object.keys(set).length > 0 || remove.length > 0) await this.client.patchLabels({ apiVersion: 'v1', kind: 'Namespace', name }, set, remove);
+    return o;
+  }
+
+  /** Puts back the labels ensureNamespace changed on namespaces the harness did not create. */
+  async restoreForeignLabels(): Promise<void> {
+    for (const [name, before] of [...this.foreignBefore].reverse()) {
+      const set: Record<string, string> = {};
+      const remove: string[] = [];
+      for (const [k, v] of Object.entries(before)) {
+        if (v === null) remove.push(k);
+        else set[k] = v;
+      }
+      if (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name })) await this.client.patchLabels({ apiVersion: 'v1', kind: 'Namespace', name }, set, remove);
+      this.foreignBefore.delete(name);
+    }
+  }
+
+  /**
+   * Deletes the namespaces this run created (newest first), optionally waiting until they are
+   * gone. Never deletes anything else.
+   */
+  async deleteCreated(opts: { wait?: boolean; timeoutMs?: number; clock?: Clock } = {}): Promise<string[]> {
+    const names = [...this.createdList].reverse();
+    for (const n of names) await this.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: n });
+    if (opts.wait) {
+      const gone = await pollUntil(
+        async () => {
+          for (const n of names) if (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name: n })) return false;
+          return true;
+        },
+        { timeoutMs: opts.timeoutMs ?? 120_000, intervalMs: 1000, ...(opts.clock ? { clock: opts.clock } : {}) },
+      );
+      if (!gone) throw new Error(`namespaces still terminating after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)}s: ${names.join(', ')}`);
+    }
+    this.createdList.length = 0;
+    for (const n of names) this.origins.delete(n);
+    return names;
+  }
+}
+
+/** Every namespace a suite names: its namespaces, workloads, probes and policy documents. */
+export function declaredNamespaces(
+  suite: { namespaces: { name: string }[]; workloads: { namespace: string }[]; probes: { namespace: string }[] },
+  policies?: Map<string, { policy: { metadata: { namespace?: string } } }[]>,
+): string[] {
+  const out = new Set<string>();
+  for (const n of suite.namespaces) out.add(n.name);
+  for (const w of suite.workloads) out.add(w.namespace);
+  for (const p of suite.probes) out.add(p.namespace);
+  for (const list of policies?.values() ?? []) for (const sp of list) if (sp.policy.metadata.namespace) out.add(sp.policy.metadata.namespace);
+  return [...out];
+}
+
+/** The guard for a run: strict on clusters the run did not create, permissive on its own. */
+export function guardFor(
+  cluster: { client: KubeClient; createdByUs: boolean },
+  suite: Parameters<typeof declaredNamespaces>[0],
+  policies: Parameters<typeof declaredNamespaces>[1],
+  opts: { runId: string; allowForeignNamespaces?: boolean },
+): NamespaceGuard {
+  return new NamespaceGuard({
+    client: cluster.client,
+    runId: opts.runId,
+    declared: declaredNamespaces(suite, policies),
+    allowForeignNamespaces: opts.allowForeignNamespaces ?? false,
+    clusterOwned: cluster.createdByUs,
+  });
+}

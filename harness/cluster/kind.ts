@@ -1,0 +1,233 @@
+// The kind provider: a throwaway multi-node cluster from a config the harness generates.
+// Every kind call gets an explicit --kubeconfig in a temp dir, so ~/.kube/config is never touched.
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { InfraError, UsageError } from '../errors.js';
+import type { ClusterSpec } from '../suite/schema.js';
+import { execaRunner, runChecked, type CommandRunner } from './command.js';
+import { ClientNodeKubeClient, type KubeClient } from './kube-client.js';
+import { setting } from './paths.js';
+import { silentProgress, withStep, type Progress } from './progress.js';
+import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from './provider.js';
+
+/**
+ * Hosts without CAP_SYS_RESOURCE cannot set negative oom_score_adj; containerd's rootless knob
+ * clamps instead of failing every pod. Harmless where the capability exists.
+ */
+export const CONTAINERD_OOM_PATCH = '[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n';
+
+export interface KindConfig {
+  kind: 'Cluster';
+  apiVersion: 'kind.x-k8s.io/v1alpha4';
+  networking: { disableDefaultCNI: boolean; podSubnet: string; serviceSubnet: string };
+  nodes: { role: 'control-plane' | 'worker' }[];
+  containerdConfigPatches: string[];
+  kubeadmConfigPatches?: string[];
+}
+
+export interface KindConfigOptions {
+  kubeadmConfigPatches?: string[];
+}
+
+/** The kind cluster config for a suite's cluster spec (pure). */
+export function kindConfig(spec: ClusterSpec, opts: KindConfigOptions = {}): KindConfig {
+  const cfg: KindConfig = {
+    kind: 'Cluster',
+    apiVersion: 'kind.x-k8s.io/v1alpha4',
+    // `none` keeps kind's kindnet (a non-enforcing baseline); every other CNI replaces it.
+    networking: { disableDefaultCNI: spec.cni !== 'none', podSubnet: spec.podSubnet, serviceSubnet: spec.serviceSubnet },
+    nodes: [
+      ...Array.from({ length: spec.nodes.controlPlanes }, () => ({ role: 'control-plane' as const })),
+      ...Array.from({ length: spec.nodes.workers }, () => ({ role: 'worker' as const })),
+    ],
+    containerdConfigPatches: [CONTAINERD_OOM_PATCH],
+  };
+  if (opts.kubeadmConfigPatches?.length) cfg.kubeadmConfigPatches = [...opts.kubeadmConfigPatches];
+  return cfg;
+}
+
+export function renderKindConfig(cfg: KindConfig): string {
+  return stringify(cfg, { lineWidth: 0 });
+}
+
+export function kindBinary(opts: Pick<CreateClusterOptions, 'kindBinary'>): string {
+  return setting(opts.kindBinary, 'NPH_KIND', 'kind')!;
+}
+
+export function dockerBinary(opts: Pick<CreateClusterOptions, 'dockerBinary'>): string {
+  return setting(opts.dockerBinary, 'NPH_DOCKER', 'docker')!;
+}
+
+export async function kindClusters(runner: CommandRunner, kind: string): Promise<string[]> {
+  const r = await runChecked(runner, kind, ['get', 'clusters'], 'listing kind clusters');
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^No kind clusters/i.test(l));
+}
+
+export class KindCluster implements Cluster {
+  readonly provider = 'kind' as const;
+  readonly kubeConfig: KubeConfig;
+  readonly client: KubeClient;
+  readonly context: string;
+  readonly dockerNetwork: string;
+  private destroyed = false;
+
+  constructor(
+    readonly name: string,
+    readonly kubeconfigPath: string,
+    readonly createdByUs: boolean,
+    private readonly tmpDir: string,
+    private readonly opts: { keep: boolean; kind: string; docker: string; runner: CommandRunner; progress: Progress },
+    kubeConfig?: KubeConfig,
+    client?: KubeClient,
+  ) {
+    if (kubeConfig) this.kubeConfig = kubeConfig;
+    else {
+      this.kubeConfig = new KubeConfig();
+      this.kubeConfig.loadFromFile(kubeconfigPath);
+    }
+    this.context = this.kubeConfig.getCurrentContext();
+    this.client = client ?? new ClientNodeKubeClient(this.kubeConfig);
+    // kind's own override for the network it puts nodes on.
+    this.dockerNetwork = process.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || 'kind';
+  }
+
+  get ephemeral(): boolean {
+    return this.createdByUs && !this.opts.keep;
+  }
+
+  nodes(): Promise<NodeInfo[]> {
+    return listNodes(this.client);
+  }
+
+  /** Node container names (`<name>-control-plane`, `<name>-worker`, ...). */
+  async nodeContainers(): Promise<string[]> {
+    const r = await runChecked(this.opts.runner, this.opts.kind, ['get', 'nodes', '--name', this.name], `listing nodes of kind cluster ${this.name}`);
+    return r.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^No kind nodes/i.test(l));
+  }
+
+  async loadImages(images: string[]): Promise<void> {
+    const { runner, docker, kind } = this.opts;
+    const wanted = [...new Set(images)];
+    if (wanted.length === 0) return;
+    const nodes = await this.nodeContainers();
+    const toLoad: string[] = [];
+    for (const image of wanted) {
+      const local = await runner.run(docker, ['image', 'inspect', '--format', '{{.Id}}', image]);
+      const localId = local.exitCode === 0 ? local.stdout.trim() : undefined;
+      const missing: string[] = [];
+      for (const node of nodes) {
+        const r = await runner.run(docker, ['exec', node, 'crictl', 'inspecti', '-o', 'json', image]);
+        const nodeId = r.exitCode === 0 ? imageIdFromCrictl(r.stdout) : undefined;
+        // The same image ID means the same content: loading again would only cost a docker save.
+        if (nodeId === undefined || (localId !== undefined && nodeId !== localId)) missing.push(node);
+      }
+      if (missing.length === 0) continue;
+      if (localId === undefined) {
+        throw new InfraError(`image ${image} is neither in the local Docker engine nor on node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
+          hint: `build or pull it first (docker pull ${image}, or npm run images on air-gapped hosts)`,
+        });
+      }
+      toLoad.push(image);
+    }
+    if (toLoad.length === 0) return;
+    await withStep(this.opts.progress, `loading ${toLoad.length} image${toLoad.length > 1 ? 's' : ''} into kind cluster ${this.name}`, () =>
+      runChecked(runner, kind, ['load', 'docker-image', '--name', this.name, ...toLoad], 'kind load docker-image'),
+    );
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    if (this.createdByUs && !this.opts.keep) {
+      await withStep(this.opts.progress, `deleting kind cluster ${this.name}`, () =>
+        runChecked(this.opts.runner, this.opts.kind, ['delete', 'cluster', '--name', this.name, '--kubeconfig', this.kubeconfigPath], `deleting kind cluster ${this.name}`),
+      );
+    }
+    this.destroyed = true;
+    // A kept cluster keeps its kubeconfig file too: the user was told where it is.
+    if (!this.opts.keep) await rm(this.tmpDir, { recursive: true, force: true });
+  }
+}
+
+export function imageIdFromCrictl(json: string): string | undefined {
+  try {
+    const v = JSON.parse(json) as { status?: { id?: string } };
+    return v.status?.id || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface KindDeps {
+  runner?: CommandRunner;
+  /** Builds the Cluster from a kubeconfig file (tests replace it to avoid a real client). */
+  makeCluster?: (args: ConstructorParameters<typeof KindCluster>) => KindCluster;
+}
+
+export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOptions = {}, deps: KindDeps = {}): Promise<KindCluster> {
+  const runner = deps.runner ?? opts.runner ?? execaRunner;
+  const progress = opts.progress ?? silentProgress;
+  const kind = kindBinary(opts);
+  const docker = dockerBinary(opts);
+  const name = opts.name ?? spec.name ?? 'netpol-harness';
+  const keep = opts.keep ?? false;
+  const make = deps.makeCluster ?? ((a) => new KindCluster(...a));
+  const common = { keep, kind, docker, runner, progress };
+
+  const existing = await kindClusters(runner, kind);
+  if (existing.includes(name) && !opts.reuse) {
+    throw new UsageError(`a kind cluster named ${name} already exists`, {
+      hint: `pass --reuse to run against it, or delete it: ${kind} delete cluster --name ${name}`,
+    });
+  }
+  const tmpDir = await mkdtemp(path.join(tmpdir(), `nph-kind-${name}-`));
+  const kubeconfigPath = path.join(tmpDir, 'kubeconfig');
+  if (existing.includes(name)) {
+    progress.info(`reusing kind cluster ${name}`);
+    const r = await runChecked(runner, kind, ['get', 'kubeconfig', '--name', name], `reading the kubeconfig of kind cluster ${name}`);
+    await writeFile(kubeconfigPath, r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`, { mode: 0o600 });
+    const cluster = make([name, kubeconfigPath, false, tmpDir, common]);
+    opts.cleanup?.push(`temp files of kind cluster ${name}`, () => cluster.destroy());
+    return cluster;
+  }
+
+  const cfgPath = path.join(tmpDir, 'kind-config.yaml');
+  await writeFile(cfgPath, renderKindConfig(kindConfig(spec, opts.kubeadmConfigPatches ? { kubeadmConfigPatches: opts.kubeadmConfigPatches } : {})));
+  const nodeImage = setting(opts.nodeImage, 'NPH_NODE_IMAGE');
+  const args = ['create', 'cluster', '--name', name, '--config', cfgPath, '--kubeconfig', kubeconfigPath, '--wait', '0s'];
+  if (nodeImage) args.push('--image', nodeImage);
+
+  // Registered before creation starts: a run killed mid-create still deletes the half-made cluster.
+  const forceDelete = async () => {
+    await runner.run(kind, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+  };
+  const made: { cluster?: KindCluster } = {};
+  const unregister = opts.cleanup?.push(`kind cluster ${name}`, () => (made.cluster ? made.cluster.destroy() : keep ? undefined : forceDelete()), {
+    keptHint: `delete it with: ${kind} delete cluster --name ${name}; kubeconfig: ${kubeconfigPath}`,
+  });
+  const workers = spec.nodes.workers;
+  try {
+    await withStep(progress, `creating kind cluster ${name} (${spec.nodes.controlPlanes} control plane, ${workers} worker${workers === 1 ? '' : 's'}${nodeImage ? `, ${nodeImage}` : ''})`, () =>
+      runChecked(runner, kind, args, `creating kind cluster ${name}`, {
+        timeoutMs: opts.timeoutMs ?? 600_000,
+        hint: 'see the kind output above; on hosts without registry access build the node image first (npm run images)',
+      }),
+    );
+  } catch (e) {
+    // kind removes a failed cluster itself unless --retain; make sure, then drop the temp dir.
+    if (!keep) await forceDelete().catch(() => undefined);
+    unregister?.();
+    await rm(tmpDir, { recursive: true, force: true });
+    throw e;
+  }
+  made.cluster = make([name, kubeconfigPath, true, tmpDir, common]);
+  return made.cluster;
+}

@@ -1,0 +1,69 @@
+// Pure planning for one step: which cells to probe, from which pod, to which address, and the
+// verdict each must show. Cells that cannot be addressed become immediate errors, not denies.
+import type { CellResult, Observation } from '../diff/result.js';
+import type { Axes } from '../matrix/axes.js';
+import type { ExpectedCell } from '../matrix/expect.js';
+import type { Matrix } from '../matrix/matrix.js';
+import { cellKey } from '../matrix/matrix.js';
+import type { SourcePod } from '../probe/prober.js';
+import type { PlannedCell } from '../probe/settle.js';
+import { targetFor, type Addresses, type Via } from '../probe/targets.js';
+
+export interface StepPlan {
+  cells: PlannedCell[];
+  /** Cells that could not be planned (no address, no source pod), keyed by cellKey. */
+  unplanned: Map<string, string>;
+}
+
+export function planStep(
+  axes: Axes,
+  expected: Matrix<ExpectedCell>,
+  sources: Map<string, SourcePod>,
+  addresses: Addresses,
+  opts: { via: Via; timeoutMs: number },
+): StepPlan {
+  const dests = new Map(axes.destinations.map((d) => [d.id, d]));
+  const cells: PlannedCell[] = [];
+  const unplanned = new Map<string, string>();
+  for (const { src, col, value } of expected.cells()) {
+    if (!value) continue;
+    const source = sources.get(src.id);
+    if (!source) {
+      unplanned.set(cellKey(src.id, col.key), `no running pod for source ${src.id}`);
+      continue;
+    }
+    const t = targetFor(col, col.kind === 'conn' ? dests.get(col.dst) : undefined, opts.via, addresses, opts.timeoutMs);
+    if ('error' in t) {
+      unplanned.set(cellKey(src.id, col.key), t.error);
+      continue;
+    }
+    cells.push({ source, target: t, expected: value.verdict });
+  }
+  return { cells, unplanned };
+}
+
+/** A command a person can paste to repeat one probe by hand. */
+export function reproCommand(cell: PlannedCell, kubeContext?: string): string {
+  const ctx = kubeContext ? ` --context ${kubeContext}` : '';
+  const t = JSON.stringify([cell.target]);
+  return `kubectl${ctx} exec -n ${cell.source.namespace} ${cell.source.pod} -c ${cell.source.container} -- /bin/nph-agent probe --targets '${t}'`;
+}
+
+export function observationFrom(
+  planned: PlannedCell,
+  outcome: { result: { class: Observation['class']; latencyMs?: number; detail?: string }; attempts: number },
+  kubeContext?: string,
+): Observation {
+  const v = outcome.result.class;
+  const verdict = v === 'connected' ? 'allow' : v === 'refused' || v === 'timeout' || v === 'dns-failure' ? 'deny' : undefined;
+  return {
+    class: v,
+    ...(verdict ? { verdict } : {}),
+    attempts: outcome.attempts,
+    ...(outcome.result.latencyMs !== undefined ? { latencyMs: Math.round(outcome.result.latencyMs * 10) / 10 } : {}),
+    ...(outcome.result.detail ? { detail: outcome.result.detail } : {}),
+    repro: reproCommand(planned, kubeContext),
+  };
+}
+
+export type { CellResult };

@@ -1,0 +1,303 @@
+// A harness session: the whole job over one cluster. `start` validates the suite (before touching any
+// cluster), provisions the cluster, installs the CNI, proves enforcement with the canary and deploys the
+// workloads; `runStep` applies one step and probes it until it settles; `stop` cleans up.
+// The CLI's `run` and the mocha suites (suites/*.spec.ts) are thin shells over this class.
+import { EnforcementError, InfraError, UsageError } from '../errors.js';
+import type { CellResult, RunResult, StepResult } from '../diff/result.js';
+import { verdictOf } from '../diff/result.js';
+import { buildAxes, type Axes } from '../matrix/axes.js';
+import { cellKey } from '../matrix/matrix.js';
+import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
+import { profileByName } from '../policy/profiles.js';
+import type { Matrix } from '../matrix/matrix.js';
+import type { LoadedSuite } from '../suite/load.js';
+import type { ClusterSpec } from '../suite/schema.js';
+import { loadValidSuite } from '../suite/validate.js';
+import {
+  CleanupStack,
+  createCluster,
+  createProgress,
+  guardFor,
+  installCni,
+  newRunId,
+  preloadImages,
+  withStep,
+  workerNodeNames,
+  type Cluster,
+  type Progress,
+} from '../cluster/index.js';
+import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
+import { readImagesEnv } from '../cluster/paths.js';
+import { PolicyApplier, defaultAgentImage, deployWorkloads, startExternals, type Deployment } from '../apply/index.js';
+import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
+import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
+import { probeUntilSettled } from '../probe/settle.js';
+import type { Addresses, Via } from '../probe/targets.js';
+import { observationFrom, planStep } from './plan.js';
+import { registerStepAxes } from './registry.js';
+
+export interface SessionOptions {
+  /** Override the suite's cluster settings (e.g. `--cni kube-router` on air-gapped hosts). */
+  cluster?: Partial<Pick<ClusterSpec, 'provider' | 'cni' | 'name'>> & { workers?: number };
+  keep?: boolean;
+  reuse?: boolean;
+  nodeImage?: string;
+  kindBinary?: string;
+  kubeconfig?: string;
+  context?: string;
+  allowForeignNamespaces?: boolean;
+  calicoManifest?: string;
+  agentImage?: string;
+  via?: Via;
+  timeoutMs?: number;
+  settleMs?: number;
+  /** Skip the enforcement canary (not recommended; `--cni none` skips it by design). */
+  skipCanary?: boolean;
+  /** Concurrent execs against the API server. */
+  execConcurrency?: number;
+  progress?: Progress;
+  /** Install SIGINT/SIGTERM handlers that clean up (the CLI does; mocha suites need not). */
+  handleSignals?: boolean;
+}
+
+/** Resolves the CNI: flag, then NPH_CNI / images.env (air-gapped hosts build kube-router), then the suite. */
+export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpec['cni']): ClusterSpec['cni'] {
+  if (override) return override;
+  const env = process.env.NPH_CNI ?? readImagesEnv()?.NPH_CNI;
+  if (env === 'calico' || env === 'kube-router' || env === 'none') return env;
+  return suiteCni;
+}
+
+export class HarnessSession {
+  readonly loaded: LoadedSuite;
+  readonly axes: Axes;
+  readonly result: RunResult;
+  cluster?: Cluster;
+  deployment?: Deployment;
+  canary?: CanaryResult;
+  private readonly cleanup: CleanupStack;
+  private readonly progress: Progress;
+  private applier?: PolicyApplier;
+  private executor?: PodExecutor;
+  private addresses: Addresses = { serviceIP: new Map(), podIPs: new Map() };
+  private ipOf = new Map<string, string>();
+  private sources = new Map<string, SourcePod>();
+  /** Index of the last step whose changes are applied (-1: none). */
+  private appliedThrough = -1;
+  private uninstallSignals?: () => void;
+  readonly spec: ClusterSpec;
+
+  private constructor(
+    loaded: LoadedSuite,
+    private readonly opts: SessionOptions,
+  ) {
+    this.loaded = loaded;
+    this.axes = buildAxes(loaded.suite);
+    this.progress = opts.progress ?? createProgress();
+    this.cleanup = new CleanupStack({ keep: opts.keep ?? false, progress: this.progress });
+    const base = loaded.suite.cluster;
+    this.spec = {
+      ...base,
+      provider: opts.cluster?.provider ?? base.provider,
+      cni: effectiveCni(base.cni, opts.cluster?.cni),
+      ...(opts.cluster?.name ? { name: opts.cluster.name } : {}),
+      nodes: { ...base.nodes, ...(opts.cluster?.workers !== undefined ? { workers: opts.cluster.workers } : {}) },
+    };
+    this.result = {
+      schemaVersion: 1,
+      suite: loaded.suite.metadata.name,
+      startedAt: new Date().toISOString(),
+      cluster: { provider: this.spec.provider, cni: this.spec.cni, ...(this.spec.name ? { name: this.spec.name } : {}) },
+      axes: {
+        sources: this.axes.sources.map((s) => ({ id: s.id, kind: s.kind })),
+        columns: this.axes.columns.map((c) =>
+          c.kind === 'dns'
+            ? { key: c.key, kind: 'dns' as const, name: c.name }
+            : { key: c.key, kind: 'conn' as const, dst: c.dst, port: c.port, protocol: c.protocol, ...(c.portName ? { portName: c.portName } : {}) },
+        ),
+      },
+      steps: [],
+    };
+  }
+
+  /** Validates the suite first: a malformed suite or policy throws InputError before any cluster work. */
+  static async start(suiteFile: string, opts: SessionOptions = {}): Promise<HarnessSession> {
+    const { loaded, warnings } = await loadValidSuite(suiteFile);
+    const s = new HarnessSession(loaded, opts);
+    for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
+    if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
+    try {
+      await s.provision();
+    } catch (e) {
+      await s.stop();
+      throw e;
+    }
+    return s;
+  }
+
+  private async provision(): Promise<void> {
+    const { suite } = this.loaded;
+    const runId = newRunId();
+    const env = readImagesEnv();
+    const agentImage = this.opts.agentImage ?? defaultAgentImage();
+    const cluster = await createCluster(this.spec, {
+      ...(this.spec.name ? { name: this.spec.name } : {}),
+      keep: this.opts.keep ?? false,
+      reuse: this.opts.reuse ?? false,
+      ...(this.opts.nodeImage ? { nodeImage: this.opts.nodeImage } : {}),
+      ...(this.opts.kindBinary ? { kindBinary: this.opts.kindBinary } : {}),
+      ...(this.opts.kubeconfig ? { kubeconfig: this.opts.kubeconfig } : {}),
+      ...(this.opts.context ? { context: this.opts.context } : {}),
+      allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false,
+      preloadImages: [agentImage],
+      cleanup: this.cleanup,
+      progress: this.progress,
+    });
+    this.cluster = cluster;
+    this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
+    this.executor = new ApiServerExecutor(cluster.kubeConfig);
+
+    await installCni(cluster, this.spec.cni, {
+      progress: this.progress,
+      ...(this.opts.calicoManifest ? { calicoManifest: this.opts.calicoManifest } : {}),
+      ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
+    });
+    if (cluster.loadImages) await preloadImages(cluster, [agentImage], { progress: this.progress });
+    const nodes = await cluster.nodes();
+    this.result.cluster = { ...this.result.cluster!, nodes: nodes.length };
+    const workers = workerNodeNames(nodes);
+
+    if (this.spec.cni !== 'none' && !this.opts.skipCanary) {
+      const pair: [string, string] = [workers[0]!, workers[1] ?? workers[0]!];
+      this.canary = await withStep(this.progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
+        enforcementCanary(cluster.kubeConfig, { agentImage, nodes: pair, cni: this.spec.cni, executor: this.executor! }),
+      );
+    }
+
+    const guard = guardFor(cluster, suite, this.loaded.policies, { runId, allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false });
+    this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
+    const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map();
+
+    for (const [id, ep] of this.deployment.endpoints) {
+      if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
+      const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
+      this.addresses.podIPs.set(id, ips);
+      if (ips[0]) this.ipOf.set(id, ips[0]);
+      const first = ep.pods[0];
+      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
+    }
+    for (const [name, ext] of externals) {
+      this.addresses.podIPs.set(`external:${name}`, [ext.ip]);
+      this.ipOf.set(`external:${name}`, ext.ip);
+    }
+    this.applier = new PolicyApplier({
+      client: cluster.client,
+      policies: this.loaded.policies,
+      ...(cluster.createdByUs ? {} : { guard }),
+      progress: this.progress,
+      ...(cluster.ephemeral ? {} : { cleanup: this.cleanup }),
+    });
+  }
+
+  stepIndex(nameOrIndex: string | number): number {
+    const steps = this.loaded.suite.steps;
+    const i = typeof nameOrIndex === 'number' ? nameOrIndex : steps.findIndex((s) => s.name === nameOrIndex);
+    if (i < 0 || i >= steps.length) {
+      throw new UsageError(`no step ${JSON.stringify(nameOrIndex)} in suite ${this.loaded.suite.metadata.name}; steps: ${steps.map((s) => s.name).join(', ')}`);
+    }
+    return i;
+  }
+
+  /**
+   * Applies the changes of every step up to and including this one (earlier steps are applied
+   * without probing when skipped), then probes this step's matrix until it settles.
+   */
+  async runStep(nameOrIndex: string | number): Promise<StepResult> {
+    const index = this.stepIndex(nameOrIndex);
+    if (!this.applier || !this.executor) throw new InfraError('the session is not provisioned (start() failed or stop() was called)');
+    if (index <= this.appliedThrough) {
+      throw new UsageError(`step ${this.loaded.suite.steps[index]!.name} is already applied; steps run in order`);
+    }
+    const step = this.loaded.suite.steps[index]!;
+    const started = new Date();
+    const t0 = performance.now();
+    for (let i = this.appliedThrough + 1; i <= index; i++) {
+      const s = this.loaded.suite.steps[i]!;
+      await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
+      this.appliedThrough = i;
+    }
+    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf });
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, {
+      addresses: this.ipOf,
+      ...(profileByName(this.spec.cni) ? { profile: profileByName(this.spec.cni)! } : {}),
+    });
+    const probeOpts = this.loaded.suite.probe;
+    const plan = planStep(this.axes, expected, this.sources, this.addresses, {
+      via: this.opts.via ?? probeOpts.via,
+      timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
+    });
+    const prober = new BatchProber(this.executor, { concurrency: this.opts.execConcurrency ?? 8 });
+    const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
+    const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
+    end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');
+
+    const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));
+    const cells: CellResult[] = [];
+    for (const { src, col, value } of expected.cells()) {
+      if (!value) continue;
+      const k = cellKey(src.id, col.key);
+      const sim = simulated.get(src.id, col.key);
+      const cell: CellResult = {
+        src: src.id,
+        col: col.key,
+        expected: value.verdict,
+        expectedOrigin: value.origin,
+        ...(sim ? { simulated: sim.verdict, explanation: sim.explanation } : {}),
+      };
+      const p = planned.get(k);
+      const outcome = settled.outcomes.get(k);
+      if (p && outcome) cell.observed = observationFrom(p, outcome, this.cluster?.context);
+      else cell.observed = { class: 'error', attempts: 0, detail: plan.unplanned.get(k) ?? 'not probed' };
+      cells.push(cell);
+    }
+    const result: StepResult = {
+      name: step.name,
+      ...(step.description ? { description: step.description } : {}),
+      startedAt: started.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      ...(settled.timeToEnforceMs !== undefined ? { timeToEnforceMs: Math.round(settled.timeToEnforceMs) } : {}),
+      attempts: settled.attempts,
+      cells,
+    };
+    this.result.steps.push(result);
+    registerStepAxes(result, this.axes);
+    return result;
+  }
+
+  /** Runs every remaining step in order. */
+  async runAll(onStep?: (s: StepResult) => void): Promise<RunResult> {
+    for (let i = this.appliedThrough + 1; i < this.loaded.suite.steps.length; i++) {
+      const r = await this.runStep(i);
+      onStep?.(r);
+    }
+    return this.result;
+  }
+
+  /** Restores what the run changed and removes what it created (unless keep). Safe to call twice. */
+  async stop(): Promise<void> {
+    this.result.finishedAt = new Date().toISOString();
+    try {
+      await this.cleanup.run();
+    } finally {
+      this.uninstallSignals?.();
+      this.applier = undefined;
+    }
+  }
+}
+
+/** True when every observed cell agrees with its expectation (what `run` exits 0 on). */
+export function stepMatches(step: StepResult): boolean {
+  return step.cells.every((c) => c.observed !== undefined && verdictOf(c.observed.class) === c.expected);
+}
+
+export { EnforcementError };
