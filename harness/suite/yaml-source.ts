@@ -41,7 +41,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const issues: Issue[] = [];
-  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [docs as unknown as Document.Parsed];
+  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [docs];
   for (const d of list) {
     for (const e of d.errors) {
       // linePos is only filled with prettyErrors; fall back to the offset so every syntax error has a line.

@@ -49,10 +49,11 @@ pause_bin() {
 run_step pause "$PAUSE_TAG" pause_bin
 kube_router_bin() {
   go_build_pkg github.com/cloudnativelabs/kube-router/v2 $KUBE_ROUTER_V github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
-    "$W/out/kube-router" "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V"
+    "$W/out/kube-router" "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_V" \
+    "$KUBE_ROUTER_REPLACE"
   "$W/out/kube-router" --version
 }
-run_step kube-router "$KUBE_ROUTER_V" kube_router_bin
+run_step kube-router "$KUBE_ROUTER_V $KUBE_ROUTER_REPLACE" kube_router_bin
 
 # ---- 2. Root filesystems ----------------------------------------------------------------------
 MIRROR=${NPH_DEBIAN_MIRROR:-$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)}

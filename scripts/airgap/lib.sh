@@ -17,6 +17,8 @@ export K8S_V=v1.34.4
 export ETCD_V=v3.6.5
 export CRICTL_V=v1.34.0
 export KUBE_ROUTER_V=v2.10.0
+# kube-router v2.10.0 pins a netlink pseudo-version the module proxy here does not serve; v1.3.1 builds and runs.
+export KUBE_ROUTER_REPLACE="github.com/vishvananda/netlink=github.com/vishvananda/netlink@v1.3.1"
 export CAL_V=v3.32.1
 export GOTOOLCHAIN=auto
 export GOFLAGS=-buildvcs=false
@@ -52,12 +54,13 @@ go_sumdb_fallback() {
 # Build a package from a module at an exact version inside a throw-away wrapper module.
 # Why not `go install pkg@version`: it also reads the module's version list (for deprecation
 # notices), which some proxies refuse; `go get` of an exact version does not need it.
-go_build_pkg() { # module version package output [ldflags]
-  local mod=$1 ver=$2 pkg=$3 out=$4 ld=${5:--s -w}
+go_build_pkg() { # module version package output [ldflags] [replacements: "mod=mod@ver ..."]
+  local mod=$1 ver=$2 pkg=$3 out=$4 ld=${5:--s -w} repl=${6:-} r
   local src; src="$W/src/wrap-$(echo "$mod" | tr '/' '_')-$ver"
   rm -rf "$src"; mkdir -p "$src"
   ( cd "$src" && go mod init local/wrap >/dev/null 2>&1 &&
     go_sumdb_fallback go get "$mod@$ver" &&
+    for r in $repl; do go mod edit -replace="$r"; done &&
     CGO_ENABLED=0 go_sumdb_fallback go build -mod=mod -trimpath -ldflags "$ld" -o "$out" "$pkg" )
 }
 

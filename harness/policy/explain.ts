@@ -1,0 +1,123 @@
+// Turns an evaluation into words: a one-line summary and detail lines naming the isolating
+// policies, the allowing rule (policy, rule, peer, port index) or the closest misses.
+import type { Explanation } from '../diff/result.js';
+import type { DirectionResult, EvalResult } from './evaluate.js';
+
+interface Subject {
+  from: string;
+  to: string;
+  port?: number;
+  protocol: string;
+  profile: string;
+}
+
+const traffic = (s: Subject): string => `${s.from} -> ${s.to}${s.port !== undefined ? `:${s.port}` : ''}/${s.protocol}`;
+
+function sideLines(d: DirectionResult): string[] {
+  const head = `${d.direction} of ${d.subject}`;
+  const out: string[] = [];
+  switch (d.reason) {
+    case 'not-subject':
+    case 'not-isolated':
+      out.push(`${head}: ${d.note ?? 'not isolated'}`);
+      break;
+    case 'exception':
+      out.push(`${head}: isolated by ${d.isolatedBy.join(', ')}; ${d.note ?? ''}`);
+      break;
+    case 'rule':
+      out.push(`${head}: isolated by ${d.isolatedBy.join(', ')}`);
+      for (const a of d.allowedBy) out.push(`  allowed by ${a.ref}${a.line !== undefined ? ` (${a.file}:${a.line})` : ''}: ${a.why}`);
+      break;
+    case 'no-rule':
+      out.push(`${head}: isolated by ${d.isolatedBy.join(', ')}; no ${d.direction} rule allows this traffic`);
+      if (d.note) out.push(`  ${d.note}`);
+      for (const m of d.misses) out.push(`  closest miss: ${m.text}`);
+      break;
+  }
+  return out;
+}
+
+function sideSummary(d: DirectionResult): string {
+  switch (d.reason) {
+    case 'not-subject':
+      return `${d.direction} not subject to policy`;
+    case 'not-isolated':
+      return `${d.direction} of ${d.subject} not isolated`;
+    case 'exception':
+      return `${d.direction} allowed by exception`;
+    case 'rule':
+      return `${d.direction} allowed by ${d.allowedBy[0]!.ref}${d.allowedBy.length > 1 ? ` (+${d.allowedBy.length - 1} more)` : ''}`;
+    case 'no-rule':
+      return `${d.subject} is isolated for ${d.direction} by ${d.isolatedBy.join(', ')} and no ${d.direction} rule allows it`;
+  }
+}
+
+export function explain(r: EvalResult, s: Subject): Explanation {
+  const details: string[] = [];
+  let summary: string;
+  const sides = (): void => {
+    if (r.egress) details.push(...sideLines(r.egress));
+    if (r.ingress) details.push(...sideLines(r.ingress));
+  };
+  switch (r.special) {
+    case 'self':
+      summary = `allowed: a pod cannot block traffic to itself (${s.from})`;
+      break;
+    case 'hairpin':
+      summary = `allowed: under CNI profile ${s.profile}, ${s.from} reaching itself through a Service is not subject to policy (hairpin)`;
+      break;
+    case 'icmp':
+      summary = 'undefined: NetworkPolicy does not define ICMP behaviour (only TCP, UDP and SCTP); not asserted';
+      break;
+    case 'no-port':
+      summary = 'undefined: a connection needs a destination port';
+      break;
+    case 'existing':
+      summary = 'undefined: whether a policy change affects an established connection is implementation-defined; only new connections are asserted';
+      break;
+    case 'reply':
+      summary =
+        r.verdict === 'allow'
+          ? `allowed: replies of the allowed connection ${traffic(s)} are implicitly allowed (policies are stateful)`
+          : `${r.verdict === 'deny' ? 'denied' : r.verdict}: the connection ${traffic(s)} itself is ${r.verdict === 'deny' ? 'denied' : r.verdict}, so there is no reply to allow`;
+      sides();
+      break;
+    case 'not-enforced':
+      summary = `allowed: CNI profile ${s.profile} does not enforce NetworkPolicy (the policies say ${r.policyVerdict ?? 'allow'})`;
+      sides();
+      break;
+    case 'sctp-unsupported':
+      summary = `unknown: CNI profile ${s.profile} does not enforce SCTP policy (the policies say ${r.policyVerdict ?? '?'})`;
+      sides();
+      break;
+    case 'service': {
+      const b = r.backends ?? [];
+      summary =
+        b.length === 0
+          ? `denied: ${s.to} has no backend serving ${s.port ?? '?'}/${s.protocol}`
+          : `${r.verdict === 'allow' ? 'allowed' : r.verdict === 'deny' ? 'denied' : r.verdict}: judged on the backend${b.length > 1 ? 's' : ''} after DNAT: ${b
+              .map((x) => `${x.pod}:${x.targetPort ?? '?'} ${x.result.verdict}`)
+              .join(', ')}`;
+      for (const x of b) {
+        details.push(`backend ${x.pod} on target port ${x.targetPort ?? '?'}: ${x.result.explanation.summary}`);
+        details.push(...x.result.explanation.details.map((l) => `  ${l}`));
+      }
+      break;
+    }
+    default: {
+      const e = r.egress!;
+      const i = r.ingress!;
+      if (r.verdict === 'allow') summary = `allowed: ${sideSummary(e)}; ${sideSummary(i)}`;
+      else {
+        const denied = [e, i].filter((d) => d.verdict === 'deny');
+        summary = `denied: ${denied.map(sideSummary).join('; and ')}`;
+      }
+      sides();
+    }
+  }
+  for (const u of r.uncertain) details.push(`note: ${u}`);
+  for (const rej of r.rejected) {
+    details.push(`ignored ${rej.ref} (${rej.source.file}): the API server rejects it: ${rej.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
+  }
+  return { summary, details };
+}

@@ -1,0 +1,97 @@
+// Lint entry points: plain NetworkPolicy documents, or a whole suite (which adds the checks that
+// need workloads and steps). Pure: file reading is in load.ts.
+import type { LoadedSuite } from '../../suite/load.js';
+import { compilePolicies } from '../compile.js';
+import { DEFAULT_PROFILE, type CniProfile } from '../profiles.js';
+import { profileForSuite } from '../simulate.js';
+import type { SourcedPolicy } from '../types.js';
+import { validateNetworkPolicy } from '../validate.js';
+import { FindingSink } from './context.js';
+import { checkDnsWithoutSuite } from './dns.js';
+import { checkPolicies } from './policy-checks.js';
+import { RULES, type Finding, type Severity } from './rules.js';
+import { checkSuite } from './suite-checks.js';
+
+export { RULES, type Finding, type RuleId, type Severity, type LintRule } from './rules.js';
+
+export interface LintResult {
+  findings: Finding[];
+  counts: Record<Severity, number>;
+  /** Policy documents linted. */
+  policies: number;
+  files: string[];
+}
+
+function validity(all: SourcedPolicy[], sink: FindingSink, mode: 'suite' | 'files'): void {
+  const { rejected } = compilePolicies(all);
+  for (const s of all) {
+    let issues = validateNetworkPolicy(s, { pathPrefix: sink.prefix(s) });
+    // A loose policy file without a namespace is applied with `kubectl apply -n` (or to default): not an error.
+    if (mode === 'files') issues = issues.filter((i) => !(i.path.endsWith('metadata.namespace') && /is required/.test(i.message)));
+    for (const i of issues) {
+      const severity = i.severity === 'warning' ? 'warning' : 'error';
+      sink.findings.push({
+        rule: 'NPH018',
+        severity,
+        file: i.file,
+        path: i.path,
+        ...(i.line !== undefined ? { line: i.line } : {}),
+        policy: `${s.policy.metadata?.namespace ?? 'default'}/${s.policy.metadata?.name ?? ''}`,
+        message: i.message,
+        fix: severity === 'error' ? 'kubectl apply rejects this policy: correct the field (netpol-harness validate lists every problem)' : 'accepted by the API server, but check it is what you meant',
+      });
+    }
+    // The engine's own structural checks, in case the validator accepted something it cannot evaluate.
+    const mine = rejected.find((r) => r.source === s);
+    if (mine && !issues.some((i) => i.severity !== 'warning')) {
+      for (const p of mine.problems) sink.add('NPH018', s, p.path, `${p.message} (the API server rejects this)`, 'correct the field');
+    }
+  }
+}
+
+const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+function finish(sink: FindingSink, all: SourcedPolicy[], fileOrder: string[]): LintResult {
+  const order = new Map(fileOrder.map((f, i) => [f, i]));
+  const seen = new Set<string>();
+  const findings = sink.findings
+    .filter((f) => {
+      const k = `${f.rule}|${f.file}|${f.path}|${f.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => (order.get(a.f.file) ?? 1e9) - (order.get(b.f.file) ?? 1e9) || (a.f.line ?? 0) - (b.f.line ?? 0) || ORDER[a.f.severity] - ORDER[b.f.severity] || a.i - b.i)
+    .map((x) => x.f);
+  const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const f of findings) counts[f.severity]++;
+  return { findings, counts, policies: all.length, files: fileOrder };
+}
+
+/** Lints NetworkPolicy documents on their own (no workloads known). */
+export function lintPolicies(all: SourcedPolicy[]): LintResult {
+  const sink = new FindingSink(all);
+  validity(all, sink, 'files');
+  const { policies } = compilePolicies(all);
+  checkPolicies(policies, sink);
+  checkDnsWithoutSuite(policies, sink);
+  return finish(sink, all, [...new Set(all.map((p) => p.file))]);
+}
+
+/** Lints a suite: every policy file it lists, plus checks against its workloads at every step. */
+export function lintSuite(loaded: LoadedSuite, opts: { profile?: CniProfile } = {}): LintResult {
+  const all = [...loaded.policies.values()].flat();
+  const sink = new FindingSink(all);
+  validity(all, sink, 'suite');
+  const { policies } = compilePolicies(all);
+  checkPolicies(policies, sink);
+  checkSuite(loaded, opts.profile ?? profileForSuite(loaded) ?? DEFAULT_PROFILE, sink);
+  return finish(sink, all, [loaded.file, ...new Set(all.map((p) => p.file))]);
+}
+
+export function ruleTable(): string {
+  return Object.values(RULES)
+    .map((r) => `${r.id} ${r.severity.padEnd(7)} ${r.name}: ${r.summary}${'suiteOnly' in r ? ' (suites only)' : ''}`)
+    .join('\n');
+}

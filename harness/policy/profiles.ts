@@ -1,0 +1,68 @@
+// CNI profiles: the implementation-defined corners of NetworkPolicy (spec §1.5, §1.6, §1.8) as
+// switches, so the engine never hard-codes one plugin's choice. docs/engine.md lists the evidence
+// and the assumptions behind each value.
+
+export interface CniProfile {
+  name: string;
+  /** false: the plugin does not enforce NetworkPolicy at all (kind's old default CNI, Docker Desktop). */
+  enforces: boolean;
+  /** ipBlock peers match pod IPs (upstream e2e and Calico: yes; Cilium: no). */
+  ipBlockMatchesPodIPs: boolean;
+  /** ipBlock peers match node IPs (Cilium before 1.15: no). */
+  ipBlockMatchesNodeIPs: boolean;
+  /** `except` is honoured; false = the CIDR matches whole (kube-router before #543, early Antrea). */
+  exceptSupported: boolean;
+  /** `endPort` is honoured; false = only `port` is allowed, as the API docs say unsupported plugins do. */
+  endPortSupported: boolean;
+  /** SCTP rules are enforced; false = SCTP traffic is "unknown" (the plugin can neither allow nor deny it reliably). */
+  sctpSupported: boolean;
+  /** pod → Service → same pod: `allow` (masqueraded to the node and let through) or `policy` (judged like any other source). */
+  hairpin: 'allow' | 'policy';
+  /** Egress from a pod to its own node's IP: `allow` always, or `policy` (subject to egress rules). */
+  podToOwnNode: 'allow' | 'policy';
+  /** hostNetwork pods: `node` = ignored by selectors and not isolated, their traffic is node traffic; `pod` = ordinary pods. */
+  hostNetwork: 'node' | 'pod';
+  /**
+   * Offline only (pod IP unknown): an ipBlock that covers part of the pod subnet is assumed to `match`
+   * or `no-match` the pod. The explanation always says the verdict depends on the pod IP.
+   */
+  offlinePartialPodIp: 'match' | 'no-match';
+}
+
+const BASE: Omit<CniProfile, 'name'> = {
+  enforces: true,
+  ipBlockMatchesPodIPs: true,
+  ipBlockMatchesNodeIPs: true,
+  exceptSupported: true,
+  endPortSupported: true,
+  sctpSupported: true,
+  hairpin: 'allow',
+  podToOwnNode: 'policy',
+  hostNetwork: 'node',
+  offlinePartialPodIp: 'no-match',
+};
+
+/** Calico 3.x, iptables/nftables dataplane (the harness default). */
+export const calico: CniProfile = { name: 'calico', ...BASE };
+
+/** kube-router v2 (also k3s's embedded enforcer): like Calico, but no SCTP policy (kube-router#1019). */
+export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false };
+
+/** The reference semantics: upstream e2e + kube-network-policies (kindnetd). */
+export const upstream: CniProfile = { name: 'upstream', ...BASE, hairpin: 'policy', podToOwnNode: 'allow' };
+
+/** A CNI that does not enforce NetworkPolicy: everything is allowed. */
+export const none: CniProfile = { name: 'none', ...BASE, enforces: false };
+
+export const PROFILES: Readonly<Record<string, CniProfile>> = {
+  calico,
+  'kube-router': kubeRouter,
+  upstream,
+  none,
+};
+
+export const DEFAULT_PROFILE = calico;
+
+export function profileByName(name: string): CniProfile | undefined {
+  return Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
+}

@@ -1,0 +1,87 @@
+// What the policies imply for a suite step: the full matrix (connection and DNS columns) with an
+// explanation per cell, and the expectation matrix for `expect: simulated` / `default: simulated`.
+import type { Explanation } from '../diff/result.js';
+import { buildAxes, type Column } from '../matrix/axes.js';
+import { expandExpectation, type ExpectedCell } from '../matrix/expect.js';
+import { Matrix, type Verdict } from '../matrix/matrix.js';
+import type { LoadedSuite } from '../suite/load.js';
+import { evaluateIn, type EvalResult } from './evaluate.js';
+import type { EngineVerdict } from './model.js';
+import { DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
+import { computeReachability, type PortSpec } from './reach.js';
+import { suiteModel, type SuiteModelOptions } from './suite-model.js';
+import { prepare } from './world.js';
+
+export interface SimulateOptions extends SuiteModelOptions {
+  /** Default: the profile named by the suite's `cluster.cni`. */
+  profile?: CniProfile;
+}
+
+export interface SimCell {
+  verdict: Verdict;
+  explanation: Explanation;
+  /** The engine's own answer: `unknown` when the profile cannot enforce it (then `verdict` is what the policies say). */
+  engineVerdict: EngineVerdict;
+  /** Assumptions the verdict rests on (e.g. pod IPs unknown offline). */
+  uncertain?: string[];
+}
+
+export const DNS_PORT: PortSpec = { port: 53, protocol: 'UDP' };
+
+export function profileForSuite(loaded: LoadedSuite): CniProfile {
+  return profileByName(loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+}
+
+function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): SimCell {
+  if (r.verdict !== matrixVerdict) {
+    // Two engines, one semantics: a disagreement is a bug in the engine, never a property of the suite.
+    throw new Error(`internal error: policy engine disagreement on ${where} (matrix ${matrixVerdict}, evaluator ${r.verdict})`);
+  }
+  const verdict: Verdict = r.verdict === 'allow' || r.verdict === 'deny' ? r.verdict : (r.policyVerdict ?? 'deny');
+  return { verdict, explanation: r.explanation, engineVerdict: r.verdict, ...(r.uncertain.length > 0 ? { uncertain: r.uncertain } : {}) };
+}
+
+/** The simulated matrix of one step (0-based index), every cell explained. */
+export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<SimCell> {
+  const profile = opts.profile ?? profileForSuite(loaded);
+  const axes = buildAxes(loaded.suite);
+  const { model, dnsPods } = suiteModel(loaded, stepIndex, opts);
+  const conn = axes.columns.filter((c): c is Extract<Column, { kind: 'conn' }> => c.kind === 'conn');
+  const portKeys = new Map<string, PortSpec>();
+  for (const c of conn) portKeys.set(`${c.port}/${c.protocol}`, { port: c.port, protocol: c.protocol });
+  portKeys.set(`${DNS_PORT.port}/${DNS_PORT.protocol}`, DNS_PORT);
+  const destinations = [...new Set([...axes.destinations.map((d) => d.id), ...dnsPods])];
+  const reach = computeReachability(model, { sources: axes.sources.map((s) => s.id), destinations, ports: [...portKeys.values()] }, profile);
+  const world = prepare(model, profile);
+  const m = new Matrix<SimCell>(axes);
+  for (const { src, col } of m.cells()) {
+    if (col.kind === 'conn') {
+      const r = evaluateIn(world, { from: src.id, to: col.dst, port: col.port, protocol: col.protocol });
+      m.set(src.id, col.key, toCell(r, reach.get(src.id, col.dst, col.port, col.protocol), `${src.id} -> ${col.key}`));
+      continue;
+    }
+    // DNS: resolution works iff some CoreDNS pod may be reached on UDP/53 (source egress and CoreDNS ingress).
+    const results = dnsPods.map((d) => ({ pod: d, r: evaluateIn(world, { from: src.id, to: d, ...DNS_PORT }), v: reach.get(src.id, d, DNS_PORT.port, DNS_PORT.protocol) }));
+    for (const x of results) toCell(x.r, x.v, `${src.id} -> ${x.pod}:53/UDP`);
+    const ok = results.find((x) => x.r.verdict === 'allow') ?? results[0]!;
+    const summary = `${ok.r.verdict === 'allow' ? 'resolves' : 'fails'}: DNS needs ${src.id} -> ${ok.pod}:53/UDP, ${ok.r.explanation.summary}`;
+    const details = [...ok.r.explanation.details];
+    if (results.length > 1) details.push(`CoreDNS pods: ${results.map((x) => `${x.pod} ${x.r.verdict}`).join(', ')}`);
+    const cell = toCell(ok.r, ok.v, `${src.id} -> ${col.key}`);
+    m.set(src.id, col.key, { ...cell, explanation: { summary, details } });
+  }
+  return m;
+}
+
+/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep`. */
+export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<ExpectedCell> {
+  const step = loaded.suite.steps[stepIndex];
+  if (!step) throw new RangeError(`step ${stepIndex} does not exist (the suite has ${loaded.suite.steps.length})`);
+  let sim: Matrix<SimCell> | undefined;
+  return expandExpectation(step.expect, buildAxes(loaded.suite), (src, colKey) => {
+    sim ??= simulateStep(loaded, stepIndex, opts);
+    const cell = sim.get(src.id, colKey);
+    if (!cell) throw new Error(`no simulated cell ${src.id} -> ${colKey}`);
+    return cell.verdict;
+  });
+}

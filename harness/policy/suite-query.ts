@@ -1,0 +1,132 @@
+// Suite-level queries for the CLI: pick a step by name or number, name endpoints the way the
+// suite does (`ns/name` or a unique name), and explain one cell (a connection or a DNS check).
+import type { Explanation } from '../diff/result.js';
+import { UsageError } from '../errors.js';
+import type { LoadedSuite } from '../suite/load.js';
+import { connectionsIn, type Connections } from './connections.js';
+import { evaluateIn, type EvalResult } from './evaluate.js';
+import type { Protocol } from './model.js';
+import { DNS_PORT, profileForSuite, type SimulateOptions } from './simulate.js';
+import { suiteModel } from './suite-model.js';
+import { prepare } from './world.js';
+
+/** `--step`: a step name or a 1-based number. Returns the 0-based index. */
+export function resolveStep(loaded: LoadedSuite, step: string): number {
+  const steps = loaded.suite.steps;
+  const byName = steps.findIndex((s) => s.name === step);
+  if (byName !== -1) return byName;
+  if (/^\d+$/.test(step)) {
+    const n = Number(step);
+    if (n >= 1 && n <= steps.length) return n - 1;
+  }
+  throw new UsageError(`no step "${step}" in ${loaded.file}`, { hint: `steps: ${steps.map((s, i) => `${i + 1} ${s.name}`).join(', ')}` });
+}
+
+export type CellTarget =
+  | { kind: 'conn'; dst: string; port: number; protocol: Protocol }
+  | { kind: 'dns'; name?: string }
+  /** Every declared port of a destination. */
+  | { kind: 'all-ports'; dst: string };
+
+interface Known {
+  id: string;
+  name: string;
+  ports: { name?: string; port: number; protocol: Protocol }[];
+}
+
+function inClusterEndpoints(loaded: LoadedSuite): Known[] {
+  const s = loaded.suite;
+  return [
+    ...s.workloads.map((w) => ({ id: `${w.namespace}/${w.name}`, name: w.name, ports: w.ports })),
+    ...s.probes.map((p) => ({ id: `${p.namespace}/${p.name}`, name: p.name, ports: [] })),
+  ];
+}
+
+function findEndpoint(loaded: LoadedSuite, text: string, side: string): Known {
+  const s = loaded.suite;
+  if (text.startsWith('external:')) {
+    const e = s.externals.find((x) => x.name === text.slice(9));
+    if (!e) throw new UsageError(`unknown external "${text.slice(9)}"`, { hint: `externals: ${s.externals.map((x) => x.name).join(', ') || '(none)'}` });
+    return { id: `external:${e.name}`, name: e.name, ports: e.ports };
+  }
+  const all = inClusterEndpoints(loaded);
+  const exact = all.find((e) => e.id === text);
+  if (exact) return exact;
+  const byName = all.filter((e) => e.name === text);
+  if (byName.length === 1) return byName[0]!;
+  if (byName.length > 1) throw new UsageError(`${side} "${text}" is ambiguous: write ${byName.map((e) => e.id).join(' or ')}`);
+  throw new UsageError(`unknown ${side} "${text}"`, { hint: `write <namespace>/<name>; known: ${all.map((e) => e.id).join(', ')}` });
+}
+
+/** `--from`: a workload or probe, as `ns/name` or a unique name. */
+export function resolveSource(loaded: LoadedSuite, text: string): string {
+  const e = findEndpoint(loaded, text, 'source');
+  if (e.id.startsWith('external:')) throw new UsageError('an external endpoint cannot be a source');
+  return e.id;
+}
+
+/** `--to`: `dns`, `dns:<name>`, or `<dst>[:<port>[/<protocol>]]` where port is a number or a port name. */
+export function resolveTarget(loaded: LoadedSuite, text: string): CellTarget {
+  if (text === 'dns') return { kind: 'dns' };
+  if (text.startsWith('dns:')) return { kind: 'dns', name: text.slice(4) };
+  const ext = text.startsWith('external:');
+  const rest = ext ? text.slice(9) : text;
+  const colon = rest.indexOf(':');
+  const dstText = (ext ? 'external:' : '') + (colon === -1 ? rest : rest.slice(0, colon));
+  const dst = findEndpoint(loaded, dstText, 'destination');
+  if (colon === -1) return { kind: 'all-ports', dst: dst.id };
+  const [portText = '', protoText] = rest.slice(colon + 1).split('/');
+  const proto = protoText?.toUpperCase();
+  if (proto !== undefined && proto !== 'TCP' && proto !== 'UDP' && proto !== 'SCTP') throw new UsageError(`protocol "${protoText}" must be TCP, UDP or SCTP`);
+  if (/^\d+$/.test(portText)) {
+    const port = Number(portText);
+    if (port < 1 || port > 65535) throw new UsageError(`port ${port} is outside 1-65535`);
+    // Without a protocol, take the one the destination declares for this port (TCP if none or several).
+    const declared = dst.ports.filter((p) => p.port === port);
+    const protocol = (proto) ?? (declared.length === 1 ? declared[0]!.protocol : 'TCP');
+    return { kind: 'conn', dst: dst.id, port, protocol };
+  }
+  const named = dst.ports.filter((p) => p.name === portText && (proto === undefined || p.protocol === proto));
+  if (named.length === 0) throw new UsageError(`${dst.id} has no port named "${portText}"${proto ? ` for ${proto}` : ''}`);
+  return { kind: 'conn', dst: dst.id, port: named[0]!.port, protocol: named[0]!.protocol };
+}
+
+export interface CellExplanation {
+  /** e.g. `develop/frontend -> develop/backend:8080/TCP` or `develop/frontend -> dns` */
+  cell: string;
+  verdict: EvalResult['verdict'];
+  explanation: Explanation;
+  /** Set for conn cells. */
+  result?: EvalResult;
+}
+
+/** Explains connections (one per port for `all-ports`) or the DNS check from `src` at a step. */
+export function explainCell(loaded: LoadedSuite, stepIndex: number, src: string, target: CellTarget, opts: SimulateOptions = {}): CellExplanation[] {
+  const profile = opts.profile ?? profileForSuite(loaded);
+  const { model, dnsPods } = suiteModel(loaded, stepIndex, opts);
+  const world = prepare(model, profile);
+  if (target.kind === 'dns') {
+    const results = dnsPods.map((d) => ({ d, r: evaluateIn(world, { from: src, to: d, ...DNS_PORT }) }));
+    const ok = results.find((x) => x.r.verdict === 'allow') ?? results[0]!;
+    const details = [`DNS resolution needs ${src} -> ${ok.d}:53/UDP (source egress and CoreDNS ingress)`, ...ok.r.explanation.details];
+    if (results.length > 1) details.push(`CoreDNS pods: ${results.map((x) => `${x.d} ${x.r.verdict}`).join(', ')}`);
+    return [{ cell: `${src} -> dns${target.name ? `:${target.name}` : ''}`, verdict: ok.r.verdict, explanation: { summary: ok.r.explanation.summary, details }, result: ok.r }];
+  }
+  const ports =
+    target.kind === 'conn'
+      ? [{ port: target.port, protocol: target.protocol }]
+      : (loaded.suite.workloads.find((w) => `${w.namespace}/${w.name}` === target.dst)?.ports ??
+        loaded.suite.externals.find((e) => `external:${e.name}` === target.dst)?.ports ??
+        []);
+  return ports.map((p) => {
+    const r = evaluateIn(world, { from: src, to: target.dst, port: p.port, protocol: p.protocol });
+    return { cell: `${src} -> ${target.dst}:${p.port}/${p.protocol}`, verdict: r.verdict, explanation: r.explanation, result: r };
+  });
+}
+
+/** Every port open from `src` to a destination at a step, with the rules that open each interval. */
+export function openPorts(loaded: LoadedSuite, stepIndex: number, src: string, dst: string, opts: SimulateOptions = {}): Connections {
+  const profile = opts.profile ?? profileForSuite(loaded);
+  const { model } = suiteModel(loaded, stepIndex, opts);
+  return connectionsIn(prepare(model, profile), src, dst);
+}

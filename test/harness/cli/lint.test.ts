@@ -1,0 +1,59 @@
+// `netpol-harness lint`: text and JSON findings with rule id, severity, file:line, path, fix;
+// exit 1 on errors, 0 without, 2 on unreadable input.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { runCli } from '../policy/run-cli.js';
+
+const GOOD = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: api-in, namespace: app }
+spec:
+  podSelector: { matchLabels: { app: api } }
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - podSelector: { matchLabels: { app: web } }
+      ports:
+        - { port: 8080, protocol: TCP }
+`;
+
+describe('netpol-harness lint', () => {
+  it('lints the seed suite: the DNS mistake is an error with file:line and a fix; exit 1', async () => {
+    const r = await runCli('lint', 'suites/zero-trust');
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain(
+      'suites/zero-trust/policies/allow-dns-mistake.yaml:35: error NPH002 dns-pod-selector-only: [doc 1] spec.egress[0].to[0]: DNS peer podSelector k8s-app=kube-dns has no namespaceSelector, so it selects pods in develop only',
+    );
+    expect(r.stdout).to.match(/\n {4}fix: put namespaceSelector: \{matchLabels: \{kubernetes\.io\/metadata\.name: kube-system\}\} in the same peer/);
+    expect(r.stdout).to.match(/^lint: 6 errors, 5 warnings, 0 info \(14 policies in 9 files\)$/m);
+  });
+
+  it('JSON output lists findings with rule, severity, file, path, line, message and fix', async () => {
+    const r = await runCli('lint', 'suites/zero-trust/suite.yaml', '--output', 'json');
+    const out = JSON.parse(r.stdout) as { findings: Record<string, unknown>[]; counts: Record<string, number> };
+    expect(out.counts.error).to.equal(6);
+    const f = out.findings.find((x) => x.rule === 'NPH002')!;
+    expect(Object.keys(f).sort()).to.deep.equal(['file', 'fix', 'line', 'message', 'path', 'policy', 'rule', 'severity']);
+  });
+
+  it('a clean policy file exits 0; a file with only warnings exits 0; unreadable input exits 2', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nph-lint-'));
+    const good = path.join(dir, 'good.yaml');
+    writeFileSync(good, GOOD);
+    const ok = await runCli('lint', good);
+    expect(ok.code).to.equal(0);
+    expect(ok.stdout).to.contain('lint: 0 errors, 0 warnings, 0 info (1 policy in 1 file)');
+    const wide = path.join(dir, 'wide.yaml');
+    writeFileSync(wide, GOOD.replace('        - podSelector: { matchLabels: { app: web } }', '        - namespaceSelector: {}'));
+    const warn = await runCli('lint', wide);
+    expect(warn.code).to.equal(0);
+    expect(warn.stdout).to.match(/wide\.yaml:9: warning NPH005 all-namespaces: spec\.ingress\[0\]\.from\[0\]\.namespaceSelector: namespaceSelector \{\} selects every pod of every namespace/);
+    const missing = await runCli('lint', path.join(dir, 'nope.yaml'));
+    expect(missing.code).to.equal(2);
+    const broken = path.join(dir, 'broken.yaml');
+    writeFileSync(broken, 'kind: [unclosed');
+    expect((await runCli('lint', broken)).code).to.equal(2);
+  });
+});
