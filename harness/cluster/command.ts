@@ -13,6 +13,8 @@ export interface CommandOptions {
   input?: string;
   timeoutMs?: number;
   env?: Record<string, string>;
+  /** Aborting stops the command (SIGTERM); the result then reports a failure. */
+  signal?: AbortSignal;
 }
 
 export interface CommandRunner {
@@ -29,6 +31,7 @@ export const execaRunner: CommandRunner = {
         ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
         ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
         ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
       });
       if (r.failed && r.exitCode === undefined) {
         const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;

@@ -206,8 +206,17 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
   if (nodeImage) args.push('--image', nodeImage);
 
   // Registered before creation starts: a run killed mid-create still deletes the half-made cluster.
+  // The in-flight `kind create` is stopped first; otherwise it keeps creating nodes after the delete.
+  const abort = new AbortController();
+  let creating: Promise<unknown> | undefined;
   const forceDelete = async () => {
+    abort.abort();
+    await creating?.catch(() => undefined);
     await runner.run(kind, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
+    // A `docker run` kind had in flight when it stopped can still produce a node after the delete.
+    const left = await runner.run(docker, ['ps', '-aq', '--filter', `label=io.x-k8s.kind.cluster=${name}`]);
+    const ids = left.stdout.trim().split(/\s+/).filter(Boolean);
+    if (left.exitCode === 0 && ids.length > 0) await runner.run(docker, ['rm', '-f', ...ids]);
   };
   const made: { cluster?: KindCluster } = {};
   const unregister = opts.cleanup?.push(`kind cluster ${name}`, () => (made.cluster ? made.cluster.destroy() : keep ? undefined : forceDelete()), {
@@ -216,10 +225,11 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
   const workers = spec.nodes.workers;
   try {
     await withStep(progress, `creating kind cluster ${name} (${spec.nodes.controlPlanes} control plane, ${workers} worker${workers === 1 ? '' : 's'}${nodeImage ? `, ${nodeImage}` : ''})`, () =>
-      runChecked(runner, kind, args, `creating kind cluster ${name}`, {
+      (creating = runChecked(runner, kind, args, `creating kind cluster ${name}`, {
+        signal: abort.signal,
         timeoutMs: opts.timeoutMs ?? 600_000,
         hint: 'see the kind output above; on hosts without registry access build the node image first (npm run images)',
-      }),
+      })),
     );
   } catch (e) {
     // kind removes a failed cluster itself unless --retain; make sure, then drop the temp dir.

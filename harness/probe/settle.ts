@@ -17,7 +17,10 @@ export interface PlannedCell {
 
 export interface CellOutcome {
   result: AgentResult;
+  /** Probes until the cell matched (all probes if it never did); a confirmation that agrees is not an attempt. */
   attempts: number;
+  /** The confirmation round agreed with the matching result. */
+  confirmed: boolean;
   /** Classes seen across attempts, in order (a flaky cell shows more than one). */
   history: ObservedClass[];
 }
@@ -27,6 +30,7 @@ export interface SettleResult {
   /** ms from start until every cell matched and the confirmation round agreed. */
   timeToEnforceMs?: number;
   rounds: number;
+  /** Probes sent, confirmations included. */
   attempts: number;
 }
 
@@ -68,7 +72,7 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
   let rounds = 0;
   let attempts = 0;
 
-  const probe = async (subset: PlannedCell[]): Promise<void> => {
+  const probe = async (subset: PlannedCell[], confirming = false): Promise<void> => {
     rounds++;
     attempts += subset.length;
     const results = await prober.round(requestsFor(subset));
@@ -76,7 +80,14 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
       const k = key(c);
       const r = results.get(k) ?? { id: c.target.id, class: 'error' as const, detail: 'no result returned for this probe' };
       const prev = outcomes.get(k);
-      outcomes.set(k, { result: r, attempts: (prev?.attempts ?? 0) + 1, history: [...(prev?.history ?? []), r.class] });
+      // Confirming a match is bookkeeping, not a retry: only a flip (or a re-probe) counts as an attempt.
+      const agrees = confirming && prev !== undefined && matches(prev.result, c.expected) && matches(r, c.expected);
+      outcomes.set(k, {
+        result: r,
+        attempts: (prev?.attempts ?? 0) + (agrees ? 0 : 1),
+        confirmed: agrees,
+        history: [...(prev?.history ?? []), r.class],
+      });
     }
   };
   const mismatched = (subset: PlannedCell[]): PlannedCell[] =>
@@ -97,7 +108,7 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
     if (now() - start >= opts.deadlineMs) break;
     if (pending.length === 0) {
       // Everything matched once: confirm with a full round so a flapping cell cannot slip through.
-      await probe(cells);
+      await probe(cells, true);
       pending = mismatched(cells);
       // A cell that flipped during confirmation is flaky: settle again, then confirm again.
       confirmed = pending.length === 0;

@@ -18,12 +18,13 @@ function clock() {
 }
 
 describe('probe/settle', () => {
-  it('matches at once: one full round plus one confirmation, attempts 2 per cell', async () => {
+  it('matches at once: one full round plus one confirmation, one attempt per cell', async () => {
     const c = clock();
     const ex = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
     const r = await probeUntilSettled([cell('x', 'allow'), cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 10_000, ...c });
     expect(r.timeToEnforceMs).to.equal(0);
-    expect(r.outcomes.get(cellKey('ns/a', 'x'))?.attempts).to.equal(2);
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))).to.include({ attempts: 1, confirmed: true });
+    expect(r.attempts).to.equal(4);
     expect(ex.calls).to.have.length(2);
   });
 
@@ -38,7 +39,8 @@ describe('probe/settle', () => {
     expect(ex.calls[1]!.targets.map((t) => t.id)).to.deep.equal(['y']);
     expect(r.outcomes.get(cellKey('ns/a', 'y'))?.result.class).to.equal('timeout');
     expect(r.outcomes.get(cellKey('ns/a', 'y'))?.history).to.deep.equal(['connected', 'connected', 'connected', 'timeout', 'timeout']);
-    expect(r.outcomes.get(cellKey('ns/a', 'x'))?.attempts).to.equal(2);
+    expect(r.outcomes.get(cellKey('ns/a', 'y'))).to.include({ attempts: 4, confirmed: true });
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))).to.include({ attempts: 1, confirmed: true });
     expect(r.timeToEnforceMs).to.be.greaterThan(2000);
   });
 
@@ -57,6 +59,7 @@ describe('probe/settle', () => {
     const ex = new FakeExecutor((_p, _t, call) => (call === 2 ? 'refused' : 'connected'));
     const r = await probeUntilSettled([cell('x', 'allow')], new BatchProber(ex), { deadlineMs: 10_000, ...c });
     expect(r.outcomes.get(cellKey('ns/a', 'x'))?.history).to.deep.equal(['connected', 'refused', 'connected', 'connected']);
+    expect(r.outcomes.get(cellKey('ns/a', 'x'))).to.include({ attempts: 3, confirmed: true });
     expect(r.outcomes.get(cellKey('ns/a', 'x'))?.result.class).to.equal('connected');
     expect(r.timeToEnforceMs).to.be.a('number');
   });

@@ -1,13 +1,13 @@
 // k3s end to end: a real k3s container via @testcontainers/k3s, side-loading the agent image.
 // SKIPS (with the reason) when the k3s image is not in the local Docker engine: this host cannot
 // pull rancher/k3s. Not matched by the unit config; run with:
-//   npx mocha --node-option import=tsx --timeout 600000 test/harness/cluster/k3s.e2e.ts
+//   npx mocha --node-option import=tsx --timeout 600000 test/e2e/k3s.e2e.ts
 import { expect } from 'chai';
-import { dockerImagePresent, k3sImage } from '../../../harness/cluster/k3s.js';
-import { createCluster } from '../../../harness/cluster/provider.js';
-import { createProgress } from '../../../harness/cluster/progress.js';
-import { execaRunner } from '../../../harness/cluster/command.js';
-import { ClusterSpec } from '../../../harness/suite/schema.js';
+import { dockerImagePresent, k3sImage } from '../../harness/cluster/k3s.js';
+import { createCluster } from '../../harness/cluster/provider.js';
+import { createProgress } from '../../harness/cluster/progress.js';
+import { execaRunner } from '../../harness/cluster/command.js';
+import { ClusterSpec } from '../../harness/suite/schema.js';
 
 describe('cluster/k3s (e2e)', function () {
   this.timeout(600_000);
