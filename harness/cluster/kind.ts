@@ -170,6 +170,8 @@ export interface KindDeps {
   runner?: CommandRunner;
   /** Builds the Cluster from a kubeconfig file (tests replace it to avoid a real client). */
   makeCluster?: (args: ConstructorParameters<typeof KindCluster>) => KindCluster;
+  /** Pause between sweeps for orphaned node containers after an interrupted create (tests shorten it). */
+  sweepIntervalMs?: number;
 }
 
 export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOptions = {}, deps: KindDeps = {}): Promise<KindCluster> {
@@ -209,14 +211,30 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
   // The in-flight `kind create` is stopped first; otherwise it keeps creating nodes after the delete.
   const abort = new AbortController();
   let creating: Promise<unknown> | undefined;
-  const forceDelete = async () => {
+  let settled = false;
+  let deleting: Promise<void> | undefined;
+  // Once only: the cleanup disposer and the failed-create path may both ask for it.
+  const forceDelete = (): Promise<void> => (deleting ??= deleteHalfMade());
+  const deleteHalfMade = async (): Promise<void> => {
+    // Interrupted = `kind create` was still running (a signal), as opposed to having failed on its own.
+    const interrupted = creating !== undefined && !settled;
     abort.abort();
     await creating?.catch(() => undefined);
     await runner.run(kind, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath]);
-    // A `docker run` kind had in flight when it stopped can still produce a node after the delete.
-    const left = await runner.run(docker, ['ps', '-aq', '--filter', `label=io.x-k8s.kind.cluster=${name}`]);
-    const ids = left.stdout.trim().split(/\s+/).filter(Boolean);
-    if (left.exitCode === 0 && ids.length > 0) await runner.run(docker, ['rm', '-f', ...ids]);
+    // `docker run`s that kind had in flight when it was stopped are orphaned and can still produce a
+    // node after the delete: sweep by kind's cluster label, a few times when creation was cut short.
+    const sweep = async (): Promise<void> => {
+      const left = await runner.run(docker, ['ps', '-aq', '--filter', `label=io.x-k8s.kind.cluster=${name}`]);
+      const ids = left.stdout.trim().split(/\s+/).filter(Boolean);
+      if (left.exitCode === 0 && ids.length > 0) await runner.run(docker, ['rm', '-f', '-v', ...ids]);
+    };
+    await sweep();
+    if (interrupted) {
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, deps.sweepIntervalMs ?? 1000));
+        await sweep();
+      }
+    }
   };
   const made: { cluster?: KindCluster } = {};
   const unregister = opts.cleanup?.push(`kind cluster ${name}`, () => (made.cluster ? made.cluster.destroy() : keep ? undefined : forceDelete()), {
@@ -229,6 +247,8 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
         signal: abort.signal,
         timeoutMs: opts.timeoutMs ?? 600_000,
         hint: 'see the kind output above; on hosts without registry access build the node image first (npm run images)',
+      }).finally(() => {
+        settled = true;
       })),
     );
   } catch (e) {

@@ -28,7 +28,7 @@ import {
 } from '../cluster/index.js';
 import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { readImagesEnv } from '../cluster/paths.js';
-import { PolicyApplier, defaultAgentImage, deployWorkloads, startExternals, type Deployment } from '../apply/index.js';
+import { PolicyApplier, defaultAgentImage, deployWorkloads, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
@@ -164,7 +164,7 @@ export class HarnessSession {
     });
     if (cluster.loadImages) await preloadImages(cluster, [agentImage], { progress: this.progress });
     const nodes = await cluster.nodes();
-    this.result.cluster = { ...this.result.cluster!, nodes: nodes.length };
+    this.result.cluster = { ...this.result.cluster, nodes: nodes.length };
     const workers = workerNodeNames(nodes);
 
     if (this.spec.cni !== 'none' && !this.opts.skipCanary) {
@@ -176,7 +176,7 @@ export class HarnessSession {
 
     const guard = guardFor(cluster, suite, this.loaded.policies, { runId, allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false });
     this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
-    const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map();
+    const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map<string, ExternalEndpoint>();
 
     for (const [id, ep] of this.deployment.endpoints) {
       if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);

@@ -44,15 +44,20 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs: numb
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Starts `run`, waits until its output shows `marker`, then sends SIGTERM and returns the result. */
-async function killWhen(args: string[], marker: RegExp): Promise<{ exitCode: number | undefined; output: string }> {
+/** Starts `run`, waits until `ready(output)` holds, then sends SIGTERM and returns the result. */
+async function killWhen(args: string[], what: string, ready: (output: string) => Promise<boolean> | boolean): Promise<{ exitCode: number | undefined; output: string }> {
   const child = cli(args);
   let output = '';
   child.all?.on('data', (d: Buffer) => (output += d.toString()));
-  await waitFor(`"${String(marker)}" in the run's output`, () => Promise.resolve(marker.test(output)), 300_000);
+  await waitFor(what, async () => await ready(output), 300_000);
   child.kill('SIGTERM');
   const r = await child;
   return { exitCode: r.exitCode, output: output + (r.all ?? '') };
+}
+
+async function kindNodeContainers(name: string): Promise<string[]> {
+  const r = await execa(DOCKER, ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${name}`, '--format', '{{.Names}}']);
+  return r.stdout.split('\n').filter(Boolean);
 }
 
 describe('cluster layer on a real kind cluster', function () {
@@ -120,7 +125,7 @@ describe('cluster layer on a real kind cluster', function () {
   });
 
   it('a run killed mid-way on a reused cluster removes its namespaces and externals', async () => {
-    const r = await killWhen(['run', 'suites/zero-trust/suite.yaml', '--cluster-name', CLUSTER, '--reuse'], /step default-deny: probing/);
+    const r = await killWhen(['run', 'suites/zero-trust/suite.yaml', '--cluster-name', CLUSTER, '--reuse'], 'the run to probe step default-deny', (o) => /step default-deny: probing/.test(o));
     expect(r.exitCode, r.output).to.equal(143);
     await waitFor('the run\'s namespaces to be deleted', async () => (await managedNamespaces(cluster)).length === 0, 180_000);
     const ext = await execa(DOCKER, ['ps', '-a', '--filter', 'label=netpol-harness.external', '--format', '{{.Names}}']);
@@ -129,13 +134,15 @@ describe('cluster layer on a real kind cluster', function () {
     expect(policies).to.have.length(0);
   });
 
-  it('a run killed while creating its cluster leaves no cluster behind', async () => {
+  it('a run killed while kind is creating its nodes leaves no cluster behind', async () => {
     const name = 'nph-e2e-killed';
-    const r = await killWhen(['run', 'suites/zero-trust/suite.yaml', '--cluster-name', name], /creating kind cluster|installing|applying kube-router|applying calico/i);
+    await execa(KIND, ['delete', 'cluster', '--name', name], { reject: false });
+    // SIGTERM once kind has started node containers: the hardest moment (kind create still running).
+    const r = await killWhen(['run', 'suites/zero-trust/suite.yaml', '--cluster-name', name], 'kind to start node containers', async () => (await kindNodeContainers(name)).length > 0);
     expect(r.exitCode, r.output).to.equal(143);
-    const left = await kindClusters(execaRunner, KIND);
-    expect(left).to.not.include(name);
-    const nodes = await execa(DOCKER, ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${name}`, '--format', '{{.Names}}']);
-    expect(nodes.stdout.trim()).to.equal('');
+    expect(r.output).to.match(/cleanup: kind cluster nph-e2e-killed/);
+    await new Promise((res) => setTimeout(res, 5000));
+    expect(await kindClusters(execaRunner, KIND)).to.not.include(name);
+    expect(await kindNodeContainers(name)).to.deep.equal([]);
   });
 });

@@ -111,6 +111,40 @@ describe('cluster/kind: provider', () => {
     rmSync(path.dirname(c.kubeconfigPath), { recursive: true, force: true });
   });
 
+  it('cleanup during creation stops kind create, deletes the cluster and sweeps nodes that appear late', async () => {
+    let psCalls = 0;
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const runner = {
+      calls: [] as string[],
+      async run(file: string, args: string[], opts?: { signal?: AbortSignal }) {
+        this.calls.push([file, ...args].join(' '));
+        if (args[0] === 'create') {
+          started();
+          // kind create runs until the abort signal stops it.
+          await new Promise<void>((resolve) => opts?.signal?.addEventListener('abort', () => resolve()));
+          return { stdout: '', stderr: 'terminated', exitCode: 143 };
+        }
+        if (file === 'docker' && args[0] === 'ps') {
+          psCalls++;
+          // an orphaned `docker run` lands after the delete: the node shows up on the second sweep only
+          return { stdout: psCalls === 2 ? 'late-node-id' : '', stderr: '', exitCode: 0 };
+        }
+        return { stdout: '', stderr: '', exitCode: 0 };
+      },
+    };
+    const cleanup = new CleanupStack({});
+    const creating = createKindCluster(spec(), { name: 'nph-k', kindBinary: 'kind', dockerBinary: 'docker', cleanup }, { runner, makeCluster: fakeMake, sweepIntervalMs: 1 });
+    const settled = creating.catch(() => undefined);
+    await running;
+    await cleanup.run();
+    await settled;
+    const deleteAt = runner.calls.findIndex((l) => l.startsWith('kind delete cluster --name nph-k'));
+    expect(deleteAt).to.be.greaterThan(runner.calls.findIndex((l) => l.startsWith('kind create cluster')));
+    expect(runner.calls).to.include('docker rm -f -v late-node-id');
+    expect(psCalls).to.be.greaterThan(2);
+  });
+
   it('a failed create deletes the half-made cluster and reports kind\'s output', async () => {
     const runner = new FakeRunner((_f, args) => (args[0] === 'create' ? { exitCode: 1, stderr: 'ERROR: failed to init node with kubeadm' } : undefined));
     let err: Error | undefined;
