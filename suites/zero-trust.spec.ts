@@ -2,6 +2,7 @@
 // the chai reachability matcher (its failure message is the diff table). Runs on a real cluster only
 // (npm run test:e2e); the cluster is created for this file and deleted after it.
 import * as chai from 'chai';
+import { execa } from 'execa';
 import path from 'node:path';
 import { netpolChai } from '../harness/chai/index.js';
 import type { StepResult } from '../harness/diff/result.js';
@@ -23,6 +24,8 @@ describe('suite zero-trust (real cluster)', function () {
   const results = new Map<string, StepResult>();
 
   before(async () => {
+    // A cluster of this name left by an interrupted earlier run may be half dead: start fresh.
+    await execa(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', CLUSTER], { reject: false });
     session = await HarnessSession.start(SUITE, { cluster: { name: CLUSTER }, progress: createProgress({ stream: process.stderr, live: false }) });
   });
 

@@ -8,6 +8,11 @@ import type { PodExecutor } from './exec.js';
 import type { AgentTarget } from './targets.js';
 
 export const AGENT_PATH = '/bin/nph-agent';
+/**
+ * Execs in flight at once. One exec per source pod per round, so a cap at or above the number of
+ * sources makes a round take one probe timeout; 32 stays far below exec storms that throttle an API server.
+ */
+export const DEFAULT_EXEC_CONCURRENCY = 32;
 export const AGENT_CONTAINER = 'agent';
 
 export interface SourcePod {
@@ -96,7 +101,7 @@ export class BatchProber implements Prober {
   }
 
   async round(requests: ProbeRequest[]): Promise<RoundResults> {
-    const limit = pLimit(this.opts.concurrency ?? 8);
+    const limit = pLimit(this.opts.concurrency ?? DEFAULT_EXEC_CONCURRENCY);
     const out: RoundResults = new Map();
     await Promise.all(
       requests.map((r) =>

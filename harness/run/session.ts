@@ -236,7 +236,7 @@ export class HarnessSession {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
-    const prober = new BatchProber(this.executor, { concurrency: this.opts.execConcurrency ?? 8 });
+    const prober = new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {});
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
     end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');

@@ -67,6 +67,7 @@ netbase() { # shared Debian layer for kube-proxy and kube-router
   rm -rf "$nb"/var/lib/apt/lists/* "$nb"/var/cache/apt/* "$nb"/usr/share/{doc,man,locale}/*
   mkimg nph/netbase:bookworm "$nb" --change "$PATHENV"
 }
+require_image netbase nph/netbase:bookworm
 run_step netbase "bookworm-1" netbase
 
 node_base() { # kind node base: bookworm => systemd 252, which runs on cgroup v1 hosts
@@ -95,6 +96,7 @@ node_base() { # kind node base: bookworm => systemd 252, which runs on cgroup v1
   mkimg nph/kind-base:bookworm "$r" --change 'ENV container=docker' --change "$PATHENV" \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]'
 }
+require_image node-base nph/kind-base:bookworm
 run_step node-base "bookworm-1 $KIND_V" node_base
 
 # ---- 3. Component images under their public names ------------------------------------------------
@@ -116,6 +118,7 @@ component_images() {
   docker cp "$W/out/kube-proxy" "$c:/usr/local/bin/kube-proxy"
   docker commit "$c" "registry.k8s.io/kube-proxy:$K8S_V"; docker rm "$c"
 }
+require_image component-images "registry.k8s.io/kube-apiserver:$K8S_V" "registry.k8s.io/etcd:$ETCD_TAG" "registry.k8s.io/coredns/coredns:$CDNS_TAG" registry.k8s.io/pause:3.10 "registry.k8s.io/kube-proxy:$K8S_V"
 run_step component-images "$K8S_V $ETCD_TAG $CDNS_TAG $PAUSE_TAG" component_images
 
 kube_router_image() {
@@ -129,6 +132,7 @@ kube_router_image() {
   docker rm "$c"
   # cni-install from a module zip has no exec bit; the manifest calls it through sh.
 }
+require_image kube-router-image "docker.io/cloudnativelabs/kube-router:$KUBE_ROUTER_V"
 run_step kube-router-image "$KUBE_ROUTER_V" kube_router_image
 
 AGENT_V=$(cat "$REPO/images/agent/VERSION")
@@ -148,6 +152,7 @@ agent_image() { # the harness's probe/workload image: one static binary that ser
   mkimg "$(cat "$REPO/images/agent/IMAGE"):$AGENT_V" "$d" --change 'ENV PATH=/bin' \
     --change 'ENTRYPOINT ["/bin/nph-agent"]' --change 'CMD ["serve"]'
 }
+require_image agent-image "$(cat "$REPO/images/agent/IMAGE"):$AGENT_V"
 run_step agent-image "$AGENT_KEY" agent_image
 
 # ---- 4. Node image: what `kind build node-image` does, minus its registry fetches ---------------
@@ -173,6 +178,7 @@ node_image() {
   docker commit --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' --change 'ENV container=docker' "$cid" "$NODE_IMAGE"
   rm -f "$W/img/preload.tar"
 }
+require_image node-image "$NODE_IMAGE"
 run_step node-image "$K8S_V $PRELOAD $(cat "$STAMPS"/node-base.* "$STAMPS"/component-images.* "$STAMPS"/agent-image.* 2>/dev/null | md5sum)" node_image
 
 mkdir -p "$NPH_CACHE/bin"; ln -sf "$W/bin/kind" "$NPH_CACHE/bin/kind"; ln -sf "$W/out/kubectl" "$NPH_CACHE/bin/kubectl"

@@ -64,4 +64,12 @@ go_build_pkg() { # module version package output [ldflags] [replacements: "mod=m
     CGO_ENABLED=0 go_sumdb_fallback go build -mod=mod -trimpath -ldflags "$ld" -o "$out" "$pkg" )
 }
 
+# A stamp only counts while the image it produced is still in the engine (its storage can be wiped).
+require_image() { # step image...
+  local step=$1 img; shift
+  for img in "$@"; do
+    docker image inspect "$img" >/dev/null 2>&1 || { rm -f "$STAMPS/$step".*; return 0; }
+  done
+}
+
 moddir() { (cd /tmp && go mod download -json "$1" | jq -r .Dir); }

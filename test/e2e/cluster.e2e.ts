@@ -66,8 +66,10 @@ describe('cluster layer on a real kind cluster', function () {
   const cni = effectiveCni('calico');
 
   before(async () => {
+    // A cluster of this name left by an interrupted earlier run may be half dead: start fresh.
+    await execa(KIND, ['delete', 'cluster', '--name', CLUSTER], { reject: false });
     const spec = ClusterSpec.parse({ provider: 'kind', name: CLUSTER, cni, nodes: { controlPlanes: 1, workers: 2 } });
-    cluster = await createCluster(spec, { name: CLUSTER, reuse: true, keep: true, progress: createProgress({ stream: process.stderr, live: false }) });
+    cluster = await createCluster(spec, { name: CLUSTER, keep: true, progress: createProgress({ stream: process.stderr, live: false }) });
     await installCni(cluster, cni, { progress: createProgress({ stream: process.stderr, live: false }) });
   });
 

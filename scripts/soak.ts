@@ -1,0 +1,58 @@
+// `npm run soak -- [--runs 20] [--suite suites/zero-trust/suite.yaml] [--cluster-name nph-soak]`
+// Runs a suite N times on one kind cluster (each run deploys, applies every step, probes, cleans up)
+// and counts wrong cells per run. Target: 0 wrong cells over all runs. Exit 1 when any cell was wrong.
+import { execa } from 'execa';
+import { parseArgs } from 'node:util';
+import { summarizeRun } from '../harness/report/index.js';
+import { readImagesEnv } from '../harness/cluster/paths.js';
+import { createProgress } from '../harness/cluster/progress.js';
+import { HarnessSession } from '../harness/run/session.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '20' },
+    suite: { type: 'string', default: 'suites/zero-trust/suite.yaml' },
+    'cluster-name': { type: 'string', default: 'nph-soak' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const runs = Number(values.runs);
+const name = values['cluster-name'];
+const quiet = createProgress({ stream: { write: () => true }, live: false });
+const totals = { wrong: 0, errors: 0, cells: 0, attempts: 0, retried: 0 };
+const enforce: number[] = [];
+const t0 = performance.now();
+for (let i = 1; i <= runs; i++) {
+  const started = performance.now();
+  // The first run creates the cluster; later runs reuse it, so every run but the first measures deploy + steps only.
+  const session = await HarnessSession.start(values.suite, { cluster: { name }, reuse: true, keep: true, progress: quiet });
+  try {
+    await session.runAll();
+  } finally {
+    await session.stop();
+  }
+  const s = summarizeRun(session.result);
+  const wrong = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict !== c.expected));
+  const errors = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict === undefined));
+  const retried = session.result.steps.flatMap((st) => st.cells.filter((c) => (c.observed?.attempts ?? 0) > 1)).length;
+  totals.wrong += wrong.length;
+  totals.errors += errors.length;
+  totals.cells += session.result.steps.reduce((n, st) => n + st.cells.length, 0);
+  totals.attempts += session.result.steps.reduce((n, st) => n + (st.attempts ?? 0), 0);
+  totals.retried += retried;
+  for (const st of session.result.steps) if (st.timeToEnforceMs !== undefined) enforce.push(st.timeToEnforceMs);
+  console.log(
+    `run ${String(i).padStart(2)}/${runs}: ${s.passed ? 'PASS' : 'FAIL'}, wrong ${wrong.length}, errors ${errors.length}, retried cells ${retried}, ` +
+      `${((performance.now() - started) / 1000).toFixed(1)} s` +
+      (wrong.length ? `\n    ${wrong.map((c) => `${c.src} -> ${c.col}: expected ${c.expected}, observed ${c.observed?.class}`).join('\n    ')}` : ''),
+  );
+}
+enforce.sort((a, b) => a - b);
+const pct = (p: number) => enforce[Math.min(enforce.length - 1, Math.floor((p / 100) * enforce.length))] ?? 0;
+console.log(
+  `\nsoak: ${runs} runs, ${totals.cells} cells, wrong ${totals.wrong}, errors ${totals.errors}, cells needing a retry ${totals.retried}, ` +
+    `probe attempts ${totals.attempts}, time to enforce p50 ${(pct(50) / 1000).toFixed(1)} s, p95 ${(pct(95) / 1000).toFixed(1)} s, max ${((enforce.at(-1) ?? 0) / 1000).toFixed(1)} s, ` +
+    `total ${((performance.now() - t0) / 1000 / 60).toFixed(1)} min`,
+);
+if (!values.keep) await execa(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', name], { reject: false });
+process.exitCode = totals.wrong + totals.errors > 0 ? 1 : 0;
