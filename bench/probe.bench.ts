@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   } finally {
     await nodeDrop(cluster, false).catch(() => undefined);
     await cluster.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: NS }).catch(() => undefined);
-    if (!values.keep) await execa(env.NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', NAME], { reject: false });
+    // Only a cluster this bench created is deleted; a reused one (yours) is left as it was.
+    if (!values.keep && cluster.createdByUs) await execa(env.NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', NAME], { reject: false });
   }
 }
 

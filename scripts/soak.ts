@@ -1,12 +1,16 @@
 // `npm run soak -- [--runs 20] [--suite suites/zero-trust/suite.yaml] [--cluster-name nph-soak]`
 // Runs a suite N times on one kind cluster (each run deploys, applies every step, probes, cleans up)
-// and counts wrong cells per run. Target: 0 wrong cells over all runs. Exit 1 when any cell was wrong.
+// and counts wrong cells (observed verdict != expected) and error cells per run.
+// Target: 0 wrong cells over all runs. Exit 1 when any cell was wrong or an error.
 import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { summarizeRun } from '../harness/report/index.js';
+import { installCni } from '../harness/cluster/cni/index.js';
 import { readImagesEnv } from '../harness/cluster/paths.js';
 import { createProgress } from '../harness/cluster/progress.js';
-import { HarnessSession } from '../harness/run/session.js';
+import { createCluster } from '../harness/cluster/provider.js';
+import { loadSuite } from '../harness/suite/load.js';
+import { HarnessSession, effectiveCni } from '../harness/run/session.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,17 +26,22 @@ const quiet = createProgress({ stream: { write: () => true }, live: false });
 const totals = { wrong: 0, errors: 0, cells: 0, attempts: 0, retried: 0 };
 const enforce: number[] = [];
 const t0 = performance.now();
+// One cluster for every run: created (or reused) here and kept across runs; each run then deploys,
+// steps, probes and cleans up its own namespaces, policies and externals on it.
+const { suite } = await loadSuite(values.suite);
+const spec = { ...suite.cluster, name, cni: effectiveCni(suite.cluster.cni) };
+const cluster = await createCluster(spec, { name, reuse: true, keep: true, progress: createProgress({ stream: process.stderr, live: false }) });
+await installCni(cluster, spec.cni, { progress: quiet });
 for (let i = 1; i <= runs; i++) {
   const started = performance.now();
-  // The first run creates the cluster; later runs reuse it, so every run but the first measures deploy + steps only.
-  const session = await HarnessSession.start(values.suite, { cluster: { name }, reuse: true, keep: true, progress: quiet });
+  const session = await HarnessSession.start(values.suite, { cluster: { name }, reuse: true, progress: quiet });
   try {
     await session.runAll();
   } finally {
     await session.stop();
   }
   const s = summarizeRun(session.result);
-  const wrong = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict !== c.expected));
+  const wrong = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected));
   const errors = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict === undefined));
   const retried = session.result.steps.flatMap((st) => st.cells.filter((c) => (c.observed?.attempts ?? 0) > 1)).length;
   totals.wrong += wrong.length;
@@ -54,5 +63,5 @@ console.log(
     `probe attempts ${totals.attempts}, time to enforce p50 ${(pct(50) / 1000).toFixed(1)} s, p95 ${(pct(95) / 1000).toFixed(1)} s, max ${((enforce.at(-1) ?? 0) / 1000).toFixed(1)} s, ` +
     `total ${((performance.now() - t0) / 1000 / 60).toFixed(1)} min`,
 );
-if (!values.keep) await execa(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', name], { reject: false });
+if (!values.keep && cluster.createdByUs) await execa(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', name], { reject: false });
 process.exitCode = totals.wrong + totals.errors > 0 ? 1 : 0;

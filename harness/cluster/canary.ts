@@ -6,6 +6,7 @@ import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type Ku
 import { randomBytes } from 'node:crypto';
 import { EnforcementError, InfraError } from '../errors.js';
 import type { PodExecutor } from '../probe/exec.js';
+import type { CleanupStack } from './cleanup.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
 
@@ -19,6 +20,8 @@ export interface CanaryOptions {
   enforceDeadlineMs?: number;
   probeTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Registers the canary namespace's deletion before it exists, so a signal mid-canary leaks nothing. */
+  cleanup?: CleanupStack;
 }
 
 export interface CanaryResult {
@@ -78,6 +81,8 @@ export async function enforcementCanary(kc: KubeConfig, opts: CanaryOptions): Pr
   const apply = (o: KubernetesObject) => api.patch(o, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   const deadline = opts.enforceDeadlineMs ?? 60_000;
   const timeoutMs = opts.probeTimeoutMs ?? 2000;
+  const deleteNs = () => api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, undefined, undefined, 0).then(() => undefined, () => undefined);
+  const unregister = opts.cleanup?.push(`canary namespace ${ns}`, deleteNs);
   await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'netpol-harness' } } });
   try {
     await apply(pod(ns, 'server', opts.nodes[0], opts.agentImage, ['serve', '--tcp', '8080']));
@@ -134,8 +139,7 @@ export async function enforcementCanary(kc: KubeConfig, opts: CanaryOptions): Pr
     log(`canary: allow rule honoured after ${(allow.r.timeToEnforceMs / 1000).toFixed(1)} s`);
     return { namespace: ns, denyEnforcedMs: deny.r.timeToEnforceMs, allowEnforcedMs: allow.r.timeToEnforceMs, denyClass: deny.outcome.result.class };
   } finally {
-    await api
-      .delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, undefined, undefined, 0)
-      .catch(() => undefined);
+    await deleteNs();
+    unregister?.();
   }
 }

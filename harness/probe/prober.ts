@@ -58,10 +58,14 @@ function errorResults(src: SourcePod, targets: AgentTarget[], detail: string, ou
 export async function execProbe(executor: PodExecutor, src: SourcePod, targets: AgentTarget[], opts: BatchProberOptions, out: RoundResults): Promise<void> {
   if (targets.length === 0) return;
   const longest = Math.max(...targets.map((t) => t.timeoutMs));
-  const cmd = agentCommand(targets, opts.inPodParallel);
+  const parallel = opts.inPodParallel ?? 64;
+  const cmd = agentCommand(targets, parallel);
+  // The agent runs `parallel` probes at once, so many targets take several timeouts; the exec
+  // backstop must not cut a healthy batch short and turn it into errors.
+  const waves = Math.ceil(targets.length / parallel);
   let res;
   try {
-    res = await executor.exec(src.namespace, src.pod, src.container, cmd, longest + (opts.execSlackMs ?? 20_000));
+    res = await executor.exec(src.namespace, src.pod, src.container, cmd, waves * longest + (opts.execSlackMs ?? 20_000));
   } catch (e) {
     errorResults(src, targets, `exec failed: ${e instanceof Error ? e.message : String(e)}`, out);
     return;

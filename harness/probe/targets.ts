@@ -19,12 +19,18 @@ export interface Addresses {
   serviceIP: Map<string, string>;
   /** Pod IPs per endpoint id (workloads, existing workloads) and container IPs for externals. */
   podIPs: Map<string, string[]>;
+  /** Service DNS names per endpoint id (`<svc>.<ns>.svc.cluster.local`), for `via: dns`. */
+  serviceName?: Map<string, string>;
 }
 
-export type Via = 'service' | 'pod';
+export type Via = 'service' | 'pod' | 'dns';
 
 export function hostFor(dst: Endpoint, via: Via, addr: Addresses): string | undefined {
-  if (via === 'service' && dst.kind === 'workload' && !dst.existing) {
+  if (via === 'dns' && dst.kind === 'workload' && !dst.existing) {
+    const name = addr.serviceName?.get(dst.id);
+    if (name) return name;
+  }
+  if ((via === 'service' || via === 'dns') && dst.kind === 'workload' && !dst.existing) {
     const ip = addr.serviceIP.get(dst.id);
     if (ip) return ip;
   }

@@ -42,9 +42,16 @@ export function planStep(
   return { cells, unplanned };
 }
 
-/** A command a person can paste to repeat one probe by hand. */
-export function reproCommand(cell: PlannedCell, kubeContext?: string): string {
-  const ctx = kubeContext ? ` --context ${kubeContext}` : '';
+export interface KubeTarget {
+  kubeconfig?: string;
+  context?: string;
+}
+
+const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** A command a person can paste to repeat one probe by hand (the kubeconfig of a kind run survives with --keep). */
+export function reproCommand(cell: PlannedCell, kube?: KubeTarget): string {
+  const ctx = `${kube?.kubeconfig ? ` --kubeconfig ${shellQuote(kube.kubeconfig)}` : ''}${kube?.context ? ` --context ${shellQuote(kube.context)}` : ''}`;
   const t = JSON.stringify([cell.target]);
   return `kubectl${ctx} exec -n ${cell.source.namespace} ${cell.source.pod} -c ${cell.source.container} -- /bin/nph-agent probe --targets '${t}'`;
 }
@@ -52,7 +59,7 @@ export function reproCommand(cell: PlannedCell, kubeContext?: string): string {
 export function observationFrom(
   planned: PlannedCell,
   outcome: { result: { class: Observation['class']; latencyMs?: number; detail?: string }; attempts: number },
-  kubeContext?: string,
+  kube?: KubeTarget,
 ): Observation {
   const v = outcome.result.class;
   const verdict = v === 'connected' ? 'allow' : v === 'refused' || v === 'timeout' || v === 'dns-failure' ? 'deny' : undefined;
@@ -62,7 +69,7 @@ export function observationFrom(
     attempts: outcome.attempts,
     ...(outcome.result.latencyMs !== undefined ? { latencyMs: Math.round(outcome.result.latencyMs * 10) / 10 } : {}),
     ...(outcome.result.detail ? { detail: outcome.result.detail } : {}),
-    repro: reproCommand(planned, kubeContext),
+    repro: reproCommand(planned, kube),
   };
 }
 

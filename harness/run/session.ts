@@ -2,6 +2,9 @@
 // cluster), provisions the cluster, installs the CNI, proves enforcement with the canary and deploys the
 // workloads; `runStep` applies one step and probes it until it settles; `stop` cleans up.
 // The CLI's `run` and the mocha suites (suites/*.spec.ts) are thin shells over this class.
+import { VersionApi } from '@kubernetes/client-node';
+import { execa } from 'execa';
+import { access, constants } from 'node:fs/promises';
 import { EnforcementError, InfraError, UsageError } from '../errors.js';
 import type { CellResult, RunResult, StepResult } from '../diff/result.js';
 import { verdictOf } from '../diff/result.js';
@@ -23,12 +26,13 @@ import {
   preloadImages,
   withStep,
   workerNodeNames,
+  type CleanupReport,
   type Cluster,
   type Progress,
 } from '../cluster/index.js';
 import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { readImagesEnv } from '../cluster/paths.js';
-import { PolicyApplier, defaultAgentImage, deployWorkloads, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
+import { PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
@@ -58,6 +62,35 @@ export interface SessionOptions {
   progress?: Progress;
   /** Install SIGINT/SIGTERM handlers that clean up (the CLI does; mocha suites need not). */
   handleSignals?: boolean;
+}
+
+/**
+ * Everything that can be checked before a cluster exists is checked here, so a bad flag or a missing
+ * prerequisite fails in seconds and changes nothing (not after a three-minute cluster bring-up).
+ */
+export async function preflight(spec: ClusterSpec, loaded: LoadedSuite, opts: SessionOptions): Promise<void> {
+  if (spec.provider === 'existing' && loaded.suite.externals.length > 0) {
+    throw new UsageError(`suite ${loaded.suite.metadata.name} declares externals, which run as containers on the cluster's Docker network; --provider existing has none`, {
+      hint: 'use --provider kind, or remove the externals from the suite for this run',
+    });
+  }
+  if (spec.cni === 'calico' && opts.calicoManifest && !/^https?:\/\//.test(opts.calicoManifest)) {
+    try {
+      await access(opts.calicoManifest, constants.R_OK);
+    } catch {
+      throw new UsageError(`--calico-manifest ${opts.calicoManifest}: file not found or not readable`, { hint: 'pass a readable path or an https URL' });
+    }
+  }
+  if (spec.provider === 'kind') {
+    const image = opts.agentImage ?? defaultAgentImage();
+    const docker = process.env.NPH_DOCKER ?? 'docker';
+    const r = await execa(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false });
+    if (r.exitCode !== 0) {
+      throw new InfraError(`the probe agent image ${image} is not in the local Docker engine${r.stderr.includes('Cannot connect') ? ' (is the Docker engine running?)' : ''}`, {
+        hint: 'build it: bash scripts/ci/build-agent-image.sh (or npm run images on hosts without registry access)',
+      });
+    }
+  }
 }
 
 /** Resolves the CNI: flag, then NPH_CNI / images.env (air-gapped hosts build kube-router), then the suite. */
@@ -125,6 +158,7 @@ export class HarnessSession {
     const { loaded, warnings } = await loadValidSuite(suiteFile);
     const s = new HarnessSession(loaded, opts);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
+    await preflight(s.spec, loaded, opts);
     if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
     try {
       await s.provision();
@@ -156,6 +190,8 @@ export class HarnessSession {
     this.cluster = cluster;
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
+    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
+    if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
     await installCni(cluster, this.spec.cni, {
       progress: this.progress,
@@ -170,16 +206,22 @@ export class HarnessSession {
     if (this.spec.cni !== 'none' && !this.opts.skipCanary) {
       const pair: [string, string] = [workers[0]!, workers[1] ?? workers[0]!];
       this.canary = await withStep(this.progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
-        enforcementCanary(cluster.kubeConfig, { agentImage, nodes: pair, cni: this.spec.cni, executor: this.executor! }),
+        enforcementCanary(cluster.kubeConfig, { agentImage, nodes: pair, cni: this.spec.cni, executor: this.executor!, cleanup: this.cleanup }),
       );
     }
 
     const guard = guardFor(cluster, suite, this.loaded.policies, { runId, allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false });
+    if (!cluster.createdByUs && cluster.dockerNetwork) {
+      // A reused cluster may hold externals from a run killed with SIGKILL or kept with --keep.
+      const left = await removeLeftoverExternals(cluster.name);
+      if (left.length > 0) this.progress.info(`removed ${left.length} leftover external container(s) of an earlier run`);
+    }
     this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
     const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map<string, ExternalEndpoint>();
 
     for (const [id, ep] of this.deployment.endpoints) {
       if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
+      if (ep.serviceName) (this.addresses.serviceName ??= new Map()).set(id, `${ep.serviceName}.${ep.namespace}.svc.cluster.local`);
       const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
       this.addresses.podIPs.set(id, ips);
       if (ips[0]) this.ipOf.set(id, ips[0]);
@@ -197,6 +239,12 @@ export class HarnessSession {
       progress: this.progress,
       ...(cluster.ephemeral ? {} : { cleanup: this.cleanup }),
     });
+    if (!cluster.createdByUs) {
+      // Harness namespaces adopted from an earlier kept or killed run may still hold its policies,
+      // which would change this run's verdicts: start every step sequence from no harness policies.
+      const purged = await this.applier.purgeLeftovers(new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean)));
+      if (purged.length > 0) this.progress.info(`removed ${purged.length} leftover NetworkPolic${purged.length === 1 ? 'y' : 'ies'} of an earlier run: ${purged.join(', ')}`);
+    }
   }
 
   stepIndex(nameOrIndex: string | number): number {
@@ -256,7 +304,7 @@ export class HarnessSession {
       };
       const p = planned.get(k);
       const outcome = settled.outcomes.get(k);
-      if (p && outcome) cell.observed = observationFrom(p, outcome, this.cluster?.context);
+      if (p && outcome) cell.observed = observationFrom(p, outcome, this.cluster ? { kubeconfig: this.cluster.kubeconfigPath, context: this.cluster.context } : undefined);
       else cell.observed = { class: 'error', attempts: 0, detail: plan.unplanned.get(k) ?? 'not probed' };
       cells.push(cell);
     }
@@ -284,10 +332,10 @@ export class HarnessSession {
   }
 
   /** Restores what the run changed and removes what it created (unless keep). Safe to call twice. */
-  async stop(): Promise<void> {
+  async stop(): Promise<CleanupReport> {
     this.result.finishedAt = new Date().toISOString();
     try {
-      await this.cleanup.run();
+      return await this.cleanup.run();
     } finally {
       this.uninstallSignals?.();
       this.applier = undefined;

@@ -152,8 +152,11 @@ export type StepSpec = z.infer<typeof StepSpec>;
 
 export const ProbeOptions = z
   .strictObject({
-    /** How connection probes address a workload: its Service ClusterIP (default) or a pod IP. */
-    via: z.enum(['service', 'pod']).default('service'),
+    /**
+     * How connection probes address a workload: its Service ClusterIP (default), a pod IP, or the
+     * Service's DNS name (resolved in the source pod first; a blocked lookup shows as dns-failure).
+     */
+    via: z.enum(['service', 'pod', 'dns']).default('service'),
     /** Per-probe timeout inside the pod. */
     timeoutMs: z.number().int().min(100).max(60_000).default(2000),
     /** How long to re-probe mismatching cells after a step before calling them wrong. */

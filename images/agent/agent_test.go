@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -30,30 +31,86 @@ func TestDNSQueryShape(t *testing.T) {
 }
 
 func TestClassifyErr(t *testing.T) {
-	tg := target{TimeoutMs: 1500}
+	tg := target{Kind: "tcp", Host: "x", TimeoutMs: 1500}
 	opErr := func(e error) error {
 		return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", e)}
 	}
+	udpWrite := func(e error) error {
+		return &net.OpError{Op: "write", Net: "udp", Err: os.NewSyscallError("write", e)}
+	}
+	// dnsSock is how the pure-Go resolver reports a socket error talking to the DNS server:
+	// the text only (the errno itself is not wrapped).
+	dnsSock := func(e syscall.Errno) error {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{
+			Err: "read udp 127.0.0.1:40000->127.0.0.1:53: read: " + e.Error(), Name: "x", Server: "127.0.0.1:53", IsTemporary: true}}
+	}
+	const notADeny = "EHOSTUNREACH: no route to host (a broken route or an ICMP host/admin-prohibited reject; not counted as a deny)"
 	cases := []struct {
 		err           error
 		class, detail string
 	}{
-		{opErr(syscall.ECONNREFUSED), classRefused, "ECONNREFUSED"},
-		{opErr(syscall.EHOSTUNREACH), classRefused, "EHOSTUNREACH"},
-		{opErr(syscall.ENETUNREACH), classRefused, "ENETUNREACH"},
+		// Rejects that are a deny.
+		{opErr(syscall.ECONNREFUSED), classRefused, "ECONNREFUSED: connection refused"},
+		{udpWrite(syscall.ECONNREFUSED), classRefused, "ECONNREFUSED"},
+		{opErr(syscall.ENOPROTOOPT), classRefused, "ENOPROTOOPT"},
 		{opErr(syscall.EPERM), classRefused, "EPERM"},
 		{opErr(syscall.EACCES), classRefused, "EACCES"},
+		{udpWrite(syscall.EPERM), classRefused, "EPERM"},
+		// Unreachable: a broken route looks the same, so never a deny.
+		{opErr(syscall.EHOSTUNREACH), classError, notADeny},
+		{udpWrite(syscall.EHOSTUNREACH), classError, notADeny},
+		{opErr(syscall.ENETUNREACH), classError, "ENETUNREACH: network is unreachable ("},
+		{opErr(syscall.ENETUNREACH), classError, "not counted as a deny)"},
 		{opErr(syscall.ETIMEDOUT), classTimeout, "ETIMEDOUT"},
 		{opErr(syscall.EPROTONOSUPPORT), classUnsupported, "protocol not supported"},
 		{&net.OpError{Op: "dial", Err: os.ErrDeadlineExceeded}, classTimeout, "1500ms"},
-		{&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}, classDNSFailure, "no such host"},
+		// Resolving host: an answer from the DNS server is an error, no answer a dns-failure.
+		{&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}}, classError,
+			"no such host: the DNS server answered that x does not exist (check the name)"},
+		{&net.DNSError{Err: "no such host", IsNotFound: true}, classError, "that x does not exist"}, // name from the target
+		{&net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", Name: "x", Server: "10.96.0.10:53", IsTemporary: true}}, classError,
+			"lookup x on 10.96.0.10:53: server misbehaving"},
+		{&net.DNSError{Err: "lame referral", Name: "x", IsTemporary: true}, classError, "lame referral"},
+		{&net.DNSError{Err: "cannot unmarshal DNS message", Name: "x"}, classError, "cannot unmarshal"},
 		{&net.OpError{Op: "dial", Err: &net.DNSError{Err: "i/o timeout", Name: "x", IsTimeout: true}}, classDNSFailure, "timeout"},
+		{dnsSock(syscall.ECONNREFUSED), classDNSFailure, "ECONNREFUSED: connection refused (DNS server 127.0.0.1:53)"},
+		{dnsSock(syscall.EHOSTUNREACH), classError, "no route to host"}, // a broken route to the DNS server is not a deny
+		{dnsSock(syscall.ENETUNREACH), classError, "network is unreachable"},
+		{dnsSock(syscall.EPERM), classDNSFailure, "EPERM"},
+		{dnsSock(syscall.EACCES), classDNSFailure, "EACCES"},
+		{dnsSock(syscall.EMSGSIZE), classError, "message too long"},
 		{errors.New("something odd"), classError, "something odd"},
 	}
 	for _, c := range cases {
 		class, detail := classifyErr(c.err, tg)
 		if class != c.class || !strings.Contains(detail, c.detail) {
 			t.Errorf("classifyErr(%v) = %q, %q; want %q, *%s*", c.err, class, detail, c.class, c.detail)
+		}
+	}
+	if _, detail := classifyErr(opErr(syscall.EHOSTUNREACH), tg); detail != notADeny {
+		t.Errorf("EHOSTUNREACH detail %q, want exactly %q", detail, notADeny)
+	}
+}
+
+// TestClassifyLookupErr covers kind dns, whose lookup errors never become refused or timeout.
+func TestClassifyLookupErr(t *testing.T) {
+	tg := target{Kind: "dns", Name: "svc.example", TimeoutMs: 700}
+	cases := []struct {
+		err           error
+		class, detail string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "svc.example", IsNotFound: true}, classError,
+			"no such host: the DNS server answered that svc.example does not exist (check the name)"},
+		{&net.DNSError{Err: "server misbehaving", Name: "svc.example", IsTemporary: true}, classError, "server misbehaving"},
+		{&net.DNSError{Err: "i/o timeout", Name: "svc.example", IsTimeout: true}, classDNSFailure, "timeout"},
+		{&net.DNSError{Err: "dial udp 10.96.0.10:53: connect: network is unreachable", Name: "svc.example"}, classError, "network is unreachable"},
+		{context.DeadlineExceeded, classDNSFailure, "timeout"},
+		{errors.New("something odd"), classError, "something odd"},
+	}
+	for _, c := range cases {
+		class, detail := classifyLookupErr(c.err, tg)
+		if class != c.class || !strings.Contains(detail, c.detail) {
+			t.Errorf("classifyLookupErr(%v) = %q, %q; want %q, *%s*", c.err, class, detail, c.class, c.detail)
 		}
 	}
 }
@@ -102,6 +159,7 @@ func TestProbeLoopback(t *testing.T) {
 		// kind dns with host set queries that server only, so no real DNS server is involved.
 		{ID: "dns-ok", Kind: "dns", Name: "ok.test", Host: lo, Port: dnsPort, TimeoutMs: 2000},
 		{ID: "dns-nxdomain", Kind: "dns", Name: "missing.test", Host: lo, Port: dnsPort, TimeoutMs: 2000},
+		{ID: "dns-servfail", Kind: "dns", Name: "servfail.test", Host: lo, Port: dnsPort, TimeoutMs: 2000},
 		{ID: "dns-closed", Kind: "dns", Name: "ok.test", Host: lo, Port: closedPort(t, "udp"), TimeoutMs: 2000},
 		{ID: "sctp", Kind: "sctp", Host: lo, Port: closedPort(t, "tcp"), TimeoutMs: 2000},
 	}
@@ -115,8 +173,11 @@ func TestProbeLoopback(t *testing.T) {
 	expectClass(t, p, "udp-open", classConnected, "reply")
 	expectClass(t, p, "udp-closed", classRefused, "ECONNREFUSED")
 	expectClass(t, p, "dns-ok", classConnected, "127.0.0.1")
-	expectClass(t, p, "dns-nxdomain", classDNSFailure, "no such host")
-	expectClass(t, p, "dns-closed", classDNSFailure, "connection refused")
+	// NXDOMAIN and SERVFAIL are answers from a reachable DNS server: error, not a deny.
+	expectClass(t, p, "dns-nxdomain", classError, "no such host: the DNS server answered that missing.test does not exist")
+	expectClass(t, p, "dns-servfail", classError, "server misbehaving")
+	// Nothing listens on the DNS port: the query got no answer (ICMP port unreachable).
+	expectClass(t, p, "dns-closed", classDNSFailure, "ECONNREFUSED: connection refused")
 	if fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, ipprotoSCTP); err == nil {
 		syscall.Close(fd)
 		t.Logf("kernel supports SCTP; sctp result was %+v (unsupported not asserted)", p.results["sctp"])

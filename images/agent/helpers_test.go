@@ -154,8 +154,8 @@ func closedPort(t *testing.T, network string) int {
 }
 
 // serveFakeDNS is a tiny authoritative-looking server for tests: "ok.test" has A 127.0.0.1
-// (and no AAAA), names starting with "drop." get no answer at all (a DNS server blocked by
-// policy), everything else is NXDOMAIN.
+// (and no AAAA), names starting with "servfail." get SERVFAIL, everything else is NXDOMAIN.
+// (A DNS server blocked by policy is simulated with iptables in netns_test.go.)
 func serveFakeDNS(pc net.PacketConn) {
 	buf := make([]byte, 1500)
 	for {
@@ -189,12 +189,12 @@ func fakeDNSAnswer(q []byte) []byte {
 	qtype := binary.BigEndian.Uint16(q[i+1:])
 	question := q[12 : i+5]
 	name := strings.Join(labels, ".")
-	if strings.HasPrefix(name, "drop.") {
-		return nil
-	}
 	var rcode, ancount uint16 = 3, 0 // NXDOMAIN
 	var answer []byte
-	if name == "ok.test" {
+	switch {
+	case strings.HasPrefix(name, "servfail."):
+		rcode = 2 // SERVFAIL
+	case name == "ok.test":
 		rcode = 0
 		if qtype == 1 { // A
 			ancount = 1

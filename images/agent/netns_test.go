@@ -139,31 +139,111 @@ func TestConcurrencyInNetns(t *testing.T) {
 	}
 }
 
+// TestUnreachableInNetns checks the real kernel errnos of REJECT rules on the namespace's own
+// loopback: ICMP host-prohibited / net-unreachable are errors (a broken route looks the same),
+// while a port-unreachable or RST reject and a local firewall dropping the send are denies.
+func TestUnreachableInNetns(t *testing.T) {
+	setup := "ip link set lo up && " +
+		"iptables -w -A INPUT -p tcp --dport 11 -j REJECT --reject-with icmp-host-prohibited && " +
+		"iptables -w -A INPUT -p udp --dport 11 -j REJECT --reject-with icmp-admin-prohibited && " +
+		"iptables -w -A INPUT -p tcp --dport 12 -j REJECT --reject-with icmp-net-unreachable && " +
+		"iptables -w -A INPUT -p tcp --dport 13 -j REJECT --reject-with tcp-reset && " +
+		"iptables -w -A INPUT -p udp --dport 13 -j REJECT --reject-with icmp-port-unreachable && " +
+		"iptables -w -A OUTPUT -p udp --dport 14 -j DROP"
+	targets := []target{
+		{ID: "tcp-host-prohibited", Kind: "tcp", Host: "127.0.0.1", Port: 11, TimeoutMs: 2000},
+		{ID: "udp-admin-prohibited", Kind: "udp", Host: "127.0.0.1", Port: 11, TimeoutMs: 2000},
+		{ID: "tcp-net-unreachable", Kind: "tcp", Host: "127.0.0.1", Port: 12, TimeoutMs: 2000},
+		{ID: "tcp-reset", Kind: "tcp", Host: "127.0.0.1", Port: 13, TimeoutMs: 2000},
+		{ID: "udp-port-unreachable", Kind: "udp", Host: "127.0.0.1", Port: 13, TimeoutMs: 2000},
+		{ID: "udp-local-drop", Kind: "udp", Host: "127.0.0.1", Port: 14, TimeoutMs: 2000},
+		// This run uses TCP for kind sctp, to check the raw-socket connect path's errno.
+		{ID: "sctp-path-host-prohibited", Kind: "sctp", Host: "127.0.0.1", Port: 11, TimeoutMs: 2000},
+	}
+	stdout, _ := runInNetns(t, "agent-rawtcp", setup, "probe", "--targets", targetsJSON(t, targets))
+	p := parseOutput(t, stdout)
+	const notADeny = "EHOSTUNREACH: no route to host (a broken route or an ICMP host/admin-prohibited reject; not counted as a deny)"
+	expectClass(t, p, "tcp-host-prohibited", classError, notADeny)
+	expectClass(t, p, "udp-admin-prohibited", classError, notADeny)
+	expectClass(t, p, "sctp-path-host-prohibited", classError, notADeny)
+	expectClass(t, p, "tcp-net-unreachable", classError, "ENETUNREACH")
+	expectClass(t, p, "tcp-reset", classRefused, "ECONNREFUSED")
+	expectClass(t, p, "udp-port-unreachable", classRefused, "ECONNREFUSED")
+	expectClass(t, p, "udp-local-drop", classRefused, "EPERM")
+	for id, r := range p.results {
+		if r.LatencyMs > 1000 {
+			t.Errorf("%s took %.1fms; a reject should be fast", id, r.LatencyMs)
+		}
+	}
+}
+
 // TestDNSInNetns checks resolution through /etc/resolv.conf (the path the harness uses) by
 // bind-mounting a resolv.conf that points at a fake server on the namespace's own loopback.
+// A DNS server that answers (even NXDOMAIN or SERVFAIL) is never a dns-failure; only a DNS
+// port that gives no answer (dropped, or rejected) is.
 func TestDNSInNetns(t *testing.T) {
 	resolv := filepath.Join(t.TempDir(), "resolv.conf")
 	if err := os.WriteFile(resolv, []byte("nameserver 127.0.0.1\noptions ndots:1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	setup := "ip link set lo up && mount --bind " + resolv + " /etc/resolv.conf"
-	targets := []target{
-		{ID: "ok", Kind: "dns", Name: "ok.test", TimeoutMs: 2000},
-		{ID: "nxdomain", Kind: "dns", Name: "missing.test", TimeoutMs: 2000},
-		{ID: "blocked", Kind: "dns", Name: "drop.test", TimeoutMs: 700},
-		{ID: "tcp-by-name", Kind: "tcp", Host: "ok.test", Port: 10, TimeoutMs: 2000},
-		{ID: "tcp-bad-name", Kind: "tcp", Host: "missing.test", Port: 10, TimeoutMs: 2000},
-		{ID: "udp-bad-name", Kind: "udp", Host: "missing.test", Port: 10, TimeoutMs: 2000},
+	base := "ip link set lo up && mount --bind " + resolv + " /etc/resolv.conf"
+	dnsRules := func(udp, tcp string) string {
+		return " && iptables -w -A INPUT -p udp --dport 53 -j " + udp + " && iptables -w -A INPUT -p tcp --dport 53 -j " + tcp
 	}
-	stdout, _ := runInNetns(t, "nsdns", setup, "probe", "--targets", targetsJSON(t, targets))
-	p := parseOutput(t, stdout)
-	expectClass(t, p, "ok", classConnected, "127.0.0.1")
-	expectClass(t, p, "nxdomain", classDNSFailure, "no such host")
-	expectClass(t, p, "blocked", classDNSFailure, "timeout")
-	expectClass(t, p, "tcp-by-name", classRefused, "ECONNREFUSED")
-	expectClass(t, p, "tcp-bad-name", classDNSFailure, "no such host")
-	expectClass(t, p, "udp-bad-name", classDNSFailure, "no such host")
-	if l := p.results["blocked"].LatencyMs; l < 700 || l > 950 {
-		t.Errorf("blocked DNS latency %.1fms, want about 700ms", l)
-	}
+
+	t.Run("answering", func(t *testing.T) {
+		targets := []target{
+			{ID: "ok", Kind: "dns", Name: "ok.test", TimeoutMs: 2000},
+			{ID: "nxdomain", Kind: "dns", Name: "missing.test", TimeoutMs: 2000},
+			{ID: "servfail", Kind: "dns", Name: "servfail.test", TimeoutMs: 2000},
+			{ID: "tcp-by-name", Kind: "tcp", Host: "ok.test", Port: 10, TimeoutMs: 2000},
+			{ID: "tcp-bad-name", Kind: "tcp", Host: "missing.test", Port: 10, TimeoutMs: 2000},
+			{ID: "udp-bad-name", Kind: "udp", Host: "missing.test", Port: 10, TimeoutMs: 2000},
+			{ID: "sctp-bad-name", Kind: "sctp", Host: "missing.test", Port: 10, TimeoutMs: 2000},
+			{ID: "tcp-servfail-name", Kind: "tcp", Host: "servfail.test", Port: 10, TimeoutMs: 2000},
+		}
+		stdout, _ := runInNetns(t, "nsdns", base, "probe", "--targets", targetsJSON(t, targets))
+		p := parseOutput(t, stdout)
+		expectClass(t, p, "ok", classConnected, "127.0.0.1")
+		expectClass(t, p, "nxdomain", classError, "no such host: the DNS server answered that missing.test does not exist (check the name)")
+		expectClass(t, p, "servfail", classError, "server misbehaving")
+		expectClass(t, p, "tcp-by-name", classRefused, "ECONNREFUSED")
+		for _, id := range []string{"tcp-bad-name", "udp-bad-name", "sctp-bad-name"} {
+			expectClass(t, p, id, classError, "the DNS server answered that missing.test does not exist")
+		}
+		expectClass(t, p, "tcp-servfail-name", classError, "server misbehaving")
+	})
+
+	t.Run("port-dropped", func(t *testing.T) {
+		// The fake server still listens on 127.0.0.1:53, but iptables drops every query to it.
+		targets := []target{
+			{ID: "dns", Kind: "dns", Name: "ok.test", TimeoutMs: 700},
+			{ID: "dns-missing", Kind: "dns", Name: "missing.test", TimeoutMs: 700},
+			{ID: "tcp-by-name", Kind: "tcp", Host: "ok.test", Port: 10, TimeoutMs: 700},
+			{ID: "udp-by-name", Kind: "udp", Host: "ok.test", Port: 10, TimeoutMs: 700},
+			{ID: "sctp-by-name", Kind: "sctp", Host: "ok.test", Port: 10, TimeoutMs: 700},
+		}
+		stdout, _ := runInNetns(t, "nsdns", base+dnsRules("DROP", "DROP"), "probe", "--targets", targetsJSON(t, targets))
+		p := parseOutput(t, stdout)
+		for _, tg := range targets {
+			expectClass(t, p, tg.ID, classDNSFailure, "timeout")
+			if r := p.results[tg.ID]; r.Detail != "timeout" {
+				t.Errorf("%s: detail %q, want exactly \"timeout\"", tg.ID, r.Detail)
+			}
+			if l := p.results[tg.ID].LatencyMs; l < 700 || l > 950 {
+				t.Errorf("%s: dropped DNS latency %.1fms, want about 700ms", tg.ID, l)
+			}
+		}
+	})
+
+	t.Run("port-rejected", func(t *testing.T) {
+		targets := []target{
+			{ID: "dns", Kind: "dns", Name: "ok.test", TimeoutMs: 2000},
+			{ID: "tcp-by-name", Kind: "tcp", Host: "ok.test", Port: 10, TimeoutMs: 2000},
+		}
+		stdout, _ := runInNetns(t, "nsdns", base+dnsRules("REJECT", "REJECT --reject-with tcp-reset"), "probe", "--targets", targetsJSON(t, targets))
+		p := parseOutput(t, stdout)
+		expectClass(t, p, "dns", classDNSFailure, "ECONNREFUSED: connection refused (DNS server 127.0.0.1:53)")
+		expectClass(t, p, "tcp-by-name", classDNSFailure, "ECONNREFUSED")
+	})
 }

@@ -274,16 +274,9 @@ func probeDNS(ctx context.Context, t target) (string, string) {
 	}
 	addrs, err := r.LookupHost(ctx, t.Name)
 	if err != nil {
-		// Anything that stops resolution is a DNS failure; the detail says which kind.
-		var dnsErr *net.DNSError
-		switch {
-		case errors.As(err, &dnsErr):
-			return classDNSFailure, dnsDetail(dnsErr)
-		case isTimeout(err):
-			return classDNSFailure, "timeout"
-		default:
-			return classDNSFailure, err.Error()
-		}
+		// Only a lookup that got no answer is a dns-failure; an answer such as NXDOMAIN or
+		// SERVFAIL is an error (the DNS path works). See classifyDNSErr.
+		return classifyLookupErr(err, t)
 	}
 	return classConnected, strings.Join(addrs, ",")
 }

@@ -40,14 +40,18 @@ strip() { # $1 file, $2 jq path to the capabilities object
 exec /usr/bin/runc "$@"
 WRAP
   chmod 0755 "$WRAPPER.tmp"; mv "$WRAPPER.tmp" "$WRAPPER"
-  want='{"runtimes":{"nph-runc":{"path":"'$WRAPPER'"}},"default-runtime":"nph-runc"}'
-else
-  want='{}'
 fi
 mkdir -p /etc/docker
-if [ "$(jq -cS . /etc/docker/daemon.json 2>/dev/null)" != "$(echo "$want" | jq -cS .)" ]; then
-  echo "$want" | jq . >/etc/docker/daemon.json
-  if pgrep -x dockerd >/dev/null; then log "daemon.json changed: restarting dockerd"; pkill -x dockerd; sleep 3; fi
+# Merge into the existing daemon.json (never replace a user's settings); touch nothing on hosts that
+# do not need the wrapper.
+if [ "$lacks_sys_resource" = 1 ]; then
+  cur=$(cat /etc/docker/daemon.json 2>/dev/null || echo '{}')
+  want=$(echo "$cur" | jq --arg w "$WRAPPER" '.runtimes["nph-runc"] = {path: $w} | ."default-runtime" = "nph-runc"')
+  if [ "$(echo "$cur" | jq -cS . 2>/dev/null)" != "$(echo "$want" | jq -cS .)" ]; then
+    [ -f /etc/docker/daemon.json ] && cp /etc/docker/daemon.json /etc/docker/daemon.json.nph-backup
+    echo "$want" >/etc/docker/daemon.json
+    if pgrep -x dockerd >/dev/null; then log "daemon.json changed (backup: daemon.json.nph-backup): restarting dockerd"; pkill -x dockerd; sleep 3; fi
+  fi
 fi
 
 # kind multi-node clusters need more inotify instances than the default 128.
@@ -55,7 +59,6 @@ sysctl -qw fs.inotify.max_user_instances=512 fs.inotify.max_user_watches=524288 
 
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: /var/log/nph-dockerd.log)"
-  pgrep -x containerd >/dev/null || true
   nohup dockerd >/var/log/nph-dockerd.log 2>&1 &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
 fi

@@ -3,7 +3,7 @@
 // 2 on usage, input or infrastructure errors. Flags are checked before anything touches a cluster.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { EXIT } from '../../errors.js';
-import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports } from '../../report/index.js';
+import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
 interface RunFlags {
@@ -36,6 +36,17 @@ function intIn(name: string, min: number, max: number) {
     if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${n})`);
     return n;
   };
+}
+
+/**
+ * 0 every step matched; 1 some cell was wrong (a policy or expectation problem); 2 when the run
+ * could not judge anything (every probed cell an error: exec denied, agent missing) or cleanup failed.
+ */
+export function exitCodeFor(summary: RunSummary, cleanupFailures: number): number {
+  if (cleanupFailures > 0) return EXIT.error;
+  if (summary.passed) return EXIT.ok;
+  if (summary.wrong === 0 && summary.correct === 0 && summary.errors > 0) return EXIT.error;
+  return EXIT.mismatch;
 }
 
 export function register(program: Command): void {
@@ -88,21 +99,26 @@ export function register(program: Command): void {
         ...(f.skipCanary ? { skipCanary: true } : {}),
       };
       const session = await HarnessSession.start(suiteFile, opts);
+      let failure: Error | undefined;
       try {
         await session.runAll((step) => {
           if (f.focus === 'all') process.stdout.write(`\n${renderStep(step, session.result.axes, { ...term, focus: 'all' })}\n`);
         });
-      } finally {
-        await session.stop();
+      } catch (e) {
+        failure = e instanceof Error ? e : new Error(String(e));
       }
+      const cleanup = await session.stop();
       const run = session.result;
+      // Reports are written even when the run died mid-way: the steps that finished are evidence.
+      if (f.reportDir && run.steps.length > 0) {
+        const { files } = await writeReports(run, f.reportDir, { env: process.env });
+        process.stdout.write(`reports${failure ? ' (partial)' : ''}: ${files.join(', ')}\n`);
+      }
+      if (failure) throw failure;
       const summary = summarizeRun(run);
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
       else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
-      if (f.reportDir) {
-        const { files } = await writeReports(run, f.reportDir, { env: process.env });
-        process.stdout.write(`reports: ${files.join(', ')}\n`);
-      }
-      process.exitCode = summary.passed ? EXIT.ok : EXIT.mismatch;
+      for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
+      process.exitCode = exitCodeFor(summary, cleanup.failed.length);
     });
 }
