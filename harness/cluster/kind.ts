@@ -37,8 +37,9 @@ export function kindConfig(spec: ClusterSpec, opts: KindConfigOptions = {}): Kin
   const cfg: KindConfig = {
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
-    // `none` keeps kind's kindnet (a non-enforcing baseline); every other CNI replaces it.
-    networking: { disableDefaultCNI: spec.cni !== 'none', podSubnet: spec.podSubnet, serviceSubnet: spec.serviceSubnet },
+    // Always off: every CNI replaces kindnet, `none` included. kindnet enforces NetworkPolicy since
+    // kind v0.24 (where the kernel has NFT_QUEUE), so `none` installs a plain bridge CNI instead.
+    networking: { disableDefaultCNI: true, podSubnet: spec.podSubnet, serviceSubnet: spec.serviceSubnet },
     nodes: [
       ...Array.from({ length: spec.nodes.controlPlanes }, () => ({ role: 'control-plane' as const })),
       ...Array.from({ length: spec.nodes.workers }, () => ({ role: 'worker' as const })),

@@ -11,7 +11,7 @@ import { verdictOf } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
 import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
-import { profileByName } from '../policy/profiles.js';
+import { calico, profileByName } from '../policy/profiles.js';
 import type { Matrix } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec } from '../suite/schema.js';
@@ -132,7 +132,8 @@ export class HarnessSession {
     this.spec = {
       ...base,
       provider: opts.cluster?.provider ?? base.provider,
-      cni: effectiveCni(base.cni, opts.cluster?.cni),
+      // k3s brings its own enforcer (kube-router's netpol controller); record and simulate that.
+      cni: (opts.cluster?.provider ?? base.provider) === 'k3s' ? 'kube-router' : effectiveCni(base.cni, opts.cluster?.cni),
       ...(opts.cluster?.name ? { name: opts.cluster.name } : {}),
       nodes: { ...base.nodes, ...(opts.cluster?.workers !== undefined ? { workers: opts.cluster.workers } : {}) },
     };
@@ -174,6 +175,12 @@ export class HarnessSession {
     const runId = newRunId();
     const env = readImagesEnv();
     const agentImage = this.opts.agentImage ?? defaultAgentImage();
+    // Workload image overrides are preloaded too, so runs work offline and avoid registry rate limits.
+    // (only those present locally: others are pulled by the nodes as usual).
+    const overrides = [...new Set(suite.workloads.filter((w) => !w.existing && w.image).map((w) => w.image!))];
+    const docker = process.env.NPH_DOCKER ?? 'docker';
+    const local = await Promise.all(overrides.map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const images = [agentImage, ...local.filter((i): i is string => i !== undefined && i !== agentImage)];
     const cluster = await createCluster(this.spec, {
       ...(this.spec.name ? { name: this.spec.name } : {}),
       keep: this.opts.keep ?? false,
@@ -183,7 +190,7 @@ export class HarnessSession {
       ...(this.opts.kubeconfig ? { kubeconfig: this.opts.kubeconfig } : {}),
       ...(this.opts.context ? { context: this.opts.context } : {}),
       allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false,
-      preloadImages: [agentImage],
+      preloadImages: images,
       cleanup: this.cleanup,
       progress: this.progress,
     });
@@ -198,7 +205,7 @@ export class HarnessSession {
       ...(this.opts.calicoManifest ? { calicoManifest: this.opts.calicoManifest } : {}),
       ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
     });
-    if (cluster.loadImages) await preloadImages(cluster, [agentImage], { progress: this.progress });
+    if (cluster.loadImages) await preloadImages(cluster, images, { progress: this.progress });
     const nodes = await cluster.nodes();
     this.result.cluster = { ...this.result.cluster, nodes: nodes.length };
     const workers = workerNodeNames(nodes);
@@ -274,11 +281,11 @@ export class HarnessSession {
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
       this.appliedThrough = i;
     }
-    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf });
-    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, {
-      addresses: this.ipOf,
-      ...(profileByName(this.spec.cni) ? { profile: profileByName(this.spec.cni)! } : {}),
-    });
+    // Under `none` the simulation still says what the policies mean (Calico semantics), so a CNI that
+    // ignores them shows up as enforcement mismatches rather than as wrong expectations.
+    const profile = this.spec.cni === 'none' ? calico : profileByName(this.spec.cni);
+    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
     const probeOpts = this.loaded.suite.probe;
     const plan = planStep(this.axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,

@@ -179,7 +179,9 @@ node_image() {
   rm -f "$W/img/preload.tar"
 }
 require_image node-image "$NODE_IMAGE"
-run_step node-image "$K8S_V $PRELOAD $(cat "$STAMPS"/node-base.* "$STAMPS"/component-images.* "$STAMPS"/agent-image.* 2>/dev/null | md5sum)" node_image
+# Keyed on the IDs of everything it contains, so a rebuilt agent or component image rebuilds it.
+NODE_KEY="$K8S_V $(docker image inspect -f '{{.Id}}' nph/kind-base:bookworm $PRELOAD 2>/dev/null | md5sum)"
+run_step node-image "$NODE_KEY" node_image
 
 mkdir -p "$NPH_CACHE/bin"; ln -sf "$W/bin/kind" "$NPH_CACHE/bin/kind"; ln -sf "$W/out/kubectl" "$NPH_CACHE/bin/kubectl"
 cat >"$NPH_CACHE/images.env" <<ENV

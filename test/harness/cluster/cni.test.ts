@@ -175,9 +175,10 @@ describe('cluster/cni: installCni', () => {
     expect(kube.ops('apply')).to.deep.equal([]);
   });
 
-  it('none installs nothing and waits for the default CNI to bring nodes up', async () => {
+  it('none never touches an existing cluster and leaves k3s its own enforcer (kind: see cni-none.test.ts)', async () => {
     const kube = healthyCluster();
-    expect(await installCni(fakeCluster(kube), 'none', { clock: fakeClock() })).to.equal('installed');
+    expect(await installCni(fakeCluster(kube, { provider: 'existing', createdByUs: false }), 'none', { clock: fakeClock() })).to.equal('skipped');
+    expect(await installCni(fakeCluster(kube, { provider: 'k3s' }), 'none', { clock: fakeClock() })).to.equal('builtin');
     expect(kube.ops('apply')).to.deep.equal([]);
     expect(cniInstaller('none').name).to.equal('none');
   });

@@ -23,9 +23,9 @@ describe('cluster/kind: config', () => {
     expect(cfg).not.to.have.property('kubeadmConfigPatches');
   });
 
-  it('keeps kind\'s default CNI for cni none, and a control-plane-only cluster for 0 workers', () => {
+  it('disables kind\'s default CNI for cni none too (kindnet enforces), and a control-plane-only cluster for 0 workers', () => {
     const cfg = kindConfig(spec({ cni: 'none', nodes: { controlPlanes: 1, workers: 0 } }));
-    expect(cfg.networking.disableDefaultCNI).to.equal(false);
+    expect(cfg.networking.disableDefaultCNI).to.equal(true);
     expect(cfg.nodes).to.deep.equal([{ role: 'control-plane' }]);
   });
 
