@@ -13,7 +13,8 @@ export interface SyntheticSpec {
   seed?: number;
 }
 
-function rng(seed: number): () => number {
+/** mulberry32: small, seeded, reproducible (the engine's differential tests use it too). */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

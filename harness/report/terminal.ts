@@ -195,9 +195,9 @@ function renderItem(item: AttentionItem, ctx: Ctx, withStep: boolean): string[] 
   return lines;
 }
 
-/** `step default-deny: correct 41, wrong 0, authoring 0, enforcement 0, errors 0, attempts 52, retried 3, enforced after 1.8 s` */
-export function stepSummaryLine(sum: StepSummary): string {
-  const parts = [
+/** The counts every summary line starts with, in one fixed order. */
+function countParts(sum: StepSummary | RunSummary): string[] {
+  return [
     `correct ${sum.correct}`,
     `wrong ${sum.wrong}`,
     `authoring ${sum.authoring}`,
@@ -206,6 +206,11 @@ export function stepSummaryLine(sum: StepSummary): string {
     `attempts ${sum.attempts}`,
     `retried ${sum.retried}`,
   ];
+}
+
+/** `step default-deny: correct 41, wrong 0, authoring 0, enforcement 0, errors 0, attempts 52, retried 3, enforced after 1.8 s` */
+export function stepSummaryLine(sum: StepSummary): string {
+  const parts = countParts(sum);
   if (sum.timeToEnforceMs !== undefined) parts.push(`enforced after ${formatDuration(sum.timeToEnforceMs)}`);
   else if (!sum.passed) parts.push('never matched');
   return `step ${sum.name}: ${parts.join(', ')}`;
@@ -216,15 +221,7 @@ export function runSummaryLine(sum: RunSummary): string {
   const stepsPart =
     `${plural(sum.steps.length, 'step')}, ${failed} passed, ${sum.failedSteps.length} failed` +
     (sum.failedSteps.length > 0 ? ` (${sum.failedSteps.join(', ')})` : '');
-  const parts = [
-    `correct ${sum.correct}`,
-    `wrong ${sum.wrong}`,
-    `authoring ${sum.authoring}`,
-    `enforcement ${sum.enforcement}`,
-    `errors ${sum.errors}`,
-    `attempts ${sum.attempts}`,
-    `retried ${sum.retried}`,
-  ];
+  const parts = countParts(sum);
   if (sum.slowestEnforcement) parts.push(`slowest enforcement ${formatDuration(sum.slowestEnforcement.ms)} (${sum.slowestEnforcement.step})`);
   if (sum.durationMs !== undefined) parts.push(`took ${formatDuration(sum.durationMs)}`);
   return `run ${sum.suite}: ${sum.passed ? 'PASSED' : 'FAILED'}, ${stepsPart}; ${parts.join(', ')}`;

@@ -9,18 +9,8 @@ import { calico, kubeRouter, upstream, type CniProfile } from '../../../harness/
 import { computeReachability, type PortSpec } from '../../../harness/policy/reach.js';
 import type { LabelSelector, NetworkPolicyPeer, NetworkPolicyPort } from '../../../harness/policy/types.js';
 import { np } from './fixtures.js';
+import { rng } from '../../../bench/synthetic.js';
 
-/** mulberry32: small, seeded, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomModel(seed: number): ClusterModel {
   const r = rng(seed);
