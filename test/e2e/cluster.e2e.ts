@@ -126,6 +126,21 @@ describe('cluster layer on a real kind cluster', function () {
     expect(r.all).to.not.match(/reusing kind cluster/);
   });
 
+  it('--provider existing runs against a cluster it did not create, and leaves it as it found it', async () => {
+    const before = await cluster.client.list('networking.k8s.io/v1', 'NetworkPolicy');
+    // The wrong-expectation suite has no externals (existing clusters have no Docker network for them).
+    const r = await cli(['run', 'test/fixtures/e2e/wrong-expectation/suite.yaml', '--provider', 'existing', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--ascii']);
+    expect(r.exitCode, r.all).to.equal(1);
+    expect(r.all).to.match(/\[PASS\] step open/);
+    expect(r.all).to.match(/\[FAIL\] step default-deny/);
+    expect(r.all, 'never creates or deletes a cluster').to.not.match(/creating kind cluster|kind delete/);
+    // It deleted only what it created; every policy that existed before is still there.
+    expect(await managedNamespaces(cluster)).to.not.include('nph-e2e-shop');
+    const after = await cluster.client.list('networking.k8s.io/v1', 'NetworkPolicy');
+    expect(after.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).sort()).to.deep.equal(before.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`).sort());
+    expect((await cluster.nodes()).every((n) => n.ready)).to.equal(true);
+  });
+
   it('a run killed mid-way on a reused cluster removes its namespaces and externals', async () => {
     const r = await killWhen(['run', 'suites/zero-trust/suite.yaml', '--cluster-name', CLUSTER, '--reuse'], 'the run to probe step default-deny', (o) => /step default-deny: probing/.test(o));
     expect(r.exitCode, r.output).to.equal(143);
