@@ -27,11 +27,6 @@ export interface CniProfile {
    * or `no-match` the pod. The explanation always says the verdict depends on the pod IP.
    */
   offlinePartialPodIp: 'match' | 'no-match';
-  /**
-   * How a denied TCP connection looks from the client: `timeout` when the dataplane drops it
-   * (Calico, Cilium), `refused` when it rejects (kube-router answers with ICMP port-unreachable).
-   */
-  deniedClass: 'timeout' | 'refused';
 }
 
 const BASE: Omit<CniProfile, 'name'> = {
@@ -45,17 +40,16 @@ const BASE: Omit<CniProfile, 'name'> = {
   podToOwnNode: 'policy',
   hostNetwork: 'node',
   offlinePartialPodIp: 'no-match',
-  deniedClass: 'timeout',
 };
 
 /** Calico 3.x, iptables/nftables dataplane (the harness default). */
 export const calico: CniProfile = { name: 'calico', ...BASE };
 
 /** kube-router v2 (also k3s's embedded enforcer): like Calico, but no SCTP policy (kube-router#1019). */
-export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false, deniedClass: 'refused' };
+export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false };
 
-/** The reference semantics: upstream e2e + kube-network-policies (kindnetd, which rejects). */
-export const upstream: CniProfile = { name: 'upstream', ...BASE, hairpin: 'policy', podToOwnNode: 'allow', deniedClass: 'refused' };
+/** The reference semantics: upstream e2e + kube-network-policies (kindnetd). */
+export const upstream: CniProfile = { name: 'upstream', ...BASE, hairpin: 'policy', podToOwnNode: 'allow' };
 
 /** A CNI that does not enforce NetworkPolicy: everything is allowed. */
 export const none: CniProfile = { name: 'none', ...BASE, enforces: false };
