@@ -1,6 +1,6 @@
 // `netpol-harness explain`: the reason for one cell in policy terms, per step or at one step.
 import { expect } from 'chai';
-import { runCli } from '../policy/run-cli.js';
+import { runCli } from './run-cli.js';
 
 const SEED = 'suites/zero-trust';
 

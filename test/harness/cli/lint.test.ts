@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { runCli } from '../policy/run-cli.js';
+import { runCli } from './run-cli.js';
 
 const GOOD = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

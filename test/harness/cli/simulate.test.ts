@@ -1,6 +1,6 @@
 // `netpol-harness simulate`: table and JSON per step, --step by name or number, --cni, exit codes.
 import { expect } from 'chai';
-import { runCli } from '../policy/run-cli.js';
+import { runCli } from './run-cli.js';
 
 const SEED = 'suites/zero-trust';
 

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { main } from '../../../harness/cli/main.js';
+import { runCli } from './run-cli.js';
 
 const INVALID = 'test/fixtures/invalid';
 const VALID = 'test/fixtures/valid';
@@ -19,31 +19,7 @@ interface Expectation {
   contains: string;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process, capturing what it writes. */
-async function run(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  const savedExit = process.exitCode;
-  process.exitCode = undefined;
-  process.stdout.write = (s: string | Uint8Array) => (out.push(String(s)), true);
-  process.stderr.write = (s: string | Uint8Array) => (err.push(String(s)), true);
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-    process.exitCode = savedExit;
-  }
-}
+const run = runCli;
 
 const cases = readdirSync(INVALID, { withFileTypes: true })
   .filter((d) => d.isDirectory())

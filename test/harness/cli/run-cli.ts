@@ -1,4 +1,4 @@
-// Runs the CLI in-process and captures what it writes (same approach as the validate tests).
+// Runs the CLI in-process and captures what it writes (shared by the CLI tests).
 import { main } from '../../../harness/cli/main.js';
 
 export interface Run {
