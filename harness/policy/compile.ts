@@ -4,6 +4,7 @@
 import { compileIpBlock, parseCidr, rangeCovers, type CompiledIpBlock } from './ipblock.js';
 import { compilePorts, type PortEntry } from './ports.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, SourcedPolicy } from './types.js';
+import { validateNetworkPolicy } from './validate.js';
 
 export type Direction = 'ingress' | 'egress';
 
@@ -171,6 +172,12 @@ function compileRules(
   return out;
 }
 
+/** The engine places policies without a namespace in `default`; the validator must see the same. */
+function withNamespace(source: SourcedPolicy, namespace: string): SourcedPolicy {
+  if (source.policy.metadata?.namespace !== undefined) return source;
+  return { ...source, policy: { ...source.policy, metadata: { ...source.policy.metadata, namespace } } };
+}
+
 export function compilePolicy(source: SourcedPolicy): CompiledPolicy | RejectedPolicy {
   const p = source.policy;
   const problems: PolicyProblem[] = [];
@@ -185,6 +192,14 @@ export function compilePolicy(source: SourcedPolicy): CompiledPolicy | RejectedP
   const t = effectiveTypes(p);
   const ingress = compileRules('ingress', p.spec?.ingress, problems);
   const egress = compileRules('egress', p.spec?.egress, problems);
+  // The API server's rules (validate.ts) are the reference: whatever it would reject, the engine
+  // rejects too, so `validate` and `simulate` can never disagree about which policies exist.
+  const seen = new Set(problems.map((x) => x.path));
+  for (const issue of validateNetworkPolicy(withNamespace(source, namespace))) {
+    if (issue.severity === 'warning' || seen.has(issue.path)) continue;
+    seen.add(issue.path);
+    problems.push({ path: issue.path, message: issue.message });
+  }
   if (problems.length > 0) return { ref, source, problems };
   return {
     ref,
