@@ -54,6 +54,11 @@ export class CleanupStack {
     return this.stack.length;
   }
 
+  /** A signal arrived: callers must not start new changes, which could land after their undo ran. */
+  get interrupted(): boolean {
+    return this.signalled > 0;
+  }
+
   /** Registers a disposer; the returned function unregisters it without running it. */
   push(label: string, fn: () => Promise<void> | void, opts: DisposerOptions = {}): () => void {
     const d: Disposer = { label, fn, ...opts };

@@ -16,7 +16,7 @@ import { setting } from './paths.js';
 import { silentProgress, withStep, type Progress } from './progress.js';
 import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from './provider.js';
 
-/** Matches the kind node image's Kubernetes minor; override with --k3s-image or NPH_K3S_IMAGE. */
+/** Matches the kind node image's Kubernetes minor; override with NPH_K3S_IMAGE. */
 export const K3S_DEFAULT_IMAGE = 'rancher/k3s:v1.34.4-k3s1';
 export const K3S_IMAGES_DIR = '/var/lib/rancher/k3s/agent/images';
 
@@ -111,7 +111,7 @@ export async function createK3sCluster(spec: ClusterSpec, opts: CreateClusterOpt
   if (spec.nodes.workers > 0) progress.warn(`k3s: runs a single node; the suite's ${spec.nodes.workers} worker(s) are ignored (no cross-node paths)`);
   if (!(await dockerImagePresent(image, runner, docker))) {
     throw new InfraError(`k3s image ${image} is not in the local Docker engine`, {
-      hint: `docker pull ${image} (or docker load it on hosts without registry access), or pick another with --k3s-image`,
+      hint: `docker pull ${image} (or docker load it on hosts without registry access), or pick another with NPH_K3S_IMAGE=<image>`,
     });
   }
   // Ryuk (the reaper) needs its own image from a registry; the harness removes what it starts itself.

@@ -71,7 +71,8 @@ export async function execProbe(executor: PodExecutor, src: SourcePod, targets: 
     return;
   }
   if (res.exitCode === undefined) {
-    // No status frame: we cannot tell what happened, so nothing here counts as a deny.
+    // No status frame: the outcome of the exec is unknown. Lines the agent did print are its own
+    // results; a target without one is an error, never a deny.
     const parsed = parseAgentOutput(res.stdout);
     for (const t of targets) {
       const r = parsed.results.get(t.id);

@@ -277,6 +277,7 @@ export class HarnessSession {
     const started = new Date();
     const t0 = performance.now();
     for (let i = this.appliedThrough + 1; i <= index; i++) {
+      if (this.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
       const s = this.loaded.suite.steps[i]!;
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
       this.appliedThrough = i;

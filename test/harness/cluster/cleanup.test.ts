@@ -63,6 +63,22 @@ describe('cluster/cleanup: CleanupStack', () => {
     expect(order).to.deep.equal(['a']);
   });
 
+  it('is interrupted once a signal arrives, so callers stop making changes', async () => {
+    const exits: number[] = [];
+    const stack = new CleanupStack({ exit: (c) => exits.push(c), log: () => undefined });
+    const uninstall = stack.installSignalHandlers();
+    try {
+      expect(stack.interrupted).to.equal(false);
+      process.emit('SIGTERM', 'SIGTERM');
+      expect(stack.interrupted).to.equal(true);
+      await stack.run();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(exits).to.deep.equal([143]);
+    } finally {
+      uninstall();
+    }
+  });
+
   it('runWith cleans up after success and after failure', async () => {
     const order: string[] = [];
     const s = new CleanupStack();
