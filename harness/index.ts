@@ -27,6 +27,6 @@ export type { RunResult, StepResult, CellResult, Observation, ObservedClass, Mis
 export * from './report/index.js';
 
 // the whole job
-export { HarnessSession, effectiveCni, stepMatches, type SessionOptions } from './run/session.js';
+export { HarnessSession, effectiveCni, type SessionOptions } from './run/session.js';
 export { netpolChai } from './chai/index.js';
 export * from './errors.js';

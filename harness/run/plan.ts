@@ -1,6 +1,6 @@
 // Pure planning for one step: which cells to probe, from which pod, to which address, and the
 // verdict each must show. Cells that cannot be addressed become immediate errors, not denies.
-import type { CellResult, Observation } from '../diff/result.js';
+import type { Observation } from '../diff/result.js';
 import type { Axes } from '../matrix/axes.js';
 import type { ExpectedCell } from '../matrix/expect.js';
 import type { Matrix } from '../matrix/matrix.js';
@@ -73,4 +73,3 @@ export function observationFrom(
   };
 }
 
-export type { CellResult };

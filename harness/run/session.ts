@@ -5,9 +5,8 @@
 import { VersionApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
-import { EnforcementError, InfraError, UsageError } from '../errors.js';
+import { InfraError, UsageError } from '../errors.js';
 import type { CellResult, RunResult, StepResult } from '../diff/result.js';
-import { verdictOf } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
 import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
@@ -350,10 +349,3 @@ export class HarnessSession {
     }
   }
 }
-
-/** True when every observed cell agrees with its expectation (what `run` exits 0 on). */
-export function stepMatches(step: StepResult): boolean {
-  return step.cells.every((c) => c.observed !== undefined && verdictOf(c.observed.class) === c.expected);
-}
-
-export { EnforcementError };
