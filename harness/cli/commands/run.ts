@@ -52,7 +52,6 @@ export function exitCodeFor(summary: RunSummary, cleanupFailures: number): numbe
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a suite on a real cluster: deploy, apply each step, probe every cell, compare and report')
     .argument('<suite>', 'suite file (or a directory holding suite.yaml)')
     .addOption(new Option('--cni <name>', 'CNI to install (default: the suite\'s, or NPH_CNI on air-gapped hosts)').choices(['calico', 'kube-router', 'none']))
     .addOption(new Option('--provider <name>', 'cluster provider (default: the suite\'s)').choices(['kind', 'existing', 'k3s']))

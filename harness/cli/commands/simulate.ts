@@ -49,7 +49,6 @@ export function renderTable(m: Matrix<SimCell>, title: string): string {
 export function register(program: Command): void {
   program
     .command('simulate')
-    .description('compute the reachability matrix the policies imply at each step, without a cluster')
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .option('-s, --step <step>', 'only this step (name or 1-based number)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
