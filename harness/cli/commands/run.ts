@@ -22,7 +22,7 @@ interface RunFlags {
   reportDir?: string;
   focus: 'all' | 'wrong';
   ascii?: boolean;
-  via?: 'service' | 'pod';
+  via?: 'service' | 'pod' | 'dns';
   timeout?: number;
   settle?: number;
   skipCanary?: boolean;
@@ -68,7 +68,7 @@ export function register(program: Command): void {
     .option('--report-dir <dir>', 'write results.json, junit.xml, summary.md and report.html here')
     .addOption(new Option('--focus <what>', 'terminal output: every table, or only the wrong cells').choices(['all', 'wrong']).default('all'))
     .option('--ascii', 'ASCII symbols only')
-    .addOption(new Option('--via <how>', 'address workloads by Service ClusterIP or pod IP (default: the suite\'s)').choices(['service', 'pod']))
+    .addOption(new Option('--via <how>', 'address workloads by Service ClusterIP, pod IP or Service DNS name (default: the suite\'s)').choices(['service', 'pod', 'dns']))
     .option('--timeout <ms>', 'per-probe timeout inside the pod', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each step', intIn('--settle', 0, 600_000))
     .option('--exec-concurrency <n>', 'concurrent execs against the API server', intIn('--exec-concurrency', 1, 64))

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { exitCodeFor } from '../../../harness/cli/commands/run.js';
 import type { RunSummary } from '../../../harness/report/index.js';
+import { runCli } from './run-cli.js';
 
 const summary = (over: Partial<RunSummary>): RunSummary =>
   ({ suite: 's', passed: false, steps: [], failedSteps: [], cells: 10, correct: 0, wrong: 0, authoring: 0, enforcement: 0, errors: 0, warnings: 0, retried: 0, attempts: 10, ...over });
@@ -15,5 +16,19 @@ describe('cli/run exit codes', () => {
   it('2 when nothing could be judged (every cell an error) or cleanup failed', () => {
     expect(exitCodeFor(summary({ errors: 10 }), 0)).to.equal(2);
     expect(exitCodeFor(summary({ passed: true, correct: 10 }), 1)).to.equal(2);
+  });
+});
+
+describe('cli/run flags', () => {
+  it('--help lists every --via choice the suite format has (service, pod, dns)', async () => {
+    const r = await runCli('run', '--help');
+    expect(r.code).to.equal(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).to.match(/--via <how> .*\(choices: "service", "pod", "dns"\)/);
+  });
+
+  it('an unknown --via is a usage error before anything else happens (exit 2)', async () => {
+    const r = await runCli('run', 'suites/zero-trust', '--via', 'nodeport');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include("option '--via <how>' argument 'nodeport' is invalid");
   });
 });
