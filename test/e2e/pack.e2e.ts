@@ -6,7 +6,7 @@
 // so the shared netpol-harness/agent:<version> image is never touched.
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { BUILT_FROM_LABEL } from '../../harness/cluster/agent/image.js';
@@ -47,10 +47,11 @@ describe('npm package: npx <tarball> run without Go', function () {
   });
 
   it('npm pack ships the built CLI, the seed suite and static agent binaries for amd64 and arm64, but no Go source', async () => {
-    const r = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: ROOT });
-    const [info] = JSON.parse(r.stdout) as { filename: string; files: { path: string }[] }[];
-    tarball = path.join(tmp, info!.filename);
-    const files = info!.files.map((f) => f.path);
+    // (--json output is not used: the lifecycle scripts print on the same stdout.)
+    await execa('npm', ['pack', '--pack-destination', tmp], { cwd: ROOT });
+    const [name] = readdirSync(tmp).filter((f) => f.endsWith('.tgz'));
+    tarball = path.join(tmp, name!);
+    const files = (await execa('tar', ['-tzf', tarball])).stdout.split('\n').map((f) => f.replace(/^package\//, ''));
     expect(files).to.include.members([
       'dist/harness/cli/bin.js',
       'suites/zero-trust/suite.yaml',
@@ -68,6 +69,8 @@ describe('npm package: npx <tarball> run without Go', function () {
     mkdirSync(work);
     // The user's suite: here the seed suite, taken from the package itself.
     await execa('tar', ['-xzf', tarball, '-C', work, '--strip-components=1', 'package/suites']);
+    // npx takes a tarball as ./<file> (an absolute path reads as a command to run).
+    copyFileSync(tarball, path.join(work, path.basename(tarball)));
     const PATH = pathWithoutGo();
     expect((await execa('sh', ['-c', 'command -v go'], { reject: false, env: { PATH } })).exitCode, 'go must not be on PATH').to.not.equal(0);
     await execa(DOCKER, ['image', 'rm', '--force', TAG], { reject: false });
@@ -75,7 +78,7 @@ describe('npm package: npx <tarball> run without Go', function () {
 
     const env: Record<string, string> = { PATH, HOME: process.env.HOME ?? tmp, NO_COLOR: '1' };
     if (process.env.NPH_CACHE) env.NPH_CACHE = process.env.NPH_CACHE;
-    const r = await execa('npx', ['--yes', tarball, 'run', 'suites/zero-trust/suite.yaml', '--cluster-name', CLUSTER, '--agent-image', TAG, '--report-dir', 'reports'], {
+    const r = await execa('npx', ['--yes', `./${path.basename(tarball)}`, 'run', 'suites/zero-trust/suite.yaml', '--cluster-name', CLUSTER, '--agent-image', TAG, '--report-dir', 'reports'], {
       cwd: work,
       env,
       extendEnv: false,
