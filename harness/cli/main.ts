@@ -4,12 +4,13 @@ import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { EXIT, HarnessError, InputError } from '../errors.js';
 import { COMMANDS, invokedCommand, registerCommands } from './commands/index.js';
+import { packageVersion } from './version.js';
 
 /** The program for one argument list: only the command argv invokes is loaded in full. */
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('netpol-harness')
     .description('End-to-end tests for Kubernetes NetworkPolicies on real clusters')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   await registerCommands(program, invokedCommand(argv));
