@@ -28,8 +28,9 @@ export interface SimCell {
 
 export const DNS_PORT: PortSpec = { port: 53, protocol: 'UDP' };
 
+/** The suite's `cluster.profile`, else the profile of its `cluster.cni`. */
 export function profileForSuite(loaded: LoadedSuite): CniProfile {
-  return profileByName(loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+  return profileByName(loaded.suite.cluster.profile ?? loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
 }
 
 function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): SimCell {
@@ -73,11 +74,11 @@ export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: Simul
   return m;
 }
 
-/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep`. */
-export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<ExpectedCell> {
+/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep` (or `simulated`, when the caller has it). */
+export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}, simulated?: Matrix<SimCell>): Matrix<ExpectedCell> {
   const step = loaded.suite.steps[stepIndex];
   if (!step) throw new RangeError(`step ${stepIndex} does not exist (the suite has ${loaded.suite.steps.length})`);
-  let sim: Matrix<SimCell> | undefined;
+  let sim: Matrix<SimCell> | undefined = simulated;
   return expandExpectation(step.expect, buildAxes(loaded.suite), (src, colKey) => {
     sim ??= simulateStep(loaded, stepIndex, opts);
     const cell = sim.get(src.id, colKey);

@@ -6,7 +6,7 @@ import { VersionApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import { InfraError, UsageError } from '../errors.js';
-import type { CellResult, RunResult, StepResult } from '../diff/result.js';
+import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
 import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
@@ -141,14 +141,7 @@ export class HarnessSession {
       suite: loaded.suite.metadata.name,
       startedAt: new Date().toISOString(),
       cluster: { provider: this.spec.provider, cni: this.spec.cni, ...(this.spec.name ? { name: this.spec.name } : {}) },
-      axes: {
-        sources: this.axes.sources.map((s) => ({ id: s.id, kind: s.kind })),
-        columns: this.axes.columns.map((c) =>
-          c.kind === 'dns'
-            ? { key: c.key, kind: 'dns' as const, name: c.name }
-            : { key: c.key, kind: 'conn' as const, dst: c.dst, port: c.port, protocol: c.protocol, ...(c.portName ? { portName: c.portName } : {}) },
-        ),
-      },
+      axes: resultAxes(this.axes),
       steps: [],
     };
   }
@@ -283,7 +276,9 @@ export class HarnessSession {
     }
     // Under `none` the simulation still says what the policies mean (Calico semantics), so a CNI that
     // ignores them shows up as enforcement mismatches rather than as wrong expectations.
-    const profile = this.spec.cni === 'none' ? calico : profileByName(this.spec.cni);
+    // A suite's cluster.profile names the semantics its expectations assume; a --cni flag overrides it.
+    const named = this.opts.cluster?.cni === undefined ? this.loaded.suite.cluster.profile : undefined;
+    const profile = named ? profileByName(named) : this.spec.cni === 'none' ? calico : profileByName(this.spec.cni);
     const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
     const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
     const probeOpts = this.loaded.suite.probe;
