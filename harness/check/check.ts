@@ -11,6 +11,7 @@ import { lintSuite, type LintResult } from '../policy/lint/index.js';
 import type { CniProfile } from '../policy/profiles.js';
 import { expectedMatrix, profileForSuite, simulateStep } from '../policy/simulate.js';
 import type { LoadedSuite } from '../suite/load.js';
+import type { StepSpec } from '../suite/schema.js';
 import { isError, validateSuite } from '../suite/validate.js';
 import { findSuites } from './find.js';
 
@@ -31,6 +32,8 @@ export interface Disagreement {
   expected: Verdict;
   /** `default` or `rules[i]`. */
   origin: string;
+  /** The rule as written (`deny: develop/* -> *`), when a rule decided the cell. */
+  rule?: string;
   /** The rule's `reason`, when it gave one. */
   reason?: string;
   simulated: Verdict;
@@ -58,6 +61,14 @@ export type SuiteCheck =
 
 /** Lint findings that fail a strict check: errors and warnings (info never fails). */
 export const strictLintFailures = (lint: LintResult): number => lint.counts.error + lint.counts.warning;
+
+/** `rules[3]` -> `{ rule: 'deny: develop/* -> *' }`. */
+function ruleText(expect: StepSpec['expect'], origin: string): { rule?: string } {
+  const i = /^rules\[(\d+)\]$/.exec(origin)?.[1];
+  const r = i !== undefined && expect !== 'simulated' ? expect.rules[Number(i)] : undefined;
+  if (!r) return {};
+  return { rule: 'allow' in r ? `allow: ${r.allow}` : `deny: ${r.deny}` };
+}
 
 /** Checks one valid suite: no I/O. */
 export function checkLoaded(loaded: LoadedSuite, opts: CheckOptions = {}): Omit<Extract<SuiteCheck, { valid: true }>, 'file' | 'issues'> {
@@ -95,6 +106,7 @@ export function checkLoaded(loaded: LoadedSuite, opts: CheckOptions = {}): Omit<
           col: col.key,
           expected: value.verdict,
           origin: value.origin,
+          ...(ruleText(step.expect, value.origin)),
           ...(value.reason !== undefined ? { reason: value.reason } : {}),
           simulated: sim.verdict,
           explanation: sim.explanation,

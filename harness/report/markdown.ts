@@ -74,7 +74,7 @@ export function renderMarkdown(run: RunResult): string {
   out.push(facts.join(' · '), '');
   out.push(
     `**${sum.correct} correct, ${sum.wrong} wrong, ${sum.authoring} authoring, ${sum.enforcement} enforcement, ${sum.errors} errors** ` +
-      `in ${plural(sum.cells, 'cell')} over ${plural(sum.steps.length, 'step')}; ${sum.attempts} probe attempts, ${sum.retried} cells retried.`,
+      `in ${plural(sum.cells, 'cell')} over ${plural(sum.steps.length, 'step')}${run.mode === 'check' ? ' (nothing probed)' : `; ${sum.attempts} probe attempts, ${sum.retried} cells retried`}.`,
     '',
   );
   out.push(
@@ -82,7 +82,7 @@ export function renderMarkdown(run: RunResult): string {
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const s of sum.steps) {
-    const tte = s.timeToEnforceMs !== undefined ? formatDuration(s.timeToEnforceMs) : s.passed ? '—' : 'never';
+    const tte = s.timeToEnforceMs !== undefined ? formatDuration(s.timeToEnforceMs) : s.passed || run.mode === 'check' ? '—' : 'never';
     const dur = s.durationMs !== undefined ? formatDuration(s.durationMs) : '—';
     out.push(
       `| ${statusIcon(s)} | ${cellText(s.name)} | ${s.correct} | ${s.wrong} | ${s.authoring} | ${s.enforcement} | ${s.errors} | ${s.attempts} | ${s.retried} | ${tte} | ${dur} |`,

@@ -7,7 +7,7 @@ import { RULES, type Finding, type RuleId } from './rules.js';
 
 export const LINT_DISABLE_ANNOTATION = 'netpol-harness.io/lint-disable';
 
-const BY_NAME = new Map<string, RuleId>(Object.values(RULES).map((r) => [r.name, r.id as RuleId]));
+const BY_NAME = new Map<string, RuleId>(Object.values(RULES).map((r) => [r.name, r.id]));
 
 /** `NPH001` or `dns-going-dark` -> `NPH001`; unknown names are left out (the suite schema rejects them). */
 export function ruleIds(refs: readonly string[]): Set<RuleId> {
