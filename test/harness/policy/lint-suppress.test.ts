@@ -43,7 +43,7 @@ describe('policy engine: lint suppressions and DNS need', () => {
 
   it('the annotation on a policy silences its own findings, not its neighbours in the same file', () => {
     const develop = seed.policies.get('allow-dns-mistake')!.find((p) => p.policy.metadata?.namespace === 'develop')!;
-    develop.policy.metadata = { ...develop.policy.metadata, annotations: { [LINT_DISABLE_ANNOTATION]: 'NPH002, NPH001,selector-matches-nothing' } } as typeof develop.policy.metadata;
+    develop.policy.metadata = { ...develop.policy.metadata, annotations: { [LINT_DISABLE_ANNOTATION]: 'NPH002, NPH001,selector-matches-nothing' } };
     const r = lintSuite(seed);
     const mistake = r.findings.filter((f) => f.file.endsWith('allow-dns-mistake.yaml'));
     expect(mistake.map((f) => f.policy)).to.deep.equal(['task-api/allow-dns-mistake', 'task-api/allow-dns-mistake', 'task-api/allow-dns-mistake']);
