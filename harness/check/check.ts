@@ -38,6 +38,8 @@ export interface Disagreement {
   reason?: string;
   simulated: Verdict;
   explanation: Explanation;
+  /** The simulated verdict depends on pod IPs unknown offline (e.g. an ipBlock over part of the pod subnet). */
+  uncertain?: string;
 }
 
 export type SuiteCheck =
@@ -110,6 +112,7 @@ export function checkLoaded(loaded: LoadedSuite, opts: CheckOptions = {}): Omit<
           ...(value.reason !== undefined ? { reason: value.reason } : {}),
           simulated: sim.verdict,
           explanation: sim.explanation,
+          ...(sim.uncertain ? { uncertain: sim.uncertain.join('; ') } : {}),
         });
       }
     }

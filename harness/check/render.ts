@@ -9,7 +9,8 @@ const n = (count: number, word: string, many = `${word}s`): string => `${count} 
 export function renderDisagreement(d: Disagreement, steps: number): string[] {
   const origin = `${d.origin}${d.rule !== undefined ? ` ${d.rule}` : ''}${d.reason !== undefined ? `, reason "${d.reason}"` : ''}`;
   return [
-    `  step ${d.stepNumber}/${steps} ${d.step}: ${d.src} -> ${d.col}: expected ${d.expected} (${origin}), the policies say ${d.simulated}`,
+    `  step ${d.stepNumber}/${steps} ${d.step}: ${d.src} -> ${d.col}: expected ${d.expected} (${origin}), the policies say ${d.simulated}` +
+      `${d.uncertain !== undefined ? ' (uncertain: depends on pod IPs, see the note below)' : ''}`,
     `    ${d.explanation.summary}`,
     ...d.explanation.details.map((x) => `      ${x}`),
   ];

@@ -7,7 +7,7 @@ import { Matrix, type Verdict } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { EngineVerdict } from './model.js';
-import { DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
+import { calico, DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
 import { computeReachability, type PortSpec } from './reach.js';
 import { suiteModel, type SuiteModelOptions } from './suite-model.js';
 import { prepare } from './world.js';
@@ -31,6 +31,17 @@ export const DNS_PORT: PortSpec = { port: 53, protocol: 'UDP' };
 /** The suite's `cluster.profile`, else the profile of its `cluster.cni`. */
 export function profileForSuite(loaded: LoadedSuite): CniProfile {
   return profileByName(loaded.suite.cluster.profile ?? loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+}
+
+/**
+ * The profile a run simulates with: the suite's `cluster.profile` unless a `--cni` flag chose the
+ * CNI, else the installed CNI's. Under `none` the simulation still says what the policies mean
+ * (Calico semantics), so a CNI that ignores them shows up as enforcement mismatches.
+ */
+export function profileForRun(loaded: LoadedSuite, installedCni: string, cniFlag: boolean): CniProfile {
+  const named = cniFlag ? undefined : loaded.suite.cluster.profile;
+  if (named) return profileByName(named) ?? DEFAULT_PROFILE;
+  return installedCni === 'none' ? calico : (profileByName(installedCni) ?? DEFAULT_PROFILE);
 }
 
 function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): SimCell {

@@ -9,8 +9,7 @@ import { InfraError, UsageError } from '../errors.js';
 import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
-import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
-import { calico, profileByName } from '../policy/profiles.js';
+import { simulateStep, expectedMatrix, profileForRun, type SimCell } from '../policy/simulate.js';
 import type { Matrix } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec } from '../suite/schema.js';
@@ -274,13 +273,9 @@ export class HarnessSession {
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
       this.appliedThrough = i;
     }
-    // Under `none` the simulation still says what the policies mean (Calico semantics), so a CNI that
-    // ignores them shows up as enforcement mismatches rather than as wrong expectations.
-    // A suite's cluster.profile names the semantics its expectations assume; a --cni flag overrides it.
-    const named = this.opts.cluster?.cni === undefined ? this.loaded.suite.cluster.profile : undefined;
-    const profile = named ? profileByName(named) : this.spec.cni === 'none' ? calico : profileByName(this.spec.cni);
-    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
-    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
+    const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile });
+    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, profile }, simulated);
     const probeOpts = this.loaded.suite.probe;
     const plan = planStep(this.axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,
