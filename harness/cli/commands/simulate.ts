@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .option('-s, --step <step>', 'only this step (name or 1-based number)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.cni)").choices(Object.keys(PROFILES)))
+    .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
     .action(async (file: string, opts: { step?: string; output: 'table' | 'json'; cni?: string }) => {
       const { loaded, warnings } = await loadValidSuite(file);
       for (const w of warnings) process.stderr.write(`warning: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}\n`);
