@@ -6,6 +6,7 @@ import { lintSuite, type Finding } from '../../../harness/policy/lint/index.js';
 import { annotationDisables, LINT_DISABLE_ANNOTATION, ruleIds } from '../../../harness/policy/lint/suppress.js';
 import { suiteNeedsDns } from '../../../harness/policy/lint/suite-checks.js';
 import { loadSuite, type LoadedSuite } from '../../../harness/suite/load.js';
+import { withSuiteCopy } from '../suite-copy.js';
 import { np } from './fixtures.js';
 
 const SEED = 'suites/zero-trust/suite.yaml';
@@ -74,19 +75,10 @@ describe('policy engine: lint suppressions and DNS need', () => {
   });
 
   it('loading a suite with an unknown rule id is an input error naming the field', async () => {
-    const { mkdtemp, writeFile, readFile, rm, cp } = await import('node:fs/promises');
-    const os = await import('node:os');
-    const path = await import('node:path');
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'nph-lint-'));
-    try {
-      await cp('test/harness/policy/fixtures/lint-no-dns', dir, { recursive: true });
-      const file = path.join(dir, 'suite.yaml');
-      await writeFile(file, `${await readFile(file, 'utf8')}lint: { disable: [NPH01] }\n`);
-      const e = await loadSuite(file).then(() => undefined, (x: unknown) => x);
+    await withSuiteCopy('test/harness/policy/fixtures/lint-no-dns', (y) => `${y}lint: { disable: [NPH01] }\n`, async (dir) => {
+      const e = await loadSuite(`${dir}/suite.yaml`).then(() => undefined, (x: unknown) => x);
       expect(e).to.be.instanceOf(InputError);
       expect((e as InputError).issues[0]!.path).to.equal('lint.disable[0]');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

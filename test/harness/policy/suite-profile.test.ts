@@ -5,6 +5,7 @@ import { profileForRun, profileForSuite } from '../../../harness/policy/simulate
 import { loadSuite } from '../../../harness/suite/load.js';
 import { Suite } from '../../../harness/suite/schema.js';
 import { runCli } from '../cli/run-cli.js';
+import { withSuiteCopy } from '../suite-copy.js';
 
 const SEED = 'suites/zero-trust/suite.yaml';
 
@@ -33,14 +34,7 @@ describe('cluster.profile', () => {
   });
 
   it('simulate, check and lint use it; --cni overrides it', async () => {
-    const { mkdtemp, cp, readFile, writeFile, rm } = await import('node:fs/promises');
-    const os = await import('node:os');
-    const path = await import('node:path');
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'nph-profile-'));
-    try {
-      await cp('suites/zero-trust', dir, { recursive: true });
-      const file = path.join(dir, 'suite.yaml');
-      await writeFile(file, (await readFile(file, 'utf8')).replace('  cni: calico\n', '  cni: calico\n  profile: none\n'));
+    await withSuiteCopy('suites/zero-trust', (y) => y.replace('  cni: calico\n', '  cni: calico\n  profile: none\n'), async (dir) => {
       expect((await runCli('simulate', dir, '--step', 'default-deny')).stdout).to.contain('(CNI profile none)');
       expect((await runCli('simulate', dir, '--step', 'default-deny', '--cni', 'calico')).stdout).to.contain('(CNI profile calico)');
       // Under `none` nothing is denied, so the seed's hand-written denies disagree.
@@ -48,8 +42,6 @@ describe('cluster.profile', () => {
       expect(check.code).to.equal(1);
       expect(check.stdout).to.match(/against CNI profile none: \d+ disagreements/);
       expect((await runCli('check', dir, '--cni', 'calico')).code).to.equal(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
