@@ -1,7 +1,7 @@
 // `netpol-harness check`: exit codes 0/1/2, the wrong cell named with its explanation, lint findings
 // as advice (info hidden unless --verbose), reports through the run's writers.
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArtifact } from '../../../harness/report/artifact-schema.js';
@@ -68,6 +68,23 @@ describe('netpol-harness check', () => {
       const md = await readFile(summary, 'utf8');
       expect(md).to.match(/^## ❌ netpol-harness check: zero-trust failed/);
       expect(md).to.contain('expected allow (rules[13]) · simulated deny\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--report-dir with several suites: one sub-directory per valid suite; the step summary lists the invalid one', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nph-check-reports-'));
+    try {
+      const summary = path.join(dir, 'step-summary.md');
+      const { runCheck } = await import('../../../harness/cli/commands/check.js');
+      const r = await runCheck([s.dir], { output: 'text', reportDir: path.join(dir, 'out') }, { GITHUB_STEP_SUMMARY: summary });
+      expect(r.exitCode).to.equal(2);
+      expect((await readdir(path.join(dir, 'out'))).sort()).to.deep.equal(['zero-trust', 'zero-trust-2']);
+      expect((await readdir(path.join(dir, 'out', 'zero-trust-2'))).sort()).to.deep.equal(['junit.xml', 'report.html', 'results.json', 'summary.md']);
+      const md = await readFile(summary, 'utf8');
+      expect(md.match(/^## .* netpol-harness check: zero-trust (passed|failed)$/gm)).to.have.length(2);
+      expect(md).to.match(/## ❌ netpol-harness check: invalid input\n\n- \*\*.*c-broken\/suite\.yaml\*\* is invalid:\n {2}- `.*suite\.yaml:4: namespaces: must list at least 1 item`/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
