@@ -7,7 +7,7 @@ import { Matrix, type Verdict } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { EngineVerdict } from './model.js';
-import { DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
+import { calico, DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
 import { computeReachability, type PortSpec } from './reach.js';
 import { suiteModel, type SuiteModelOptions } from './suite-model.js';
 import { prepare } from './world.js';
@@ -28,8 +28,20 @@ export interface SimCell {
 
 export const DNS_PORT: PortSpec = { port: 53, protocol: 'UDP' };
 
+/** The suite's `cluster.profile`, else the profile of its `cluster.cni`. */
 export function profileForSuite(loaded: LoadedSuite): CniProfile {
-  return profileByName(loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+  return profileByName(loaded.suite.cluster.profile ?? loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+}
+
+/**
+ * The profile a run simulates with: the suite's `cluster.profile` unless a `--cni` flag chose the
+ * CNI, else the installed CNI's. Under `none` the simulation still says what the policies mean
+ * (Calico semantics), so a CNI that ignores them shows up as enforcement mismatches.
+ */
+export function profileForRun(loaded: LoadedSuite, installedCni: string, cniFlag: boolean): CniProfile {
+  const named = cniFlag ? undefined : loaded.suite.cluster.profile;
+  if (named) return profileByName(named) ?? DEFAULT_PROFILE;
+  return installedCni === 'none' ? calico : (profileByName(installedCni) ?? DEFAULT_PROFILE);
 }
 
 function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): SimCell {
@@ -73,11 +85,11 @@ export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: Simul
   return m;
 }
 
-/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep`. */
-export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<ExpectedCell> {
+/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep` (or `simulated`, when the caller has it). */
+export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}, simulated?: Matrix<SimCell>): Matrix<ExpectedCell> {
   const step = loaded.suite.steps[stepIndex];
   if (!step) throw new RangeError(`step ${stepIndex} does not exist (the suite has ${loaded.suite.steps.length})`);
-  let sim: Matrix<SimCell> | undefined;
+  let sim: Matrix<SimCell> | undefined = simulated;
   return expandExpectation(step.expect, buildAxes(loaded.suite), (src, colKey) => {
     sim ??= simulateStep(loaded, stepIndex, opts);
     const cell = sim.get(src.id, colKey);

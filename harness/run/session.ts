@@ -6,11 +6,10 @@ import { VersionApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import { InfraError, UsageError } from '../errors.js';
-import type { CellResult, RunResult, StepResult } from '../diff/result.js';
+import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
-import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
-import { calico, profileByName } from '../policy/profiles.js';
+import { simulateStep, expectedMatrix, profileForRun, type SimCell } from '../policy/simulate.js';
 import type { Matrix } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec } from '../suite/schema.js';
@@ -141,14 +140,7 @@ export class HarnessSession {
       suite: loaded.suite.metadata.name,
       startedAt: new Date().toISOString(),
       cluster: { provider: this.spec.provider, cni: this.spec.cni, ...(this.spec.name ? { name: this.spec.name } : {}) },
-      axes: {
-        sources: this.axes.sources.map((s) => ({ id: s.id, kind: s.kind })),
-        columns: this.axes.columns.map((c) =>
-          c.kind === 'dns'
-            ? { key: c.key, kind: 'dns' as const, name: c.name }
-            : { key: c.key, kind: 'conn' as const, dst: c.dst, port: c.port, protocol: c.protocol, ...(c.portName ? { portName: c.portName } : {}) },
-        ),
-      },
+      axes: resultAxes(this.axes),
       steps: [],
     };
   }
@@ -281,11 +273,9 @@ export class HarnessSession {
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
       this.appliedThrough = i;
     }
-    // Under `none` the simulation still says what the policies mean (Calico semantics), so a CNI that
-    // ignores them shows up as enforcement mismatches rather than as wrong expectations.
-    const profile = this.spec.cni === 'none' ? calico : profileByName(this.spec.cni);
-    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
-    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
+    const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile });
+    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, profile }, simulated);
     const probeOpts = this.loaded.suite.probe;
     const plan = planStep(this.axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,

@@ -1,6 +1,7 @@
 // The suite file format (YAML), as a zod schema. The JSON Schema exported for editors
 // is generated from this (scripts/write-schema.mjs), so this file is the single source of truth.
 import { z } from 'zod';
+import { RULES } from '../policy/lint/rules.js';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const NAME_RE = dnsLabel;
@@ -51,6 +52,11 @@ export const ClusterSpec = z.strictObject({
   cni: z.enum(['calico', 'kube-router', 'none']).default('calico'),
   podSubnet: z.string().default('192.168.0.0/16'),
   serviceSubnet: z.string().default('10.96.0.0/12'),
+  /**
+   * The policy engine's CNI profile for simulate, explain, lint, check and run (default: the one
+   * named by `cni`). `upstream` suits suites ported from upstream's e2e tests. A `--cni` flag overrides it.
+   */
+  profile: z.enum(['calico', 'kube-router', 'upstream', 'none']).optional(),
 });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 
@@ -95,6 +101,16 @@ export const ExternalSpec = z.strictObject({
 });
 export type ExternalSpec = z.infer<typeof ExternalSpec>;
 
+/** A lint rule by id (`NPH001`) or name (`dns-going-dark`), as `netpol-harness lint` prints them. */
+const ruleRefs = [...Object.keys(RULES), ...Object.values(RULES).map((r) => r.name)] as [string, ...string[]];
+export const LintRuleRef = z.enum(ruleRefs);
+
+/** Lint findings to silence where they are intended (docs/engine.md "Silencing findings"). */
+export const LintOptions = z.strictObject({
+  disable: z.array(LintRuleRef).default([]),
+});
+export type LintOptions = z.infer<typeof LintOptions>;
+
 export const PolicyRef = z.strictObject({
   /** How steps refer to this policy set. */
   id: k8sName,
@@ -102,6 +118,8 @@ export const PolicyRef = z.strictObject({
   file: z.string().min(1),
   /** Namespace for documents that do not set metadata.namespace. */
   namespace: k8sName.optional(),
+  /** Lint rules silenced for the policies of this file. */
+  lint: LintOptions.optional(),
 });
 export type PolicyRef = z.infer<typeof PolicyRef>;
 
@@ -188,6 +206,8 @@ export const Suite = z.strictObject({
   policies: z.array(PolicyRef).default([]),
   probe: ProbeOptions,
   steps: z.array(StepSpec).min(1),
+  /** Lint rules silenced for the whole suite. */
+  lint: LintOptions.optional(),
 });
 export type Suite = z.infer<typeof Suite>;
 export type SuiteInput = z.input<typeof Suite>;

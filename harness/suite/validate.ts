@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, type Issue } from '../errors.js';
-import { buildAxes, isSelfCell } from '../matrix/axes.js';
+import { buildAxes, dnsNames, isSelfCell } from '../matrix/axes.js';
 import { validateNetworkPolicy } from '../policy/validate.js';
 import { didYouMean } from './hints.js';
 import { loadSuite, type LoadedSuite } from './load.js';
@@ -150,6 +150,10 @@ export interface SuiteSummary {
   dnsColumns: number;
   /** Probed cells per step (sources x columns, self cells excluded). */
   cells: number;
+  /** The names each source resolves in the DNS columns. */
+  dnsNames: string[];
+  /** True when `probe.dnsNames` is omitted and the harness adds one check: the first deployed workload's Service name. */
+  implicitDnsCheck: boolean;
 }
 
 export function summarize(loaded: LoadedSuite): SuiteSummary {
@@ -170,5 +174,7 @@ export function summarize(loaded: LoadedSuite): SuiteSummary {
     connectionColumns: axes.columns.filter((c) => c.kind === 'conn').length,
     dnsColumns: axes.columns.filter((c) => c.kind === 'dns').length,
     cells,
+    dnsNames: dnsNames(suite),
+    implicitDnsCheck: suite.probe.dnsNames === undefined && dnsNames(suite).length > 0,
   };
 }

@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .requiredOption('-t, --to <destination>', 'destination: <dst>[:<port>[/<protocol>]] (port number or name), external:<name>:<port>, dns or dns:<name>')
     .option('-s, --step <step>', 'only this step (name or 1-based number); default: every step')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .addOption(new Option('--cni <profile>', "CNI profile (default: the suite's cluster.cni)").choices(Object.keys(PROFILES)))
+    .addOption(new Option('--cni <profile>', "CNI profile (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
     .action(async (file: string, opts: { from: string; to: string; step?: string; output: 'text' | 'json'; cni?: string }) => {
       const { loaded } = await loadValidSuite(file);
       const profile = opts.cni ? profileByName(opts.cni) : profileForSuite(loaded);

@@ -8,9 +8,10 @@ import type { Matrix } from '../../matrix/matrix.js';
 import { profileByName, PROFILES } from '../../policy/profiles.js';
 import { profileForSuite, simulateStep, type SimCell } from '../../policy/simulate.js';
 import { resolveStep } from '../../policy/suite-query.js';
+import { simulationStep } from '../../report/simulation.js';
 import { loadValidSuite } from '../../suite/validate.js';
 
-export const MARKS = { allow: '.', deny: 'X', self: '#', unknown: '?' } as const;
+export const MARKS = { allow: '.', deny: 'X', self: '#', unknown: '?', uncertain: '*' } as const;
 
 function mark(cell: SimCell | undefined): string {
   if (!cell) return MARKS.self;
@@ -26,10 +27,14 @@ export function renderTable(m: Matrix<SimCell>, title: string): string {
   columns.forEach((c, i) => lines.push(`    ${String(i + 1).padStart(2)} ${c.key}`));
   const w = Math.max(...sources.map((s) => s.id.length), 6);
   const cw = String(columns.length).length + 1;
-  lines.push(`  ${''.padEnd(w)} ${columns.map((_, i) => String(i + 1).padStart(cw)).join('')}`);
+  // Cells whose verdict depends on pod IPs (unknown offline) carry a suffix; the column widens only then.
+  const anyUncertain = [...m.cells()].some(({ value }) => value?.uncertain !== undefined);
+  const tail = (u: boolean): string => (anyUncertain ? (u ? MARKS.uncertain : ' ') : '');
+  lines.push(`  ${''.padEnd(w)} ${columns.map((_, i) => String(i + 1).padStart(cw) + tail(false)).join('')}`.trimEnd());
   let allow = 0;
   let deny = 0;
   let unknown = 0;
+  let uncertain = 0;
   for (const s of sources) {
     const row = columns.map((c) => {
       const cell = isSelfCell(s, c) ? undefined : m.get(s.id, c.key);
@@ -37,12 +42,16 @@ export function renderTable(m: Matrix<SimCell>, title: string): string {
       if (k === MARKS.allow) allow++;
       else if (k === MARKS.deny) deny++;
       else if (k === MARKS.unknown) unknown++;
-      return k.padStart(cw);
+      if (cell?.uncertain) uncertain++;
+      return k.padStart(cw) + tail(cell?.uncertain !== undefined);
     });
-    lines.push(`  ${s.id.padEnd(w)} ${row.join('')}`);
+    lines.push(`  ${s.id.padEnd(w)} ${row.join('')}`.trimEnd());
   }
-  lines.push(`  ${MARKS.allow} allow  ${MARKS.deny} deny  ${MARKS.self} self (not probed)${unknown ? `  ${MARKS.unknown} not enforced by the CNI profile` : ''}`);
-  lines.push(`  allow ${allow}, deny ${deny}${unknown ? `, unknown ${unknown}` : ''}`);
+  lines.push(
+    `  ${MARKS.allow} allow  ${MARKS.deny} deny  ${MARKS.self} self (not probed)${unknown ? `  ${MARKS.unknown} not enforced by the CNI profile` : ''}` +
+      `${uncertain ? `  ${MARKS.uncertain} uncertain: depends on pod IPs known only at run time (simulate --output json says why)` : ''}`,
+  );
+  lines.push(`  allow ${allow}, deny ${deny}${unknown ? `, unknown ${unknown}` : ''}${uncertain ? `, uncertain ${uncertain}` : ''}`);
   return lines.join('\n');
 }
 
@@ -53,7 +62,7 @@ export function register(program: Command): void {
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .option('-s, --step <step>', 'only this step (name or 1-based number)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.cni)").choices(Object.keys(PROFILES)))
+    .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
     .action(async (file: string, opts: { step?: string; output: 'table' | 'json'; cni?: string }) => {
       const { loaded, warnings } = await loadValidSuite(file);
       for (const w of warnings) process.stderr.write(`warning: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}\n`);
@@ -66,21 +75,7 @@ export function register(program: Command): void {
           suite: loaded.suite.metadata.name,
           file: loaded.file,
           profile: profile.name,
-          steps: steps.map((i) => {
-            const m = simulateStep(loaded, i, { profile });
-            return {
-              index: i,
-              name: loaded.suite.steps[i]!.name,
-              cells: [...m.cells()].map(({ src, col, value }) => ({
-                src: src.id,
-                col: col.key,
-                verdict: value!.verdict,
-                engineVerdict: value!.engineVerdict,
-                explanation: value!.explanation,
-                ...(value!.uncertain ? { uncertain: value!.uncertain } : {}),
-              })),
-            };
-          }),
+          steps: steps.map((i) => simulationStep(loaded, i, profile)),
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
