@@ -59,6 +59,17 @@ export function initialPresence(suite: Suite): Presence {
   return { namespaces, endpoints };
 }
 
+/** The suite as deployed before the first step: what starts absent is left out. */
+export function presentFromStart(suite: Suite): Suite {
+  const p = initialPresence(suite);
+  return {
+    ...suite,
+    namespaces: suite.namespaces.filter((n) => p.namespaces.has(n.name)),
+    workloads: suite.workloads.filter((w) => p.endpoints.has(`${w.namespace}/${w.name}`)),
+    probes: suite.probes.filter((x) => p.endpoints.has(`${x.namespace}/${x.name}`)),
+  };
+}
+
 /**
  * One step's changes, in the order the runner makes them: deletions (a namespace takes its
  * workloads and probes with it), then creations (namespaces before what runs in them), then

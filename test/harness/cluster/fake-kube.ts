@@ -64,6 +64,8 @@ export class FakeKube implements KubeClient {
     const prev = this.objects.get(refKey(ref));
     const next = structuredClone(obj);
     if (prev?.status) next.status = prev.status;
+    // Apply updates the stored object: it keeps its identity.
+    if (prev?.metadata.uid) next.metadata.uid = prev.metadata.uid;
     if (obj.kind === 'Service') {
       const spec = (next.spec ??= {}) as { clusterIP?: string };
       spec.clusterIP ??= (prev?.spec as { clusterIP?: string } | undefined)?.clusterIP ?? `10.96.0.${this.ip++}`;
