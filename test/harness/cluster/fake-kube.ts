@@ -27,6 +27,8 @@ export class FakeKube implements KubeClient {
   readonly eventsByKey = new Map<string, EventLike[]>();
   /** Called after each apply with the stored object (simulate controllers here). */
   onApply: ((obj: KObject, fake: FakeKube) => void) | undefined;
+  /** Called after each successful delete (simulate garbage collection and ReplicaSets here). */
+  onDelete: ((ref: ObjectRef, fake: FakeKube) => void) | undefined;
   /** Throw from an operation: return an Error to throw it. */
   failWith: ((op: Call[0], ref: ObjectRef) => Error | undefined) | undefined;
   private rv = 1;
@@ -97,6 +99,7 @@ export class FakeKube implements KubeClient {
     if (had && ref.kind === 'Namespace') {
       for (const [k, o] of this.objects) if (o.metadata.namespace === ref.name) this.objects.delete(k);
     }
+    if (had) this.onDelete?.(ref, this);
     return had;
   }
 
