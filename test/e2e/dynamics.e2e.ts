@@ -61,6 +61,7 @@ describe('suite dynamics on a real cluster: in-place policy update, pods and nam
   it('v1: web-ingress admits clients', async () => {
     await run('v1');
     v1 = (await policy())!;
+    process.stderr.write(`  web-ingress after v1: uid ${v1.metadata.uid} resourceVersion ${v1.metadata.resourceVersion}\n`);
     expect(v1.metadata.labels?.['netpol-harness/set']).to.equal('web-v1');
     expect(cell('v1', `${NS}/client`, `${NS}/web:8080/TCP`)?.observed?.verdict).to.equal('allow');
     expect(cell('v1', `${NS}/stranger`, `${NS}/web:8080/TCP`)?.observed?.verdict).to.equal('deny');
@@ -78,6 +79,7 @@ describe('suite dynamics on a real cluster: in-place policy update, pods and nam
   it('replace: applying web-v2 updates web-ingress in place (same uid, new resourceVersion) and traffic follows the new spec', async () => {
     await run('replace');
     const v2 = (await policy())!;
+    process.stderr.write(`  web-ingress after replace: uid ${v2.metadata.uid} resourceVersion ${v2.metadata.resourceVersion}\n`);
     expect(v2.metadata.uid, 'the same object: an update, not delete + create').to.equal(v1.metadata.uid);
     expect(v2.metadata.resourceVersion).to.not.equal(v1.metadata.resourceVersion);
     expect(v2.metadata.labels?.['netpol-harness/set']).to.equal('web-v2');
@@ -91,6 +93,7 @@ describe('suite dynamics on a real cluster: in-place policy update, pods and nam
     const before = { web: endpoint(`${NS}/web`)!.pods[0]!, stranger: endpoint(`${NS}/stranger`)!.pods[0]! };
     await run('recreate');
     const after = { web: endpoint(`${NS}/web`)!.pods[0]!, stranger: endpoint(`${NS}/stranger`)!.pods[0]! };
+    for (const k of ['web', 'stranger'] as const) process.stderr.write(`  ${k}: ${before[k].name} ${before[k].ip} -> ${after[k].name} ${after[k].ip}\n`);
     expect(after.web.name).to.not.equal(before.web.name);
     expect(after.web.ip, 'a new pod IP for web').to.not.equal(before.web.ip);
     expect(after.stranger.name).to.not.equal(before.stranger.name);
