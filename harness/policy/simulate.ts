@@ -1,9 +1,10 @@
 // What the policies imply for a suite step: the full matrix (connection and DNS columns) with an
 // explanation per cell, and the expectation matrix for `expect: simulated` / `default: simulated`.
 import type { Explanation } from '../diff/result.js';
-import { buildAxes, type Column } from '../matrix/axes.js';
+import type { Column } from '../matrix/axes.js';
 import { expandExpectation, type ExpectedCell } from '../matrix/expect.js';
 import { Matrix, type Verdict } from '../matrix/matrix.js';
+import { axesAtStep } from '../matrix/step-axes.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { EngineVerdict } from './model.js';
@@ -56,7 +57,8 @@ function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): Sim
 /** The simulated matrix of one step (0-based index), every cell explained. */
 export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<SimCell> {
   const profile = opts.profile ?? profileForSuite(loaded);
-  const axes = buildAxes(loaded.suite);
+  // Only what is present at this step has cells (presence.ts).
+  const axes = axesAtStep(loaded.suite, stepIndex);
   const { model, dnsPods } = suiteModel(loaded, stepIndex, opts);
   const conn = axes.columns.filter((c): c is Extract<Column, { kind: 'conn' }> => c.kind === 'conn');
   const portKeys = new Map<string, PortSpec>();
@@ -90,7 +92,7 @@ export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: Sim
   const step = loaded.suite.steps[stepIndex];
   if (!step) throw new RangeError(`step ${stepIndex} does not exist (the suite has ${loaded.suite.steps.length})`);
   let sim: Matrix<SimCell> | undefined = simulated;
-  return expandExpectation(step.expect, buildAxes(loaded.suite), (src, colKey) => {
+  return expandExpectation(step.expect, axesAtStep(loaded.suite, stepIndex), (src, colKey) => {
     sim ??= simulateStep(loaded, stepIndex, opts);
     const cell = sim.get(src.id, colKey);
     if (!cell) throw new Error(`no simulated cell ${src.id} -> ${colKey}`);

@@ -30,7 +30,9 @@ import {
 } from '../cluster/index.js';
 import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { readImagesEnv } from '../cluster/paths.js';
-import { PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
+import { axesAtStep } from '../matrix/step-axes.js';
+import { hasDynamics, presentFromStart } from '../suite/presence.js';
+import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
@@ -109,6 +111,8 @@ export class HarnessSession {
   private readonly cleanup: CleanupStack;
   private readonly progress: Progress;
   private applier?: PolicyApplier;
+  /** Steps' create/delete/recreate (only when the suite has dynamics). */
+  private changer?: EndpointChanger;
   private executor?: PodExecutor;
   private addresses: Addresses = { serviceIP: new Map(), podIPs: new Map() };
   private ipOf = new Map<string, string>();
@@ -214,22 +218,16 @@ export class HarnessSession {
       const left = await removeLeftoverExternals(cluster.name);
       if (left.length > 0) this.progress.info(`removed ${left.length} leftover external container(s) of an earlier run`);
     }
-    this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
+    // What starts absent (initially: absent) is created by a later step.
+    this.deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
     const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map<string, ExternalEndpoint>();
 
-    for (const [id, ep] of this.deployment.endpoints) {
-      if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
-      if (ep.serviceName) (this.addresses.serviceName ??= new Map()).set(id, `${ep.serviceName}.${ep.namespace}.svc.cluster.local`);
-      const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
-      this.addresses.podIPs.set(id, ips);
-      if (ips[0]) this.ipOf.set(id, ips[0]);
-      const first = ep.pods[0];
-      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
-    }
     for (const [name, ext] of externals) {
       this.addresses.podIPs.set(`external:${name}`, [ext.ip]);
       this.ipOf.set(`external:${name}`, ext.ip);
     }
+    this.refreshEndpoints();
+    if (hasDynamics(suite)) this.changer = new EndpointChanger({ client: cluster.client, suite, deployment: this.deployment, guard, agentImage, progress: this.progress });
     this.applier = new PolicyApplier({
       client: cluster.client,
       policies: this.loaded.policies,
@@ -242,6 +240,21 @@ export class HarnessSession {
       // which would change this run's verdicts: start every step sequence from no harness policies.
       const purged = await this.applier.purgeLeftovers(new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean)));
       if (purged.length > 0) this.progress.info(`removed ${purged.length} leftover NetworkPolic${purged.length === 1 ? 'y' : 'ies'} of an earlier run: ${purged.join(', ')}`);
+    }
+  }
+
+  /** Source pods and addresses from the deployment (again after a step created, deleted or recreated pods). */
+  private refreshEndpoints(): void {
+    for (const m of [this.addresses.serviceIP, this.addresses.serviceName, this.addresses.podIPs, this.ipOf, this.sources])
+      for (const id of [...(m?.keys() ?? [])]) if (!id.startsWith('external:')) m!.delete(id);
+    for (const [id, ep] of this.deployment?.endpoints ?? []) {
+      if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
+      if (ep.serviceName) (this.addresses.serviceName ??= new Map()).set(id, `${ep.serviceName}.${ep.namespace}.svc.cluster.local`);
+      const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
+      this.addresses.podIPs.set(id, ips);
+      if (ips[0]) this.ipOf.set(id, ips[0]);
+      const first = ep.pods[0];
+      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
     }
   }
 
@@ -270,14 +283,18 @@ export class HarnessSession {
     for (let i = this.appliedThrough + 1; i <= index; i++) {
       if (this.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
       const s = this.loaded.suite.steps[i]!;
-      await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
+      const changer = this.changer;
+      await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment, changer ? () => changer.applyStep(s) : undefined));
       this.appliedThrough = i;
     }
+    if (this.changer) this.refreshEndpoints();
+    // Only what is present after this step has cells (suite/presence.ts).
+    const axes = axesAtStep(this.loaded.suite, index, this.axes);
     const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);
     const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile });
     const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, profile }, simulated);
     const probeOpts = this.loaded.suite.probe;
-    const plan = planStep(this.axes, expected, this.sources, this.addresses, {
+    const plan = planStep(axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
@@ -315,7 +332,7 @@ export class HarnessSession {
       cells,
     };
     this.result.steps.push(result);
-    registerStepAxes(result, this.axes);
+    registerStepAxes(result, axes);
     return result;
   }
 

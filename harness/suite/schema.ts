@@ -60,9 +60,17 @@ export const ClusterSpec = z.strictObject({
 });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 
+/**
+ * `absent`: declared but not there when the run starts; a step's `create` brings it in
+ * (docs: "Workloads and namespaces joining and leaving").
+ */
+export const Initially = z.enum(['present', 'absent']);
+export type Initially = z.infer<typeof Initially>;
+
 export const NamespaceSpec = z.strictObject({
   name: k8sName,
   labels: Labels.default({}),
+  initially: Initially.optional(),
 });
 export type NamespaceSpec = z.infer<typeof NamespaceSpec>;
 
@@ -82,6 +90,7 @@ export const WorkloadSpec = z.strictObject({
   existing: z.boolean().default(false),
   /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
   node: z.number().int().min(0).optional(),
+  initially: Initially.optional(),
 });
 export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 
@@ -90,6 +99,7 @@ export const ProbeSpec = z.strictObject({
   namespace: k8sName,
   labels: Labels.default({}),
   node: z.number().int().min(0).optional(),
+  initially: Initially.optional(),
 });
 export type ProbeSpec = z.infer<typeof ProbeSpec>;
 
@@ -131,6 +141,9 @@ export const LabelChange = z.strictObject({
 });
 export type LabelChange = z.infer<typeof LabelChange>;
 
+/** `namespace/<ns>` or `<ns>/<workload-or-probe>`, as label-change targets. */
+export const EndpointTarget = z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be "namespace/<name>" or "<namespace>/<workload>"');
+
 /**
  * One expectation rule. `allow`/`deny` hold a traffic pattern:
  *   <source> -> <destination>[:<ports>[/<protocols>]]
@@ -164,6 +177,12 @@ export const StepSpec = z.strictObject({
   apply: z.array(k8sName).default([]),
   remove: z.array(k8sName).default([]),
   labels: z.array(LabelChange).default([]),
+  /** Bring in workloads, probes (`<ns>/<name>`) or namespaces (`namespace/<name>`) declared `initially: absent` or deleted earlier. */
+  create: z.array(EndpointTarget).optional(),
+  /** Delete workloads, probes or namespaces (a namespace takes its workloads and probes with it). */
+  delete: z.array(EndpointTarget).optional(),
+  /** Delete the pods of a workload or probe and wait for new ones (new names, new IPs, declared labels). */
+  recreate: z.array(EndpointTarget).optional(),
   expect: Expectation,
 });
 export type StepSpec = z.infer<typeof StepSpec>;

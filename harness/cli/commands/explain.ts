@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { profileByName, PROFILES } from '../../policy/profiles.js';
 import { profileForSuite } from '../../policy/simulate.js';
-import { explainCell, openPorts, resolveSource, resolveStep, resolveTarget, type CellExplanation } from '../../policy/suite-query.js';
+import { explainCell, openPorts, resolveSource, resolveStep, resolveTarget, stepsWhereBothExist, type CellExplanation } from '../../policy/suite-query.js';
 import { loadValidSuite } from '../../suite/validate.js';
 
 const WORD = { allow: 'ALLOW', deny: 'DENY', unknown: 'UNKNOWN', mixed: 'MIXED' } as const;
@@ -29,7 +29,7 @@ export function register(program: Command): void {
       if (!profile) throw new UsageError(`unknown CNI profile "${opts.cni}"`);
       const src = resolveSource(loaded, opts.from);
       const target = resolveTarget(loaded, opts.to);
-      const steps = opts.step !== undefined ? [resolveStep(loaded, opts.step)] : loaded.suite.steps.map((_, i) => i);
+      const steps = stepsWhereBothExist(loaded, opts.step !== undefined ? [resolveStep(loaded, opts.step)] : loaded.suite.steps.map((_, i) => i), src, target);
       const total = loaded.suite.steps.length;
       const results = steps.map((i) => ({
         index: i,

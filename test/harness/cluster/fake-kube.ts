@@ -27,6 +27,8 @@ export class FakeKube implements KubeClient {
   readonly eventsByKey = new Map<string, EventLike[]>();
   /** Called after each apply with the stored object (simulate controllers here). */
   onApply: ((obj: KObject, fake: FakeKube) => void) | undefined;
+  /** Called after each successful delete (simulate garbage collection and ReplicaSets here). */
+  onDelete: ((ref: ObjectRef, fake: FakeKube) => void) | undefined;
   /** Throw from an operation: return an Error to throw it. */
   failWith: ((op: Call[0], ref: ObjectRef) => Error | undefined) | undefined;
   private rv = 1;
@@ -64,6 +66,8 @@ export class FakeKube implements KubeClient {
     const prev = this.objects.get(refKey(ref));
     const next = structuredClone(obj);
     if (prev?.status) next.status = prev.status;
+    // Apply updates the stored object: it keeps its identity.
+    if (prev?.metadata.uid) next.metadata.uid = prev.metadata.uid;
     if (obj.kind === 'Service') {
       const spec = (next.spec ??= {}) as { clusterIP?: string };
       spec.clusterIP ??= (prev?.spec as { clusterIP?: string } | undefined)?.clusterIP ?? `10.96.0.${this.ip++}`;
@@ -95,6 +99,7 @@ export class FakeKube implements KubeClient {
     if (had && ref.kind === 'Namespace') {
       for (const [k, o] of this.objects) if (o.metadata.namespace === ref.name) this.objects.delete(k);
     }
+    if (had) this.onDelete?.(ref, this);
     return had;
   }
 
