@@ -193,6 +193,7 @@ async function waitForRollout<T extends DaemonSetLike | DeploymentLike>(
   namespace: string,
   name: string,
   pending: (o: T) => string | undefined,
+  counts: (o: T) => string,
   opts: WaitOptions & { hint?: string },
 ): Promise<void> {
   let last: T | undefined;
@@ -206,13 +207,9 @@ async function waitForRollout<T extends DaemonSetLike | DeploymentLike>(
   if (ok) return;
   let state = 'it does not exist';
   if (last) {
-    const s = last.status as DaemonSetLike['status'] & DeploymentLike['status'];
-    const counts =
-      kind === 'DaemonSet'
-        ? `${s?.numberReady ?? 0}/${s?.desiredNumberScheduled ?? 0} pods ready`
-        : `${s?.availableReplicas ?? 0}/${(last as DeploymentLike).spec?.replicas ?? 1} replicas available`;
+    const c = counts(last);
     const why = pending(last);
-    state = why && !why.startsWith(counts) ? `${counts}; ${why}` : counts;
+    state = why && !why.startsWith(c) ? `${c}; ${why}` : c;
   }
   const pods = last ? await stuckPods(client, namespace, (last.spec as DeploymentLike['spec'])?.selector?.matchLabels) : [];
   throw new InfraError(`${kind} ${namespace}/${name} not ready after ${formatElapsed(opts.timeoutMs)}: ${state}${pods.length ? `\n  ${pods.join('\n  ')}` : ''}`, opts.hint ? { hint: opts.hint } : undefined);
@@ -220,12 +217,14 @@ async function waitForRollout<T extends DaemonSetLike | DeploymentLike>(
 
 /** Waits until a DaemonSet's rollout is complete: current generation observed, every pod updated and available. */
 export function waitForDaemonSet(client: KubeClient, namespace: string, name: string, opts: WaitOptions & { hint?: string }): Promise<void> {
-  return waitForRollout<DaemonSetLike>(client, 'DaemonSet', namespace, name, daemonSetPending, opts);
+  const counts = (ds: DaemonSetLike) => `${ds.status?.numberReady ?? 0}/${ds.status?.desiredNumberScheduled ?? 0} pods ready`;
+  return waitForRollout<DaemonSetLike>(client, 'DaemonSet', namespace, name, daemonSetPending, counts, opts);
 }
 
 /** Waits until a Deployment's rollout is complete: current generation observed, all replicas updated and available, no old ones left. */
 export function waitForDeployment(client: KubeClient, namespace: string, name: string, opts: WaitOptions & { hint?: string }): Promise<void> {
-  return waitForRollout<DeploymentLike>(client, 'Deployment', namespace, name, deploymentPending, opts);
+  const counts = (d: DeploymentLike) => `${d.status?.availableReplicas ?? 0}/${d.spec?.replicas ?? 1} replicas available`;
+  return waitForRollout<DeploymentLike>(client, 'Deployment', namespace, name, deploymentPending, counts, opts);
 }
 
 /** Waits until every node reports Ready (i.e. the CNI configured it). */
