@@ -59,7 +59,7 @@ export async function preloadRunImages(cluster: Cluster, images: { required: str
     return { loaded: [], pulled: [...loaded, ...pulled] };
   }
   progress.info(`preloading ${loaded.length} image${loaded.length === 1 ? '' : 's'} from the local Docker engine: ${loaded.join(', ') || '(none)'}`);
-  if (pulled.length > 0) progress.info(`not in the local Docker engine, the nodes will pull: ${pulled.join(', ')}`);
+  if (pulled.length > 0) progress.info(`not in the local Docker engine, so the nodes pull them (unless they have them already): ${pulled.join(', ')}`);
   await cluster.loadImages(loaded);
   return { loaded, pulled };
 }

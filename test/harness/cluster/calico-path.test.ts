@@ -133,7 +133,7 @@ describe('cluster/cni: the Calico path', () => {
       expect(res.install).to.equal('installed');
       expect(res.images).to.deep.equal({ loaded: ['netpol-harness/agent:0.1.0', ...CALICO_IMAGES], pulled: ['registry.local/web:1'] });
       expect(progress.infos).to.include(`preloading 4 images from the local Docker engine: netpol-harness/agent:0.1.0, ${CALICO_IMAGES.join(', ')}`);
-      expect(progress.infos).to.include('not in the local Docker engine, the nodes will pull: registry.local/web:1');
+      expect(progress.infos).to.include('not in the local Docker engine, so the nodes pull them (unless they have them already): registry.local/web:1');
     });
 
     it('Calico images the local engine lacks are left to the nodes and said so; the agent is required', async () => {
@@ -147,7 +147,7 @@ describe('cluster/cni: the Calico path', () => {
       const res = await preloadAndInstallCni(clusterOver(healthy(), runner), 'calico', { agentImage: 'netpol-harness/agent:0.1.0', fetch: fetchOf(SMALL), clock: fakeClock(), progress, runner, docker: 'docker' });
       expect(res.images.pulled).to.deep.equal(CALICO_IMAGES);
       expect(runner.lines().filter((l) => l.includes(' load '))).to.deep.equal(['kind load docker-image --name nph netpol-harness/agent:0.1.0']);
-      expect(progress.infos).to.include(`not in the local Docker engine, the nodes will pull: ${CALICO_IMAGES.join(', ')}`);
+      expect(progress.infos).to.include(`not in the local Docker engine, so the nodes pull them (unless they have them already): ${CALICO_IMAGES.join(', ')}`);
     });
 
     it('existing clusters: nothing is loaded and no CNI is installed', async () => {
