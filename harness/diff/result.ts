@@ -75,7 +75,8 @@ export interface RunResult {
   suite: string;
   startedAt: string;
   finishedAt?: string;
-  cluster?: { provider: string; name?: string; cni: string; kubernetesVersion?: string; nodes?: number };
+  /** dataplane: the CNI's dataplane when the harness chose it (calico: iptables or nftables). */
+  cluster?: { provider: string; name?: string; cni: string; dataplane?: string; kubernetesVersion?: string; nodes?: number };
   /** Source ids, column keys and their labels, in display order. */
   axes: {
     sources: { id: string; kind: string }[];

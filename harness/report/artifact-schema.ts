@@ -89,6 +89,7 @@ export const ArtifactSchema = z.object({
       provider: z.string(),
       name: z.string().optional(),
       cni: z.string(),
+      dataplane: z.string().optional(),
       kubernetesVersion: z.string().optional(),
       nodes: count.optional(),
     })

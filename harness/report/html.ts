@@ -5,6 +5,7 @@ import type { CellResult, RunResult, StepResult } from '../diff/result.js';
 import { isFailing, judgedVerdict, observedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
 import { attentionItems } from './attention.js';
 import {
+  cniLabel,
   columnHeader,
   columnLabel,
   destinationLabels,
@@ -240,7 +241,7 @@ export function renderHtml(run: RunResult): string {
     ...(cl
       ? [
           `${cl.provider}${cl.name !== undefined ? `/${cl.name}` : ''}`,
-          `CNI ${cl.cni}`,
+          `CNI ${cniLabel(cl)}`,
           ...(cl.kubernetesVersion !== undefined ? [`Kubernetes ${cl.kubernetesVersion}`] : []),
           ...(cl.nodes !== undefined ? [plural(cl.nodes, 'node')] : []),
         ]

@@ -4,7 +4,7 @@
 import type { RunResult, StepResult } from '../diff/result.js';
 import { isFailing, judgedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
 import { attentionItems } from './attention.js';
-import { columnHeader, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, type RunAxes } from './format.js';
+import { cniLabel, columnHeader, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, type RunAxes } from './format.js';
 import { buildGrid, type GridCell } from './grid.js';
 import { UNICODE as S, verdictSymbol } from './symbols.js';
 
@@ -66,7 +66,7 @@ export function renderMarkdown(run: RunResult): string {
   const facts: string[] = [];
   if (run.mode === 'check') facts.push('cluster-free check: expectations against the simulation', `CNI profile ${run.profile ?? 'calico'}`);
   if (run.cluster) {
-    facts.push(`${run.cluster.provider}${run.cluster.name !== undefined ? `/${run.cluster.name}` : ''}`, `CNI ${run.cluster.cni}`);
+    facts.push(`${run.cluster.provider}${run.cluster.name !== undefined ? `/${run.cluster.name}` : ''}`, `CNI ${cniLabel(run.cluster)}`);
     if (run.cluster.kubernetesVersion !== undefined) facts.push(`Kubernetes ${run.cluster.kubernetesVersion}`);
   }
   facts.push(`started ${run.startedAt}`);

@@ -19,9 +19,7 @@ import {
   createCluster,
   createProgress,
   guardFor,
-  installCni,
   newRunId,
-  preloadImages,
   withStep,
   workerNodeNames,
   type CleanupReport,
@@ -32,6 +30,9 @@ import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { readImagesEnv } from '../cluster/paths.js';
 import { axesAtStep } from '../matrix/step-axes.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
+import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
+import type { CalicoDataplane } from '../cluster/cni/types.js';
+import { calicoDataplaneFor } from './dataplane.js';
 import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
@@ -51,6 +52,8 @@ export interface SessionOptions {
   context?: string;
   allowForeignNamespaces?: boolean;
   calicoManifest?: string;
+  /** Calico's dataplane (`--calico-dataplane`; default NPH_CALICO_DATAPLANE, then iptables). */
+  calicoDataplane?: CalicoDataplane;
   agentImage?: string;
   via?: Via;
   timeoutMs?: number;
@@ -121,6 +124,8 @@ export class HarnessSession {
   private appliedThrough = -1;
   private uninstallSignals?: () => void;
   readonly spec: ClusterSpec;
+  /** Calico's dataplane when the harness installs Calico. */
+  readonly calicoDataplane: CalicoDataplane | undefined;
 
   private constructor(
     loaded: LoadedSuite,
@@ -139,11 +144,17 @@ export class HarnessSession {
       ...(opts.cluster?.name ? { name: opts.cluster.name } : {}),
       nodes: { ...base.nodes, ...(opts.cluster?.workers !== undefined ? { workers: opts.cluster.workers } : {}) },
     };
+    this.calicoDataplane = calicoDataplaneFor(this.spec, opts.calicoDataplane);
     this.result = {
       schemaVersion: 1,
       suite: loaded.suite.metadata.name,
       startedAt: new Date().toISOString(),
-      cluster: { provider: this.spec.provider, cni: this.spec.cni, ...(this.spec.name ? { name: this.spec.name } : {}) },
+      cluster: {
+        provider: this.spec.provider,
+        cni: this.spec.cni,
+        ...(this.spec.name ? { name: this.spec.name } : {}),
+        ...(this.calicoDataplane ? { dataplane: this.calicoDataplane } : {}),
+      },
       axes: resultAxes(this.axes),
       steps: [],
     };
@@ -186,6 +197,7 @@ export class HarnessSession {
       ...(this.opts.context ? { context: this.opts.context } : {}),
       allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false,
       preloadImages: images,
+      ...(this.calicoDataplane === 'nftables' ? { kubeProxyMode: 'nftables' as const } : {}),
       cleanup: this.cleanup,
       progress: this.progress,
     });
@@ -195,12 +207,15 @@ export class HarnessSession {
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
-    await installCni(cluster, this.spec.cni, {
+    // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
+    await preloadAndInstallCni(cluster, this.spec.cni, {
+      agentImage,
+      workloadImages: overrides,
       progress: this.progress,
       ...(this.opts.calicoManifest ? { calicoManifest: this.opts.calicoManifest } : {}),
+      ...(this.calicoDataplane ? { calicoDataplane: this.calicoDataplane } : {}),
       ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
     });
-    if (cluster.loadImages) await preloadImages(cluster, images, { progress: this.progress });
     const nodes = await cluster.nodes();
     this.result.cluster = { ...this.result.cluster, nodes: nodes.length };
     const workers = workerNodeNames(nodes);

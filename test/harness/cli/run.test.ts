@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { exitCodeFor } from '../../../harness/cli/commands/run.js';
 import type { RunSummary } from '../../../harness/report/index.js';
+import { runCli } from './run-cli.js';
 
 const summary = (over: Partial<RunSummary>): RunSummary =>
   ({ suite: 's', passed: false, steps: [], failedSteps: [], cells: 10, correct: 0, wrong: 0, authoring: 0, enforcement: 0, errors: 0, warnings: 0, retried: 0, attempts: 10, ...over });
@@ -15,5 +16,20 @@ describe('cli/run exit codes', () => {
   it('2 when nothing could be judged (every cell an error) or cleanup failed', () => {
     expect(exitCodeFor(summary({ errors: 10 }), 0)).to.equal(2);
     expect(exitCodeFor(summary({ passed: true, correct: 10 }), 1)).to.equal(2);
+  });
+});
+
+describe('cli/run --calico-dataplane', () => {
+  it('a bad value exits 2 naming the flag and the choices', async () => {
+    const r = await runCli('run', 'suites/zero-trust', '--cni', 'calico', '--calico-dataplane', 'ebpf');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include("'--calico-dataplane <mode>' argument 'ebpf' is invalid").and.include('iptables, nftables');
+  });
+
+  it('with a CNI other than Calico it exits 2 before any cluster work', async () => {
+    const r = await runCli('run', 'suites/zero-trust', '--cni', 'kube-router', '--calico-dataplane', 'nftables', '--cluster-name', 'nph-i11-never-created');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('--calico-dataplane applies only when the harness installs Calico (--cni calico on --provider kind); this run uses CNI kube-router on provider kind');
+    expect(r.stderr).not.to.include('creating kind cluster');
   });
 });
