@@ -26,6 +26,9 @@ export { expandExpectation, type ExpectedCell } from './matrix/expect.js';
 export type { RunResult, StepResult, CellResult, Observation, ObservedClass, MismatchKind, Explanation } from './diff/result.js';
 export * from './report/index.js';
 
+// the cluster-free tier: validate + simulate + compare hand-written expectations + lint
+export { checkPaths, checkSuite, checkLoaded, checkExitCode, type CheckReport, type SuiteCheck, type Disagreement } from './check/check.js';
+
 // the whole job
 export { HarnessSession, effectiveCni, type SessionOptions } from './run/session.js';
 export { netpolChai } from './chai/index.js';

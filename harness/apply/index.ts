@@ -2,3 +2,4 @@
 export * from './workloads.js';
 export * from './externals.js';
 export * from './policies.js';
+export * from './endpoint-changes.js';

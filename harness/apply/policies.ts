@@ -113,34 +113,45 @@ export class PolicyApplier {
     for (const k of keys) if (!(k in before)) before[k] = current[k] ?? null;
   }
 
-  /** Server-side applies every policy of a set (field manager netpol-harness). */
+  /**
+   * Server-side applies every policy of a set (field manager netpol-harness). An object another
+   * applied set holds (same kind/namespace/name) is replaced in place: the new spec is applied onto
+   * the same object, so the CNI sees an update, and the object belongs to this set from then on.
+   */
   async apply(setId: string): Promise<void> {
     const list = this.setOf(setId);
-    for (const sp of list) {
-      const ref = policyRef(sp);
-      const other = this.owner.get(refKey(ref));
-      if (other !== undefined && other !== setId && this.appliedSets.includes(other)) {
-        throw new UsageError(`NetworkPolicy ${ref.namespace}/${ref.name} is in both policy set "${other}" and "${setId}"; a cluster holds one object per name, so they cannot be applied together`);
-      }
-    }
+    const replaced: string[] = [];
     for (const sp of list) {
       const ref = policyRef(sp);
       await this.guard?.assertMutable(ref.namespace!, `apply NetworkPolicy ${ref.name}`);
       await this.rememberObject(ref);
       const obj = structuredClone(sp.policy) as unknown as KObject;
       obj.metadata.labels = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_KEY]: MANAGED_BY_VALUE, [POLICY_SET_KEY]: setId };
+      const other = this.owner.get(refKey(ref));
+      if (other !== undefined && other !== setId) replaced.push(`${ref.namespace}/${ref.name} (from ${other})`);
       await this.client.apply(obj);
       this.owner.set(refKey(ref), setId);
     }
     if (!this.appliedSets.includes(setId)) this.appliedSets.push(setId);
-    this.progress.info(`applied policy set ${setId} (${list.length} NetworkPolic${list.length === 1 ? 'y' : 'ies'})`);
+    this.progress.info(`applied policy set ${setId} (${list.length} NetworkPolic${list.length === 1 ? 'y' : 'ies'}${replaced.length ? `; replaced in place: ${replaced.join(', ')}` : ''})`);
   }
 
-  /** Deletes every policy of a set. */
+  /** Which applied set owns a policy object now (undefined: none). */
+  ownerOf(namespace: string, name: string): string | undefined {
+    return this.owner.get(refKey({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', name, namespace }));
+  }
+
+  /** Deletes the policies the set owns; objects another set has replaced in place stay. */
   async remove(setId: string): Promise<void> {
     const list = this.setOf(setId);
+    let kept = 0;
     for (const sp of list) {
       const ref = policyRef(sp);
+      const other = this.owner.get(refKey(ref));
+      if (other !== undefined && other !== setId) {
+        kept++;
+        continue;
+      }
       await this.guard?.assertMutable(ref.namespace!, `delete NetworkPolicy ${ref.name}`);
       await this.rememberObject(ref);
       await this.client.delete(ref);
@@ -148,7 +159,7 @@ export class PolicyApplier {
     }
     const i = this.appliedSets.indexOf(setId);
     if (i >= 0) this.appliedSets.splice(i, 1);
-    this.progress.info(`removed policy set ${setId}`);
+    this.progress.info(`removed policy set ${setId}${kept ? ` (${kept} replaced by other sets kept)` : ''}`);
   }
 
   /**
@@ -183,9 +194,14 @@ export class PolicyApplier {
     }
   }
 
-  /** One step's changes, in order: removals, then applications, then label changes. */
-  async applyStep(step: StepChanges, deployment?: Pick<Deployment, 'endpoints'>): Promise<void> {
+  /**
+   * One step's changes, in order: removals, then `between` (the step's workload and namespace
+   * changes: a namespace exists before policies go into it and loses its policies before it goes),
+   * then applications, then label changes.
+   */
+  async applyStep(step: StepChanges, deployment?: Pick<Deployment, 'endpoints'>, between?: () => Promise<void>): Promise<void> {
     for (const id of step.remove) await this.remove(id);
+    await between?.();
     for (const id of step.apply) await this.apply(id);
     for (const ch of step.labels) await this.applyLabelChange(ch, deployment);
   }

@@ -197,7 +197,8 @@ function selector(labels: Record<string, string>): string {
     .join(',');
 }
 
-interface Want {
+/** One endpoint to wait for: what it is and how many Ready pods make it done. */
+export interface Want {
   id: string;
   namespace: string;
   name: string;
@@ -206,12 +207,27 @@ interface Want {
   /** Labels the pods were rendered with (harness endpoints only). */
   template?: Record<string, string>;
   existing?: WorkloadSpec;
+  /** Pod names that do not count (a recreated endpoint's old pods, possibly still terminating). */
+  exclude?: ReadonlySet<string>;
+}
+
+/** What to wait for, per workload (existing ones: any Ready pod with their labels) and probe of a suite. */
+export function wantsFor(suite: Pick<Suite, 'workloads' | 'probes'>): Want[] {
+  return [
+    ...suite.workloads.map((w): Want => {
+      const id = `${w.namespace}/${w.name}`;
+      return w.existing
+        ? { id, namespace: w.namespace, name: w.name, kind: 'existing', replicas: 1, existing: w }
+        : { id, namespace: w.namespace, name: w.name, kind: 'workload', replicas: w.replicas, template: { ...w.labels, [ENDPOINT_KEY]: w.name } };
+    }),
+    ...suite.probes.map((p): Want => ({ id: `${p.namespace}/${p.name}`, namespace: p.namespace, name: p.name, kind: 'probe', replicas: 1, template: { ...p.labels, [ENDPOINT_KEY]: p.name } })),
+  ];
 }
 
 /** Pods of one endpoint: Ready ones when all wanted replicas are Ready, else undefined. */
 async function readyPods(client: KubeClient, w: Want): Promise<{ ready: PodLike[]; all: PodLike[] }> {
   const labelSelector = w.kind === 'existing' ? selector(w.existing!.labels) : `${ENDPOINT_KEY}=${w.name}`;
-  const all = (await client.list<PodLike>('v1', 'Pod', { namespace: w.namespace, labelSelector })).filter((p) => !p.metadata.deletionTimestamp);
+  const all = (await client.list<PodLike>('v1', 'Pod', { namespace: w.namespace, labelSelector })).filter((p) => !p.metadata.deletionTimestamp && !w.exclude?.has(p.metadata.name ?? ''));
   return { ready: all.filter(isPodReady), all };
 }
 
@@ -310,15 +326,7 @@ export async function deployWorkloads(cluster: Cluster, suite: Suite, opts: Depl
     );
   });
 
-  const wants: Want[] = [
-    ...suite.workloads.map((w): Want => {
-      const id = `${w.namespace}/${w.name}`;
-      return w.existing
-        ? { id, namespace: w.namespace, name: w.name, kind: 'existing', replicas: 1, existing: w }
-        : { id, namespace: w.namespace, name: w.name, kind: 'workload', replicas: w.replicas, template: { ...w.labels, [ENDPOINT_KEY]: w.name } };
-    }),
-    ...suite.probes.map((p): Want => ({ id: `${p.namespace}/${p.name}`, namespace: p.namespace, name: p.name, kind: 'probe', replicas: 1, template: { ...p.labels, [ENDPOINT_KEY]: p.name } })),
-  ];
+  const wants = wantsFor(suite);
   for (const w of wants) {
     if (w.kind === 'existing' && Object.keys(w.existing!.labels).length === 0) {
       throw new UsageError(`existing workload ${w.id} has no labels: the harness finds existing pods by their labels`);
@@ -330,30 +338,32 @@ export async function deployWorkloads(cluster: Cluster, suite: Suite, opts: Depl
   );
 
   const endpoints = new Map<string, EndpointInfo>();
-  for (const w of wants) {
-    const pods = ready.get(w.id) ?? [];
-    if (w.template) await resetPodLabels(client, pods, w.template);
-    const info: EndpointInfo = {
-      id: w.id,
-      namespace: w.namespace,
-      name: w.name,
-      kind: w.kind,
-      pods: pods.map((p) => toPodInfo(p, w.kind === 'existing' ? (p.spec?.containers?.[0]?.name ?? '') : AGENT_CONTAINER)),
-    };
-    let svc: ServiceLike | undefined;
-    if (w.kind === 'workload') {
-      svc = services.get(w.id);
-      if (svc && !svc.spec?.clusterIP) svc = await client.get<ServiceLike>({ apiVersion: 'v1', kind: 'Service', namespace: w.namespace, name: w.name });
-    } else if (w.kind === 'existing') {
-      svc = await findServiceFor(client, w.namespace, w.name, { ...(pods[0]?.metadata.labels ?? {}), ...w.existing!.labels });
-    }
-    if (svc?.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
-      info.serviceName = svc.metadata.name ?? w.name;
-      info.serviceIP = svc.spec.clusterIP;
-    }
-    endpoints.set(w.id, info);
-  }
+  for (const w of wants) endpoints.set(w.id, await endpointInfo(client, w, ready.get(w.id) ?? [], services.get(w.id)));
   return { runId: opts.runId, endpoints, nodes };
+}
+
+/** What the runner needs of one deployed (or found) endpoint: its Ready pods (labels reset to the template) and its Service. */
+export async function endpointInfo(client: KubeClient, w: Want, pods: PodLike[], applied?: ServiceLike): Promise<EndpointInfo> {
+  if (w.template) await resetPodLabels(client, pods, w.template);
+  const info: EndpointInfo = {
+    id: w.id,
+    namespace: w.namespace,
+    name: w.name,
+    kind: w.kind,
+    pods: pods.map((p) => toPodInfo(p, w.kind === 'existing' ? (p.spec?.containers?.[0]?.name ?? '') : AGENT_CONTAINER)),
+  };
+  let svc: ServiceLike | undefined;
+  if (w.kind === 'workload') {
+    svc = applied;
+    if (svc && !svc.spec?.clusterIP) svc = await client.get<ServiceLike>({ apiVersion: 'v1', kind: 'Service', namespace: w.namespace, name: w.name });
+  } else if (w.kind === 'existing') {
+    svc = await findServiceFor(client, w.namespace, w.name, { ...(pods[0]?.metadata.labels ?? {}), ...w.existing!.labels });
+  }
+  if (svc?.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
+    info.serviceName = svc.metadata.name ?? w.name;
+    info.serviceIP = svc.spec.clusterIP;
+  }
+  return info;
 }
 
 /** The Service selecting an existing workload's pods (e.g. kube-dns for CoreDNS); same name preferred. */

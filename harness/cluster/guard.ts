@@ -1,7 +1,7 @@
 // NamespaceGuard: the only way the cluster layer mutates namespaces. On a cluster the run did not
 // create it refuses to touch system namespaces or namespaces it did not create (unless
 // allowForeignNamespaces), and it only ever deletes namespaces this run created.
-import { UsageError } from '../errors.js';
+import { InfraError, UsageError } from '../errors.js';
 import type { KubeClient } from './kube-client.js';
 import type { KObject } from './kube-types.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY, SYSTEM_NAMESPACES, managedLabels } from './labels.js';
@@ -132,6 +132,25 @@ export class NamespaceGuard {
       if (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name })) await this.client.patchLabels({ apiVersion: 'v1', kind: 'Namespace', name }, set, remove);
       this.foreignBefore.delete(name);
     }
+  }
+
+  /**
+   * Deletes one namespace a suite step asks to delete, and waits until it is gone (so a later step
+   * can create it again). Only harness-made namespaces: never someone else's.
+   */
+  async deleteNamespace(name: string, opts: { timeoutMs?: number; clock?: Clock } = {}): Promise<void> {
+    const o = await this.origin(name);
+    if (o === 'absent') return;
+    if (!this.declared.has(name) || (o !== 'created' && o !== 'harness' && !this.clusterOwned)) {
+      throw new UsageError(`refusing to delete namespace ${name}: it was not created by netpol-harness`);
+    }
+    await this.client.delete({ apiVersion: 'v1', kind: 'Namespace', name });
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const gone = await pollUntil(async () => !(await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name })), { timeoutMs, intervalMs: 500, ...(opts.clock ? { clock: opts.clock } : {}) });
+    if (!gone) throw new InfraError(`namespace ${name} still terminating after ${Math.round(timeoutMs / 1000)}s`);
+    const i = this.createdList.indexOf(name);
+    if (i >= 0) this.createdList.splice(i, 1);
+    this.origins.delete(name);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { StartedK3sContainer } from '@testcontainers/k3s';
 import { InfraError } from '../errors.js';
 import type { ClusterSpec } from '../suite/schema.js';
 import { execaRunner, runChecked, type CommandRunner } from './command.js';
+import { dockerImagePresent } from './images.js';
 import { dockerBinary } from './kind.js';
 import { ClientNodeKubeClient, type KubeClient } from './kube-client.js';
 import { DOCKER_CLUSTER_KEY, DOCKER_RUN_KEY, MANAGED_BY_VALUE } from './labels.js';
@@ -32,12 +33,6 @@ export function k3sServerArgs(spec: ClusterSpec): string[] {
 /** Where an image's tarball goes in the k3s container so k3s imports it at boot. */
 export function k3sImageTarget(image: string): string {
   return `${K3S_IMAGES_DIR}/${image.replace(/[^A-Za-z0-9_.-]+/g, '_')}.tar`;
-}
-
-/** Whether an image is in the local Docker engine (this host cannot pull rancher/k3s). */
-export async function dockerImagePresent(image: string, runner: CommandRunner = execaRunner, docker = 'docker'): Promise<boolean> {
-  const r = await runner.run(docker, ['image', 'inspect', '--format', '{{.Id}}', image]);
-  return r.exitCode === 0;
 }
 
 export class K3sCluster implements Cluster {

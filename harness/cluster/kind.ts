@@ -22,7 +22,7 @@ export const CONTAINERD_OOM_PATCH = '[plugins."io.containerd.grpc.v1.cri"]\n  re
 export interface KindConfig {
   kind: 'Cluster';
   apiVersion: 'kind.x-k8s.io/v1alpha4';
-  networking: { disableDefaultCNI: boolean; podSubnet: string; serviceSubnet: string };
+  networking: { disableDefaultCNI: boolean; podSubnet: string; serviceSubnet: string; kubeProxyMode?: 'iptables' | 'nftables' };
   nodes: { role: 'control-plane' | 'worker' }[];
   containerdConfigPatches: string[];
   kubeadmConfigPatches?: string[];
@@ -30,6 +30,8 @@ export interface KindConfig {
 
 export interface KindConfigOptions {
   kubeadmConfigPatches?: string[];
+  /** kube-proxy's mode (kind's default: iptables). Calico's nftables dataplane wants nftables. */
+  kubeProxyMode?: 'iptables' | 'nftables';
 }
 
 /** The kind cluster config for a suite's cluster spec (pure). */
@@ -47,6 +49,7 @@ export function kindConfig(spec: ClusterSpec, opts: KindConfigOptions = {}): Kin
     containerdConfigPatches: [CONTAINERD_OOM_PATCH],
   };
   if (opts.kubeadmConfigPatches?.length) cfg.kubeadmConfigPatches = [...opts.kubeadmConfigPatches];
+  if (opts.kubeProxyMode) cfg.networking.kubeProxyMode = opts.kubeProxyMode;
   return cfg;
 }
 
@@ -203,7 +206,11 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
   }
 
   const cfgPath = path.join(tmpDir, 'kind-config.yaml');
-  await writeFile(cfgPath, renderKindConfig(kindConfig(spec, opts.kubeadmConfigPatches ? { kubeadmConfigPatches: opts.kubeadmConfigPatches } : {})));
+  const cfgOpts: KindConfigOptions = {
+    ...(opts.kubeadmConfigPatches ? { kubeadmConfigPatches: opts.kubeadmConfigPatches } : {}),
+    ...(opts.kubeProxyMode ? { kubeProxyMode: opts.kubeProxyMode } : {}),
+  };
+  await writeFile(cfgPath, renderKindConfig(kindConfig(spec, cfgOpts)));
   const nodeImage = setting(opts.nodeImage, 'NPH_NODE_IMAGE');
   const args = ['create', 'cluster', '--name', name, '--config', cfgPath, '--kubeconfig', kubeconfigPath, '--wait', '0s'];
   if (nodeImage) args.push('--image', nodeImage);

@@ -1,6 +1,6 @@
 // The few Kubernetes operations the cluster layer needs, behind an interface so tests can use an
 // in-memory fake. The real implementation talks raw JSON through client-node's KubernetesObjectApi.
-import { ApiException, HttpMethod, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type ResponseContext } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, HttpMethod, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject, type ResponseContext } from '@kubernetes/client-node';
 import { InfraError } from '../errors.js';
 import { FIELD_MANAGER } from './labels.js';
 import type { EventLike, KObject } from './kube-types.js';
@@ -36,6 +36,16 @@ export interface KubeClient {
   patchLabels(ref: ObjectRef, set: Record<string, string>, remove: string[]): Promise<void>;
   /** Events about one object, oldest first. */
   events(ref: ObjectRef): Promise<EventLike[]>;
+  /** The tail of one container's log (diagnosis only; optional so minimal clients need not have it). */
+  logs?(namespace: string, pod: string, opts: LogOptions): Promise<string>;
+}
+
+export interface LogOptions {
+  container: string;
+  tailLines?: number;
+  limitBytes?: number;
+  /** The previous (crashed) instance's log rather than the current one's. */
+  previous?: boolean;
 }
 
 export function refOf(o: { apiVersion: string; kind: string; metadata?: { name?: string; namespace?: string } }): ObjectRef {
@@ -138,9 +148,11 @@ export function sortEvents(events: EventLike[]): EventLike[] {
 /** The real KubeClient. Errors other than "not found" become InfraErrors naming the object. */
 export class ClientNodeKubeClient implements KubeClient {
   private readonly api: RawObjectApi;
+  private readonly core: CoreV1Api;
 
   constructor(kc: KubeConfig) {
     this.api = RawObjectApi.make(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
   }
 
   private fail(action: string, what: string, e: unknown): never {
@@ -205,5 +217,20 @@ export class ClientNodeKubeClient implements KubeClient {
     const fieldSelector = `involvedObject.name=${ref.name},involvedObject.kind=${ref.kind}`;
     const items = await this.list<EventLike>('v1', 'Event', { ...(ref.namespace ? { namespace: ref.namespace } : {}), fieldSelector });
     return sortEvents(items);
+  }
+
+  async logs(namespace: string, pod: string, opts: LogOptions): Promise<string> {
+    try {
+      return await this.core.readNamespacedPodLog({
+        name: pod,
+        namespace,
+        container: opts.container,
+        ...(opts.tailLines !== undefined ? { tailLines: opts.tailLines } : {}),
+        ...(opts.limitBytes !== undefined ? { limitBytes: opts.limitBytes } : {}),
+        ...(opts.previous ? { previous: true } : {}),
+      });
+    } catch (e) {
+      this.fail('reading the log of', `container ${opts.container} of pod ${namespace}/${pod}`, e);
+    }
   }
 }

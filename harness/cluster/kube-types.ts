@@ -14,6 +14,8 @@ export interface ObjectMeta {
   resourceVersion?: string;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  /** Bumped by the apiserver on every spec change; controllers echo it as status.observedGeneration. */
+  generation?: number;
   ownerReferences?: { kind: string; name: string }[];
   [k: string]: unknown;
 }
@@ -73,6 +75,7 @@ export interface NodeLike extends KObject {
 
 export interface DaemonSetLike extends KObject {
   status?: {
+    observedGeneration?: number;
     desiredNumberScheduled?: number;
     numberReady?: number;
     updatedNumberScheduled?: number;
@@ -83,6 +86,7 @@ export interface DaemonSetLike extends KObject {
 export interface DeploymentLike extends KObject {
   spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
   status?: {
+    observedGeneration?: number;
     replicas?: number;
     readyReplicas?: number;
     availableReplicas?: number;

@@ -65,6 +65,8 @@ export interface CreateClusterOptions {
   k3sImage?: string;
   /** k3s: images side-loaded into the node before it starts (k3s imports them at boot). */
   preloadImages?: string[];
+  /** kind: kube-proxy's mode (default iptables); `--calico-dataplane nftables` asks for nftables. */
+  kubeProxyMode?: 'iptables' | 'nftables';
   /** kind: extra kubeadm config patches (e.g. `failCgroupV1: false` for Kubernetes >= 1.35 on cgroup v1). */
   kubeadmConfigPatches?: string[];
   /** Registers the cluster's deletion here as soon as creation starts. */

@@ -1,5 +1,6 @@
 // The result model: what a run produced for each step and cell. Produced by the probe engine and
 // the simulator, consumed by the diff, the reports and the chai assertion. Serialised as the JSON artifact.
+import type { Axes } from '../matrix/axes.js';
 import type { Verdict } from '../matrix/matrix.js';
 
 /** How a probe ended, from inside the source pod. */
@@ -41,6 +42,8 @@ export interface CellResult {
   simulated?: Verdict;
   explanation?: Explanation;
   observed?: Observation;
+  /** `false`: a `check` cell, judged on expected vs simulated without a probe (never set by a run). */
+  probed?: false;
 }
 
 /** Three kinds of mismatch, kept apart because they have different owners. */
@@ -72,11 +75,28 @@ export interface RunResult {
   suite: string;
   startedAt: string;
   finishedAt?: string;
-  cluster?: { provider: string; name?: string; cni: string; kubernetesVersion?: string; nodes?: number };
+  /** dataplane: the CNI's dataplane when the harness chose it (calico: iptables or nftables). */
+  cluster?: { provider: string; name?: string; cni: string; dataplane?: string; kubernetesVersion?: string; nodes?: number };
   /** Source ids, column keys and their labels, in display order. */
   axes: {
     sources: { id: string; kind: string }[];
     columns: { key: string; kind: 'conn' | 'dns'; dst?: string; port?: number; portName?: string; protocol?: string; name?: string }[];
   };
   steps: StepResult[];
+  /** `check`: a cluster-free result (nothing probed, no `observed`); absent: a run. */
+  mode?: 'run' | 'check';
+  /** The policy engine's CNI profile the simulation used (checks record it; runs have `cluster.cni`). */
+  profile?: string;
+}
+
+/** A matrix's axes as the result records them (ids, keys and labels only). */
+export function resultAxes(axes: Axes): RunResult['axes'] {
+  return {
+    sources: axes.sources.map((s) => ({ id: s.id, kind: s.kind })),
+    columns: axes.columns.map((c) =>
+      c.kind === 'dns'
+        ? { key: c.key, kind: 'dns' as const, name: c.name }
+        : { key: c.key, kind: 'conn' as const, dst: c.dst, port: c.port, protocol: c.protocol, ...(c.portName ? { portName: c.portName } : {}) },
+    ),
+  };
 }

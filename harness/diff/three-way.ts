@@ -5,6 +5,11 @@
 // and no cell is an `error` (no observed verdict). `authoring` and `enforcement` without a
 // failure are warnings: the hand-written expectation and the cluster agree, only the engine
 // disagrees, so the test itself is right but someone should look.
+//
+// A cell marked `probed: false` comes from a `check` (cluster-free, docs/ci.md): it judges the
+// hand-written expectation against the simulation alone, so its only kind is `authoring`, and there
+// `authoring` fails: no observation sides with the expectation. In a run a cell without an
+// observation is an `error`, never a verdict.
 import type { Verdict } from '../matrix/matrix.js';
 import type { CellResult, MismatchKind, RunResult, StepResult } from './result.js';
 import { verdictOf } from './result.js';
@@ -25,8 +30,9 @@ export function observedVerdict(cell: CellResult): Verdict | undefined {
 export function classifyCell(cell: CellResult): MismatchKind[] {
   const kinds = new Set<MismatchKind>();
   const observed = observedVerdict(cell);
-  if (observed === undefined) kinds.add('error');
-  else if (observed !== cell.expected) kinds.add('failure');
+  // A check cell is judged on the simulation; with no simulation either, nothing can be judged.
+  if (cell.probed === false ? cell.simulated === undefined : observed === undefined) kinds.add('error');
+  else if (observed !== undefined && observed !== cell.expected) kinds.add('failure');
   if (cell.simulated !== undefined) {
     if (cell.simulated !== cell.expected) kinds.add('authoring');
     if (observed !== undefined && observed !== cell.simulated) kinds.add('enforcement');
@@ -34,8 +40,19 @@ export function classifyCell(cell: CellResult): MismatchKind[] {
   return KIND_ORDER.filter((k) => kinds.has(k));
 }
 
-/** A cell fails the run when it is a failure or an error. */
-export const isFailing = (kinds: readonly MismatchKind[]): boolean => kinds.includes('failure') || kinds.includes('error');
+/**
+ * A cell fails when it is a failure or an error, or when `authoring` stands alone: in a run an
+ * authoring cell that is not a failure always carries `enforcement` too (the cluster sided with the
+ * expectation, a warning), so a lone `authoring` means nothing was probed (a check) and the
+ * expectation is simply wrong for the policies.
+ */
+export const isFailing = (kinds: readonly MismatchKind[]): boolean =>
+  kinds.includes('failure') || kinds.includes('error') || (kinds.includes('authoring') && !kinds.includes('enforcement'));
+
+/** The verdict a cell is judged by: what the probes observed, or in a check the simulation. */
+export function judgedVerdict(cell: CellResult): Verdict | undefined {
+  return cell.probed === false ? cell.simulated : observedVerdict(cell);
+}
 
 /** A cell warns when it only carries authoring/enforcement. */
 export const isWarning = (kinds: readonly MismatchKind[]): boolean => kinds.length > 0 && !isFailing(kinds);
@@ -45,7 +62,7 @@ export interface Counts {
   cells: number;
   /** Neither failure nor error; may still carry warnings. correct + wrong + errors = cells. */
   correct: number;
-  /** `failure`: observed != expected. */
+  /** `failure`: observed != expected; in a check (nothing probed), `authoring`: simulated != expected. */
   wrong: number;
   /** `authoring`: expected != simulated (counted whether or not the cell also failed). */
   authoring: number;
@@ -88,8 +105,8 @@ function emptyCounts(): Counts {
 function addCell(c: Counts, cell: CellResult): void {
   const kinds = classifyCell(cell);
   c.cells++;
-  if (kinds.includes('failure')) c.wrong++;
-  else if (kinds.includes('error')) c.errors++;
+  if (kinds.includes('error')) c.errors++;
+  else if (isFailing(kinds)) c.wrong++;
   else c.correct++;
   if (kinds.includes('authoring')) c.authoring++;
   if (kinds.includes('enforcement')) c.enforcement++;

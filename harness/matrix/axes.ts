@@ -49,10 +49,10 @@ export const externalId = (name: string): string => `external:${name}`;
 export const connKey = (dst: string, port: number, protocol: Protocol): string => `${dst}:${port}/${protocol}`;
 export const dnsKey = (name: string): string => `dns:${name}`;
 
-/** The DNS names each source resolves: the suite's list, or the first deployed workload's Service. */
+/** The DNS names each source resolves: the suite's list, or the Service of the first workload deployed from the start. */
 export function dnsNames(suite: Suite): string[] {
   if (suite.probe.dnsNames) return suite.probe.dnsNames;
-  const first = suite.workloads.find((w) => !w.existing);
+  const first = suite.workloads.find((w) => !w.existing && w.initially !== 'absent');
   return first ? [`${first.name}.${first.namespace}.svc.cluster.local`] : [];
 }
 

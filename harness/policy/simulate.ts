@@ -1,13 +1,14 @@
 // What the policies imply for a suite step: the full matrix (connection and DNS columns) with an
 // explanation per cell, and the expectation matrix for `expect: simulated` / `default: simulated`.
 import type { Explanation } from '../diff/result.js';
-import { buildAxes, type Column } from '../matrix/axes.js';
+import type { Column } from '../matrix/axes.js';
 import { expandExpectation, type ExpectedCell } from '../matrix/expect.js';
 import { Matrix, type Verdict } from '../matrix/matrix.js';
+import { axesAtStep } from '../matrix/step-axes.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { EngineVerdict } from './model.js';
-import { DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
+import { calico, DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
 import { computeReachability, type PortSpec } from './reach.js';
 import { suiteModel, type SuiteModelOptions } from './suite-model.js';
 import { prepare } from './world.js';
@@ -28,8 +29,20 @@ export interface SimCell {
 
 export const DNS_PORT: PortSpec = { port: 53, protocol: 'UDP' };
 
+/** The suite's `cluster.profile`, else the profile of its `cluster.cni`. */
 export function profileForSuite(loaded: LoadedSuite): CniProfile {
-  return profileByName(loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+  return profileByName(loaded.suite.cluster.profile ?? loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
+}
+
+/**
+ * The profile a run simulates with: the suite's `cluster.profile` unless a `--cni` flag chose the
+ * CNI, else the installed CNI's. Under `none` the simulation still says what the policies mean
+ * (Calico semantics), so a CNI that ignores them shows up as enforcement mismatches.
+ */
+export function profileForRun(loaded: LoadedSuite, installedCni: string, cniFlag: boolean): CniProfile {
+  const named = cniFlag ? undefined : loaded.suite.cluster.profile;
+  if (named) return profileByName(named) ?? DEFAULT_PROFILE;
+  return installedCni === 'none' ? calico : (profileByName(installedCni) ?? DEFAULT_PROFILE);
 }
 
 function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): SimCell {
@@ -44,7 +57,8 @@ function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): Sim
 /** The simulated matrix of one step (0-based index), every cell explained. */
 export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<SimCell> {
   const profile = opts.profile ?? profileForSuite(loaded);
-  const axes = buildAxes(loaded.suite);
+  // Only what is present at this step has cells (presence.ts).
+  const axes = axesAtStep(loaded.suite, stepIndex);
   const { model, dnsPods } = suiteModel(loaded, stepIndex, opts);
   const conn = axes.columns.filter((c): c is Extract<Column, { kind: 'conn' }> => c.kind === 'conn');
   const portKeys = new Map<string, PortSpec>();
@@ -73,12 +87,12 @@ export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: Simul
   return m;
 }
 
-/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep`. */
-export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<ExpectedCell> {
+/** A step's expectation as a full matrix; `simulated` cells come from `simulateStep` (or `simulated`, when the caller has it). */
+export function expectedMatrix(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}, simulated?: Matrix<SimCell>): Matrix<ExpectedCell> {
   const step = loaded.suite.steps[stepIndex];
   if (!step) throw new RangeError(`step ${stepIndex} does not exist (the suite has ${loaded.suite.steps.length})`);
-  let sim: Matrix<SimCell> | undefined;
-  return expandExpectation(step.expect, buildAxes(loaded.suite), (src, colKey) => {
+  let sim: Matrix<SimCell> | undefined = simulated;
+  return expandExpectation(step.expect, axesAtStep(loaded.suite, stepIndex), (src, colKey) => {
     sim ??= simulateStep(loaded, stepIndex, opts);
     const cell = sim.get(src.id, colKey);
     if (!cell) throw new Error(`no simulated cell ${src.id} -> ${colKey}`);

@@ -50,6 +50,8 @@ export function suiteModel(loaded: LoadedSuite, stepIndex: number, opts: SuiteMo
   const pods: PodModel[] = [];
   suite.workloads.forEach((w, i) => {
     const id = `${w.namespace}/${w.name}`;
+    // Workloads and probes absent at this step (presence.ts) are not in the cluster.
+    if (!state.present.endpoints.has(id)) return;
     const ip = addr.get(id);
     pods.push({
       id,
@@ -62,6 +64,7 @@ export function suiteModel(loaded: LoadedSuite, stepIndex: number, opts: SuiteMo
   });
   suite.probes.forEach((p, i) => {
     const id = `${p.namespace}/${p.name}`;
+    if (!state.present.endpoints.has(id)) return;
     const ip = addr.get(id);
     pods.push({ id, namespace: p.namespace, labels: state.podLabels.get(id) ?? p.labels, ports: [], node: `worker-${p.node ?? i % workers}`, ...(ip !== undefined ? { ip } : {}) });
   });

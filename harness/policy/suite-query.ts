@@ -3,6 +3,7 @@
 import type { Explanation } from '../diff/result.js';
 import { UsageError } from '../errors.js';
 import type { LoadedSuite } from '../suite/load.js';
+import { presenceAtStep } from '../suite/presence.js';
 import { connectionsIn, type Connections } from './connections.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { Protocol } from './model.js';
@@ -20,6 +21,21 @@ export function resolveStep(loaded: LoadedSuite, step: string): number {
     if (n >= 1 && n <= steps.length) return n - 1;
   }
   throw new UsageError(`no step "${step}" in ${loaded.file}`, { hint: `steps: ${steps.map((s, i) => `${i + 1} ${s.name}`).join(', ')}` });
+}
+
+/**
+ * Keeps the steps at which the source and the destination exist (suite/presence.ts); throws a
+ * UsageError naming the steps where they do when none is left.
+ */
+export function stepsWhereBothExist(loaded: LoadedSuite, steps: number[], src: string, target: CellTarget): number[] {
+  const ids = [src, ...(target.kind === 'dns' || target.dst.startsWith('external:') ? [] : [target.dst])];
+  const exists = (i: number) => ids.every((id) => presenceAtStep(loaded.suite, i).endpoints.has(id));
+  const kept = steps.filter(exists);
+  if (kept.length > 0) return kept;
+  const where = loaded.suite.steps.map((s, i) => (exists(i) ? `${i + 1} ${s.name}` : '')).filter(Boolean);
+  throw new UsageError(`${ids.join(' and ')} ${ids.length > 1 ? 'do not both' : 'does not'} exist at ${steps.length === 1 ? `step ${loaded.suite.steps[steps[0]!]!.name}` : 'any step'} (initially: absent, or deleted by a step)`, {
+    hint: where.length > 0 ? `steps where they do: ${where.join(', ')}` : 'no step has both',
+  });
 }
 
 export type CellTarget =

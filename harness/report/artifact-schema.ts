@@ -34,6 +34,7 @@ export const CellSchema = z.object({
   simulated: Verdict.optional(),
   explanation: z.object({ summary: z.string(), details: z.array(z.string()) }).optional(),
   observed: ObservationSchema.optional(),
+  probed: z.literal(false).optional(),
   /** Written by writeReports; readers recompute with classifyCell. */
   kinds: z.array(MismatchKind).optional(),
 });
@@ -88,6 +89,7 @@ export const ArtifactSchema = z.object({
       provider: z.string(),
       name: z.string().optional(),
       cni: z.string(),
+      dataplane: z.string().optional(),
       kubernetesVersion: z.string().optional(),
       nodes: count.optional(),
     })
@@ -108,6 +110,8 @@ export const ArtifactSchema = z.object({
     ),
   }),
   steps: z.array(StepSchema),
+  mode: z.enum(['run', 'check']).optional(),
+  profile: z.string().optional(),
 });
 
 export type Artifact = z.infer<typeof ArtifactSchema>;
@@ -127,6 +131,8 @@ export function toArtifact(run: RunResult): Artifact {
     summary: summarizeRun(run),
     axes: run.axes,
     steps: run.steps.map((s) => ({ ...s, cells: s.cells.map((c) => ({ ...c, kinds: classifyCell(c) })) })),
+    ...(run.mode !== undefined ? { mode: run.mode } : {}),
+    ...(run.profile !== undefined ? { profile: run.profile } : {}),
   };
 }
 

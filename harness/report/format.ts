@@ -20,6 +20,9 @@ export function formatDuration(ms: number): string {
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** The CNI as reports name it: `calico (nftables dataplane)` when the dataplane is recorded. */
+export const cniLabel = (cl: NonNullable<RunResult['cluster']>): string => `${cl.cni}${cl.dataplane !== undefined ? ` (${cl.dataplane} dataplane)` : ''}`;
+
 /** `develop/backend` -> `backend` when no other destination shares the name. */
 export function destinationLabels(axes: RunAxes): Map<string, string> {
   const ids = [...new Set(axes.columns.flatMap((c) => (c.kind === 'conn' && c.dst !== undefined ? [c.dst] : [])))];
@@ -66,6 +69,8 @@ export interface CellFacts {
   expected: string;
   simulated: string | undefined;
   observed: string;
+  /** False for a cell that was not probed (a `check` result): the reports leave `observed` out. */
+  probed: boolean;
   why: string | undefined;
   whyDetails: string[];
   repro: string | undefined;
@@ -78,6 +83,7 @@ export function cellFacts(cell: CellResult): CellFacts {
     expected: `${cell.expected}${cell.expectedOrigin !== undefined ? ` (${cell.expectedOrigin})` : ''}`,
     simulated: cell.simulated,
     observed: cell.observed ? `${verdictWord(obsVerdict)}: ${describeObservation(cell.observed)}` : 'no verdict: not probed',
+    probed: cell.probed !== false,
     why: cell.explanation?.summary,
     whyDetails: cell.explanation?.details ?? [],
     repro: cell.observed?.repro,
@@ -86,7 +92,7 @@ export function cellFacts(cell: CellResult): CellFacts {
 
 /** `expected deny (rules[2]) · simulated deny · observed allow: connected, 3 attempts, 4 ms` */
 export function verdictLine(f: CellFacts, sep = ' · '): string {
-  return [`expected ${f.expected}`, ...(f.simulated !== undefined ? [`simulated ${f.simulated}`] : []), `observed ${f.observed}`].join(sep);
+  return [`expected ${f.expected}`, ...(f.simulated !== undefined ? [`simulated ${f.simulated}`] : []), ...(f.probed ? [`observed ${f.observed}`] : [])].join(sep);
 }
 
 export const kindsLabel = (kinds: readonly MismatchKind[]): string => kinds.join(', ');

@@ -2,9 +2,10 @@
 // timeline (duration and time-to-enforce), and per step a coloured grid whose cells show their
 // expected/simulated/observed verdicts, explanation and repro command on hover or click.
 import type { CellResult, RunResult, StepResult } from '../diff/result.js';
-import { observedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
+import { isFailing, judgedVerdict, observedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
 import { attentionItems } from './attention.js';
 import {
+  cniLabel,
   columnHeader,
   columnLabel,
   destinationLabels,
@@ -76,10 +77,10 @@ function cellView(g: GridCell): { cls: string; html: string } {
   if (!cell) return { cls: 'self', html: '' };
   const attempts = cell.observed?.attempts ?? 0;
   const retry = attempts > 1 ? `<i class="r">${attempts}×</i>` : '';
-  const obs = verdictSymbol(S, observedVerdict(cell));
+  const obs = verdictSymbol(S, judgedVerdict(cell));
   if (g.kinds.includes('error')) return { cls: 'c err', html: `${S.unknown}${retry}` };
-  if (g.kinds.includes('failure')) return { cls: 'c fail', html: `${obs} <small>exp ${verdictSymbol(S, cell.expected)}</small>${retry}` };
-  const v = observedVerdict(cell) === 'allow' ? 'allow' : 'deny';
+  if (isFailing(g.kinds)) return { cls: 'c fail', html: `${obs} <small>exp ${verdictSymbol(S, cell.expected)}</small>${retry}` };
+  const v = judgedVerdict(cell) === 'allow' ? 'allow' : 'deny';
   if (g.kinds.length > 0) return { cls: `c warn ${v}`, html: `${obs}<small>!</small>${retry}` };
   return { cls: `c ok ${v}`, html: `${obs}${retry}` };
 }
@@ -236,10 +237,11 @@ export function renderHtml(run: RunResult): string {
   const st = statusOf(sum);
   const cl = run.cluster;
   const meta = [
+    ...(run.mode === 'check' ? ['cluster-free check: expectations against the simulation', `CNI profile ${run.profile ?? 'calico'}`] : []),
     ...(cl
       ? [
           `${cl.provider}${cl.name !== undefined ? `/${cl.name}` : ''}`,
-          `CNI ${cl.cni}`,
+          `CNI ${cniLabel(cl)}`,
           ...(cl.kubernetesVersion !== undefined ? [`Kubernetes ${cl.kubernetesVersion}`] : []),
           ...(cl.nodes !== undefined ? [plural(cl.nodes, 'node')] : []),
         ]

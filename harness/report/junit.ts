@@ -3,7 +3,7 @@
 // Warnings (authoring/enforcement without a failure) pass and are written to system-out.
 import { create } from 'xmlbuilder2';
 import type { RunResult } from '../diff/result.js';
-import { observedVerdict, summarize, summarizeRun } from '../diff/three-way.js';
+import { isFailing, observedVerdict, summarize, summarizeRun } from '../diff/three-way.js';
 import { cellFacts, describeObservation, verdictLine } from './format.js';
 
 const seconds = (ms: number | undefined): string => ((ms ?? 0) / 1000).toFixed(3);
@@ -48,11 +48,15 @@ export function renderJUnit(run: RunResult): string {
         verdictLine(f, '; '),
         `kinds: ${f.kinds.join(', ')}`,
         ...(f.why !== undefined ? [`why: ${f.why}`, ...f.whyDetails.map((d) => `  ${d}`)] : []),
-        `repro: ${f.repro ?? '(no repro command recorded)'}`,
+        ...(f.probed ? [`repro: ${f.repro ?? '(no repro command recorded)'}`] : []),
       ].join('\n');
-      if (f.kinds.includes('failure')) {
+      if (f.kinds.includes('failure') || (!f.kinds.includes('error') && isFailing(f.kinds))) {
         tc.ele('failure', {
-          message: xmlSafe(`expected ${cell.expected}, observed ${observedVerdict(cell) ?? 'no verdict'} (${describeObservation(cell.observed)})`),
+          message: xmlSafe(
+            f.probed
+              ? `expected ${cell.expected}, observed ${observedVerdict(cell) ?? 'no verdict'} (${describeObservation(cell.observed)})`
+              : `expected ${cell.expected}, the policies say ${cell.simulated ?? 'nothing'}${f.why !== undefined ? ` (${f.why})` : ''}`,
+          ),
           type: f.kinds.join(','),
         }).txt(xmlSafe(body));
       } else if (f.kinds.includes('error')) {

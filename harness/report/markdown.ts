@@ -2,9 +2,9 @@
 // One overview table, then per step a compact matrix (collapsed when the step passed) and the
 // cells that need attention with their repro commands.
 import type { RunResult, StepResult } from '../diff/result.js';
-import { observedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
+import { isFailing, judgedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
 import { attentionItems } from './attention.js';
-import { columnHeader, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, type RunAxes } from './format.js';
+import { cniLabel, columnHeader, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, type RunAxes } from './format.js';
 import { buildGrid, type GridCell } from './grid.js';
 import { UNICODE as S, verdictSymbol } from './symbols.js';
 
@@ -16,13 +16,13 @@ const code = (s: string): string => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s
 
 const statusIcon = (s: StepSummary): string => (!s.passed ? '❌' : s.warnings > 0 ? '⚠️' : '✅');
 
-/** One cell: the observed symbol; a wrong one is bold with what was expected. */
+/** One cell: the observed symbol (simulated when not probed); a wrong one is bold with what was expected. */
 export function markdownCell(g: GridCell): string {
   if (!g.cell) return S.self;
   if (g.kinds.includes('error')) return `**${S.unknown}**`;
   // `~` is escaped: GitHub reads single tildes as strikethrough.
-  const obs = verdictSymbol(S, observedVerdict(g.cell)) + ((g.cell.observed?.attempts ?? 0) > 1 ? `\\${S.retried}` : '');
-  if (g.kinds.includes('failure')) return `**${obs}** (exp ${verdictSymbol(S, g.cell.expected)})`;
+  const obs = verdictSymbol(S, judgedVerdict(g.cell)) + ((g.cell.observed?.attempts ?? 0) > 1 ? `\\${S.retried}` : '');
+  if (isFailing(g.kinds)) return `**${obs}** (exp ${verdictSymbol(S, g.cell.expected)})`;
   if (g.kinds.length > 0) return `${obs} ⚠️`;
   return obs;
 }
@@ -53,7 +53,7 @@ function stepSection(step: StepResult, axes: RunAxes): string[] {
     const f = item.facts;
     out.push(`- ${item.failing ? '❌' : '⚠️'} **${kindsLabel(f.kinds)}${item.failing ? '' : ' (warning)'}** ${code(`${item.src} → ${item.colLabel}`)}: ${verdictLine(f)}`);
     if (f.why !== undefined) out.push(`  - why: ${f.why}`);
-    out.push(`  - repro: ${f.repro !== undefined ? code(f.repro) : '_no repro command recorded_'}`);
+    if (f.probed) out.push(`  - repro: ${f.repro !== undefined ? code(f.repro) : '_no repro command recorded_'}`);
   }
   out.push('');
   return out;
@@ -62,10 +62,11 @@ function stepSection(step: StepResult, axes: RunAxes): string[] {
 export function renderMarkdown(run: RunResult): string {
   const sum = summarizeRun(run);
   const out: string[] = [];
-  out.push(`## ${sum.passed ? (sum.warnings > 0 ? '⚠️' : '✅') : '❌'} netpol-harness: ${run.suite} ${sum.passed ? 'passed' : 'failed'}`, '');
+  out.push(`## ${sum.passed ? (sum.warnings > 0 ? '⚠️' : '✅') : '❌'} netpol-harness${run.mode === 'check' ? ' check' : ''}: ${run.suite} ${sum.passed ? 'passed' : 'failed'}`, '');
   const facts: string[] = [];
+  if (run.mode === 'check') facts.push('cluster-free check: expectations against the simulation', `CNI profile ${run.profile ?? 'calico'}`);
   if (run.cluster) {
-    facts.push(`${run.cluster.provider}${run.cluster.name !== undefined ? `/${run.cluster.name}` : ''}`, `CNI ${run.cluster.cni}`);
+    facts.push(`${run.cluster.provider}${run.cluster.name !== undefined ? `/${run.cluster.name}` : ''}`, `CNI ${cniLabel(run.cluster)}`);
     if (run.cluster.kubernetesVersion !== undefined) facts.push(`Kubernetes ${run.cluster.kubernetesVersion}`);
   }
   facts.push(`started ${run.startedAt}`);
@@ -73,7 +74,7 @@ export function renderMarkdown(run: RunResult): string {
   out.push(facts.join(' · '), '');
   out.push(
     `**${sum.correct} correct, ${sum.wrong} wrong, ${sum.authoring} authoring, ${sum.enforcement} enforcement, ${sum.errors} errors** ` +
-      `in ${plural(sum.cells, 'cell')} over ${plural(sum.steps.length, 'step')}; ${sum.attempts} probe attempts, ${sum.retried} cells retried.`,
+      `in ${plural(sum.cells, 'cell')} over ${plural(sum.steps.length, 'step')}${run.mode === 'check' ? ' (nothing probed)' : `; ${sum.attempts} probe attempts, ${sum.retried} cells retried`}.`,
     '',
   );
   out.push(
@@ -81,7 +82,7 @@ export function renderMarkdown(run: RunResult): string {
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const s of sum.steps) {
-    const tte = s.timeToEnforceMs !== undefined ? formatDuration(s.timeToEnforceMs) : s.passed ? '—' : 'never';
+    const tte = s.timeToEnforceMs !== undefined ? formatDuration(s.timeToEnforceMs) : s.passed || run.mode === 'check' ? '—' : 'never';
     const dur = s.durationMs !== undefined ? formatDuration(s.durationMs) : '—';
     out.push(
       `| ${statusIcon(s)} | ${cellText(s.name)} | ${s.correct} | ${s.wrong} | ${s.authoring} | ${s.enforcement} | ${s.errors} | ${s.attempts} | ${s.retried} | ${tte} | ${dur} |`,

@@ -6,7 +6,7 @@ import type { Colors } from 'picocolors/types.js';
 import type { RunResult, StepResult } from '../diff/result.js';
 import { observedVerdict, summarize, summarizeRun, type RunSummary, type StepSummary } from '../diff/three-way.js';
 import { attentionItems, type AttentionItem } from './attention.js';
-import { columnHeader, columnLabel, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, wrapLabel, type RunAxes } from './format.js';
+import { cniLabel, columnHeader, columnLabel, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, wrapLabel, type RunAxes } from './format.js';
 import { buildGrid, type Grid, type GridCell } from './grid.js';
 import { groupLabel, groupMatrix, ungrouped } from './grouping.js';
 import { comparisonSymbol, legend, symbolsFor, verdictSymbol, type SymbolSet } from './symbols.js';
@@ -261,7 +261,7 @@ export function renderRun(run: RunResult, opts: TerminalOptions): string {
   const out: string[] = [];
   const cl = run.cluster;
   const header = [`suite ${run.suite}`, `started ${run.startedAt}`];
-  if (cl) header.push(`cluster ${cl.provider}${cl.name !== undefined ? `/${cl.name}` : ''}, CNI ${cl.cni}${cl.kubernetesVersion !== undefined ? `, Kubernetes ${cl.kubernetesVersion}` : ''}`);
+  if (cl) header.push(`cluster ${cl.provider}${cl.name !== undefined ? `/${cl.name}` : ''}, CNI ${cniLabel(cl)}${cl.kubernetesVersion !== undefined ? `, Kubernetes ${cl.kubernetesVersion}` : ''}`);
   out.push(c.bold(header.join(' | ')), '');
   run.steps.forEach((step, i) => {
     out.push(renderStep(step, run.axes, { ...opts, position: { index: i + 1, total: run.steps.length } }));

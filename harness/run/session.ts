@@ -6,11 +6,10 @@ import { VersionApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import { InfraError, UsageError } from '../errors.js';
-import type { CellResult, RunResult, StepResult } from '../diff/result.js';
+import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
-import { simulateStep, expectedMatrix, type SimCell } from '../policy/simulate.js';
-import { calico, profileByName } from '../policy/profiles.js';
+import { simulateStep, expectedMatrix, profileForRun, type SimCell } from '../policy/simulate.js';
 import type { Matrix } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec } from '../suite/schema.js';
@@ -20,9 +19,7 @@ import {
   createCluster,
   createProgress,
   guardFor,
-  installCni,
   newRunId,
-  preloadImages,
   withStep,
   workerNodeNames,
   type CleanupReport,
@@ -33,7 +30,12 @@ import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { ensureAgentImage } from '../cluster/agent/image.js';
 import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
-import { PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
+import { axesAtStep } from '../matrix/step-axes.js';
+import { hasDynamics, presentFromStart } from '../suite/presence.js';
+import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
+import type { CalicoDataplane } from '../cluster/cni/types.js';
+import { calicoDataplaneFor } from './dataplane.js';
+import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
@@ -52,6 +54,8 @@ export interface SessionOptions {
   context?: string;
   allowForeignNamespaces?: boolean;
   calicoManifest?: string;
+  /** Calico's dataplane (`--calico-dataplane`; default NPH_CALICO_DATAPLANE, then iptables). */
+  calicoDataplane?: CalicoDataplane;
   agentImage?: string;
   via?: Via;
   timeoutMs?: number;
@@ -106,6 +110,8 @@ export class HarnessSession {
   private readonly cleanup: CleanupStack;
   private readonly progress: Progress;
   private applier?: PolicyApplier;
+  /** Steps' create/delete/recreate (only when the suite has dynamics). */
+  private changer?: EndpointChanger;
   private executor?: PodExecutor;
   private addresses: Addresses = { serviceIP: new Map(), podIPs: new Map() };
   private ipOf = new Map<string, string>();
@@ -114,6 +120,8 @@ export class HarnessSession {
   private appliedThrough = -1;
   private uninstallSignals?: () => void;
   readonly spec: ClusterSpec;
+  /** Calico's dataplane when the harness installs Calico. */
+  readonly calicoDataplane: CalicoDataplane | undefined;
 
   private constructor(
     loaded: LoadedSuite,
@@ -132,19 +140,18 @@ export class HarnessSession {
       ...(opts.cluster?.name ? { name: opts.cluster.name } : {}),
       nodes: { ...base.nodes, ...(opts.cluster?.workers !== undefined ? { workers: opts.cluster.workers } : {}) },
     };
+    this.calicoDataplane = calicoDataplaneFor(this.spec, opts.calicoDataplane);
     this.result = {
       schemaVersion: 1,
       suite: loaded.suite.metadata.name,
       startedAt: new Date().toISOString(),
-      cluster: { provider: this.spec.provider, cni: this.spec.cni, ...(this.spec.name ? { name: this.spec.name } : {}) },
-      axes: {
-        sources: this.axes.sources.map((s) => ({ id: s.id, kind: s.kind })),
-        columns: this.axes.columns.map((c) =>
-          c.kind === 'dns'
-            ? { key: c.key, kind: 'dns' as const, name: c.name }
-            : { key: c.key, kind: 'conn' as const, dst: c.dst, port: c.port, protocol: c.protocol, ...(c.portName ? { portName: c.portName } : {}) },
-        ),
+      cluster: {
+        provider: this.spec.provider,
+        cni: this.spec.cni,
+        ...(this.spec.name ? { name: this.spec.name } : {}),
+        ...(this.calicoDataplane ? { dataplane: this.calicoDataplane } : {}),
       },
+      axes: resultAxes(this.axes),
       steps: [],
     };
   }
@@ -186,6 +193,7 @@ export class HarnessSession {
       ...(this.opts.context ? { context: this.opts.context } : {}),
       allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false,
       preloadImages: images,
+      ...(this.calicoDataplane === 'nftables' ? { kubeProxyMode: 'nftables' as const } : {}),
       cleanup: this.cleanup,
       progress: this.progress,
     });
@@ -195,12 +203,15 @@ export class HarnessSession {
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
-    await installCni(cluster, this.spec.cni, {
+    // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
+    await preloadAndInstallCni(cluster, this.spec.cni, {
+      agentImage,
+      workloadImages: overrides,
       progress: this.progress,
       ...(this.opts.calicoManifest ? { calicoManifest: this.opts.calicoManifest } : {}),
+      ...(this.calicoDataplane ? { calicoDataplane: this.calicoDataplane } : {}),
       ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
     });
-    if (cluster.loadImages) await preloadImages(cluster, images, { progress: this.progress });
     const nodes = await cluster.nodes();
     this.result.cluster = { ...this.result.cluster, nodes: nodes.length };
     const workers = workerNodeNames(nodes);
@@ -218,22 +229,16 @@ export class HarnessSession {
       const left = await removeLeftoverExternals(cluster.name);
       if (left.length > 0) this.progress.info(`removed ${left.length} leftover external container(s) of an earlier run`);
     }
-    this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
+    // What starts absent (initially: absent) is created by a later step.
+    this.deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
     const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map<string, ExternalEndpoint>();
 
-    for (const [id, ep] of this.deployment.endpoints) {
-      if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
-      if (ep.serviceName) (this.addresses.serviceName ??= new Map()).set(id, `${ep.serviceName}.${ep.namespace}.svc.cluster.local`);
-      const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
-      this.addresses.podIPs.set(id, ips);
-      if (ips[0]) this.ipOf.set(id, ips[0]);
-      const first = ep.pods[0];
-      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
-    }
     for (const [name, ext] of externals) {
       this.addresses.podIPs.set(`external:${name}`, [ext.ip]);
       this.ipOf.set(`external:${name}`, ext.ip);
     }
+    this.refreshEndpoints();
+    if (hasDynamics(suite)) this.changer = new EndpointChanger({ client: cluster.client, suite, deployment: this.deployment, guard, agentImage, progress: this.progress });
     this.applier = new PolicyApplier({
       client: cluster.client,
       policies: this.loaded.policies,
@@ -246,6 +251,21 @@ export class HarnessSession {
       // which would change this run's verdicts: start every step sequence from no harness policies.
       const purged = await this.applier.purgeLeftovers(new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean)));
       if (purged.length > 0) this.progress.info(`removed ${purged.length} leftover NetworkPolic${purged.length === 1 ? 'y' : 'ies'} of an earlier run: ${purged.join(', ')}`);
+    }
+  }
+
+  /** Source pods and addresses from the deployment (again after a step created, deleted or recreated pods). */
+  private refreshEndpoints(): void {
+    for (const m of [this.addresses.serviceIP, this.addresses.serviceName, this.addresses.podIPs, this.ipOf, this.sources])
+      for (const id of [...(m?.keys() ?? [])]) if (!id.startsWith('external:')) m!.delete(id);
+    for (const [id, ep] of this.deployment?.endpoints ?? []) {
+      if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
+      if (ep.serviceName) (this.addresses.serviceName ??= new Map()).set(id, `${ep.serviceName}.${ep.namespace}.svc.cluster.local`);
+      const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
+      this.addresses.podIPs.set(id, ips);
+      if (ips[0]) this.ipOf.set(id, ips[0]);
+      const first = ep.pods[0];
+      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
     }
   }
 
@@ -274,16 +294,18 @@ export class HarnessSession {
     for (let i = this.appliedThrough + 1; i <= index; i++) {
       if (this.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
       const s = this.loaded.suite.steps[i]!;
-      await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment));
+      const changer = this.changer;
+      await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment, changer ? () => changer.applyStep(s) : undefined));
       this.appliedThrough = i;
     }
-    // Under `none` the simulation still says what the policies mean (Calico semantics), so a CNI that
-    // ignores them shows up as enforcement mismatches rather than as wrong expectations.
-    const profile = this.spec.cni === 'none' ? calico : profileByName(this.spec.cni);
-    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
-    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, ...(profile ? { profile } : {}) });
+    if (this.changer) this.refreshEndpoints();
+    // Only what is present after this step has cells (suite/presence.ts).
+    const axes = axesAtStep(this.loaded.suite, index, this.axes);
+    const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile });
+    const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, profile }, simulated);
     const probeOpts = this.loaded.suite.probe;
-    const plan = planStep(this.axes, expected, this.sources, this.addresses, {
+    const plan = planStep(axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
@@ -321,7 +343,7 @@ export class HarnessSession {
       cells,
     };
     this.result.steps.push(result);
-    registerStepAxes(result, this.axes);
+    registerStepAxes(result, axes);
     return result;
   }
 

@@ -3,10 +3,13 @@
 // make sense in order (remove only what is applied, relabel only what the harness owns).
 import type { Issue } from '../errors.js';
 import { buildAxes, isSelfCell, type Axes } from '../matrix/axes.js';
+import { axesAtStep } from '../matrix/step-axes.js';
 import { matchesColumn, matchesSource, parsePattern, PatternError, unresolvedNames, type TrafficPattern } from '../matrix/pattern.js';
 import { cidrsOverlap, formatCidr, isCidr, parseCidr } from './cidr.js';
 import { didYouMean } from './hints.js';
+import { checkDynamics } from './dynamics-checks.js';
 import type { LoadedSuite } from './load.js';
+import { policyObjectsAfterEachStep, replacedBy, noPolicyObjects, type PolicyObjects } from './ownership.js';
 import type { PortSpec, Suite } from './schema.js';
 import { METADATA_NAME } from './state.js';
 
@@ -15,14 +18,7 @@ const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kub
 
 /** Policy-set ids applied after each step, mirroring state.ts: a step removes first, then applies. */
 export function appliedAfterEachStep(suite: Suite): string[][] {
-  const out: string[][] = [];
-  let applied: string[] = [];
-  for (const step of suite.steps) {
-    applied = applied.filter((id) => !step.remove.includes(id));
-    for (const id of step.apply) if (!applied.includes(id)) applied.push(id);
-    out.push([...applied]);
-  }
-  return out;
+  return policyObjectsAfterEachStep(suite.steps, new Map()).map((p) => p.applied);
 }
 
 type Add = (path: string, message: string, severity?: 'warning') => void;
@@ -155,7 +151,7 @@ function checkLabelChanges(suite: Suite, add: Add): void {
   });
 }
 
-function checkSteps(suite: Suite, add: Add): void {
+function checkSteps(suite: Suite, add: Add, objects: PolicyObjects[] = [], docs: LoadedSuite['policies'] = new Map()): void {
   const ids = suite.policies.map((p) => p.id);
   const known = new Set(ids);
   const names = new Map<string, number>();
@@ -181,7 +177,9 @@ function checkSteps(suite: Suite, add: Add): void {
       if (!known.has(id)) add(p, unknown(id));
       else if (seenApply.has(id)) add(p, `"${id}" is listed twice`);
       else if (seenRemove.has(id)) add(p, `"${id}" is both removed and applied in this step: keep one`);
-      else if (applied.includes(id)) add(p, `"${id}" is already applied (applying it again changes nothing)`, 'warning');
+      // Re-applying a set takes back, in place, objects a later set replaced (ownership.ts).
+      else if (applied.includes(id) && replacedBy(id, objects[i - 1] ?? noPolicyObjects(), docs).length === 0)
+        add(p, `"${id}" is already applied (applying it again changes nothing)`, 'warning');
       seenApply.add(id);
     });
     applied = applied.filter((id) => !step.remove.includes(id));
@@ -208,6 +206,7 @@ function emptyRuleReason(p: TrafficPattern, axes: Axes): string | undefined {
 function checkExpectations(suite: Suite, add: Add): void {
   const axes = buildAxes(suite);
   suite.steps.forEach((step, i) => {
+    const here = axesAtStep(suite, i, axes);
     if (step.expect === 'simulated') return;
     step.expect.rules.forEach((rule, j) => {
       const field = 'allow' in rule ? 'allow' : 'deny';
@@ -230,6 +229,8 @@ function checkExpectations(suite: Suite, add: Add): void {
       }
       const why = emptyRuleReason(pattern, axes);
       if (why !== undefined) add(path, `"${text}" matches no cell of the matrix: ${why}`);
+      else if (here !== axes && emptyRuleReason(pattern, here) !== undefined)
+        add(path, `"${text}" matches no cell of step "${step.name}": what it names is absent at this step (not created yet, or deleted), and absent endpoints are not probed`);
     });
   });
 }
@@ -244,8 +245,9 @@ export function checkReferences(loaded: LoadedSuite): Issue[] {
   const { suite } = loaded;
   checkCluster(suite, add);
   checkEndpoints(suite, add);
-  checkSteps(suite, add);
+  checkSteps(suite, add, policyObjectsAfterEachStep(suite.steps, loaded.policies), loaded.policies);
   checkLabelChanges(suite, add);
+  checkDynamics(loaded, add);
   checkExpectations(suite, add);
   return issues;
 }

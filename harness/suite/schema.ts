@@ -1,6 +1,7 @@
 // The suite file format (YAML), as a zod schema. The JSON Schema exported for editors
 // is generated from this (scripts/write-schema.mjs), so this file is the single source of truth.
 import { z } from 'zod';
+import { RULES } from '../policy/lint/rules.js';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const NAME_RE = dnsLabel;
@@ -51,12 +52,25 @@ export const ClusterSpec = z.strictObject({
   cni: z.enum(['calico', 'kube-router', 'none']).default('calico'),
   podSubnet: z.string().default('192.168.0.0/16'),
   serviceSubnet: z.string().default('10.96.0.0/12'),
+  /**
+   * The policy engine's CNI profile for simulate, explain, lint, check and run (default: the one
+   * named by `cni`). `upstream` suits suites ported from upstream's e2e tests. A `--cni` flag overrides it.
+   */
+  profile: z.enum(['calico', 'kube-router', 'upstream', 'none']).optional(),
 });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
+
+/**
+ * `absent`: declared but not there when the run starts; a step's `create` brings it in
+ * (docs: "Workloads and namespaces joining and leaving").
+ */
+export const Initially = z.enum(['present', 'absent']);
+export type Initially = z.infer<typeof Initially>;
 
 export const NamespaceSpec = z.strictObject({
   name: k8sName,
   labels: Labels.default({}),
+  initially: Initially.optional(),
 });
 export type NamespaceSpec = z.infer<typeof NamespaceSpec>;
 
@@ -76,6 +90,7 @@ export const WorkloadSpec = z.strictObject({
   existing: z.boolean().default(false),
   /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
   node: z.number().int().min(0).optional(),
+  initially: Initially.optional(),
 });
 export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 
@@ -84,6 +99,7 @@ export const ProbeSpec = z.strictObject({
   namespace: k8sName,
   labels: Labels.default({}),
   node: z.number().int().min(0).optional(),
+  initially: Initially.optional(),
 });
 export type ProbeSpec = z.infer<typeof ProbeSpec>;
 
@@ -95,6 +111,16 @@ export const ExternalSpec = z.strictObject({
 });
 export type ExternalSpec = z.infer<typeof ExternalSpec>;
 
+/** A lint rule by id (`NPH001`) or name (`dns-going-dark`), as `netpol-harness lint` prints them. */
+const ruleRefs = [...Object.keys(RULES), ...Object.values(RULES).map((r) => r.name)] as [string, ...string[]];
+export const LintRuleRef = z.enum(ruleRefs);
+
+/** Lint findings to silence where they are intended (docs/engine.md "Silencing findings"). */
+export const LintOptions = z.strictObject({
+  disable: z.array(LintRuleRef).default([]),
+});
+export type LintOptions = z.infer<typeof LintOptions>;
+
 export const PolicyRef = z.strictObject({
   /** How steps refer to this policy set. */
   id: k8sName,
@@ -102,6 +128,8 @@ export const PolicyRef = z.strictObject({
   file: z.string().min(1),
   /** Namespace for documents that do not set metadata.namespace. */
   namespace: k8sName.optional(),
+  /** Lint rules silenced for the policies of this file. */
+  lint: LintOptions.optional(),
 });
 export type PolicyRef = z.infer<typeof PolicyRef>;
 
@@ -112,6 +140,9 @@ export const LabelChange = z.strictObject({
   remove: z.array(labelKey).default([]),
 });
 export type LabelChange = z.infer<typeof LabelChange>;
+
+/** `namespace/<ns>` or `<ns>/<workload-or-probe>`, as label-change targets. */
+export const EndpointTarget = z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must be "namespace/<name>" or "<namespace>/<workload>"');
 
 /**
  * One expectation rule. `allow`/`deny` hold a traffic pattern:
@@ -146,6 +177,12 @@ export const StepSpec = z.strictObject({
   apply: z.array(k8sName).default([]),
   remove: z.array(k8sName).default([]),
   labels: z.array(LabelChange).default([]),
+  /** Bring in workloads, probes (`<ns>/<name>`) or namespaces (`namespace/<name>`) declared `initially: absent` or deleted earlier. */
+  create: z.array(EndpointTarget).optional(),
+  /** Delete workloads, probes or namespaces (a namespace takes its workloads and probes with it). */
+  delete: z.array(EndpointTarget).optional(),
+  /** Delete the pods of a workload or probe and wait for new ones (new names, new IPs, declared labels). */
+  recreate: z.array(EndpointTarget).optional(),
   expect: Expectation,
 });
 export type StepSpec = z.infer<typeof StepSpec>;
@@ -188,6 +225,8 @@ export const Suite = z.strictObject({
   policies: z.array(PolicyRef).default([]),
   probe: ProbeOptions,
   steps: z.array(StepSpec).min(1),
+  /** Lint rules silenced for the whole suite. */
+  lint: LintOptions.optional(),
 });
 export type Suite = z.infer<typeof Suite>;
 export type SuiteInput = z.input<typeof Suite>;

@@ -1,7 +1,10 @@
-// The cluster state a suite describes after each step: which policy sets are applied and
-// which labels each namespace and pod carries. Pure: the simulator and the runner both use it.
+// The cluster state a suite describes after each step: which policy sets are applied (and which
+// set owns each policy object, ownership.ts), what exists (presence.ts) and which labels each
+// namespace and pod carries. Pure: the simulator and the runner both use it.
 import type { SourcedPolicy } from '../policy/types.js';
 import type { LoadedSuite } from './load.js';
+import { noPolicyObjects, policyObjectsAfterStep } from './ownership.js';
+import { initialPresence, presenceAfterStep, type Presence } from './presence.js';
 
 export const METADATA_NAME = 'kubernetes.io/metadata.name';
 
@@ -14,6 +17,10 @@ export interface StepState {
   namespaceLabels: Map<string, Record<string, string>>;
   /** Labels per in-cluster endpoint id (`<ns>/<name>`). */
   podLabels: Map<string, Record<string, string>>;
+  /** What exists after the step; namespaceLabels and podLabels hold only what is present. */
+  present: Presence;
+  /** Policy object key (kind/namespace/name, ownership.ts) -> the set that owns it now. */
+  owners: Map<string, string>;
 }
 
 function applyChange(labels: Record<string, string>, set: Record<string, string>, remove: string[]): Record<string, string> {
@@ -32,12 +39,18 @@ export function stateAtStep(loaded: LoadedSuite, stepIndex: number): StepState {
   const podLabels = new Map<string, Record<string, string>>();
   for (const w of suite.workloads) podLabels.set(`${w.namespace}/${w.name}`, { ...w.labels });
   for (const p of suite.probes) podLabels.set(`${p.namespace}/${p.name}`, { ...p.labels });
+  const declaredLabels = new Map(podLabels);
 
-  let applied: string[] = [];
+  let pols = noPolicyObjects();
+  let present = initialPresence(suite);
   for (let i = 0; i <= stepIndex && i < suite.steps.length; i++) {
     const step = suite.steps[i]!;
-    applied = applied.filter((id) => !step.remove.includes(id));
-    for (const id of step.apply) if (!applied.includes(id)) applied.push(id);
+    pols = policyObjectsAfterStep(pols, step, loaded.policies);
+    const change = presenceAfterStep(present, step, suite);
+    present = change.present;
+    // New namespaces and new pods carry what the suite declares, whatever earlier steps relabelled.
+    for (const ns of change.createdNamespaces) nsLabels.set(ns, { ...suite.namespaces.find((n) => n.name === ns)?.labels, [METADATA_NAME]: ns });
+    for (const id of change.freshEndpoints) podLabels.set(id, { ...declaredLabels.get(id) });
     for (const ch of step.labels) {
       const [a, b] = ch.target.split('/') as [string, string];
       if (a === 'namespace') {
@@ -50,6 +63,11 @@ export function stateAtStep(loaded: LoadedSuite, stepIndex: number): StepState {
       }
     }
   }
-  const policies = applied.flatMap((id) => loaded.policies.get(id) ?? []);
-  return { stepIndex, applied, policies, namespaceLabels: nsLabels, podLabels };
+  const policies = [...pols.objects.values()];
+  const owners = new Map([...pols.objects].map(([k, d]) => [k, d.setId]));
+  // Namespaces the suite only references (kube-system) are not suite namespaces and always exist.
+  const declared = new Set(suite.namespaces.map((n) => n.name));
+  for (const ns of [...nsLabels.keys()]) if (declared.has(ns) && !present.namespaces.has(ns)) nsLabels.delete(ns);
+  for (const id of [...podLabels.keys()]) if (!present.endpoints.has(id)) podLabels.delete(id);
+  return { stepIndex, applied: pols.applied, policies, namespaceLabels: nsLabels, podLabels, present, owners };
 }

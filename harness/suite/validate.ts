@@ -5,11 +5,12 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, type Issue } from '../errors.js';
-import { buildAxes, isSelfCell } from '../matrix/axes.js';
+import { buildAxes, dnsNames, isSelfCell } from '../matrix/axes.js';
 import { validateNetworkPolicy } from '../policy/validate.js';
 import { didYouMean } from './hints.js';
 import { loadSuite, type LoadedSuite } from './load.js';
-import { appliedAfterEachStep, checkReferences } from './references.js';
+import { policyObjectKey } from './ownership.js';
+import { checkReferences } from './references.js';
 
 export interface SuiteValidation {
   /** The loaded suite, when its syntax and schema are valid (even if later checks failed). */
@@ -31,8 +32,7 @@ export function checkPolicies(loaded: LoadedSuite): Issue[] {
     issues.push({ file: loaded.file, path: p, ...(line !== undefined ? { line } : {}), message });
   };
   const declared = suite.namespaces.map((n) => n.name);
-  const appliedAt = appliedAfterEachStep(suite);
-  const owners = new Map<string, { setId: string; file: string; where: string; doc: string }>();
+  const owners = new Map<string, { setId: string; file: string; where: string; doc: string }[]>();
   const seenIds = new Set<string>();
   suite.policies.forEach((ref, i) => {
     // A duplicate id is reported by the reference checks; its documents are not checked twice.
@@ -65,19 +65,24 @@ export function checkPolicies(loaded: LoadedSuite): Issue[] {
         inDoc('metadata.namespace', `namespace "${ns}" is not declared in the suite's namespaces${didYouMean(ns, declared)}: the harness applies policies only in namespaces it creates`);
       }
       if (ns === '' || name === '') continue;
-      const key = `${ns}/${name}`;
+      const key = policyObjectKey(d.policy) ?? `${ns}/${name}`;
+      const shown = `${ns}/${name}`;
       const here = `${d.file}${prefix ? ` ${prefix.trim()}` : ''}`;
-      const first = owners.get(key);
-      if (first === undefined) {
-        owners.set(key, { setId: ref.id, file: d.file, where: here, doc: prefix.trim() });
-      } else if (first.setId === ref.id) {
-        inDoc('metadata.name', `duplicate NetworkPolicy ${key} (also ${first.file === d.file ? `${first.doc || 'earlier'} in this file` : first.where}): the second would replace the first; rename one`);
-      } else {
-        // Two sets may define the same policy as variants; only applying both at once is wrong.
-        const step = appliedAt.findIndex((ids) => ids.includes(first.setId) && ids.includes(ref.id));
-        if (step !== -1)
-          inDoc('metadata.name', `NetworkPolicy ${key} is also defined by policy set "${first.setId}" (${first.where}), and step "${suite.steps[step]!.name}" applies both: one would silently replace the other; rename one`);
+      const earlier = owners.get(key) ?? [];
+      const same = earlier.find((o) => o.setId === ref.id);
+      if (same) {
+        inDoc('metadata.name', `duplicate NetworkPolicy ${shown} (also ${same.file === d.file ? `${same.doc || 'earlier'} in this file` : same.where}): the second would replace the first; rename one`);
+        continue;
       }
+      // Two sets may define the same object: applying one while the other holds it replaces it in
+      // place (ownership.ts). Only applying both in one step is ambiguous.
+      for (const o of earlier) {
+        const step = suite.steps.findIndex((s) => s.apply.includes(o.setId) && s.apply.includes(ref.id));
+        if (step !== -1)
+          inDoc('metadata.name', `NetworkPolicy ${shown} is also defined by policy set "${o.setId}" (${o.where}), and step "${suite.steps[step]!.name}" applies both: which spec wins is ambiguous; apply them in different steps (the later one replaces the object in place) or rename one`);
+      }
+      earlier.push({ setId: ref.id, file: d.file, where: here, doc: prefix.trim() });
+      owners.set(key, earlier);
     }
   });
   return issues;
@@ -150,6 +155,10 @@ export interface SuiteSummary {
   dnsColumns: number;
   /** Probed cells per step (sources x columns, self cells excluded). */
   cells: number;
+  /** The names each source resolves in the DNS columns. */
+  dnsNames: string[];
+  /** True when `probe.dnsNames` is omitted and the harness adds one check: the first deployed workload's Service name. */
+  implicitDnsCheck: boolean;
 }
 
 export function summarize(loaded: LoadedSuite): SuiteSummary {
@@ -170,5 +179,7 @@ export function summarize(loaded: LoadedSuite): SuiteSummary {
     connectionColumns: axes.columns.filter((c) => c.kind === 'conn').length,
     dnsColumns: axes.columns.filter((c) => c.kind === 'dns').length,
     cells,
+    dnsNames: dnsNames(suite),
+    implicitDnsCheck: suite.probe.dnsNames === undefined && dnsNames(suite).length > 0,
   };
 }

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { profileByName, PROFILES } from '../../policy/profiles.js';
 import { profileForSuite } from '../../policy/simulate.js';
-import { explainCell, openPorts, resolveSource, resolveStep, resolveTarget, type CellExplanation } from '../../policy/suite-query.js';
+import { explainCell, openPorts, resolveSource, resolveStep, resolveTarget, stepsWhereBothExist, type CellExplanation } from '../../policy/suite-query.js';
 import { loadValidSuite } from '../../suite/validate.js';
 
 const WORD = { allow: 'ALLOW', deny: 'DENY', unknown: 'UNKNOWN', mixed: 'MIXED' } as const;
@@ -21,14 +21,14 @@ export function register(program: Command): void {
     .requiredOption('-t, --to <destination>', 'destination: <dst>[:<port>[/<protocol>]] (port number or name), external:<name>:<port>, dns or dns:<name>')
     .option('-s, --step <step>', 'only this step (name or 1-based number); default: every step')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .addOption(new Option('--cni <profile>', "CNI profile (default: the suite's cluster.cni)").choices(Object.keys(PROFILES)))
+    .addOption(new Option('--cni <profile>', "CNI profile (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
     .action(async (file: string, opts: { from: string; to: string; step?: string; output: 'text' | 'json'; cni?: string }) => {
       const { loaded } = await loadValidSuite(file);
       const profile = opts.cni ? profileByName(opts.cni) : profileForSuite(loaded);
       if (!profile) throw new UsageError(`unknown CNI profile "${opts.cni}"`);
       const src = resolveSource(loaded, opts.from);
       const target = resolveTarget(loaded, opts.to);
-      const steps = opts.step !== undefined ? [resolveStep(loaded, opts.step)] : loaded.suite.steps.map((_, i) => i);
+      const steps = stepsWhereBothExist(loaded, opts.step !== undefined ? [resolveStep(loaded, opts.step)] : loaded.suite.steps.map((_, i) => i), src, target);
       const total = loaded.suite.steps.length;
       const results = steps.map((i) => ({
         index: i,

@@ -19,6 +19,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'simulate', summary: 'compute the reachability matrix the policies imply at each step, without a cluster', load: () => import('./simulate.js') },
   { name: 'explain', summary: 'explain why a connection or DNS check is allowed or denied, in policy terms', load: () => import('./explain.js') },
   { name: 'lint', summary: 'check NetworkPolicies for mistakes and over-broad rules (a suite adds checks against its workloads)', load: () => import('./lint.js') },
+  { name: 'check', summary: 'check suites without a cluster: validate, compare every hand-written expectation with the simulation, lint (the pull-request tier)', load: () => import('./check.js') },
   { name: 'run', summary: 'run a suite on a real cluster: deploy, apply each step, probe every cell, compare and report', load: () => import('./run.js') },
   { name: 'diff', summary: 'compare two results.json artifacts: cells whose observed verdict or class changed (exit 1 if any)', load: () => import('./diff.js') },
 ];

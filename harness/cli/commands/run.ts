@@ -2,6 +2,7 @@
 // then for each step apply, probe, compare and report. Exit 0 when every step matches, 1 on mismatches,
 // 2 on usage, input or infrastructure errors. Flags are checked before anything touches a cluster.
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types.js';
 import { EXIT } from '../../errors.js';
 import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
@@ -18,6 +19,7 @@ interface RunFlags {
   context?: string;
   allowForeignNamespaces?: boolean;
   calicoManifest?: string;
+  calicoDataplane?: CalicoDataplane;
   agentImage?: string;
   reportDir?: string;
   focus: 'all' | 'wrong';
@@ -64,6 +66,7 @@ export function register(program: Command): void {
     .option('--context <name>', 'kube context for --provider existing')
     .option('--allow-foreign-namespaces', 'existing clusters: allow changing namespaces this run did not create')
     .option('--calico-manifest <path-or-url>', 'Calico manifest (default: the pinned v3.32.1 VXLAN manifest)')
+    .addOption(new Option('--calico-dataplane <mode>', 'Calico dataplane to install (default: NPH_CALICO_DATAPLANE, then iptables)').choices([...CALICO_DATAPLANES]))
     .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
     .option('--report-dir <dir>', 'write results.json, junit.xml, summary.md and report.html here')
     .addOption(new Option('--focus <what>', 'terminal output: every table, or only the wrong cells').choices(['all', 'wrong']).default('all'))
@@ -90,6 +93,7 @@ export function register(program: Command): void {
         ...(f.context ? { context: f.context } : {}),
         ...(f.allowForeignNamespaces ? { allowForeignNamespaces: true } : {}),
         ...(f.calicoManifest ? { calicoManifest: f.calicoManifest } : {}),
+        ...(f.calicoDataplane ? { calicoDataplane: f.calicoDataplane } : {}),
         ...(f.agentImage ? { agentImage: f.agentImage } : {}),
         ...(f.via ? { via: f.via } : {}),
         ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),

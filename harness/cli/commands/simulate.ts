@@ -9,9 +9,13 @@ import type { Matrix } from '../../matrix/matrix.js';
 import { profileByName, PROFILES } from '../../policy/profiles.js';
 import { profileForSuite, simulateStep, type SimCell } from '../../policy/simulate.js';
 import { resolveStep } from '../../policy/suite-query.js';
+import { simulationStep } from '../../report/simulation.js';
 import { ASCII, symbolsFor, type SymbolSet } from '../../report/symbols.js';
 import { detectTerminal } from '../../report/terminal.js';
 import { loadValidSuite } from '../../suite/validate.js';
+
+/** Marks a cell whose verdict depends on pod IPs known only at run time (ASCII in both symbol sets). */
+export const UNCERTAIN = '*';
 
 function mark(cell: SimCell | undefined, s: SymbolSet): string {
   if (!cell) return s.self;
@@ -27,10 +31,14 @@ export function renderTable(m: Matrix<SimCell>, title: string, sym: SymbolSet = 
   columns.forEach((c, i) => lines.push(`    ${String(i + 1).padStart(2)} ${c.key}`));
   const w = Math.max(...sources.map((s) => s.id.length), 6);
   const cw = String(columns.length).length + 1;
-  lines.push(`  ${''.padEnd(w)} ${columns.map((_, i) => String(i + 1).padStart(cw)).join('')}`);
+  // Cells whose verdict depends on pod IPs (unknown offline) carry a suffix; the column widens only then.
+  const anyUncertain = [...m.cells()].some(({ value }) => value?.uncertain !== undefined);
+  const tail = (u: boolean): string => (anyUncertain ? (u ? UNCERTAIN : ' ') : '');
+  lines.push(`  ${''.padEnd(w)} ${columns.map((_, i) => String(i + 1).padStart(cw) + tail(false)).join('')}`.trimEnd());
   let allow = 0;
   let deny = 0;
   let unknown = 0;
+  let uncertain = 0;
   for (const s of sources) {
     const row = columns.map((c) => {
       const cell = isSelfCell(s, c) ? undefined : m.get(s.id, c.key);
@@ -38,12 +46,16 @@ export function renderTable(m: Matrix<SimCell>, title: string, sym: SymbolSet = 
       if (k === sym.allow) allow++;
       else if (k === sym.deny) deny++;
       else if (k === sym.unknown) unknown++;
-      return k.padStart(cw);
+      if (cell?.uncertain) uncertain++;
+      return k.padStart(cw) + tail(cell?.uncertain !== undefined);
     });
-    lines.push(`  ${s.id.padEnd(w)} ${row.join('')}`);
+    lines.push(`  ${s.id.padEnd(w)} ${row.join('')}`.trimEnd());
   }
-  lines.push(`  ${sym.allow} allow  ${sym.deny} deny  ${sym.self} self (not probed)${unknown ? `  ${sym.unknown} not enforced by the CNI profile` : ''}`);
-  lines.push(`  allow ${allow}, deny ${deny}${unknown ? `, unknown ${unknown}` : ''}`);
+  lines.push(
+    `  ${sym.allow} allow  ${sym.deny} deny  ${sym.self} self (not probed)${unknown ? `  ${sym.unknown} not enforced by the CNI profile` : ''}` +
+      `${uncertain ? `  ${UNCERTAIN} uncertain: depends on pod IPs known only at run time (simulate --output json says why)` : ''}`,
+  );
+  lines.push(`  allow ${allow}, deny ${deny}${unknown ? `, unknown ${unknown}` : ''}${uncertain ? `, uncertain ${uncertain}` : ''}`);
   return lines.join('\n');
 }
 
@@ -53,7 +65,7 @@ export function register(program: Command): void {
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .option('-s, --step <step>', 'only this step (name or 1-based number)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.cni)").choices(Object.keys(PROFILES)))
+    .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
     .option('--ascii', 'ASCII symbols only')
     .action(async (file: string, opts: { step?: string; output: 'table' | 'json'; cni?: string; ascii?: boolean }) => {
       const { loaded, warnings } = await loadValidSuite(file);
@@ -67,21 +79,7 @@ export function register(program: Command): void {
           suite: loaded.suite.metadata.name,
           file: loaded.file,
           profile: profile.name,
-          steps: steps.map((i) => {
-            const m = simulateStep(loaded, i, { profile });
-            return {
-              index: i,
-              name: loaded.suite.steps[i]!.name,
-              cells: [...m.cells()].map(({ src, col, value }) => ({
-                src: src.id,
-                col: col.key,
-                verdict: value!.verdict,
-                engineVerdict: value!.engineVerdict,
-                explanation: value!.explanation,
-                ...(value!.uncertain ? { uncertain: value!.uncertain } : {}),
-              })),
-            };
-          }),
+          steps: steps.map((i) => simulationStep(loaded, i, profile)),
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;

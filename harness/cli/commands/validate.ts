@@ -7,13 +7,21 @@ import { isError, summarize, validateSuite, type SuiteSummary } from '../../suit
 
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
+/** The DNS columns, saying so when the harness added the check itself (probe.dnsNames omitted). */
+function dnsLine(s: SuiteSummary): string {
+  if (s.dnsNames.length === 0) return 'no DNS check (probe.dnsNames: [])';
+  if (s.implicitDnsCheck) return `DNS check: every source resolves ${s.dnsNames[0]} (implicit: probe.dnsNames is omitted, so the first workload's Service is used)`;
+  return `DNS ${s.dnsNames.length === 1 ? 'check' : 'checks'}: every source resolves ${s.dnsNames.join(', ')}`;
+}
+
 export function summaryLine(file: string, s: SuiteSummary): string {
   const workloads = `${plural(s.workloads, 'workload')}${s.existingWorkloads > 0 ? ` (${s.existingWorkloads} existing)` : ''}`;
   const columns = s.connectionColumns + s.dnsColumns;
   return (
     `${file}: valid: ${plural(s.namespaces, 'namespace')}, ${workloads}, ${plural(s.probes, 'probe')}, ${plural(s.externals, 'external')}, ` +
     `${plural(s.policySets, 'policy set')} (${plural(s.policies, 'NetworkPolicy', 'NetworkPolicies')}), ${plural(s.steps, 'step')}; ` +
-    `matrix ${plural(s.sources, 'source')} x ${plural(columns, 'column')} (${s.connectionColumns} connection + ${s.dnsColumns} DNS) = ${plural(s.cells, 'cell')} per step`
+    `matrix ${plural(s.sources, 'source')} x ${plural(columns, 'column')} (${s.connectionColumns} connection + ${s.dnsColumns} DNS) = ${plural(s.cells, 'cell')} per step; ` +
+    dnsLine(s)
   );
 }
 

@@ -9,7 +9,7 @@ import { noneInstaller } from './none.js';
 import type { CniInstallOptions, CniInstaller, CniName } from './types.js';
 
 export * from './types.js';
-export { CALICO_IMAGES, CALICO_MANIFEST_URL, CALICO_VERSION, calicoInstaller, manifestImages } from './calico.js';
+export { CALICO_IMAGES, CALICO_MANIFEST_URL, CALICO_VERSION, NFTABLES_MODE_ENV, calicoInstaller, kubeProxyMode, manifestImages, withCalicoDataplane } from './calico.js';
 export { KUBE_ROUTER_IMAGE, KUBE_ROUTER_VERSION, kubeRouterImage, kubeRouterInstaller, withKubeRouterImage } from './kube-router.js';
 export { noneInstaller } from './none.js';
 export { applyObjects, parseManifest, readManifestText } from './manifest.js';

@@ -8,12 +8,18 @@ import type { Fetcher } from './manifest.js';
 
 export type CniName = ClusterSpec['cni'];
 
+/** Calico's Linux dataplanes the harness can install: iptables (Calico's default) or nftables. */
+export const CALICO_DATAPLANES = ['iptables', 'nftables'] as const;
+export type CalicoDataplane = (typeof CALICO_DATAPLANES)[number];
+
 export interface CniInstallOptions {
   progress?: Progress;
   /** Deadline for the CNI's pods and the nodes to become Ready (default 5 min). */
   timeoutMs?: number;
   /** Calico manifest: URL or local path (default CALICO_MANIFEST_URL). */
   calicoManifest?: string;
+  /** Calico's dataplane (default iptables): sets FELIX_NFTABLESMODE on calico-node. */
+  calicoDataplane?: CalicoDataplane;
   /** kube-router manifest path (default clusters/cni/kube-router.yaml of this package). */
   kubeRouterManifest?: string;
   /** kube-router image (default: $NPH_KUBE_ROUTER_IMAGE, images.env, then KUBE_ROUTER_IMAGE). */

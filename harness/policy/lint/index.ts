@@ -11,8 +11,10 @@ import { checkDnsWithoutSuite } from './dns.js';
 import { checkPolicies } from './policy-checks.js';
 import { RULES, type Finding, type Severity } from './rules.js';
 import { checkSuite } from './suite-checks.js';
+import { suppressor } from './suppress.js';
 
 export { RULES, type Finding, type RuleId, type Severity, type LintRule } from './rules.js';
+export { LINT_DISABLE_ANNOTATION } from './suppress.js';
 
 export interface LintResult {
   findings: Finding[];
@@ -20,6 +22,8 @@ export interface LintResult {
   /** Policy documents linted. */
   policies: number;
   files: string[];
+  /** Findings silenced by the suite (`lint.disable`) or a policy annotation; not in `findings` or `counts`. */
+  suppressed: number;
 }
 
 function validity(all: SourcedPolicy[], sink: FindingSink, mode: 'suite' | 'files'): void {
@@ -51,22 +55,26 @@ function validity(all: SourcedPolicy[], sink: FindingSink, mode: 'suite' | 'file
 
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
-function finish(sink: FindingSink, all: SourcedPolicy[], fileOrder: string[]): LintResult {
+function finish(sink: FindingSink, all: SourcedPolicy[], fileOrder: string[], loaded?: LoadedSuite): LintResult {
   const order = new Map(fileOrder.map((f, i) => [f, i]));
   const seen = new Set<string>();
+  const silenced = suppressor(all, loaded);
+  let suppressed = 0;
   const findings = sink.findings
     .filter((f) => {
       const k = `${f.rule}|${f.file}|${f.path}|${f.message}`;
       if (seen.has(k)) return false;
       seen.add(k);
-      return true;
+      if (!silenced(f)) return true;
+      suppressed++;
+      return false;
     })
     .map((f, i) => ({ f, i }))
     .sort((a, b) => (order.get(a.f.file) ?? 1e9) - (order.get(b.f.file) ?? 1e9) || (a.f.line ?? 0) - (b.f.line ?? 0) || ORDER[a.f.severity] - ORDER[b.f.severity] || a.i - b.i)
     .map((x) => x.f);
   const counts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of findings) counts[f.severity]++;
-  return { findings, counts, policies: all.length, files: fileOrder };
+  return { findings, counts, policies: all.length, files: fileOrder, suppressed };
 }
 
 /** Lints NetworkPolicy documents on their own (no workloads known). */
@@ -87,7 +95,7 @@ export function lintSuite(loaded: LoadedSuite, opts: { profile?: CniProfile } = 
   const { policies } = compilePolicies(all);
   checkPolicies(policies, sink);
   checkSuite(loaded, opts.profile ?? profileForSuite(loaded) ?? DEFAULT_PROFILE, sink);
-  return finish(sink, all, [loaded.file, ...new Set(all.map((p) => p.file))]);
+  return finish(sink, all, [loaded.file, ...new Set(all.map((p) => p.file))], loaded);
 }
 
 export function ruleTable(): string {

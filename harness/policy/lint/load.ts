@@ -52,7 +52,13 @@ async function parseFile(file: string): Promise<Parsed> {
 function merge(results: LintResult[]): LintResult {
   const counts = { error: 0, warning: 0, info: 0 };
   for (const r of results) for (const k of ['error', 'warning', 'info'] as const) counts[k] += r.counts[k];
-  return { findings: results.flatMap((r) => r.findings), counts, policies: results.reduce((n, r) => n + r.policies, 0), files: [...new Set(results.flatMap((r) => r.files))] };
+  return {
+    findings: results.flatMap((r) => r.findings),
+    counts,
+    policies: results.reduce((n, r) => n + r.policies, 0),
+    files: [...new Set(results.flatMap((r) => r.files))],
+    suppressed: results.reduce((n, r) => n + r.suppressed, 0),
+  };
 }
 
 /** Lints a suite file, a directory (its suite.yaml, else every YAML file in it) or one policy file. */

@@ -105,7 +105,9 @@ function checkPorts(p: CompiledPolicy, r: CompiledRule, sink: FindingSink): void
       'NPH011',
       p.source,
       `${at}.ports[${noProto[0]}]`,
-      `port${noProto.length > 1 ? 's' : ''} ${noProto.map((i) => `ports[${i}]`).join(', ')} without protocol mean TCP only`,
+      noProto.length === 1
+        ? `ports[${noProto[0]}] has no protocol, so it means TCP only`
+        : `${noProto.map((i) => `ports[${i}]`).join(', ')} have no protocol, so they mean TCP only`,
       'write protocol: TCP (or UDP/SCTP) explicitly',
     );
   }

@@ -1,5 +1,6 @@
 // Checks that need the suite: DNS by simulation at every step, selectors and named ports that
 // match nothing, ipBlocks that rely on pod IPs, workloads nothing isolates.
+import { dnsNames } from '../../matrix/axes.js';
 import type { LoadedSuite } from '../../suite/load.js';
 import { compilePolicy, isRejected } from '../compile.js';
 import { evaluateIn } from '../evaluate.js';
@@ -196,12 +197,20 @@ function checkIsolation(loaded: LoadedSuite, steps: StepWorld[], sink: FindingSi
   }
 }
 
+/**
+ * Whether the suite's pods resolve names. They do unless the suite says otherwise: no DNS checks
+ * (`probe.dnsNames: []`; omitting the field adds one) and no CoreDNS among its workloads.
+ */
+export function suiteNeedsDns(loaded: LoadedSuite): boolean {
+  return dnsNames(loaded.suite).length > 0 || !suiteModel(loaded, 0).implicitDns;
+}
+
 export function checkSuite(loaded: LoadedSuite, profile: CniProfile, sink: FindingSink): void {
   const all = [...loaded.policies.values()].flat();
   const steps = stepWorlds(loaded, profile);
   const appliedIn = new Map<SourcedPolicy, StepWorld[]>();
   for (const st of steps) for (const p of st.world.model.policies) appliedIn.set(p, [...(appliedIn.get(p) ?? []), st]);
-  checkDns(loaded, steps, sink);
+  if (suiteNeedsDns(loaded)) checkDns(loaded, steps, sink);
   checkSelectors(steps, all, appliedIn, sink);
   checkIpBlocks(loaded, all, sink);
   checkIsolation(loaded, steps, sink, all);

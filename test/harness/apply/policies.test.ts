@@ -117,9 +117,31 @@ describe('apply/policies: PolicyApplier', () => {
     expect(await fail(a.applyLabelChange({ target: 'namespace/demo', set: {}, remove: ['kubernetes.io/metadata.name'] }))).to.include('set by Kubernetes');
     const dep: Pick<Deployment, 'endpoints'> = { endpoints: new Map([['kube-system/coredns', { id: 'kube-system/coredns', namespace: 'kube-system', name: 'coredns', kind: 'existing', pods: [] }]]) };
     expect(await fail(a.applyLabelChange({ target: 'kube-system/coredns', set: { a: 'b' }, remove: [] }, dep))).to.include('never mutates');
-    await a.apply('deny');
-    expect(await fail(a.apply('dup'))).to.include('is in both policy set "deny" and "dup"');
     expect(await fail(a.apply('nope'))).to.include('unknown policy set "nope"');
+  });
+
+  it('replaces a policy another set holds in place, and removing the old set leaves it', async () => {
+    const { kube } = setup();
+    const dupSpec = { podSelector: { matchLabels: { app: 'db' } }, policyTypes: ['Ingress' as const] };
+    const policies = sets({ deny: [np('default-deny', 'demo'), np('deny-egress', 'demo', { podSelector: {}, policyTypes: ['Egress'] })], dup: [np('default-deny', 'demo', dupSpec)] });
+    const b = new PolicyApplier({ client: kube, policies });
+    await b.apply('deny');
+    const before = kube.find('NetworkPolicy', 'demo', 'default-deny')!;
+    kube.calls.length = 0;
+    await b.apply('dup');
+    const after = kube.find('NetworkPolicy', 'demo', 'default-deny')!;
+    expect(kube.ops('delete'), 'an update, never delete + create').to.deep.equal([]);
+    expect(after.metadata.uid).to.equal(before.metadata.uid);
+    expect(after.metadata.resourceVersion).to.not.equal(before.metadata.resourceVersion);
+    expect(after.spec).to.deep.equal(dupSpec);
+    expect(after.metadata.labels?.['netpol-harness/set']).to.equal('dup');
+    expect(b.ownerOf('demo', 'default-deny')).to.equal('dup');
+    await b.remove('deny');
+    expect(kube.find('NetworkPolicy', 'demo', 'deny-egress'), 'what deny still owned goes').to.equal(undefined);
+    expect(kube.find('NetworkPolicy', 'demo', 'default-deny')?.spec, 'the replaced object stays').to.deep.equal(dupSpec);
+    expect(b.applied).to.deep.equal(['dup']);
+    await b.remove('dup');
+    expect(kube.find('NetworkPolicy', 'demo', 'default-deny')).to.equal(undefined);
   });
 
   it('rejects a policy without a namespace with an InputError naming its file', async () => {

@@ -13,6 +13,17 @@ describe('netpol-harness explain', () => {
     expect(r.stdout).to.contain('closest miss: develop/allow-dns-mistake egress[0] to[0]: podSelector k8s-app=kube-dns without namespaceSelector selects pods in develop only');
   });
 
+  it('explains only steps where both ends exist; an absent one at the given step is a usage error naming the steps that have it', async () => {
+    const DYN = 'test/fixtures/e2e/dynamics';
+    const all = await runCli('explain', DYN, '--from', 'nph-i13c-dyn/client', '--to', 'nph-i13c-dyn/web2:8080');
+    expect(all.code).to.equal(0);
+    expect([...all.stdout.matchAll(/^step (\d)\/7 ([a-z-]+): /gm)].map((m) => m[2])).to.deep.equal(['join', 'replace', 'recreate', 'remove-old', 'late']);
+    const r = await runCli('explain', DYN, '--from', 'nph-i13c-dyn/client', '--to', 'nph-i13c-dyn/web2:8080', '--step', 'v1');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('do not both exist at step v1');
+    expect(r.stderr).to.contain('steps where they do: 2 join, 3 replace, 4 recreate, 5 remove-old, 6 late');
+  });
+
   it('without --step, shows how the verdict changes across every step', async () => {
     const r = await runCli('explain', SEED, '--from', 'attacker', '--to', 'task-api:http');
     const verdicts = [...r.stdout.matchAll(/^step (\d)\/8 [a-z-]+: sandbox\/attacker -> task-api\/task-api:8000\/TCP: (\w+)$/gm)].map((m) => m[2]);

@@ -56,4 +56,15 @@ describe('netpol-harness lint', () => {
     writeFileSync(broken, 'kind: [unclosed');
     expect((await runCli('lint', broken)).code).to.equal(2);
   });
+
+  it('hides info findings unless --verbose, and counts them', async () => {
+    const dir = 'test/harness/policy/fixtures/lint-no-dns';
+    const quiet = await runCli('lint', dir);
+    expect(quiet.code).to.equal(0);
+    expect(quiet.stdout).to.equal('lint: 0 errors, 0 warnings, 2 info (1 policy in 2 files); 2 info hidden (--verbose shows them)\n');
+    const loud = await runCli('lint', dir, '--verbose');
+    expect(loud.stdout.match(/: info NPH017 not-isolated: /g)).to.have.length(2);
+    const json = JSON.parse((await runCli('lint', dir, '--output', 'json')).stdout) as { findings: unknown[]; hiddenInfo: number; suppressed: number };
+    expect([json.findings.length, json.hiddenInfo, json.suppressed]).to.deep.equal([0, 2, 0]);
+  });
 });

@@ -32,3 +32,18 @@ describe('cli/run flags', () => {
     expect(r.stderr).to.include("option '--via <how>' argument 'nodeport' is invalid");
   });
 });
+
+describe('cli/run --calico-dataplane', () => {
+  it('a bad value exits 2 naming the flag and the choices', async () => {
+    const r = await runCli('run', 'suites/zero-trust', '--cni', 'calico', '--calico-dataplane', 'ebpf');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include("'--calico-dataplane <mode>' argument 'ebpf' is invalid").and.include('iptables, nftables');
+  });
+
+  it('with a CNI other than Calico it exits 2 before any cluster work', async () => {
+    const r = await runCli('run', 'suites/zero-trust', '--cni', 'kube-router', '--calico-dataplane', 'nftables', '--cluster-name', 'nph-i11-never-created');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include('--calico-dataplane applies only when the harness installs Calico (--cni calico on --provider kind); this run uses CNI kube-router on provider kind');
+    expect(r.stderr).not.to.include('creating kind cluster');
+  });
+});

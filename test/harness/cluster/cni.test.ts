@@ -27,8 +27,8 @@ import { fakeCluster } from './helpers.js';
 function healthyCluster(kube = new FakeKube()) {
   kube.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
   kube.onApply = (o) => {
-    if (o.kind === 'DaemonSet') o.status = { desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3 };
-    if (o.kind === 'Deployment') o.status = { availableReplicas: 1, updatedReplicas: 1 };
+    if (o.kind === 'DaemonSet') o.status = { desiredNumberScheduled: 3, numberReady: 3, updatedNumberScheduled: 3, numberAvailable: 3 };
+    if (o.kind === 'Deployment') o.status = { replicas: 1, availableReplicas: 1, updatedReplicas: 1 };
   };
   return kube;
 }

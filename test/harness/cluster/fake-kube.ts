@@ -1,11 +1,11 @@
 // An in-memory KubeClient for unit tests: objects by kind/namespace/name, equality and existence
 // label selectors, a call log, optional controllers (Deployment -> pods) and injected failures.
 /* eslint-disable @typescript-eslint/require-await -- fakes implement async interfaces without awaiting */
-import type { ApplyOptions, KubeClient, ListOptions, ObjectRef } from '../../../harness/cluster/kube-client.js';
+import type { ApplyOptions, KubeClient, ListOptions, LogOptions, ObjectRef } from '../../../harness/cluster/kube-client.js';
 import { refKey } from '../../../harness/cluster/kube-client.js';
 import type { EventLike, KObject } from '../../../harness/cluster/kube-types.js';
 
-export type Call = [op: 'apply' | 'get' | 'list' | 'delete' | 'patchLabels' | 'events', what: string, extra?: unknown];
+export type Call = [op: 'apply' | 'get' | 'list' | 'delete' | 'patchLabels' | 'events' | 'logs', what: string, extra?: unknown];
 
 export function matchesSelector(labels: Record<string, string>, selector: string | undefined): boolean {
   if (!selector) return true;
@@ -25,8 +25,12 @@ export class FakeKube implements KubeClient {
   readonly objects = new Map<string, KObject>();
   readonly calls: Call[] = [];
   readonly eventsByKey = new Map<string, EventLike[]>();
+  /** Container logs by `ns/pod/container`, and `ns/pod/container (previous)` for the last crashed instance. */
+  readonly logsByKey = new Map<string, string>();
   /** Called after each apply with the stored object (simulate controllers here). */
   onApply: ((obj: KObject, fake: FakeKube) => void) | undefined;
+  /** Called after each successful delete (simulate garbage collection and ReplicaSets here). */
+  onDelete: ((ref: ObjectRef, fake: FakeKube) => void) | undefined;
   /** Throw from an operation: return an Error to throw it. */
   failWith: ((op: Call[0], ref: ObjectRef) => Error | undefined) | undefined;
   private rv = 1;
@@ -64,6 +68,8 @@ export class FakeKube implements KubeClient {
     const prev = this.objects.get(refKey(ref));
     const next = structuredClone(obj);
     if (prev?.status) next.status = prev.status;
+    // Apply updates the stored object: it keeps its identity.
+    if (prev?.metadata.uid) next.metadata.uid = prev.metadata.uid;
     if (obj.kind === 'Service') {
       const spec = (next.spec ??= {}) as { clusterIP?: string };
       spec.clusterIP ??= (prev?.spec as { clusterIP?: string } | undefined)?.clusterIP ?? `10.96.0.${this.ip++}`;
@@ -95,6 +101,7 @@ export class FakeKube implements KubeClient {
     if (had && ref.kind === 'Namespace') {
       for (const [k, o] of this.objects) if (o.metadata.namespace === ref.name) this.objects.delete(k);
     }
+    if (had) this.onDelete?.(ref, this);
     return had;
   }
 
@@ -111,6 +118,17 @@ export class FakeKube implements KubeClient {
   async events(ref: ObjectRef): Promise<EventLike[]> {
     this.calls.push(['events', refKey(ref)]);
     return this.eventsByKey.get(refKey(ref)) ?? [];
+  }
+
+  async logs(namespace: string, pod: string, opts: LogOptions): Promise<string> {
+    const key = `${namespace}/${pod}/${opts.container}${opts.previous ? ' (previous)' : ''}`;
+    this.calls.push(['logs', key, opts]);
+    const text = this.logsByKey.get(key);
+    if (text === undefined) throw Object.assign(new Error(`no log for ${key}`), { code: 400 });
+    // Like the apiserver: the last tailLines lines, then at most limitBytes.
+    const lines = text.split('\n');
+    const tail = opts.tailLines !== undefined ? lines.slice(-opts.tailLines - (text.endsWith('\n') ? 1 : 0)).join('\n') : text;
+    return opts.limitBytes !== undefined ? tail.slice(0, opts.limitBytes) : tail;
   }
 
   ops(op?: Call[0]): string[] {

@@ -87,6 +87,18 @@ describe('cluster/guard: NamespaceGuard', () => {
     expect(await guard.deleteCreated()).to.deep.equal([]);
   });
 
+  it('deleteNamespace deletes a harness-made namespace mid-run (no longer deleted at cleanup) and refuses foreign ones', async () => {
+    const { kube, guard } = setup();
+    await guard.ensureNamespace(ns('app'));
+    await guard.deleteNamespace('app');
+    expect(kube.find('Namespace', undefined, 'app')).to.equal(undefined);
+    expect(guard.created()).to.deep.equal([]);
+    await guard.ensureNamespace(ns('app'));
+    expect(guard.created(), 'created again, deleted again at cleanup').to.deep.equal(['app']);
+    expect((await refusal(guard.deleteNamespace('team-b'))).message).to.include('not created by netpol-harness');
+    expect(kube.find('Namespace', undefined, 'team-b')).to.not.equal(undefined);
+  });
+
   it('declaredNamespaces collects namespaces, workloads, probes and policy namespaces', () => {
     const s = suite({
       namespaces: [{ name: 'a' }],

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { K3S_DEFAULT_IMAGE, dockerImagePresent, k3sImage, k3sImageTarget, k3sServerArgs } from '../../../harness/cluster/k3s.js';
+import { K3S_DEFAULT_IMAGE, k3sImage, k3sImageTarget, k3sServerArgs } from '../../../harness/cluster/k3s.js';
+import { dockerImagePresent } from '../../../harness/cluster/images.js';
 import { ClusterSpec } from '../../../harness/suite/schema.js';
 import { FakeRunner } from './helpers.js';
 

@@ -33,7 +33,7 @@ describe('cluster/kube-client: ClientNodeKubeClient against a fake apiserver', (
   let server: http.Server;
   let client: ClientNodeKubeClient;
   const seen: Seen[] = [];
-  let reply: (s: Seen) => { status: number; body: unknown } = () => ({ status: 200, body: {} });
+  let reply: (s: Seen) => { status: number; body: unknown; text?: boolean } = () => ({ status: 200, body: {} });
 
   before(async () => {
     server = http.createServer((req, res) => {
@@ -48,7 +48,8 @@ describe('cluster/kube-client: ClientNodeKubeClient against a fake apiserver', (
         const s: Seen = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body };
         seen.push(s);
         const r = reply(s);
-        res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
+        if (r.text) res.writeHead(r.status, { 'content-type': 'text/plain' }).end(String(r.body));
+        else res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.body));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -127,5 +128,19 @@ describe('cluster/kube-client: ClientNodeKubeClient against a fake apiserver', (
       status: {},
     });
     expect(o).to.deep.equal({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'x', namespace: 'd', labels: { a: 'b' } }, spec: { podSelector: {} } });
+  });
+
+  it('reads a bounded log tail of one container, of its previous instance when asked', async () => {
+    reply = () => ({ status: 200, body: 'felix starting\n[FATAL] nft not found\n', text: true });
+    const text = await client.logs('kube-system', 'calico-node-x', { container: 'calico-node', tailLines: 8, limitBytes: 4096, previous: true });
+    expect(text).to.equal('felix starting\n[FATAL] nft not found\n');
+    const u = new URL(seen[0]!.url, 'http://x');
+    expect(seen[0]!.method).to.equal('GET');
+    expect(u.pathname).to.equal('/api/v1/namespaces/kube-system/pods/calico-node-x/log');
+    expect(Object.fromEntries(u.searchParams)).to.deep.equal({ container: 'calico-node', tailLines: '8', limitBytes: '4096', previous: 'true' });
+    reply = () => ({ status: 400, body: { kind: 'Status', message: 'previous terminated container "calico-node" not found' } });
+    const err = (await client.logs('kube-system', 'calico-node-x', { container: 'calico-node', previous: true }).catch((e: unknown) => e)) as Error;
+    expect(err).to.be.instanceOf(InfraError);
+    expect(err?.message).to.include('reading the log of container calico-node of pod kube-system/calico-node-x failed: HTTP 400');
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { CellResult, StepResult } from '../../../harness/diff/result.js';
-import { classifyCell, isWarning, observedVerdict, summarize, summarizeRun } from '../../../harness/diff/three-way.js';
+import { classifyCell, isFailing, isWarning, judgedVerdict, observedVerdict, summarize, summarizeRun } from '../../../harness/diff/three-way.js';
 import { loadFixture } from '../report/golden.js';
 
 const cell = (expected: 'allow' | 'deny', simulated: 'allow' | 'deny' | undefined, cls: CellResult['observed'] | null): CellResult => ({
@@ -26,6 +26,9 @@ describe('three-way diff', () => {
       ['unsupported class', cell('allow', 'allow', obs('unsupported')), ['error']],
       ['not probed', cell('allow', 'allow', null), ['error']],
       ['error with authoring', cell('allow', 'deny', obs('error')), ['error', 'authoring']],
+      ['check cell, simulation agrees', { ...cell('allow', 'allow', null), probed: false }, []],
+      ['check cell, simulation disagrees', { ...cell('allow', 'deny', null), probed: false }, ['authoring']],
+      ['check cell without a simulation', { ...cell('allow', undefined, null), probed: false }, ['error']],
     ];
     for (const [name, c, kinds] of cases) {
       it(name, () => expect(classifyCell(c)).to.deep.equal(kinds));
@@ -35,6 +38,19 @@ describe('three-way diff', () => {
       const c = cell('allow', undefined, { class: 'error', verdict: 'allow', attempts: 1 });
       expect(observedVerdict(c)).to.equal(undefined);
       expect(classifyCell(c)).to.deep.equal(['error']);
+    });
+
+    it('fails a lone authoring (a check: nothing observed sides with the expectation)', () => {
+      expect(isFailing(['authoring'])).to.equal(true);
+      expect(isFailing(['authoring', 'enforcement'])).to.equal(false);
+      const s = summarize({ name: 'c', cells: [{ ...cell('allow', 'deny', null), probed: false }, { ...cell('deny', 'deny', null), probed: false }] });
+      expect(s).to.include({ cells: 2, correct: 1, wrong: 1, errors: 0, authoring: 1, warnings: 0, passed: false });
+    });
+
+    it('judges a check cell by the simulation, a run cell by the observation', () => {
+      expect(judgedVerdict({ ...cell('allow', 'deny', null), probed: false })).to.equal('deny');
+      expect(judgedVerdict(cell('allow', 'deny', obs('connected')))).to.equal('allow');
+      expect(judgedVerdict(cell('allow', 'deny', null))).to.equal(undefined);
     });
 
     it('treats authoring/enforcement without failure as a warning', () => {

@@ -107,6 +107,9 @@ describe('policy engine: lint', () => {
       // Infos sort after warnings.
       ['NPH011', 'app/p2', 'spec.ingress[0].ports[0]'],
     ]);
+    expect(f[4]!.message).to.equal('ports[0] has no protocol, so it means TCP only');
+    const two = findings([{ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: FROM_WEB.from, ports: [{ port: 8080 }, { port: 8443 }] }] }]);
+    expect(two.find((x) => x.rule === 'NPH011')!.message).to.equal('ports[0], ports[1] have no protocol, so they mean TCP only');
   });
 
   it('NPH009 rules ignored by policyTypes, NPH010 egress rules without policyTypes deny all ingress', () => {
