@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { compilePolicies } from '../harness/policy/compile.js';
 import { evaluateIn } from '../harness/policy/evaluate.js';
 import { computeReachability, type CellVerdict, type PortSpec } from '../harness/policy/reach.js';
 import { calico } from '../harness/policy/profiles.js';
@@ -65,6 +66,11 @@ function runCase(name: string): void {
     }
   }
   const tEngine = performance.now() - t1;
+  // Honest counts: every generated policy must be one the API server accepts, and the engine must
+  // have used them all (an invalid one would be dropped and the case would measure fewer).
+  const { rejected } = compilePolicies(syn.model.policies);
+  for (const x of rejected.slice(0, 5)) console.error(`  invalid synthetic policy ${x.ref}: ${x.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const dropped = syn.model.policies.length - m.stats.policies;
 
   // Spot-check against the evaluator (a different implementation of the same semantics).
   const world = prepare(syn.model, calico);
@@ -98,9 +104,10 @@ function runCase(name: string): void {
   console.log(`  model: ${syn.model.pods.length} pods, ${W} workloads, ${syn.model.policies.length} policies (generated in ${tGen.toFixed(0)} ms)`);
   console.log(`  engine: ${m.stats.classes} classes, ${m.stats.egressSignatures} egress signatures, ${m.stats.rules} rules`);
   console.log(`  matrix: ${W} x ${W} workloads x ${PORTS.length} ports = ${cells.toLocaleString('en')} cells, ${allow.toLocaleString('en')} allowed, ${mixed} mixed`);
+  console.log(`  policies: ${syn.model.policies.length} generated, ${m.stats.policies} used by the engine, ${rejected.length} invalid, ${dropped} dropped`);
   console.log(`  spot-check vs evaluator: ${SPOT_CHECKS} cells (half of them allowed ones), ${disagreements} disagreements`);
   console.log(`SUMMARY case=${name} pods=${syn.model.pods.length} workloads=${W} policies=${syn.model.policies.length} wall_ms=${tEngine.toFixed(0)} peak_rss=${mb(rss)} load1=${loadavg()[0]!.toFixed(2)} ${name === 'b' ? `target=${tEngine <= 5000 && rss <= 1024 * 1024 ? 'met' : 'MISSED'}` : ''}`.trim());
-  if (disagreements > 0) process.exitCode = 1;
+  if (disagreements > 0 || rejected.length > 0 || dropped !== 0) process.exitCode = 1;
 }
 
 const arg = process.argv.indexOf('--case');

@@ -2,6 +2,7 @@
 // the shapes real clusters use (app, tier, team, pod-template-hash), named ports, and policies
 // mixing default-deny, DNS allows, same-namespace and cross-namespace selectors, matchExpressions,
 // named ports, endPort ranges and ipBlocks (some overlapping the pod subnet, so IP atoms matter).
+// Every policy is one the API server accepts (the benchmark asserts the engine drops none).
 import type { ClusterModel, PodModel } from '../harness/policy/model.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, SourcedPolicy } from '../harness/policy/types.js';
 
@@ -113,9 +114,12 @@ export function synthesize(spec: SyntheticSpec): Synthetic {
         egress = [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/14'] } }], ports: [{ port: 443 }] }];
         ingress = [{ from: [{ namespaceSelector: { matchLabels: { env: 'prod' } } }], ports: [{ port: 9090 }] }];
         break;
-      case 4:
-        ingress = [{ from: [{ ipBlock: { cidr: `10.0.${Math.floor(r() * 64)}.0/24`, except: [`10.0.${Math.floor(r() * 64)}.128/25`] } }], ports: [{ port: 8000, endPort: 8100 }] }];
+      case 4: {
+        // The except must lie inside its cidr (the API server rejects it otherwise): same /24.
+        const net = `10.0.${Math.floor(r() * 64)}`;
+        ingress = [{ from: [{ ipBlock: { cidr: `${net}.0/24`, except: [`${net}.${r() < 0.5 ? 0 : 128}/25`] } }], ports: [{ port: 8000, endPort: 8100 }] }];
         break;
+      }
       case 5:
         egress = [{ to: [{ podSelector: { matchExpressions: [{ key: 'version', operator: 'NotIn', values: ['v1'] }, { key: 'tier', operator: 'Exists' }] } }], ports: [{ port: 'metrics' }] }];
         break;

@@ -47,8 +47,9 @@ export async function screenshot(chromium: string, htmlFile: string, pngFile: st
 }
 
 /** The DOM after the page's script ran: proves the script works in a real browser. */
-export async function dumpDom(chromium: string, htmlFile: string): Promise<string> {
-  const { stdout } = await run(chromium, [...baseArgs(), '--dump-dom', pathToFileURL(htmlFile).href], { timeout: 120_000, maxBuffer: 64 << 20 });
+export async function dumpDom(chromium: string, htmlFile: string, size?: { width: number; height: number }): Promise<string> {
+  const window = size ? [`--window-size=${size.width},${size.height}`] : [];
+  const { stdout } = await run(chromium, [...baseArgs(), ...window, '--dump-dom', pathToFileURL(htmlFile).href], { timeout: 120_000, maxBuffer: 64 << 20 });
   return stdout;
 }
 

@@ -1,4 +1,14 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import module from 'node:module';
+import { packageVersion } from './version.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // Answered before anything else loads: the cheapest possible start.
+  process.stdout.write(`${packageVersion()}\n`);
+} else {
+  // Node >= 22.1 caches compiled code on disk: a faster start for every later invocation.
+  (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+  const { main } = await import('./main.js');
+  process.exitCode = await main(argv);
+}

@@ -1,25 +1,30 @@
 // The netpol-harness command line: a thin shell over the library. Each command lives in
-// commands/<name>.ts and registers itself here.
+// commands/<name>.ts, listed in commands/index.ts and imported only when invoked.
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { EXIT, HarnessError, InputError } from '../errors.js';
-import { registerCommands } from './commands/index.js';
+import { COMMANDS, invokedCommand, registerCommands } from './commands/index.js';
+import { packageVersion } from './version.js';
 
-export function buildProgram(): Command {
+/** The program for one argument list: only the command argv invokes is loaded in full. */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('netpol-harness')
     .description('End-to-end tests for Kubernetes NetworkPolicies on real clusters')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerCommands(program);
+  await registerCommands(program, invokedCommand(argv));
   return program;
 }
 
 /** Runs the CLI and returns the exit code; never throws, never prints a stack trace for user errors. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    const program = await buildProgram(argv);
+    const word = invokedCommand(argv);
+    // An unknown command is a usage error even with --help (as kubectl does), not the top-level help.
+    const known = word === undefined || word === 'help' || COMMANDS.some((c) => c.name === word);
+    await program.parseAsync(known ? argv : [word], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -63,8 +63,10 @@ details.step[open] > summary { margin-bottom: 8px; }
 .step .head h2 { white-space: nowrap; font-size: 16px; }
 .step .desc { color: var(--muted); flex: 1 1 auto; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .step .counts { color: var(--muted); font-size: 12.5px; white-space: nowrap; flex: none; }
-.step .body { display: flex; gap: 16px; align-items: flex-start; }
-.gridwrap { overflow-x: auto; flex: 0 1 auto; max-width: 100%; }
+/* The matrix never shrinks to make room for the detail panel: when both do not fit side by side the
+   panel wraps below, so every column of the step stays on screen. */
+.step .body { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.gridwrap { overflow-x: auto; flex: 0 0 auto; max-width: 100%; }
 table.grid { border-collapse: separate; border-spacing: 2px; }
 table.grid th { font-weight: 600; font-size: 12.5px; }
 table.grid thead th { text-align: center; padding: 0 2px; vertical-align: bottom; }

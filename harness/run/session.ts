@@ -27,6 +27,8 @@ import {
   type Progress,
 } from '../cluster/index.js';
 import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
+import { ensureAgentImage } from '../cluster/agent/image.js';
+import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
 import { axesAtStep } from '../matrix/step-axes.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
@@ -85,14 +87,8 @@ export async function preflight(spec: ClusterSpec, loaded: LoadedSuite, opts: Se
     }
   }
   if (spec.provider === 'kind') {
-    const image = opts.agentImage ?? defaultAgentImage();
-    const docker = process.env.NPH_DOCKER ?? 'docker';
-    const r = await execa(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false });
-    if (r.exitCode !== 0) {
-      throw new InfraError(`the probe agent image ${image} is not in the local Docker engine${r.stderr.includes('Cannot connect') ? ' (is the Docker engine running?)' : ''}`, {
-        hint: 'build it: bash scripts/ci/build-agent-image.sh (or npm run images on hosts without registry access)',
-      });
-    }
+    // Missing: built from the binary the npm package ships (no Go needed), else a clear InfraError.
+    await ensureAgentImage(opts.agentImage ?? defaultAgentImage(), { runner: execaRunner, docker: process.env.NPH_DOCKER ?? 'docker', ...(opts.progress ? { progress: opts.progress } : {}) });
   }
 }
 
@@ -165,7 +161,7 @@ export class HarnessSession {
     const { loaded, warnings } = await loadValidSuite(suiteFile);
     const s = new HarnessSession(loaded, opts);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
-    await preflight(s.spec, loaded, opts);
+    await preflight(s.spec, loaded, { ...opts, progress: s.progress });
     if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
     try {
       await s.provision();

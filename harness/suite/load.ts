@@ -29,13 +29,15 @@ export function zodIssues(error: z.ZodError, file: string, doc: YamlDoc, prefix 
   });
 }
 
-async function readText(file: string, shownAs: string, from?: { file: string; path: string; line?: number }): Promise<string> {
+/** `from.line` is a function: the line is only looked up (a full YAML parse) when there is an error. */
+async function readText(file: string, shownAs: string, from?: { file: string; path: string; line: () => number | undefined }): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(e)})`;
-    if (from) throw new InputError([{ file: from.file, path: from.path, ...(from.line ? { line: from.line } : {}), message: `${shownAs}: ${why}` }]);
+    const line = from?.line();
+    if (from) throw new InputError([{ file: from.file, path: from.path, ...(line ? { line } : {}), message: `${shownAs}: ${why}` }]);
     throw new InputError([{ file: shownAs, path: '', message: why }]);
   }
 }
@@ -62,8 +64,7 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
     const pshown = path.relative(process.cwd(), pfile) || pfile;
     let ptext: string;
     try {
-      const line = doc.lineOf(`policies[${i}].file`);
-      ptext = await readText(pfile, pshown, { file: shown, path: `policies[${i}].file`, ...(line !== undefined ? { line } : {}) });
+      ptext = await readText(pfile, pshown, { file: shown, path: `policies[${i}].file`, line: () => doc.lineOf(`policies[${i}].file`) });
     } catch (e) {
       if (e instanceof InputError) {
         issues.push(...e.issues);

@@ -1,6 +1,14 @@
 // YAML parsing that keeps positions, so every error can name the file, field path and line.
-import { LineCounter, parseAllDocuments, isMap, isNode, isScalar, type Document } from 'yaml';
+// Values come from the fast path (yaml-fast.ts) where it applies; the `yaml` package, which keeps
+// positions, is loaded and run only when a line is asked for or the fast path declines.
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Document } from 'yaml';
 import type { Issue } from '../errors.js';
+import { fastYamlValues } from './yaml-fast.js';
+
+let yamlModule: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 export type PathSegment = string | number;
 
@@ -38,6 +46,22 @@ export interface ParsedYaml {
 
 /** Parses every document of a YAML text; syntax errors become issues with line and column. */
 export function parseYaml(text: string, file: string): ParsedYaml {
+  const values = fastYamlValues(text);
+  if (values === undefined) return parseFull(text, file);
+  // Lines on demand: the full parse runs once per text, the first time any document needs a line.
+  let full: YamlDoc[] | undefined;
+  const docAt = (i: number): YamlDoc | undefined => {
+    full ??= parseFull(text, file).docs;
+    return full.length === values.length ? full[i] : undefined;
+  };
+  return {
+    docs: values.map((value, i) => ({ value, lineOf: (p) => docAt(i)?.lineOf(p), keyLineOf: (p) => docAt(i)?.keyLineOf(p) })),
+    issues: [],
+  };
+}
+
+function parseFull(text: string, file: string): ParsedYaml {
+  const { LineCounter, parseAllDocuments, isMap, isNode, isScalar } = yaml();
   const lc = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const issues: Issue[] = [];

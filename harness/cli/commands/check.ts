@@ -56,7 +56,6 @@ export async function runCheck(paths: string[], f: CheckFlags, env: Record<strin
 export function register(program: Command): void {
   program
     .command('check')
-    .description('check suites without a cluster: validate, compare every hand-written expectation with the simulation, lint (the pull-request tier)')
     .argument('<paths...>', 'suite files, directories holding suite.yaml, or directories of suites')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--cni <profile>', "CNI profile (default: each suite's cluster.profile or cluster.cni)").choices(Object.keys(PROFILES)))

@@ -24,7 +24,6 @@ export async function runDiff(oldFile: string, newFile: string, opts: DiffComman
 export function register(program: Command): void {
   program
     .command('diff')
-    .description('compare two results.json artifacts: cells whose observed verdict or class changed (exit 1 if any)')
     .argument('<old>', 'results.json of the earlier run')
     .argument('<new>', 'results.json of the later run')
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))

@@ -16,7 +16,6 @@ export function renderExplanation(stepLabel: string, e: CellExplanation): string
 export function register(program: Command): void {
   program
     .command('explain')
-    .description('explain why a connection or DNS check is allowed or denied, in policy terms')
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .requiredOption('-f, --from <source>', 'source: <namespace>/<name> or a unique name')
     .requiredOption('-t, --to <destination>', 'destination: <dst>[:<port>[/<protocol>]] (port number or name), external:<name>:<port>, dns or dns:<name>')

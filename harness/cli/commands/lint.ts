@@ -23,7 +23,6 @@ export async function runLint(target: string, opts: { output: 'text' | 'json'; c
 export function register(program: Command): void {
   program
     .command('lint')
-    .description('check NetworkPolicies for mistakes and over-broad rules (a suite adds checks against its workloads)')
     .argument('<path>', 'a suite file, a directory (its suite.yaml, else every YAML file) or a policy file')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--cni <profile>', "CNI profile for suite checks (default: the suite's cluster.profile or cluster.cni)").choices(Object.keys(PROFILES)))

@@ -24,7 +24,7 @@ interface RunFlags {
   reportDir?: string;
   focus: 'all' | 'wrong';
   ascii?: boolean;
-  via?: 'service' | 'pod';
+  via?: 'service' | 'pod' | 'dns';
   timeout?: number;
   settle?: number;
   skipCanary?: boolean;
@@ -54,7 +54,6 @@ export function exitCodeFor(summary: RunSummary, cleanupFailures: number): numbe
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a suite on a real cluster: deploy, apply each step, probe every cell, compare and report')
     .argument('<suite>', 'suite file (or a directory holding suite.yaml)')
     .addOption(new Option('--cni <name>', 'CNI to install (default: the suite\'s, or NPH_CNI on air-gapped hosts)').choices(['calico', 'kube-router', 'none']))
     .addOption(new Option('--provider <name>', 'cluster provider (default: the suite\'s)').choices(['kind', 'existing', 'k3s']))
@@ -72,7 +71,7 @@ export function register(program: Command): void {
     .option('--report-dir <dir>', 'write results.json, junit.xml, summary.md and report.html here')
     .addOption(new Option('--focus <what>', 'terminal output: every table, or only the wrong cells').choices(['all', 'wrong']).default('all'))
     .option('--ascii', 'ASCII symbols only')
-    .addOption(new Option('--via <how>', 'address workloads by Service ClusterIP or pod IP (default: the suite\'s)').choices(['service', 'pod']))
+    .addOption(new Option('--via <how>', 'address workloads by Service ClusterIP, pod IP or Service DNS name (default: the suite\'s)').choices(['service', 'pod', 'dns']))
     .option('--timeout <ms>', 'per-probe timeout inside the pod', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each step', intIn('--settle', 0, 600_000))
     .option('--exec-concurrency <n>', 'concurrent execs against the API server', intIn('--exec-concurrency', 1, 64))

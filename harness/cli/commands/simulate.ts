@@ -1,6 +1,7 @@
 // `netpol-harness simulate <suite> [--step S] [--output table|json] [--cni ...]`: what the
 // policies imply at each step, without a cluster. The table is compact on purpose (one mark per
-// cell); the report commands render the rich views.
+// cell, in the run reports' symbols: Unicode on UTF-8 terminals, ASCII with --ascii); the report
+// commands render the rich views.
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { isSelfCell } from '../../matrix/axes.js';
@@ -9,18 +10,21 @@ import { profileByName, PROFILES } from '../../policy/profiles.js';
 import { profileForSuite, simulateStep, type SimCell } from '../../policy/simulate.js';
 import { resolveStep } from '../../policy/suite-query.js';
 import { simulationStep } from '../../report/simulation.js';
+import { ASCII, symbolsFor, type SymbolSet } from '../../report/symbols.js';
+import { detectTerminal } from '../../report/terminal.js';
 import { loadValidSuite } from '../../suite/validate.js';
 
-export const MARKS = { allow: '.', deny: 'X', self: '#', unknown: '?', uncertain: '*' } as const;
+/** Marks a cell whose verdict depends on pod IPs known only at run time (ASCII in both symbol sets). */
+export const UNCERTAIN = '*';
 
-function mark(cell: SimCell | undefined): string {
-  if (!cell) return MARKS.self;
-  if (cell.engineVerdict === 'unknown') return MARKS.unknown;
-  return cell.verdict === 'allow' ? MARKS.allow : MARKS.deny;
+function mark(cell: SimCell | undefined, s: SymbolSet): string {
+  if (!cell) return s.self;
+  if (cell.engineVerdict === 'unknown') return s.unknown;
+  return cell.verdict === 'allow' ? s.allow : s.deny;
 }
 
 /** Rows = sources, columns numbered with a legend (column keys are too long for headers). */
-export function renderTable(m: Matrix<SimCell>, title: string): string {
+export function renderTable(m: Matrix<SimCell>, title: string, sym: SymbolSet = ASCII): string {
   const { sources, columns } = m.axes;
   const lines = [title];
   lines.push('  columns:');
@@ -29,7 +33,7 @@ export function renderTable(m: Matrix<SimCell>, title: string): string {
   const cw = String(columns.length).length + 1;
   // Cells whose verdict depends on pod IPs (unknown offline) carry a suffix; the column widens only then.
   const anyUncertain = [...m.cells()].some(({ value }) => value?.uncertain !== undefined);
-  const tail = (u: boolean): string => (anyUncertain ? (u ? MARKS.uncertain : ' ') : '');
+  const tail = (u: boolean): string => (anyUncertain ? (u ? UNCERTAIN : ' ') : '');
   lines.push(`  ${''.padEnd(w)} ${columns.map((_, i) => String(i + 1).padStart(cw) + tail(false)).join('')}`.trimEnd());
   let allow = 0;
   let deny = 0;
@@ -38,18 +42,18 @@ export function renderTable(m: Matrix<SimCell>, title: string): string {
   for (const s of sources) {
     const row = columns.map((c) => {
       const cell = isSelfCell(s, c) ? undefined : m.get(s.id, c.key);
-      const k = mark(cell);
-      if (k === MARKS.allow) allow++;
-      else if (k === MARKS.deny) deny++;
-      else if (k === MARKS.unknown) unknown++;
+      const k = mark(cell, sym);
+      if (k === sym.allow) allow++;
+      else if (k === sym.deny) deny++;
+      else if (k === sym.unknown) unknown++;
       if (cell?.uncertain) uncertain++;
       return k.padStart(cw) + tail(cell?.uncertain !== undefined);
     });
     lines.push(`  ${s.id.padEnd(w)} ${row.join('')}`.trimEnd());
   }
   lines.push(
-    `  ${MARKS.allow} allow  ${MARKS.deny} deny  ${MARKS.self} self (not probed)${unknown ? `  ${MARKS.unknown} not enforced by the CNI profile` : ''}` +
-      `${uncertain ? `  ${MARKS.uncertain} uncertain: depends on pod IPs known only at run time (simulate --output json says why)` : ''}`,
+    `  ${sym.allow} allow  ${sym.deny} deny  ${sym.self} self (not probed)${unknown ? `  ${sym.unknown} not enforced by the CNI profile` : ''}` +
+      `${uncertain ? `  ${UNCERTAIN} uncertain: depends on pod IPs known only at run time (simulate --output json says why)` : ''}`,
   );
   lines.push(`  allow ${allow}, deny ${deny}${unknown ? `, unknown ${unknown}` : ''}${uncertain ? `, uncertain ${uncertain}` : ''}`);
   return lines.join('\n');
@@ -58,12 +62,12 @@ export function renderTable(m: Matrix<SimCell>, title: string): string {
 export function register(program: Command): void {
   program
     .command('simulate')
-    .description('compute the reachability matrix the policies imply at each step, without a cluster')
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .option('-s, --step <step>', 'only this step (name or 1-based number)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
-    .action(async (file: string, opts: { step?: string; output: 'table' | 'json'; cni?: string }) => {
+    .option('--ascii', 'ASCII symbols only')
+    .action(async (file: string, opts: { step?: string; output: 'table' | 'json'; cni?: string; ascii?: boolean }) => {
       const { loaded, warnings } = await loadValidSuite(file);
       for (const w of warnings) process.stderr.write(`warning: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}\n`);
       const profile = opts.cni ? profileByName(opts.cni) : profileForSuite(loaded);
@@ -80,9 +84,10 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
+      const symbols = symbolsFor(opts.ascii === true || detectTerminal(process.stdout, process.env).ascii);
       const blocks = steps.map((i) => {
         const step = loaded.suite.steps[i]!;
-        return renderTable(simulateStep(loaded, i, { profile }), `step ${i + 1}/${total} ${step.name} (CNI profile ${profile.name})`);
+        return renderTable(simulateStep(loaded, i, { profile }), `step ${i + 1}/${total} ${step.name} (CNI profile ${profile.name})`, symbols);
       });
       process.stdout.write(`${blocks.join('\n\n')}\n`);
     });

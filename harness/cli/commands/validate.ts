@@ -30,7 +30,6 @@ const asWarning = (i: Issue): string => formatIssue({ ...i, path: i.path ? `warn
 export function register(program: Command): void {
   program
     .command('validate')
-    .description('check a suite and its policy files without a cluster: YAML, schema, references, and every NetworkPolicy as the API server would')
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (file: string, opts: { output: 'text' | 'json' }) => {

@@ -19,6 +19,20 @@ describe('cli/run exit codes', () => {
   });
 });
 
+describe('cli/run flags', () => {
+  it('--help lists every --via choice the suite format has (service, pod, dns)', async () => {
+    const r = await runCli('run', '--help');
+    expect(r.code).to.equal(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).to.match(/--via <how> .*\(choices: "service", "pod", "dns"\)/);
+  });
+
+  it('an unknown --via is a usage error before anything else happens (exit 2)', async () => {
+    const r = await runCli('run', 'suites/zero-trust', '--via', 'nodeport');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.include("option '--via <how>' argument 'nodeport' is invalid");
+  });
+});
+
 describe('cli/run --calico-dataplane', () => {
   it('a bad value exits 2 naming the flag and the choices', async () => {
     const r = await runCli('run', 'suites/zero-trust', '--cni', 'calico', '--calico-dataplane', 'ebpf');

@@ -6,7 +6,7 @@ const SEED = 'suites/zero-trust';
 
 describe('netpol-harness simulate', () => {
   it('prints one compact table per step with a column legend and allow/deny marks', async () => {
-    const r = await runCli('simulate', SEED);
+    const r = await runCli('simulate', SEED, '--ascii');
     expect(r.code).to.equal(0);
     expect(r.stdout.match(/^step \d\/8 /gm)).to.have.length(8);
     expect(r.stdout).to.contain('step 3/8 dns-mistake (CNI profile calico)');
@@ -29,6 +29,22 @@ describe('netpol-harness simulate', () => {
     expect(cell.verdict).to.equal('allow');
     expect(cell.explanation.summary).to.match(/^resolves: DNS needs develop\/frontend -> kube-system\/coredns:53\/UDP/);
     expect(out.steps[0]!.cells).to.have.length(76);
+  });
+
+  it('uses the run reports\' symbols: Unicode on a UTF-8 terminal, ASCII with --ascii', async () => {
+    const saved = { LANG: process.env.LANG, LC_ALL: process.env.LC_ALL };
+    process.env.LANG = 'C.UTF-8';
+    delete process.env.LC_ALL;
+    try {
+      const unicode = await runCli('simulate', SEED, '--step', 'default-deny');
+      expect(unicode.stdout).to.match(/^ {2}sandbox\/attacker +✗ ✗ ✗ ✗ ✗ ✓ ✓ ✓ ✓$/m);
+      expect(unicode.stdout).to.contain('✓ allow  ✗ deny  # self (not probed)');
+      const ascii = await runCli('simulate', SEED, '--step', 'default-deny', '--ascii');
+      expect(ascii.stdout).to.match(/^ {2}sandbox\/attacker +X X X X X \. \. \. \.$/m);
+      expect(ascii.stdout).not.to.match(/[✓✗]/);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
   });
 
   it('--cni none shows a non-enforcing plugin: everything allowed', async () => {

@@ -7,6 +7,7 @@ import { summarizeRun } from '../../../harness/diff/three-way.js';
 import { renderHtml } from '../../../harness/report/html.js';
 import { dumpDom, findChromium, screenshot } from '../../../scripts/screenshot-report.js';
 import { loadFixture } from './golden.js';
+import { MEASURE_COLUMNS, simulatedRun } from './simulated-run.js';
 
 interface Tag {
   name: string;
@@ -130,6 +131,22 @@ describe('HTML report', () => {
       expect(dom.match(/class="c [^"]*sel/g)).to.have.length(1);
       expect(dom).to.include('<div class="cd"><h3>app/client → db:5432/TCP</h3>');
       expect(dom).to.include('kubectl exec -n app client -c probe -- /agnhost connect 10.0.0.3:5432');
+    });
+
+    it('shows every column of every step of the seed suite at 1280 px, the DNS column included', async () => {
+      const run = await simulatedRun('suites/zero-trust');
+      expect(run.axes.columns[run.axes.columns.length - 1]!.kind).to.equal('dns');
+      const file = join(dir, 'report.html');
+      writeFileSync(file, renderHtml(run).replace('</body>', `${MEASURE_COLUMNS}</body>`));
+      const dom = await dumpDom(chromium!, file, { width: 1280, height: 900 });
+      const attr = /data-layout="([^"]*)"/.exec(dom);
+      expect(attr, 'the measuring script ran').to.not.equal(null);
+      const layout = JSON.parse(attr![1]!.replace(/&quot;/g, '"')) as { step: string; clipped: boolean; right: number; viewport: number }[];
+      expect(layout).to.have.length(run.steps.length);
+      for (const t of layout) {
+        expect(t.clipped, `${t.step}: the matrix scrolls (columns hidden)`).to.equal(false);
+        expect(t.right, `${t.step}: last column ends at ${t.right} px, past the ${t.viewport} px window`).to.be.at.most(t.viewport);
+      }
     });
 
     it('renders a non-trivial screenshot of the seed-suite report at 1280 px', async () => {

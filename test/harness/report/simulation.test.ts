@@ -42,14 +42,14 @@ describe('simulation output', () => {
   });
 
   it('the table marks uncertain cells with * and explains the mark in the legend', async () => {
-    const r = await runCli('simulate', FIXTURE, '--step', 'pod-cidr');
+    const r = await runCli('simulate', FIXTURE, '--step', 'pod-cidr', '--ascii');
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/^ {2}app\/web +# {2}X\* X\* X\* \. {2}\.\*$/m);
     expect(r.stdout).to.match(/^ {2}app\/db +X {2}# {2}X {2}X {2}X {2}\.$/m);
     expect(r.stdout).to.contain('* uncertain: depends on pod IPs known only at run time');
     expect(r.stdout).to.contain('allow 10, deny 10, uncertain 4');
     // No uncertain cell, no mark and no legend entry.
-    const open = await runCli('simulate', FIXTURE, '--step', 'open');
+    const open = await runCli('simulate', FIXTURE, '--step', 'open', '--ascii');
     expect(open.stdout).not.to.contain('uncertain');
   });
 
