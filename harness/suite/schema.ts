@@ -70,12 +70,35 @@ export const WorkloadSpec = z.strictObject({
   /** Override the serving image (it must speak the agent's serve protocol, see docs/). */
   image: z.string().optional(),
   /**
-   * `existing: true` marks a workload the harness does not deploy but finds by its labels,
-   * e.g. CoreDNS in kube-system. It is a destination only and is never mutated.
+   * `existing: true` marks a workload the harness does not deploy but finds by its labels (or
+   * `ref`), e.g. CoreDNS in kube-system. It is a destination (a source too with `source: true`),
+   * never mutated apart from the ephemeral containers probing in place adds. Empty `ports`: the
+   * ports are discovered at run time from its pods and the Services selecting them.
    */
   existing: z.boolean().default(false),
   /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
   node: z.number().int().min(0).optional(),
+  /**
+   * An existing workload found by reference instead of labels: `deployment/<name>`,
+   * `statefulset/<name>`, `daemonset/<name>` or `pod/<name>` in `namespace`. Needs `existing: true`.
+   * Its pods' labels come from the cluster at run time when `labels` is empty.
+   */
+  ref: z
+    .string()
+    .regex(/^(deployment|statefulset|daemonset|pod)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be deployment/<name>, statefulset/<name>, daemonset/<name> or pod/<name>')
+    .optional(),
+  /**
+   * Existing workloads only: probe from it too. The harness adds one ephemeral container with the
+   * agent image to a Ready pod (`sourcePods: all`: to every pod) and runs the probes there.
+   */
+  source: z.boolean().default(false),
+  sourcePods: z.enum(['one', 'all']).default('one'),
+  /**
+   * Existing workloads only: judge its ports by arrival, not by the application's answer. An
+   * ephemeral container with CAP_NET_RAW in one pod records the probes that reach it (UDP, and
+   * TCP ports where nothing listens); the probes then address that pod directly.
+   */
+  witness: z.boolean().default(false),
 });
 export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 

@@ -8,6 +8,7 @@ import type { Matrix } from '../../matrix/matrix.js';
 import { profileByName, PROFILES } from '../../policy/profiles.js';
 import { profileForSuite, simulateStep, type SimCell } from '../../policy/simulate.js';
 import { resolveStep } from '../../policy/suite-query.js';
+import { offlineUnknowns } from '../../suite/in-place.js';
 import { loadValidSuite } from '../../suite/validate.js';
 
 export const MARKS = { allow: '.', deny: 'X', self: '#', unknown: '?' } as const;
@@ -85,6 +86,7 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
+      for (const note of offlineUnknowns(loaded.suite)) process.stderr.write(`note: ${note}\n`);
       const blocks = steps.map((i) => {
         const step = loaded.suite.steps[i]!;
         return renderTable(simulateStep(loaded, i, { profile }), `step ${i + 1}/${total} ${step.name} (CNI profile ${profile.name})`);
