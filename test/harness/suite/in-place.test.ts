@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { buildAxes } from '../../../harness/matrix/axes.js';
 import { simulateStep } from '../../../harness/policy/simulate.js';
-import { labelUncertainty, offlineUnknowns, parseRef, withDiscovered } from '../../../harness/suite/in-place.js';
+import { labelUncertainty, type Discovered, offlineUnknowns, parseRef, withDiscovered } from '../../../harness/suite/in-place.js';
 import type { LoadedSuite } from '../../../harness/suite/load.js';
 import { Suite, type SuiteInput } from '../../../harness/suite/schema.js';
 import { isError, validateLoaded } from '../../../harness/suite/validate.js';
@@ -74,7 +74,7 @@ describe('suite/in-place', () => {
   it('at run time the discovered labels and ports replace the unknowns; declared ports win', () => {
     const l = withDiscovered(
       load(input()),
-      new Map([
+      new Map<string, Discovered>([
         ['shop/frontend', { labels: { app: 'frontend', 'pod-template-hash': 'abc' }, ports: [{ name: 'http', port: 8080, protocol: 'TCP' as const }] }],
         ['shop/db', { labels: { app: 'db', tier: 'data' }, ports: [{ port: 9999, protocol: 'TCP' as const }] }],
       ]),
