@@ -36,6 +36,8 @@ import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
 import type { Addresses, Via } from '../probe/targets.js';
+import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } from '../apply/access.js';
+import { existingPodQueries, inPlaceProber, resultAxes, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
 import { registerStepAxes } from './registry.js';
 
@@ -101,8 +103,9 @@ export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpe
 }
 
 export class HarnessSession {
-  readonly loaded: LoadedSuite;
-  readonly axes: Axes;
+  /** The suite; once provisioned, with existing workloads' labels and ports as found in the cluster. */
+  loaded: LoadedSuite;
+  axes: Axes;
   readonly result: RunResult;
   cluster?: Cluster;
   deployment?: Deployment;
@@ -114,6 +117,9 @@ export class HarnessSession {
   private addresses: Addresses = { serviceIP: new Map(), podIPs: new Map() };
   private ipOf = new Map<string, string>();
   private sources = new Map<string, SourcePod>();
+  /** Probing in place (run/in-place.ts): every pod of `sourcePods: all` sources, witnessed destinations. */
+  inPlace?: InPlaceSetup;
+  private podIPs = new Map<string, string>();
   /** Index of the last step whose changes are applied (-1: none). */
   private appliedThrough = -1;
   private uninstallSignals?: () => void;
@@ -141,14 +147,7 @@ export class HarnessSession {
       suite: loaded.suite.metadata.name,
       startedAt: new Date().toISOString(),
       cluster: { provider: this.spec.provider, cni: this.spec.cni, ...(this.spec.name ? { name: this.spec.name } : {}) },
-      axes: {
-        sources: this.axes.sources.map((s) => ({ id: s.id, kind: s.kind })),
-        columns: this.axes.columns.map((c) =>
-          c.kind === 'dns'
-            ? { key: c.key, kind: 'dns' as const, name: c.name }
-            : { key: c.key, kind: 'conn' as const, dst: c.dst, port: c.port, protocol: c.protocol, ...(c.portName ? { portName: c.portName } : {}) },
-        ),
-      },
+      axes: resultAxes(this.axes),
       steps: [],
     };
   }
@@ -196,6 +195,9 @@ export class HarnessSession {
     this.cluster = cluster;
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
+    // Probing in place changes pods the harness does not own: check every permission it needs first.
+    const policyNs = new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean));
+    await checkInPlaceAccess(suite, policyNs, { review: selfSubjectReviewer(cluster.kubeConfig), servesEphemeral: () => servesEphemeralContainers(cluster.kubeConfig) });
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
@@ -222,7 +224,16 @@ export class HarnessSession {
       const left = await removeLeftoverExternals(cluster.name);
       if (left.length > 0) this.progress.info(`removed ${left.length} leftover external container(s) of an earlier run`);
     }
-    this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
+    const existingQueries = await existingPodQueries(cluster.client, suite);
+    this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup, existingQueries });
+    if (suite.workloads.some((w) => w.existing)) {
+      this.inPlace = await withStep(this.progress, 'existing workloads: reading their ports, adding probe/witness containers', () =>
+        setUpInPlace(cluster, this.loaded, this.deployment!, { agentImage, progress: this.progress }),
+      );
+      this.loaded = this.inPlace.loaded;
+      this.axes = buildAxes(this.loaded.suite);
+      this.result.axes = resultAxes(this.axes);
+    }
     const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map<string, ExternalEndpoint>();
 
     for (const [id, ep] of this.deployment.endpoints) {
@@ -233,7 +244,9 @@ export class HarnessSession {
       if (ips[0]) this.ipOf.set(id, ips[0]);
       const first = ep.pods[0];
       if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
+      for (const p of ep.pods) if (p.ip) this.podIPs.set(`${p.namespace}/${p.name}`, p.ip);
     }
+    for (const [id, s] of this.inPlace?.sources ?? []) this.sources.set(id, s);
     for (const [name, ext] of externals) {
       this.addresses.podIPs.set(`external:${name}`, [ext.ip]);
       this.ipOf.set(`external:${name}`, ext.ip);
@@ -291,7 +304,11 @@ export class HarnessSession {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
-    const prober = new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {});
+    const prober = inPlaceProber(new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}), this.inPlace, {
+      axes: this.axes,
+      podIPs: this.podIPs,
+      ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
+    });
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
     end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');
