@@ -36,6 +36,7 @@ import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
 import type { Addresses, Via } from '../probe/targets.js';
+import { applyManifests, loadManifests, manifestImages, type UserManifest } from '../apply/manifests.js';
 import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } from '../apply/access.js';
 import { existingPodQueries, inPlaceProber, resultAxes, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
@@ -73,6 +74,11 @@ export async function preflight(spec: ClusterSpec, loaded: LoadedSuite, opts: Se
   if (spec.provider === 'existing' && loaded.suite.externals.length > 0) {
     throw new UsageError(`suite ${loaded.suite.metadata.name} declares externals, which run as containers on the cluster's Docker network; --provider existing has none`, {
       hint: 'use --provider kind, or remove the externals from the suite for this run',
+    });
+  }
+  if (spec.provider === 'existing' && loaded.suite.manifests.length > 0) {
+    throw new UsageError(`suite ${loaded.suite.metadata.name} lists manifests, which the harness applies only to clusters it creates (kind, k3s)`, {
+      hint: 'deploy them yourself and refer to the workloads with existing: true and ref, or use --provider kind',
     });
   }
   if (spec.cni === 'calico' && opts.calicoManifest && !/^https?:\/\//.test(opts.calicoManifest)) {
@@ -119,6 +125,8 @@ export class HarnessSession {
   private sources = new Map<string, SourcePod>();
   /** Probing in place (run/in-place.ts): every pod of `sourcePods: all` sources, witnessed destinations. */
   inPlace?: InPlaceSetup;
+  /** The suite's own manifests (read before any cluster work). */
+  private manifests: UserManifest[] = [];
   private podIPs = new Map<string, string>();
   /** Index of the last step whose changes are applied (-1: none). */
   private appliedThrough = -1;
@@ -156,6 +164,7 @@ export class HarnessSession {
   static async start(suiteFile: string, opts: SessionOptions = {}): Promise<HarnessSession> {
     const { loaded, warnings } = await loadValidSuite(suiteFile);
     const s = new HarnessSession(loaded, opts);
+    s.manifests = await loadManifests(loaded);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
     await preflight(s.spec, loaded, opts);
     if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
@@ -178,7 +187,9 @@ export class HarnessSession {
     const overrides = [...new Set(suite.workloads.filter((w) => !w.existing && w.image).map((w) => w.image!))];
     const docker = process.env.NPH_DOCKER ?? 'docker';
     const local = await Promise.all(overrides.map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
-    const images = [agentImage, ...local.filter((i): i is string => i !== undefined && i !== agentImage)];
+    // The manifests' images too, when the local engine has them (users without a registry build them there).
+    const theirs = await Promise.all(manifestImages(this.manifests).map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const images = [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))];
     const cluster = await createCluster(this.spec, {
       ...(this.spec.name ? { name: this.spec.name } : {}),
       keep: this.opts.keep ?? false,
@@ -223,6 +234,16 @@ export class HarnessSession {
       // A reused cluster may hold externals from a run killed with SIGKILL or kept with --keep.
       const left = await removeLeftoverExternals(cluster.name);
       if (left.length > 0) this.progress.info(`removed ${left.length} leftover external container(s) of an earlier run`);
+    }
+    if (this.manifests.length > 0) {
+      this.cleanup.push('namespaces created for the suite manifests', async () => void (await guard.deleteCreated({ wait: !cluster.ephemeral })));
+      const declared = new Map(suite.namespaces.map((n) => [n.name, n.labels]));
+      await applyManifests(cluster.client, this.manifests, {
+        ensureNamespace: async (name) => void (await guard.ensureNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: declared.get(name) ?? {} } })),
+        cleanup: this.cleanup,
+        clusterIsDeleted: cluster.ephemeral,
+        progress: this.progress,
+      });
     }
     const existingQueries = await existingPodQueries(cluster.client, suite);
     this.deployment = await deployWorkloads(cluster, suite, { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup, existingQueries });

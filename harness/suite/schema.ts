@@ -190,6 +190,18 @@ export const ProbeOptions = z
   .default({ via: 'service', timeoutMs: 2000, settleMs: 30_000 });
 export type ProbeOptions = z.infer<typeof ProbeOptions>;
 
+export const ManifestRef = z.strictObject({
+  /**
+   * The user's own manifests (plain YAML, or what `helm template` / `kustomize build` printed),
+   * relative to the suite file. `run` applies them on kind/k3s after the cluster is up and before
+   * the first step, and waits for their rollouts; their workloads are then probed in place.
+   */
+  file: z.string().min(1),
+  /** Namespace for namespaced documents that do not set metadata.namespace (default: `default`). */
+  namespace: k8sName.optional(),
+});
+export type ManifestRef = z.infer<typeof ManifestRef>;
+
 export const Suite = z.strictObject({
   apiVersion: z.literal('netpol-harness/v1'),
   kind: z.literal('Suite'),
@@ -211,6 +223,7 @@ export const Suite = z.strictObject({
   policies: z.array(PolicyRef).default([]),
   probe: ProbeOptions,
   steps: z.array(StepSpec).min(1),
+  manifests: z.array(ManifestRef).default([]),
 });
 export type Suite = z.infer<typeof Suite>;
 export type SuiteInput = z.input<typeof Suite>;
