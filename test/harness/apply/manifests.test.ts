@@ -1,6 +1,7 @@
 // The suite's own manifests: read and checked before any cluster work, applied namespaces first,
 // rollouts waited for, a rejected object named by file and document, everything applied removed
 // again by the cleanup.
+/* eslint-disable @typescript-eslint/require-await -- fakes implement async interfaces without awaiting */
 import { expect } from 'chai';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
