@@ -51,11 +51,12 @@ run_step apps-rootfs "$APPS_KEY" apps_rootfs
 
 app_images() { # same layer four times: docker stores it once
   local P='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-  docker import --change "$P" --change 'STOPSIGNAL SIGQUIT' --change 'CMD ["nginx","-g","daemon off;"]' "$W/img/apps-rootfs.tar" nginx:1.22
+  docker import --change "$P" --change 'CMD ["nginx","-g","daemon off;"]' "$W/img/apps-rootfs.tar" nginx:1.22
   docker import --change "$P" --change 'CMD ["python3"]' "$W/img/apps-rootfs.tar" python:3.11-slim
-  docker import --change "$P:/usr/lib/postgresql/15/bin" --change 'ENV PGDATA=/var/lib/postgresql/data' --change 'STOPSIGNAL SIGINT' \
+  docker import --change "$P:/usr/lib/postgresql/15/bin" --change 'ENV PGDATA=/var/lib/postgresql/data' \
     --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["postgres"]' "$W/img/apps-rootfs.tar" postgres:15
   docker import --change "$P" --change 'CMD ["redis-server"]' "$W/img/apps-rootfs.tar" redis:7.0
+  docker image inspect $APP_TAGS >/dev/null   # run_step runs this in an if: set -e does not stop it
 }
 for t in $APP_TAGS; do require_image app-images "$t"; done
 run_step app-images "$APPS_KEY" app_images
