@@ -42,8 +42,10 @@ export async function podQuery(client: KubeClient, w: WorkloadSpec, index: numbe
     return { namespace: w.namespace, fieldSelector: `metadata.name=${ref.name}` };
   }
   const kind = KINDS[ref.kind];
-  const obj = await client.get<KObject & { spec?: { selector?: LabelSelectorLike } }>({ apiVersion: 'apps/v1', kind, namespace: w.namespace, name: ref.name });
+  const obj = await client.get<KObject & { spec?: { selector?: LabelSelectorLike; replicas?: number } }>({ apiVersion: 'apps/v1', kind, namespace: w.namespace, name: ref.name });
   if (!obj) throw new UsageError(`${field}: ${kind} ${w.namespace}/${ref.name} does not exist`, { hint: `check with kubectl -n ${w.namespace} get ${ref.kind}` });
+  // Scaled to zero: no pod will ever be Ready, so say so now instead of after the readiness deadline.
+  if (obj.spec?.replicas === 0) throw new UsageError(`${field}: ${kind} ${w.namespace}/${ref.name} has 0 replicas: there is no pod to probe`, { hint: `scale it up (kubectl -n ${w.namespace} scale ${ref.kind}/${ref.name} --replicas=1)` });
   const labelSelector = selectorString(obj.spec?.selector ?? {});
   if (labelSelector === '') throw new UsageError(`${field}: ${kind} ${w.namespace}/${ref.name} has an empty selector`);
   // A selector is ANDed with declared labels: they narrow the pods further.

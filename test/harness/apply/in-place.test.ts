@@ -42,6 +42,8 @@ describe('apply/in-place', () => {
     expect(await podQuery(kube, w('deployment/frontend'), 0)).to.deep.equal({ namespace: 'shop', labelSelector: 'app=frontend' });
     expect(await podQuery(kube, w('deployment/frontend', { track: 'canary' }), 0)).to.deep.equal({ namespace: 'shop', labelSelector: 'app=frontend,track=canary' });
     expect(await podQuery(kube, w('pod/db-0'), 0)).to.deep.equal({ namespace: 'shop', fieldSelector: 'metadata.name=db-0' });
+    kube.put({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'idle', namespace: 'shop' }, spec: { replicas: 0, selector: { matchLabels: { app: 'idle' } } } });
+    expect(((await podQuery(kube, w('statefulset/idle'), 1).catch((x: unknown) => x)) as Error).message).to.equal('workloads[1].ref: StatefulSet shop/idle has 0 replicas: there is no pod to probe');
     const e = await podQuery(kube, w('statefulset/nope'), 3).catch((x: unknown) => x);
     expect(e).to.be.instanceOf(UsageError);
     expect((e as Error).message).to.equal('workloads[3].ref: StatefulSet shop/nope does not exist');
