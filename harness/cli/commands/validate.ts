@@ -4,6 +4,7 @@
 import { Option, type Command } from 'commander';
 import { formatIssue, InputError, type Issue } from '../../errors.js';
 import { loadManifests } from '../../apply/manifests.js';
+import { offlineUnknowns } from '../../suite/in-place.js';
 import { isError, summarize, validateSuite, type SuiteSummary, type SuiteValidation } from '../../suite/validate.js';
 
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
@@ -47,6 +48,7 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify({ ok: v.ok, file: v.loaded?.file ?? file, ...(summary ? { summary } : {}), issues: v.issues }, null, 2)}\n`);
       } else {
         for (const w of warnings) process.stderr.write(`${asWarning(w)}\n`);
+        for (const note of v.loaded ? offlineUnknowns(v.loaded.suite) : []) process.stderr.write(`note: ${note}\n`);
         if (v.ok && summary && v.loaded) process.stdout.write(`${summaryLine(v.loaded.file, summary)}\n`);
       }
       if (!v.ok) throw new InputError(errors);
