@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { InfraError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
 import type { NamespaceGuard } from '../cluster/guard.js';
-import { describeRef, refOf, type KubeClient } from '../cluster/kube-client.js';
+import { describeRef, refOf, type KubeClient, type ListOptions } from '../cluster/kube-client.js';
 import { isPodReady, type DeploymentLike, type KObject, type PodLike, type ServiceLike } from '../cluster/kube-types.js';
 import { AGENT_CONTAINER, ENDPOINT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, managedLabels } from '../cluster/labels.js';
 import { findPackageFile, setting } from '../cluster/paths.js';
@@ -178,6 +178,8 @@ export interface DeployOptions {
   /** Registers deletion of the namespaces this run creates, before they are created. */
   cleanup?: CleanupStack;
   clock?: Clock;
+  /** Pod queries of existing workloads found by `ref`, per endpoint id (see in-place.ts podQuery). */
+  existingQueries?: ReadonlyMap<string, ListOptions>;
 }
 
 function toPodInfo(p: PodLike, container: string): PodInfo {
@@ -209,15 +211,18 @@ export interface Want {
   existing?: WorkloadSpec;
   /** Pod names that do not count (a recreated endpoint's old pods, possibly still terminating). */
   exclude?: ReadonlySet<string>;
+  /** How to list an existing workload's pods when not by its labels (a `ref`, see in-place.ts). */
+  query?: ListOptions;
 }
 
-/** What to wait for, per workload (existing ones: any Ready pod with their labels) and probe of a suite. */
-export function wantsFor(suite: Pick<Suite, 'workloads' | 'probes'>): Want[] {
+/** What to wait for, per workload (existing ones: any Ready pod with their labels or ref query) and probe of a suite. */
+export function wantsFor(suite: Pick<Suite, 'workloads' | 'probes'>, existingQueries?: ReadonlyMap<string, ListOptions>): Want[] {
   return [
     ...suite.workloads.map((w): Want => {
       const id = `${w.namespace}/${w.name}`;
+      const query = existingQueries?.get(id);
       return w.existing
-        ? { id, namespace: w.namespace, name: w.name, kind: 'existing', replicas: 1, existing: w }
+        ? { id, namespace: w.namespace, name: w.name, kind: 'existing', replicas: 1, existing: w, ...(query ? { query } : {}) }
         : { id, namespace: w.namespace, name: w.name, kind: 'workload', replicas: w.replicas, template: { ...w.labels, [ENDPOINT_KEY]: w.name } };
     }),
     ...suite.probes.map((p): Want => ({ id: `${p.namespace}/${p.name}`, namespace: p.namespace, name: p.name, kind: 'probe', replicas: 1, template: { ...p.labels, [ENDPOINT_KEY]: p.name } })),
@@ -227,7 +232,7 @@ export function wantsFor(suite: Pick<Suite, 'workloads' | 'probes'>): Want[] {
 /** Pods of one endpoint: Ready ones when all wanted replicas are Ready, else undefined. */
 async function readyPods(client: KubeClient, w: Want): Promise<{ ready: PodLike[]; all: PodLike[] }> {
   const labelSelector = w.kind === 'existing' ? selector(w.existing!.labels) : `${ENDPOINT_KEY}=${w.name}`;
-  const all = (await client.list<PodLike>('v1', 'Pod', { namespace: w.namespace, labelSelector })).filter((p) => !p.metadata.deletionTimestamp && !w.exclude?.has(p.metadata.name ?? ''));
+  const all = (await client.list<PodLike>('v1', 'Pod', { namespace: w.namespace, ...(w.query ?? { labelSelector }) })).filter((p) => !p.metadata.deletionTimestamp && !w.exclude?.has(p.metadata.name ?? ''));
   return { ready: all.filter(isPodReady), all };
 }
 
@@ -239,7 +244,7 @@ function endpointDone(w: Want, r: { ready: PodLike[]; all: PodLike[] }): boolean
 
 async function explainStuck(client: KubeClient, w: Want, r: { ready: PodLike[]; all: PodLike[] }): Promise<string> {
   const what = `${w.kind} ${w.id}`;
-  if (w.kind === 'existing') return `${what}: no Ready pod matches ${selector(w.existing!.labels)} (found ${r.all.length} pod(s))`;
+  if (w.kind === 'existing') return `${what}: no Ready pod matches ${w.existing!.ref ?? selector(w.existing!.labels)} (found ${r.all.length} pod(s))`;
   const bad = r.all.find((p) => !isPodReady(p));
   if (bad) return `${what} (${r.ready.length}/${w.replicas} Ready): ${await describeStuckPod(client, bad)}`;
   if (r.all.length > w.replicas) return `${what}: ${r.all.length} pods for ${w.replicas} replica(s); an old ReplicaSet is still scaling down`;
@@ -326,9 +331,9 @@ export async function deployWorkloads(cluster: Cluster, suite: Suite, opts: Depl
     );
   });
 
-  const wants = wantsFor(suite);
+  const wants = wantsFor(suite, opts.existingQueries);
   for (const w of wants) {
-    if (w.kind === 'existing' && Object.keys(w.existing!.labels).length === 0) {
+    if (w.kind === 'existing' && Object.keys(w.existing!.labels).length === 0 && !w.query) {
       throw new UsageError(`existing workload ${w.id} has no labels: the harness finds existing pods by their labels`);
     }
   }

@@ -17,6 +17,8 @@ export interface Endpoint {
   existing: boolean;
   /** Known address (externals with a fixed ip, or pods once deployed). */
   ip?: string;
+  /** An existing workload whose ports are discovered at run time (none declared): offline its columns are unknown. */
+  portsDiscovered?: boolean;
 }
 
 export interface ConnColumn {
@@ -65,6 +67,7 @@ export function buildAxes(suite: Suite): Axes {
     labels: w.labels,
     ports: w.ports,
     existing: w.existing,
+    ...(w.existing && w.ports.length === 0 ? { portsDiscovered: true } : {}),
   }));
   const probes: Endpoint[] = suite.probes.map((p) => ({
     id: endpointId(p.namespace, p.name),
@@ -84,7 +87,8 @@ export function buildAxes(suite: Suite): Axes {
     existing: false,
     ...(e.ip !== undefined ? { ip: e.ip } : {}),
   }));
-  const sources = [...workloads.filter((w) => !w.existing), ...probes];
+  // Existing workloads are sources only when asked (`source: true`): probing from them adds an ephemeral container.
+  const sources = [...workloads.filter((w, i) => !w.existing || suite.workloads[i]!.source), ...probes];
   const destinations = [...workloads, ...externals];
   const columns: Column[] = [];
   for (const d of destinations) {

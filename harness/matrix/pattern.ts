@@ -118,7 +118,8 @@ export function unresolvedNames(p: TrafficPattern, axes: Axes): string[] {
   if (p.ports && (p.to.kind === 'endpoint' || p.to.kind === 'name' || p.to.kind === 'external')) {
     const dests = axes.destinations.filter((d) => selects(p.to, d));
     for (const port of p.ports) {
-      const known = dests.some((d) => d.ports.some((dp) => dp.port === port || dp.name === port));
+      // Ports discovered at run time cannot be checked offline.
+      const known = dests.some((d) => d.portsDiscovered || d.ports.some((dp) => dp.port === port || dp.name === port));
       if (dests.length > 0 && !known) problems.push(`destination has no port "${port}"`);
     }
   }
@@ -140,6 +141,11 @@ function selects(sel: DestSelector, e: Endpoint): boolean {
     case 'dns':
       return false;
   }
+}
+
+/** Whether the pattern's destination side names this endpoint (ports and protocols aside). */
+export function selectsDestination(p: TrafficPattern, dst: Endpoint): boolean {
+  return selects(p.to, dst);
 }
 
 export function matchesSource(p: TrafficPattern, src: Endpoint): boolean {

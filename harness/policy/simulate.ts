@@ -5,6 +5,7 @@ import type { Column } from '../matrix/axes.js';
 import { expandExpectation, type ExpectedCell } from '../matrix/expect.js';
 import { Matrix, type Verdict } from '../matrix/matrix.js';
 import { axesAtStep } from '../matrix/step-axes.js';
+import { labelUncertainty } from '../suite/in-place.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { EngineVerdict } from './model.js';
@@ -68,10 +69,13 @@ export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: Simul
   const reach = computeReachability(model, { sources: axes.sources.map((s) => s.id), destinations, ports: [...portKeys.values()] }, profile);
   const world = prepare(model, profile);
   const m = new Matrix<SimCell>(axes);
+  const unknownLabels = labelUncertainty(loaded.suite);
   for (const { src, col } of m.cells()) {
     if (col.kind === 'conn') {
       const r = evaluateIn(world, { from: src.id, to: col.dst, port: col.port, protocol: col.protocol });
-      m.set(src.id, col.key, toCell(r, reach.get(src.id, col.dst, col.port, col.protocol), `${src.id} -> ${col.key}`));
+      const cell = toCell(r, reach.get(src.id, col.dst, col.port, col.protocol), `${src.id} -> ${col.key}`);
+      const notes = [unknownLabels.get(src.id), unknownLabels.get(col.dst)].filter((n): n is string => n !== undefined);
+      m.set(src.id, col.key, notes.length > 0 ? { ...cell, uncertain: [...(cell.uncertain ?? []), ...notes] } : cell);
       continue;
     }
     // DNS: resolution works iff some CoreDNS pod may be reached on UDP/53 (source egress and CoreDNS ingress).

@@ -11,6 +11,8 @@ export interface AgentTarget {
   port?: number;
   name?: string;
   timeoutMs: number;
+  /** udp: payload a destination witness recognises (probe/witness.ts). */
+  marker?: string;
 }
 
 /** Where each destination can be reached, learned after deployment. */

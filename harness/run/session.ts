@@ -40,6 +40,9 @@ import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
 import type { Addresses, Via } from '../probe/targets.js';
+import { applyManifests, loadManifests, manifestImages, type UserManifest } from '../apply/manifests.js';
+import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } from '../apply/access.js';
+import { existingPodQueries, inPlaceProber, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
 import { registerStepAxes } from './registry.js';
 
@@ -79,6 +82,11 @@ export async function preflight(spec: ClusterSpec, loaded: LoadedSuite, opts: Se
       hint: 'use --provider kind, or remove the externals from the suite for this run',
     });
   }
+  if (spec.provider === 'existing' && loaded.suite.manifests.length > 0) {
+    throw new UsageError(`suite ${loaded.suite.metadata.name} lists manifests, which the harness applies only to clusters it creates (kind, k3s)`, {
+      hint: 'deploy them yourself and refer to the workloads with existing: true and ref, or use --provider kind',
+    });
+  }
   if (spec.cni === 'calico' && opts.calicoManifest && !/^https?:\/\//.test(opts.calicoManifest)) {
     try {
       await access(opts.calicoManifest, constants.R_OK);
@@ -101,8 +109,9 @@ export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpe
 }
 
 export class HarnessSession {
-  readonly loaded: LoadedSuite;
-  readonly axes: Axes;
+  /** The suite; once provisioned, with existing workloads' labels and ports as found in the cluster. */
+  loaded: LoadedSuite;
+  axes: Axes;
   readonly result: RunResult;
   cluster?: Cluster;
   deployment?: Deployment;
@@ -116,6 +125,11 @@ export class HarnessSession {
   private addresses: Addresses = { serviceIP: new Map(), podIPs: new Map() };
   private ipOf = new Map<string, string>();
   private sources = new Map<string, SourcePod>();
+  /** Probing in place (run/in-place.ts): every pod of `sourcePods: all` sources, witnessed destinations. */
+  inPlace?: InPlaceSetup;
+  /** The suite's own manifests (read before any cluster work). */
+  private manifests: UserManifest[] = [];
+  private podIPs = new Map<string, string>();
   /** Index of the last step whose changes are applied (-1: none). */
   private appliedThrough = -1;
   private uninstallSignals?: () => void;
@@ -160,6 +174,7 @@ export class HarnessSession {
   static async start(suiteFile: string, opts: SessionOptions = {}): Promise<HarnessSession> {
     const { loaded, warnings } = await loadValidSuite(suiteFile);
     const s = new HarnessSession(loaded, opts);
+    s.manifests = await loadManifests(loaded);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
     await preflight(s.spec, loaded, { ...opts, progress: s.progress });
     if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
@@ -182,7 +197,9 @@ export class HarnessSession {
     const overrides = [...new Set(suite.workloads.filter((w) => !w.existing && w.image).map((w) => w.image!))];
     const docker = process.env.NPH_DOCKER ?? 'docker';
     const local = await Promise.all(overrides.map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
-    const images = [agentImage, ...local.filter((i): i is string => i !== undefined && i !== agentImage)];
+    // The manifests' images too, when the local engine has them (users without a registry build them there).
+    const theirs = await Promise.all(manifestImages(this.manifests).map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const images = [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))];
     const cluster = await createCluster(this.spec, {
       ...(this.spec.name ? { name: this.spec.name } : {}),
       keep: this.opts.keep ?? false,
@@ -200,6 +217,9 @@ export class HarnessSession {
     this.cluster = cluster;
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
+    // Probing in place changes pods the harness does not own: check every permission it needs first.
+    const policyNs = new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean));
+    await checkInPlaceAccess(suite, policyNs, { review: selfSubjectReviewer(cluster.kubeConfig), servesEphemeral: () => servesEphemeralContainers(cluster.kubeConfig) });
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
@@ -229,8 +249,27 @@ export class HarnessSession {
       const left = await removeLeftoverExternals(cluster.name);
       if (left.length > 0) this.progress.info(`removed ${left.length} leftover external container(s) of an earlier run`);
     }
+    if (this.manifests.length > 0) {
+      this.cleanup.push('namespaces created for the suite manifests', async () => void (await guard.deleteCreated({ wait: !cluster.ephemeral })));
+      const declared = new Map(suite.namespaces.map((n) => [n.name, n.labels]));
+      await applyManifests(cluster.client, this.manifests, {
+        ensureNamespace: async (name) => void (await guard.ensureNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: declared.get(name) ?? {} } })),
+        cleanup: this.cleanup,
+        clusterIsDeleted: cluster.ephemeral,
+        progress: this.progress,
+      });
+    }
+    const existingQueries = await existingPodQueries(cluster.client, suite);
     // What starts absent (initially: absent) is created by a later step.
-    this.deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup });
+    this.deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup, existingQueries });
+    if (suite.workloads.some((w) => w.existing)) {
+      this.inPlace = await withStep(this.progress, 'existing workloads: reading their ports, adding probe/witness containers', () =>
+        setUpInPlace(cluster, this.loaded, this.deployment!, { agentImage, progress: this.progress }),
+      );
+      this.loaded = this.inPlace.loaded;
+      this.axes = buildAxes(this.loaded.suite);
+      this.result.axes = resultAxes(this.axes);
+    }
     const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress: this.progress, cleanup: this.cleanup }) : new Map<string, ExternalEndpoint>();
 
     for (const [name, ext] of externals) {
@@ -266,7 +305,10 @@ export class HarnessSession {
       if (ips[0]) this.ipOf.set(id, ips[0]);
       const first = ep.pods[0];
       if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
+      for (const p of ep.pods) if (p.ip) this.podIPs.set(`${p.namespace}/${p.name}`, p.ip);
     }
+    // Existing workloads probe from their ephemeral containers (in-place.ts).
+    for (const [id, src] of this.inPlace?.sources ?? []) this.sources.set(id, src);
   }
 
   stepIndex(nameOrIndex: string | number): number {
@@ -309,7 +351,11 @@ export class HarnessSession {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
-    const prober = new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {});
+    const prober = inPlaceProber(new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}), this.inPlace, {
+      axes: this.axes,
+      podIPs: this.podIPs,
+      ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
+    });
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
     end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');

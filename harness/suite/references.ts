@@ -4,7 +4,7 @@
 import type { Issue } from '../errors.js';
 import { buildAxes, isSelfCell, type Axes } from '../matrix/axes.js';
 import { axesAtStep } from '../matrix/step-axes.js';
-import { matchesColumn, matchesSource, parsePattern, PatternError, unresolvedNames, type TrafficPattern } from '../matrix/pattern.js';
+import { matchesColumn, matchesSource, parsePattern, selectsDestination, PatternError, unresolvedNames, type TrafficPattern } from '../matrix/pattern.js';
 import { cidrsOverlap, formatCidr, isCidr, parseCidr } from './cidr.js';
 import { didYouMean } from './hints.js';
 import { checkDynamics } from './dynamics-checks.js';
@@ -55,6 +55,19 @@ function checkPorts(ports: PortSpec[], base: string, what: string, add: Add): vo
   });
 }
 
+/** Fields that only make sense for a workload the harness does not deploy. */
+function checkInPlace(w: Suite['workloads'][number], path: string, add: Add): void {
+  if (w.existing) {
+    if (w.sourcePods === 'all' && !w.source) add(`${path}.sourcePods`, 'has no effect without source: true');
+    if (w.image !== undefined) add(`${path}.image`, 'is ignored: an existing workload keeps its own image', 'warning');
+    return;
+  }
+  const fix = 'set existing: true (the harness then finds the workload in the cluster instead of deploying it)';
+  if (w.ref !== undefined) add(`${path}.ref`, `only an existing workload is found by reference: ${fix}`);
+  if (w.source) add(`${path}.source`, `deployed workloads are always sources; source: true is for existing workloads: ${fix}, or remove it`);
+  if (w.witness) add(`${path}.witness`, `the witness is for existing workloads (harness workloads answer every probe): ${fix}, or remove it`);
+}
+
 function checkEndpoints(suite: Suite, add: Add): void {
   const declared = new Set<string>();
   suite.namespaces.forEach((ns, i) => {
@@ -83,8 +96,9 @@ function checkEndpoints(suite: Suite, add: Add): void {
     const path = `workloads[${i}]`;
     if (!w.existing && !declared.has(w.namespace))
       add(`${path}.namespace`, `namespace "${w.namespace}" is not declared in namespaces${didYouMean(w.namespace, nsList)}: declare it, or mark the workload existing: true if it already runs in the cluster`);
-    if (w.existing && Object.keys(w.labels).length === 0)
-      add(`${path}.labels`, 'an existing workload is found by its pod labels, so it needs labels (e.g. k8s-app: kube-dns for CoreDNS)');
+    if (w.existing && Object.keys(w.labels).length === 0 && w.ref === undefined)
+      add(`${path}.labels`, 'an existing workload is found by its pod labels or by ref, so it needs labels (e.g. k8s-app: kube-dns) or a ref (e.g. ref: deployment/coredns)');
+    checkInPlace(w, path, add);
     claim(w.namespace, w.name, path);
     checkPorts(w.ports, path, `workload "${w.name}"`, add);
     checkNode(w.node, path);
@@ -193,6 +207,8 @@ function emptyRuleReason(p: TrafficPattern, axes: Axes): string | undefined {
   const sources = axes.sources.filter((s) => matchesSource(p, s));
   for (const s of sources) for (const c of axes.columns) if (!isSelfCell(s, c) && matchesColumn(p, c, dests)) return undefined;
   if (sources.length === 0) return 'no source matches';
+  // A destination whose ports are discovered at run time may well serve them.
+  if (axes.destinations.some((d) => d.portsDiscovered && selectsDestination(p, d))) return undefined;
   if (p.to.kind === 'dns') return 'the suite has no DNS checks (probe.dnsNames is empty and no workload is deployed)';
   const reached = axes.columns.filter((c) => c.kind === 'conn' && matchesColumn({ ...p, from: { kind: 'any' } }, c, dests));
   if (reached.length > 0) return 'it only covers a pod talking to itself, which is never probed';

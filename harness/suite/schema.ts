@@ -84,13 +84,36 @@ export const WorkloadSpec = z.strictObject({
   /** Override the serving image (it must speak the agent's serve protocol, see docs/). */
   image: z.string().optional(),
   /**
-   * `existing: true` marks a workload the harness does not deploy but finds by its labels,
-   * e.g. CoreDNS in kube-system. It is a destination only and is never mutated.
+   * `existing: true` marks a workload the harness does not deploy but finds by its labels (or
+   * `ref`), e.g. CoreDNS in kube-system. It is a destination (a source too with `source: true`),
+   * never mutated apart from the ephemeral containers probing in place adds. Empty `ports`: the
+   * ports are discovered at run time from its pods and the Services selecting them.
    */
   existing: z.boolean().default(false),
   /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
   node: z.number().int().min(0).optional(),
   initially: Initially.optional(),
+  /**
+   * An existing workload found by reference instead of labels: `deployment/<name>`,
+   * `statefulset/<name>`, `daemonset/<name>` or `pod/<name>` in `namespace`. Needs `existing: true`.
+   * Its pods' labels come from the cluster at run time when `labels` is empty.
+   */
+  ref: z
+    .string()
+    .regex(/^(deployment|statefulset|daemonset|pod)\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be deployment/<name>, statefulset/<name>, daemonset/<name> or pod/<name>')
+    .optional(),
+  /**
+   * Existing workloads only: probe from it too. The harness adds one ephemeral container with the
+   * agent image to a Ready pod (`sourcePods: all`: to every pod) and runs the probes there.
+   */
+  source: z.boolean().default(false),
+  sourcePods: z.enum(['one', 'all']).default('one'),
+  /**
+   * Existing workloads only: judge its ports by arrival, not by the application's answer. An
+   * ephemeral container with CAP_NET_RAW in one pod records the probes that reach it (UDP, and
+   * TCP ports where nothing listens); the probes then address that pod directly.
+   */
+  witness: z.boolean().default(false),
 });
 export type WorkloadSpec = z.infer<typeof WorkloadSpec>;
 
@@ -204,6 +227,18 @@ export const ProbeOptions = z
   .default({ via: 'service', timeoutMs: 2000, settleMs: 30_000 });
 export type ProbeOptions = z.infer<typeof ProbeOptions>;
 
+export const ManifestRef = z.strictObject({
+  /**
+   * The user's own manifests (plain YAML, or what `helm template` / `kustomize build` printed),
+   * relative to the suite file. `run` applies them on kind/k3s after the cluster is up and before
+   * the first step, and waits for their rollouts; their workloads are then probed in place.
+   */
+  file: z.string().min(1),
+  /** Namespace for namespaced documents that do not set metadata.namespace (default: `default`). */
+  namespace: k8sName.optional(),
+});
+export type ManifestRef = z.infer<typeof ManifestRef>;
+
 export const Suite = z.strictObject({
   apiVersion: z.literal('netpol-harness/v1'),
   kind: z.literal('Suite'),
@@ -227,6 +262,7 @@ export const Suite = z.strictObject({
   steps: z.array(StepSpec).min(1),
   /** Lint rules silenced for the whole suite. */
   lint: LintOptions.optional(),
+  manifests: z.array(ManifestRef).default([]),
 });
 export type Suite = z.infer<typeof Suite>;
 export type SuiteInput = z.input<typeof Suite>;

@@ -25,6 +25,9 @@ type target struct {
 	Port      int    `json:"port"`
 	TimeoutMs int    `json:"timeoutMs"`
 	Name      string `json:"name"`
+	// Marker (udp only): send these bytes instead of the DNS query, so a witness in the
+	// destination pod can recognise this probe's datagrams (see witness.go).
+	Marker string `json:"marker"`
 }
 
 type probeResult struct {
@@ -238,6 +241,9 @@ func probeUDP(ctx context.Context, t target) (string, string) {
 	defer c.Close()
 	deadline, _ := ctx.Deadline()
 	query := newDNSQuery()
+	if t.Marker != "" {
+		query = []byte(t.Marker)
+	}
 	buf := make([]byte, 2048)
 	for sent := 1; ; sent++ {
 		if _, err := c.Write(query); err != nil {

@@ -183,6 +183,9 @@ require_image node-image "$NODE_IMAGE"
 NODE_KEY="$K8S_V $(docker image inspect -f '{{.Id}}' nph/kind-base:bookworm $PRELOAD 2>/dev/null | md5sum)"
 run_step node-image "$NODE_KEY" node_image
 
+# ---- 5. Application images for suites/real-apps (upstream names, Debian packages) -------------------
+bash "$REPO/scripts/airgap/build-app-images.sh"
+
 mkdir -p "$NPH_CACHE/bin"; ln -sf "$W/bin/kind" "$NPH_CACHE/bin/kind"; ln -sf "$W/out/kubectl" "$NPH_CACHE/bin/kubectl"
 cat >"$NPH_CACHE/images.env" <<ENV
 NPH_NODE_IMAGE=$NODE_IMAGE

@@ -12,6 +12,7 @@ import { resolveStep } from '../../policy/suite-query.js';
 import { simulationStep } from '../../report/simulation.js';
 import { ASCII, symbolsFor, type SymbolSet } from '../../report/symbols.js';
 import { detectTerminal } from '../../report/terminal.js';
+import { offlineUnknowns } from '../../suite/in-place.js';
 import { loadValidSuite } from '../../suite/validate.js';
 
 /** Marks a cell whose verdict depends on pod IPs known only at run time (ASCII in both symbol sets). */
@@ -85,6 +86,7 @@ export function register(program: Command): void {
         return;
       }
       const symbols = symbolsFor(opts.ascii === true || detectTerminal(process.stdout, process.env).ascii);
+      for (const note of offlineUnknowns(loaded.suite)) process.stderr.write(`note: ${note}\n`);
       const blocks = steps.map((i) => {
         const step = loaded.suite.steps[i]!;
         return renderTable(simulateStep(loaded, i, { profile }), `step ${i + 1}/${total} ${step.name} (CNI profile ${profile.name})`, symbols);

@@ -3,7 +3,9 @@
 // `file:line: path: message` on stderr (via InputError, so main prints no stack), exit 2.
 import { Option, type Command } from 'commander';
 import { formatIssue, InputError, type Issue } from '../../errors.js';
-import { isError, summarize, validateSuite, type SuiteSummary } from '../../suite/validate.js';
+import { loadManifests } from '../../apply/manifests.js';
+import { offlineUnknowns } from '../../suite/in-place.js';
+import { isError, summarize, validateSuite, type SuiteSummary, type SuiteValidation } from '../../suite/validate.js';
 
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
@@ -25,6 +27,16 @@ export function summaryLine(file: string, s: SuiteSummary): string {
   );
 }
 
+async function withManifestIssues(v: SuiteValidation): Promise<void> {
+  try {
+    await loadManifests(v.loaded!);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    v.issues.push(...e.issues);
+    v.ok = false;
+  }
+}
+
 const asWarning = (i: Issue): string => formatIssue({ ...i, path: i.path ? `warning: ${i.path}` : 'warning' });
 
 export function register(program: Command): void {
@@ -34,6 +46,8 @@ export function register(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (file: string, opts: { output: 'text' | 'json' }) => {
       const v = await validateSuite(file);
+      // The suite's own manifests are read and checked here too (the run would reject them first thing).
+      if (v.loaded) await withManifestIssues(v);
       const errors = v.issues.filter(isError);
       const warnings = v.issues.filter((i) => !isError(i));
       const summary = v.loaded ? summarize(v.loaded) : undefined;
@@ -41,6 +55,7 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify({ ok: v.ok, file: v.loaded?.file ?? file, ...(summary ? { summary } : {}), issues: v.issues }, null, 2)}\n`);
       } else {
         for (const w of warnings) process.stderr.write(`${asWarning(w)}\n`);
+        for (const note of v.loaded ? offlineUnknowns(v.loaded.suite) : []) process.stderr.write(`note: ${note}\n`);
         if (v.ok && summary && v.loaded) process.stdout.write(`${summaryLine(v.loaded.file, summary)}\n`);
       }
       if (!v.ok) throw new InputError(errors);

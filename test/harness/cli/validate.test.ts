@@ -70,6 +70,18 @@ describe('netpol-harness validate', () => {
       });
     }
 
+    it('suites/real-apps validates cleanly; what only the cluster knows is a note, not an error', async () => {
+      const clean = await run('validate', 'suites/real-apps');
+      expect(clean.code, clean.stderr).to.equal(0);
+      expect(clean.stderr).to.equal('');
+      const r = await run('validate', 'test/fixtures/e2e/in-place/suite.yaml');
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stderr.trim().split('\n')).to.deep.equal([
+        'note: lab/statsd: labels and ports read from the cluster at run time (deployment/statsd); offline cells to it assume no labels and it has no columns',
+        'note: kube-system/coredns: labels read from the cluster at run time (deployment/coredns); offline cells from and to it assume no labels',
+      ]);
+    });
+
     it('the seed suite (suites/zero-trust) validates cleanly', async () => {
       if (!existsSync(SEED)) expect.fail(`the seed suite ${SEED} is missing: it must exist and validate`);
       const r = await run('validate', SEED);

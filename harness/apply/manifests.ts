@@ -1,0 +1,173 @@
+// The user's own manifests (suite `manifests:`): read and checked before any cluster work (a bad
+// file is an InputError naming it, exit 2), applied on the kind/k3s cluster after it is up and
+// before the first step (namespaces first), their rollouts waited for, and deleted again by the
+// cleanup unless the cluster is deleted anyway. Images they use that the local Docker engine
+// has are preloaded into kind with the harness's own.
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { InfraError, InputError, UsageError, type Issue } from '../errors.js';
+import type { CleanupStack } from '../cluster/cleanup.js';
+import { apiErrorMessage, describeRef, refOf, type KubeClient } from '../cluster/kube-client.js';
+import type { KObject } from '../cluster/kube-types.js';
+import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
+import { waitForDaemonSet, waitForDeployment, pollUntil } from '../cluster/wait.js';
+import type { LoadedSuite } from '../suite/load.js';
+import { parseYaml } from '../suite/yaml-source.js';
+
+export interface UserManifest {
+  /** The file as shown to the user, and the document's index in it. */
+  file: string;
+  docIndex: number;
+  obj: KObject;
+}
+
+/** Kinds without a namespace (the common ones; anything else is treated as namespaced). */
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'IngressClass',
+  'RuntimeClass',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'APIService',
+]);
+
+/** Reads every manifest file of the suite; InputError listing each bad file and document. */
+export async function loadManifests(loaded: LoadedSuite): Promise<UserManifest[]> {
+  const out: UserManifest[] = [];
+  const issues: Issue[] = [];
+  for (const [i, ref] of loaded.suite.manifests.entries()) {
+    const abs = path.resolve(loaded.dir, ref.file);
+    const shown = path.relative(process.cwd(), abs) || abs;
+    let text: string;
+    try {
+      text = await readFile(abs, 'utf8');
+    } catch (e) {
+      const line = loaded.lineOf(`manifests[${i}].file`);
+      issues.push({ file: loaded.file, path: `manifests[${i}].file`, ...(line !== undefined ? { line } : {}), message: `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot be read'}` });
+      continue;
+    }
+    const parsed = parseYaml(text, shown);
+    if (parsed.issues.length > 0) {
+      issues.push(...parsed.issues);
+      continue;
+    }
+    parsed.docs.forEach((d, docIndex) => {
+      const v = d.value as Partial<KObject> | null;
+      // `helm template` prints empty documents for disabled templates: skip them.
+      if (v === null || v === undefined) return;
+      const at = (p: string, message: string): void => {
+        const line = d.lineOf(p);
+        issues.push({ file: shown, path: `[doc ${docIndex}]${p ? ` ${p}` : ''}`, ...(line !== undefined ? { line } : {}), message });
+      };
+      if (typeof v !== 'object' || Array.isArray(v)) return at('', 'is not a YAML mapping (expected a Kubernetes object)');
+      if (v.kind === 'List') return at('kind', 'a List is not supported: write its items as separate documents (--- between them)');
+      if (typeof v.apiVersion !== 'string' || v.apiVersion === '') return at('apiVersion', 'is missing');
+      if (typeof v.kind !== 'string' || v.kind === '') return at('kind', 'is missing');
+      if (typeof v.metadata?.name !== 'string' || v.metadata.name === '') return at('metadata.name', 'is missing (generateName is not supported: the harness must find the object again)');
+      const obj = structuredClone(v) as KObject;
+      if (!CLUSTER_SCOPED.has(obj.kind) && !obj.metadata.namespace) obj.metadata.namespace = ref.namespace ?? 'default';
+      out.push({ file: shown, docIndex, obj });
+    });
+  }
+  if (issues.length > 0) throw new InputError(issues);
+  return out;
+}
+
+interface PodTemplateLike {
+  spec?: { containers?: { image?: string }[]; initContainers?: { image?: string }[] };
+}
+
+/** Every container image the manifests run (pod templates of workloads, Jobs, CronJobs, Pods). */
+export function manifestImages(manifests: UserManifest[]): string[] {
+  const images = new Set<string>();
+  for (const { obj } of manifests) {
+    const spec = obj.spec as { template?: PodTemplateLike; jobTemplate?: { spec?: { template?: PodTemplateLike } } } & PodTemplateLike['spec'];
+    const pod = obj.kind === 'Pod' ? spec : (spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec);
+    for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) if (c.image) images.add(c.image);
+  }
+  return [...images];
+}
+
+/** Apply order: namespaces and CRDs first (others live in or depend on them), then file order. */
+export function applyOrder(manifests: UserManifest[]): UserManifest[] {
+  const rank = (m: UserManifest): number => (m.obj.kind === 'Namespace' ? 0 : m.obj.kind === 'CustomResourceDefinition' ? 1 : 2);
+  return [...manifests].sort((a, b) => rank(a) - rank(b));
+}
+
+export interface ApplyManifestsOptions {
+  /** Called for each namespace the manifests use, before anything is applied in it (suite namespaces are created by the harness). */
+  ensureNamespace: (name: string) => Promise<void>;
+  cleanup?: CleanupStack;
+  /** Skip per-object deletes at cleanup (the cluster itself is deleted). */
+  clusterIsDeleted?: boolean;
+  progress?: Progress;
+  timeoutMs?: number;
+}
+
+const describe = (m: UserManifest): string => `${m.file} [doc ${m.docIndex}] ${describeRef(refOf(m.obj))}`;
+
+/**
+ * Server-side applies the manifests and waits for their Deployments, StatefulSets and DaemonSets
+ * to roll out. An object the API server rejects is a UsageError naming the file and document.
+ */
+export async function applyManifests(client: KubeClient, manifests: UserManifest[], opts: ApplyManifestsOptions): Promise<void> {
+  const progress = opts.progress ?? silentProgress;
+  const applied: UserManifest[] = [];
+  opts.cleanup?.push(
+    'objects of the suite manifests',
+    async () => {
+      if (opts.clusterIsDeleted) return;
+      for (const m of [...applied].reverse()) await client.delete(refOf(m.obj)).catch(() => false);
+    },
+    { keptHint: 'they stay on the kept cluster' },
+  );
+  const ordered = applyOrder(manifests);
+  await withStep(progress, `applying ${manifests.length} object(s) from the suite manifests`, async () => {
+    const namespaces = new Set(ordered.filter((m) => m.obj.kind !== 'Namespace').map((m) => m.obj.metadata.namespace).filter((n): n is string => !!n));
+    for (const m of ordered.filter((x) => x.obj.kind === 'Namespace')) namespaces.delete(m.obj.metadata.name ?? '');
+    for (const ns of namespaces) await opts.ensureNamespace(ns);
+    for (const m of ordered) {
+      try {
+        // Recorded before the request: a half-applied object is deleted too.
+        applied.push(m);
+        await client.apply(m.obj);
+      } catch (e) {
+        throw new UsageError(`${describe(m)}: the API server rejected it: ${e instanceof InfraError ? e.message.replace(/^server-side apply of .*? failed: /, '') : apiErrorMessage(e)}`, {
+          hint: 'fix the manifest (kubectl apply --dry-run=server -f <file> shows the same error); the run changed nothing that it did not remove again',
+          cause: e,
+        });
+      }
+    }
+  });
+  const workloads = manifests.filter((m) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(m.obj.kind));
+  if (workloads.length === 0) return;
+  await withStep(progress, `waiting for ${workloads.length} rollout(s) of the suite manifests`, async () => {
+    const timeoutMs = opts.timeoutMs ?? 300_000;
+    for (const m of workloads) {
+      const ns = m.obj.metadata.namespace ?? 'default';
+      const name = m.obj.metadata.name ?? '';
+      const hint = `${describe(m)} did not become ready: check its image is in the local Docker engine (it is then loaded into kind) and kubectl -n ${ns} describe pods`;
+      if (m.obj.kind === 'Deployment') await waitForDeployment(client, ns, name, { timeoutMs, hint });
+      else if (m.obj.kind === 'DaemonSet') await waitForDaemonSet(client, ns, name, { timeoutMs, hint });
+      else await waitForStatefulSet(client, ns, name, timeoutMs, hint);
+    }
+  });
+}
+
+async function waitForStatefulSet(client: KubeClient, namespace: string, name: string, timeoutMs: number, hint: string): Promise<void> {
+  const ok = await pollUntil(
+    async () => {
+      const s = await client.get<KObject & { spec?: { replicas?: number }; status?: { readyReplicas?: number; updatedReplicas?: number } }>({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name });
+      const want = s?.spec?.replicas ?? 1;
+      return (s?.status?.readyReplicas ?? 0) >= want;
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+  if (!ok) throw new InfraError(`StatefulSet ${namespace}/${name} not ready after ${Math.round(timeoutMs / 1000)} s`, { hint });
+}
