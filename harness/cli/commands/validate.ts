@@ -3,7 +3,7 @@
 // `file:line: path: message` on stderr (via InputError, so main prints no stack), exit 2.
 import { Option, type Command } from 'commander';
 import { formatIssue, InputError, type Issue } from '../../errors.js';
-import { loadManifests } from '../../apply/manifests.js';
+import { loadManifests } from '../../suite/manifests.js';
 import { offlineUnknowns } from '../../suite/in-place.js';
 import { isError, summarize, validateSuite, type SuiteSummary, type SuiteValidation } from '../../suite/validate.js';
 
