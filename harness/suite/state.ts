@@ -1,6 +1,7 @@
 // The cluster state a suite describes after each step: which policy sets are applied and
 // which labels each namespace and pod carries. Pure: the simulator and the runner both use it.
 import type { SourcedPolicy } from '../policy/types.js';
+import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
 import type { LoadedSuite } from './load.js';
 
 export const METADATA_NAME = 'kubernetes.io/metadata.name';
@@ -10,6 +11,8 @@ export interface StepState {
   /** Policy-set ids applied, in application order. */
   applied: string[];
   policies: SourcedPolicy[];
+  /** ClusterNetworkPolicies of the applied sets, in application order. */
+  clusterPolicies: SourcedClusterPolicy[];
   /** Labels per namespace name, including the automatic kubernetes.io/metadata.name. */
   namespaceLabels: Map<string, Record<string, string>>;
   /** Labels per in-cluster endpoint id (`<ns>/<name>`). */
@@ -51,5 +54,6 @@ export function stateAtStep(loaded: LoadedSuite, stepIndex: number): StepState {
     }
   }
   const policies = applied.flatMap((id) => loaded.policies.get(id) ?? []);
-  return { stepIndex, applied, policies, namespaceLabels: nsLabels, podLabels };
+  const clusterPolicies = applied.flatMap((id) => loaded.clusterPolicies?.get(id) ?? []);
+  return { stepIndex, applied, policies, clusterPolicies, namespaceLabels: nsLabels, podLabels };
 }

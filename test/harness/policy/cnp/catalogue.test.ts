@@ -154,7 +154,7 @@ describe('policy engine: ClusterNetworkPolicy tiers (A-series, docs/cluster-poli
     expect([r.verdict, r.egress!.reason]).to.deep.equal(['allow', 'exception']);
     expect(verdict(model([denyOut]), 'x/a', 'node:node-2', 10250, 'TCP', upstream)).to.equal('deny');
     // An ingress networks peer does not exist in the CRD: such a policy is rejected, so it denies nothing.
-    const inNets = cnp('in-nets', 'Baseline', 1, { subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ networks: ['0.0.0.0/0'] } as never] }] });
+    const inNets = cnp('in-nets', 'Baseline', 1, { subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ networks: ['0.0.0.0/0'] }] }] });
     expect(verdict(model([inNets]), 'node:node-2', 'x/a', 80)).to.equal('allow');
   });
 
