@@ -7,6 +7,11 @@ import type { LabelSelector } from '../types.js';
 import type { Endpoint, World } from '../world.js';
 import type { CompiledCnp, CompiledCnpPeer } from './compile.js';
 
+/** Some cluster policy selects the pod with rules in this direction (guarded even without a NetworkPolicy). */
+export function guardedByClusterPolicy(world: World, ep: Endpoint, direction: 'ingress' | 'egress'): boolean {
+  return [...world.cnp.admin, ...world.cnp.baseline].some((p) => p[direction].length > 0 && cnpSelects(p, ep));
+}
+
 /** Subjects are pods (never host-networked ones, never nodes or addresses). */
 export function cnpSelects(p: CompiledCnp, ep: Endpoint): boolean {
   return ep.asPod && selectorMatches(p.subject.namespaceSelector, ep.nsLabels!) && selectorMatches(p.subject.podSelector, ep.pod!.labels);
