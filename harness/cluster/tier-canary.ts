@@ -6,11 +6,9 @@ import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type Ku
 import { randomBytes } from 'node:crypto';
 import { InfraError } from '../errors.js';
 import { CNP_API_VERSION, CNP_KIND } from '../policy/cnp/types.js';
-import type { PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
-import { pod, waitRunning } from './canary.js';
-import type { CleanupStack } from './cleanup.js';
+import { pod, waitRunning, type CanaryOptions } from './canary.js';
 import type { KubeClient } from './kube-client.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from './labels.js';
 
@@ -36,16 +34,7 @@ export async function clusterPolicyApiServed(client: KubeClient): Promise<{ serv
   return { served: true, reason: '' };
 }
 
-export interface TierCanaryOptions {
-  agentImage: string;
-  nodes: [string, string];
-  cni: string;
-  executor: PodExecutor;
-  /** How long an enforcing CNI may take to apply the Admin Deny. */
-  enforceDeadlineMs?: number;
-  probeTimeoutMs?: number;
-  cleanup?: CleanupStack;
-}
+export type TierCanaryOptions = Pick<CanaryOptions, 'agentImage' | 'nodes' | 'cni' | 'executor' | 'enforceDeadlineMs' | 'probeTimeoutMs' | 'cleanup'>;
 
 export async function tierCanary(kc: KubeConfig, client: KubeClient, opts: TierCanaryOptions): Promise<TierSupport> {
   const api = await clusterPolicyApiServed(client);

@@ -6,7 +6,7 @@
 // On a CNI that implements ClusterNetworkPolicy (Calico v3.32) this file skips: the suite then runs in full.
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
@@ -23,7 +23,8 @@ const TIER_STEPS = ['baseline-default-deny', 'admin-guardrails', 'attacker-denie
 const NP_STEPS = ['open-cluster', 'owner-allows-everything', 'rollback'];
 
 const cli = (args: string[]) => execa(process.execPath, [...CLI, ...args], { cwd: ROOT, reject: false, all: true, env: { NO_COLOR: '1' } });
-const kubectl = (args: string[], input?: string) => execa(KUBECTL, ['--context', CONTEXT, ...args], { reject: false, ...(input !== undefined ? { input } : {}) });
+let kubeconfig = '';
+const kubectl = (args: string[], input?: string) => execa(KUBECTL, ['--kubeconfig', kubeconfig, '--context', CONTEXT, ...args], { reject: false, ...(input !== undefined ? { input } : {}) });
 
 interface Artifact {
   steps: { name: string; notTestable?: string; cells: { expected: string; observed?: { verdict?: string } }[] }[];
@@ -59,6 +60,8 @@ describe('ClusterNetworkPolicy tiers on a CNI without them (kube-router)', funct
   });
 
   it('CRD served but not enforced: the tier canary says so; cluster policies come and go; a foreign one is untouched', async () => {
+    kubeconfig = path.join(await mkdtemp(path.join(tmpdir(), 'nph-i15-kc-')), 'config');
+    await writeFile(kubeconfig, (await execa(KIND, ['get', 'kubeconfig', '--name', CLUSTER])).stdout);
     let r = await kubectl(['apply', '-f', path.join(ROOT, 'test/fixtures/e2e/clusternetworkpolicies-crd.yaml')]);
     expect(r.exitCode, r.stderr).to.equal(0);
     await kubectl(['wait', '--for=condition=Established', 'crd/clusternetworkpolicies.policy.networking.k8s.io', '--timeout=60s']);

@@ -108,8 +108,9 @@ export function cnpRules(world: World, u: Universe): CnpRules {
   return out;
 }
 
+/** Opens `port/protocol` by number (ranges of cluster policies are whole; named ports aside). */
 function numeric(rule: CompiledCnpRule, protocol: Protocol, port: number): boolean {
-  return rule.ports.some((e) => e.kind === 'all' || (e.kind === 'range' && e.protocol === protocol && port >= e.lo && port <= e.hi) || (e.kind === 'protocol' && e.protocol === protocol));
+  return rule.ports.some((e) => e.kind === 'all' || (e.protocol === protocol && (e.kind === 'protocol' || (e.kind === 'range' && port >= e.lo && port <= e.hi))));
 }
 
 /**

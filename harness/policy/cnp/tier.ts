@@ -3,7 +3,9 @@
 // Pass). No rule matching means the tier has no opinion: there is no implicit isolation.
 import type { Direction } from '../compile.js';
 import type { Protocol } from '../model.js';
-import { describeEntry, resolveNamedPort, type PortEntry } from '../ports.js';
+import type { Miss } from '../evaluate.js';
+import { describeEntry, entryMatches } from '../ports.js';
+import type { CniProfile } from '../profiles.js';
 import type { Endpoint, World } from '../world.js';
 import type { CompiledCnp, CompiledCnpRule } from './compile.js';
 import { checkCnpPeer, cnpSelects } from './match.js';
@@ -26,16 +28,8 @@ export interface TierRuleMatch {
   why: string;
 }
 
-export interface TierMiss {
-  policy: string;
-  file?: string;
-  line?: number;
-  direction: Direction;
-  rule: number;
-  peer?: number;
-  score: number;
-  text: string;
-}
+/** A near miss of an Accept rule, in the evaluator's terms. */
+export type TierMiss = Miss;
 
 export interface TierResult {
   tier: CnpTier;
@@ -48,23 +42,9 @@ export interface TierResult {
   uncertain: string[];
 }
 
-/** A range of a cluster policy is always honoured whole (profiles' endPort switch is NetworkPolicy-only). */
-export function cnpEntryMatches(e: PortEntry, protocol: Protocol, port: number, dst: Endpoint): boolean {
-  switch (e.kind) {
-    case 'all':
-      return true;
-    case 'protocol':
-      return e.protocol === protocol;
-    case 'range':
-      return e.protocol === protocol && port >= e.lo && port <= e.hi;
-    case 'named':
-      return e.protocol === protocol && dst.asPod && resolveNamedPort(e.name, protocol, dst.pod!.ports) === port;
-  }
-}
-
-function portCheck(rule: CompiledCnpRule, protocol: Protocol, port: number, dst: Endpoint): { match: boolean; index?: number; text: string } {
+function portCheck(rule: CompiledCnpRule, protocol: Protocol, port: number, dst: Endpoint, profile: CniProfile): { match: boolean; index?: number; text: string } {
   for (const e of rule.ports) {
-    if (!cnpEntryMatches(e, protocol, port, dst)) continue;
+    if (!entryMatches(e, protocol, port, dst.asPod ? dst.pod!.ports : undefined, profile)) continue;
     if (e.kind === 'all') return { match: true, text: 'all ports' };
     const name = e.kind === 'named' ? `destinationNamedPort ${e.name} (${port}/${protocol} on ${dst.label})` : describeEntry(e);
     return { match: true, index: e.index, text: `protocols[${e.index}] ${name}` };
@@ -89,7 +69,7 @@ export function evaluateTier(world: World, tier: CnpTier, policies: readonly Com
     if (!cnpSelects(p, subject)) continue;
     out.selecting.push(p.ref);
     for (const rule of p[direction]) {
-      const ports = portCheck(rule, protocol, port, dst);
+      const ports = portCheck(rule, protocol, port, dst, world.profile);
       let best: TierMiss | undefined;
       for (const peer of rule.peers) {
         const c = checkCnpPeer(world, peer, other);
