@@ -145,6 +145,8 @@ export interface SuiteSummary {
   externals: number;
   policySets: number;
   policies: number;
+  /** ClusterNetworkPolicy documents, when the suite has any. */
+  clusterPolicies?: number;
   steps: number;
   sources: number;
   connectionColumns: number;
@@ -165,7 +167,8 @@ export function summarize(loaded: LoadedSuite): SuiteSummary {
     probes: suite.probes.length,
     externals: suite.externals.length,
     policySets: suite.policies.length,
-    policies: [...loaded.policies.values(), ...(loaded.clusterPolicies?.values() ?? [])].reduce((n, l) => n + l.length, 0),
+    policies: [...loaded.policies.values()].reduce((n, l) => n + l.length, 0),
+    ...(loaded.clusterPolicies ? { clusterPolicies: [...loaded.clusterPolicies.values()].reduce((n, l) => n + l.length, 0) } : {}),
     steps: suite.steps.length,
     sources: axes.sources.length,
     connectionColumns: axes.columns.filter((c) => c.kind === 'conn').length,

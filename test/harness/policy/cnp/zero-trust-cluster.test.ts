@@ -9,7 +9,7 @@ import { simulateStep } from '../../../../harness/policy/simulate.js';
 import { suiteModel } from '../../../../harness/policy/suite-model.js';
 import { prepare } from '../../../../harness/policy/world.js';
 import { loadSuite, type LoadedSuite } from '../../../../harness/suite/load.js';
-import { validateSuite } from '../../../../harness/suite/validate.js';
+import { summarize, validateSuite } from '../../../../harness/suite/validate.js';
 
 const SUITE = 'suites/zero-trust-cluster/suite.yaml';
 const DNS = 'dns:backend.develop.svc.cluster.local';
@@ -24,6 +24,7 @@ describe('suites/zero-trust-cluster (ClusterNetworkPolicy tiers)', () => {
   it('validates, with its cluster policies loaded next to the NetworkPolicies', async () => {
     const v = await validateSuite(SUITE);
     expect(v.issues).to.deep.equal([]);
+    expect([summarize(s).policies, summarize(s).clusterPolicies]).to.deep.equal([2, 4]);
     expect([...(s.clusterPolicies?.values() ?? [])].flat().map((p) => p.policy.metadata.name)).to.have.members(['baseline-default-deny', 'guardrail-dns', 'guardrail-gateways', 'deny-untrusted']);
   });
 
