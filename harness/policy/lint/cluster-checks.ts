@@ -104,6 +104,27 @@ export function checkClusterSuite(loaded: LoadedSuite, profile: CniProfile, pref
 }
 
 /**
+ * NPH023: equal priorities in one tier. Which policy's rules come first is then up to the
+ * implementation (the harness orders them by name); a Deny and an Accept for the same traffic may
+ * resolve either way on different CNIs.
+ */
+export function checkSamePriority(all: SourcedClusterPolicy[], prefix: (s: SourcedClusterPolicy) => string): Finding[] {
+  const compiled = all.map(compileCnp).filter((c): c is CompiledCnp => !('problems' in c));
+  const out: Finding[] = [];
+  for (const [i, a] of compiled.entries()) {
+    for (const b of compiled.slice(i + 1)) {
+      if (a.tier !== b.tier || a.priority !== b.priority || a.name === b.name) continue;
+      const dirs = (['ingress', 'egress'] as const).filter((d) => a[d].length > 0 && b[d].length > 0);
+      if (dirs.length === 0) continue;
+      out.push(
+        finding('NPH023', b.source, 'spec.priority', `${a.tier} priority ${a.priority} is also the priority of ${a.ref} (${a.source.file}), and both have ${dirs.join(' and ')} rules: which one is evaluated first is implementation-defined (the harness assumes name order)`, 'give each cluster policy of a tier its own priority', prefix(b.source)),
+      );
+    }
+  }
+  return out;
+}
+
+/**
  * NPH022: a Pass rule with nothing after it. An Admin Pass needs a NetworkPolicy or a Baseline rule
  * to hand over to; a Baseline Pass needs a later Baseline rule for it to skip.
  */

@@ -11,7 +11,7 @@ import { checkDnsWithoutSuite } from './dns.js';
 import { checkPolicies } from './policy-checks.js';
 import { RULES, type Finding, type Severity } from './rules.js';
 import { checkSuite } from './suite-checks.js';
-import { checkClusterSuite, checkPassRules, clusterValidity } from './cluster-checks.js';
+import { checkClusterSuite, checkPassRules, checkSamePriority, clusterValidity } from './cluster-checks.js';
 import type { SourcedClusterPolicy } from '../cnp/types.js';
 
 export { RULES, type Finding, type RuleId, type Severity, type LintRule } from './rules.js';
@@ -80,6 +80,7 @@ function lintCluster(all: SourcedPolicy[], cluster: SourcedClusterPolicy[], sink
   sink.findings.push(...clusterValidity(cluster, prefix));
   const { policies } = compilePolicies(all);
   sink.findings.push(...checkPassRules(cluster, (d) => policies.some((p) => p.types[d]), prefix));
+  sink.findings.push(...checkSamePriority(cluster, prefix));
 }
 
 /** Lints NetworkPolicy (and ClusterNetworkPolicy) documents on their own (no workloads known). */

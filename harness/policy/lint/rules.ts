@@ -35,6 +35,7 @@ export const RULES = {
   NPH020: { id: 'NPH020', name: 'admin-accept-overrides-deny', severity: 'warning', suiteOnly: true, summary: 'an Admin-tier Accept opens traffic every NetworkPolicy isolating the pod denies' },
   NPH021: { id: 'NPH021', name: 'baseline-dns-going-dark', severity: 'error', suiteOnly: true, summary: 'a Baseline-tier Deny blocks DNS and nothing allows it: pods cannot resolve names' },
   NPH022: { id: 'NPH022', name: 'pass-to-nothing', severity: 'warning', summary: 'a Pass rule with nothing after it: no later rule, tier or NetworkPolicy decides, so it only means "allowed by default"' },
+  NPH023: { id: 'NPH023', name: 'same-priority', severity: 'warning', summary: 'two cluster policies of one tier share a priority and both have rules in a direction: their order is implementation-defined' },
 } as const satisfies Record<string, LintRule>;
 
 export type RuleId = keyof typeof RULES;

@@ -34,6 +34,16 @@ describe('lint: ClusterNetworkPolicy tiers', () => {
     expect(withNp.findings.filter((f) => f.rule === 'NPH022')).to.deep.equal([]);
   });
 
+  it('NPH023: equal priorities in one tier with rules in the same direction are reported once, on the second policy', () => {
+    const a = cnp('a', 'Admin', 10, { subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] });
+    const b = cnp('b', 'Admin', 10, { subject: { namespaces: {} }, ingress: [{ action: 'Accept', from: [{ namespaces: {} }] }] });
+    const egressOnly = cnp('c', 'Admin', 10, { subject: { namespaces: {} }, egress: [{ action: 'Accept', to: [{ namespaces: {} }] }] });
+    const otherTier = cnp('d', 'Baseline', 10, { subject: { namespaces: {} }, ingress: [{ action: 'Deny', from: [{ namespaces: {} }] }] });
+    const r = lintPolicies([], [a, b, egressOnly, otherTier]).findings.filter((f) => f.rule === 'NPH023');
+    expect(r.map((f) => [f.policy, f.path])).to.deep.equal([['ClusterNetworkPolicy/b', 'spec.priority']]);
+    expect(r[0]!.message).to.match(/Admin priority 10 is also the priority of ClusterNetworkPolicy\/a .*both have ingress rules/);
+  });
+
   it('NPH018 covers cluster policies the API server would reject', () => {
     const bad = cnp('bad', 'Admin', 5000, { subject: { namespaces: {} } });
     const r = lintPolicies([], [bad]);
