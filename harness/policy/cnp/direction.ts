@@ -29,6 +29,12 @@ function mergeMisses(...lists: Miss[][]): Miss[] {
 
 const tierMisses = (t: TierResult): Miss[] => t.misses;
 
+/** A direction decided by an Accept or Deny rule of a tier; a deny lists the closest Accept misses of the tiers consulted. */
+function decided(m: TierRuleMatch, note: string, consulted: TierResult[]): Pick<DirectionResult, 'verdict' | 'reason' | 'tier' | 'decidedBy' | 'note' | 'misses'> {
+  const allow = m.action === 'Accept';
+  return { verdict: allow ? 'allow' : 'deny', reason: 'tier', tier: m.tier, decidedBy: m, note, misses: allow ? [] : mergeMisses(...consulted.map(tierMisses)) };
+}
+
 const passNote = (passed: TierRuleMatch[]): string => passed.map((p) => `${p.ref} passed it on (Pass)`).join('; ');
 
 export function tieredDirection(layer: NetworkPolicyLayer, world: World, direction: Direction, src: Endpoint, dst: Endpoint, protocol: Protocol, port: number): DirectionResult {
@@ -44,18 +50,9 @@ export function tieredDirection(layer: NetworkPolicyLayer, world: World, directi
   const admin = evaluateTier(world, 'Admin', world.cnp.admin, direction, src, dst, protocol, port);
   const passedBy: TierRuleMatch[] = [];
   if (admin.match && admin.match.action !== 'Pass') {
-    const m = admin.match;
-    const allow = m.action === 'Accept';
-    return {
-      ...base,
-      verdict: allow ? 'allow' : 'deny',
-      reason: 'tier',
-      tier: 'Admin',
-      decidedBy: m,
-      note: allow ? 'Admin tier Accept: NetworkPolicies and the Baseline tier are not consulted' : 'Admin tier Deny: no NetworkPolicy can allow it',
-      misses: allow ? [] : mergeMisses(tierMisses(admin)),
-      uncertain: admin.uncertain,
-    };
+    const allow = admin.match.action === 'Accept';
+    const note = allow ? 'Admin tier Accept: NetworkPolicies and the Baseline tier are not consulted' : 'Admin tier Deny: no NetworkPolicy can allow it';
+    return { ...base, ...decided(admin.match, note, [admin]), uncertain: admin.uncertain };
   }
   if (admin.match) passedBy.push(admin.match);
   const passed = passedBy.length > 0 ? { passedBy } : {};
@@ -74,19 +71,8 @@ export function tieredDirection(layer: NetworkPolicyLayer, world: World, directi
   const baseline = evaluateTier(world, 'Baseline', world.cnp.baseline, direction, src, dst, protocol, port);
   const uncertain = [...admin.uncertain, ...baseline.uncertain];
   if (baseline.match && baseline.match.action !== 'Pass') {
-    const m = baseline.match;
-    const allow = m.action === 'Accept';
-    return {
-      ...base,
-      verdict: allow ? 'allow' : 'deny',
-      reason: 'tier',
-      tier: 'Baseline',
-      decidedBy: m,
-      ...passed,
-      note: `no NetworkPolicy selects ${subject.label} for ${direction}, so the Baseline tier decides${allow ? '' : ' (a NetworkPolicy selecting the pod would replace it)'}`,
-      misses: allow ? [] : mergeMisses(tierMisses(admin), tierMisses(baseline)),
-      uncertain,
-    };
+    const note = `no NetworkPolicy selects ${subject.label} for ${direction}, so the Baseline tier decides${baseline.match.action === 'Accept' ? '' : ' (a NetworkPolicy selecting the pod would replace it)'}`;
+    return { ...base, ...decided(baseline.match, note, [admin, baseline]), ...passed, uncertain };
   }
   if (baseline.match) passedBy.push(baseline.match);
   const why = passedBy.length > 0 ? passNote(passedBy) : `no ClusterNetworkPolicy rule matches and no NetworkPolicy selects ${subject.label} for ${direction}`;
