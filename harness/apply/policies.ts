@@ -10,6 +10,8 @@ import { silentProgress, type Progress } from '../cluster/progress.js';
 import type { SourcedPolicy } from '../policy/types.js';
 import type { LabelChange, StepSpec } from '../suite/schema.js';
 import type { Deployment } from './workloads.js';
+import { ClusterPolicyApplier } from './cluster-policies.js';
+import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
 
 /** Label on applied policies naming their set (kubectl get netpol -L netpol-harness/set). */
 export const POLICY_SET_KEY = 'netpol-harness/set';
@@ -30,6 +32,10 @@ export interface PolicyApplierOptions {
   progress?: Progress;
   /** Registers restore() here on the first change (pass it unless the cluster is thrown away anyway). */
   cleanup?: CleanupStack;
+  /** ClusterNetworkPolicy documents per set id (LoadedSuite.clusterPolicies), journalled like the rest. */
+  clusterPolicies?: Map<string, SourcedClusterPolicy[]>;
+  /** Leave cluster policies out (the cluster does not serve their CRD); the caller reports the steps not testable. */
+  skipClusterPolicies?: boolean;
 }
 
 export type StepChanges = Pick<StepSpec, 'apply' | 'remove' | 'labels'>;
@@ -51,6 +57,8 @@ export class PolicyApplier {
   /** Which applied set put each policy object in place. */
   private readonly owner = new Map<string, string>();
   private unregisterCleanup: (() => void) | undefined;
+  /** Cluster-scoped policies of the same sets; undefined when the suite has none or they are skipped. */
+  readonly cluster: ClusterPolicyApplier | undefined;
 
   constructor(opts: PolicyApplierOptions) {
     this.client = opts.client;
@@ -58,6 +66,12 @@ export class PolicyApplier {
     this.guard = opts.guard;
     this.progress = opts.progress ?? silentProgress;
     this.cleanup = opts.cleanup;
+    if (opts.clusterPolicies && opts.clusterPolicies.size > 0 && !opts.skipClusterPolicies) {
+      this.cluster = new ClusterPolicyApplier(opts.client, opts.clusterPolicies, {
+        remember: (ref) => this.rememberObject(ref),
+        label: (obj, setId) => ({ ...obj, metadata: { ...obj.metadata, labels: { ...(obj.metadata.labels ?? {}), [MANAGED_BY_KEY]: MANAGED_BY_VALUE, [POLICY_SET_KEY]: setId } } }),
+      });
+    }
   }
 
   /** Set ids currently applied, in application order. */
@@ -132,8 +146,12 @@ export class PolicyApplier {
       await this.client.apply(obj);
       this.owner.set(refKey(ref), setId);
     }
+    await this.cluster?.apply(setId);
     if (!this.appliedSets.includes(setId)) this.appliedSets.push(setId);
-    this.progress.info(`applied policy set ${setId} (${list.length} NetworkPolic${list.length === 1 ? 'y' : 'ies'}${replaced.length ? `; replaced in place: ${replaced.join(', ')}` : ''})`);
+    const cnps = this.cluster?.count(setId) ?? 0;
+    this.progress.info(
+      `applied policy set ${setId} (${list.length} NetworkPolic${list.length === 1 ? 'y' : 'ies'}${cnps > 0 ? `, ${cnps} ClusterNetworkPolic${cnps === 1 ? 'y' : 'ies'}` : ''}${replaced.length ? `; replaced in place: ${replaced.join(', ')}` : ''})`,
+    );
   }
 
   /** Which applied set owns a policy object now (undefined: none). */
@@ -157,6 +175,7 @@ export class PolicyApplier {
       await this.client.delete(ref);
       this.owner.delete(refKey(ref));
     }
+    await this.cluster?.remove(setId);
     const i = this.appliedSets.indexOf(setId);
     if (i >= 0) this.appliedSets.splice(i, 1);
     this.progress.info(`removed policy set ${setId}${kept ? ` (${kept} replaced by other sets kept)` : ''}`);

@@ -34,7 +34,7 @@ export interface CanaryResult {
 
 const FIELD_MANAGER = 'netpol-harness';
 
-function pod(ns: string, name: string, node: string, image: string, args: string[]): KubernetesObject {
+export function pod(ns: string, name: string, node: string, image: string, args: string[]): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -47,7 +47,7 @@ function pod(ns: string, name: string, node: string, image: string, args: string
   } as KubernetesObject;
 }
 
-async function waitRunning(core: CoreV1Api, ns: string, names: string[], deadlineMs: number): Promise<Map<string, string>> {
+export async function waitRunning(core: CoreV1Api, ns: string, names: string[], deadlineMs: number): Promise<Map<string, string>> {
   const end = Date.now() + deadlineMs;
   for (;;) {
     const list = await core.listNamespacedPod({ namespace: ns });

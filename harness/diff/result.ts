@@ -66,6 +66,11 @@ export interface StepResult {
   timeToEnforceMs?: number;
   /** Total probe attempts in this step. */
   attempts?: number;
+  /**
+   * Set when the step could not be tested on this cluster (it needs ClusterNetworkPolicy and the CNI
+   * does not enforce it): the reason. Such a step has no cells and is neither passed nor failed.
+   */
+  notTestable?: string;
   cells: CellResult[];
 }
 

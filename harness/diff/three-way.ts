@@ -84,6 +84,8 @@ export interface StepSummary extends Counts {
   durationMs?: number;
   /** Copied from the step: ms until the whole matrix first matched; absent if it never did. */
   timeToEnforceMs?: number;
+  /** Copied from the step: why it could not be tested on this cluster (then `passed` is true but nothing was checked). */
+  notTestable?: string;
 }
 
 export interface RunSummary extends Counts {
@@ -92,6 +94,8 @@ export interface RunSummary extends Counts {
   steps: StepSummary[];
   /** Names of steps with a failure or error cell, in run order. */
   failedSteps: string[];
+  /** Names of steps that could not be tested on this cluster (StepResult.notTestable). */
+  notTestableSteps?: string[];
   /** finishedAt - startedAt when both are known, else the sum of step durations. */
   durationMs?: number;
   /** The slowest step to enforce, for the run summary line. */
@@ -129,6 +133,7 @@ export function summarize(step: StepResult): StepSummary {
     ...c,
     ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
     ...(step.timeToEnforceMs !== undefined ? { timeToEnforceMs: step.timeToEnforceMs } : {}),
+    ...(step.notTestable !== undefined ? { notTestable: step.notTestable } : {}),
   };
 }
 
@@ -157,6 +162,7 @@ export function summarizeRun(run: RunResult): RunSummary {
     ...total,
     steps,
     failedSteps,
+    ...(steps.some((s) => s.notTestable !== undefined) ? { notTestableSteps: steps.filter((s) => s.notTestable !== undefined).map((s) => s.name) } : {}),
     ...(durationMs !== undefined ? { durationMs } : {}),
     ...(slowest !== undefined ? { slowestEnforcement: slowest } : {}),
   };

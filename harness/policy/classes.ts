@@ -60,9 +60,11 @@ function labelsKey(l: Labels): string {
     .join('\u0001');
 }
 
-export function buildUniverse(endpoints: readonly Endpoint[], compiled: CompiledSet, podSubnet?: IpRange): Universe {
-  const atoms = new IpAtoms(ipBoundaries(compiled, podSubnet));
+/** `extra`: CIDR boundaries and named ports of other policy kinds (ClusterNetworkPolicies). */
+export function buildUniverse(endpoints: readonly Endpoint[], compiled: CompiledSet, podSubnet?: IpRange, extra?: { boundaries: IpRange[]; portNames: Set<string> }): Universe {
+  const atoms = new IpAtoms([...ipBoundaries(compiled, podSubnet), ...(extra?.boundaries ?? [])]);
   const names = usedPortNames(compiled);
+  for (const n of extra?.portNames ?? []) names.add(n);
   // Node identity only matters when node-like endpoints take part (same-node ingress, pod to own node).
   const nodeSensitive = endpoints.some(isNodeLike);
   const byKey = new Map<string, EndpointClass>();

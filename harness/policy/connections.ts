@@ -2,6 +2,7 @@
 // source ∩ ingress of the destination, each interval remembering the rules that opened it.
 // Answers "what can A reach on B" without probing port by port.
 import type { Direction } from './compile.js';
+import { evaluateDirection } from './evaluate.js';
 import { checkPeer, isolatingPolicies } from './match.js';
 import type { ClusterModel, EndpointRef } from './model.js';
 import { effectiveHi, PortSet, PROTOCOLS, MAX_PORT, resolveNamedPort, type Provenance } from './ports.js';
@@ -15,7 +16,35 @@ export interface Connections {
   allowed: PortSet;
 }
 
+/**
+ * With cluster policies, first-match tiers make port sets subtract as well as add: cut every
+ * protocol's port space at each boundary a rule or the destination's named ports can make, and
+ * judge one port per piece with the evaluator.
+ */
+function tieredPorts(world: World, direction: Direction, src: Endpoint, dst: Endpoint): PortSet {
+  const set = new PortSet();
+  const rules = [...world.compiled.policies.flatMap((p) => [...p.ingress, ...p.egress]), ...[...world.cnp.admin, ...world.cnp.baseline].flatMap((p) => [...p.ingress, ...p.egress])];
+  for (const proto of PROTOCOLS) {
+    const cuts = new Set<number>([1, MAX_PORT + 1]);
+    for (const r of rules) {
+      for (const e of r.ports) {
+        if (e.kind === 'range') cuts.add(e.lo).add(e.hi + 1).add(effectiveHi(e, world.profile) + 1);
+      }
+    }
+    for (const cp of dst.asPod ? dst.pod!.ports : []) cuts.add(cp.port).add(cp.port + 1);
+    const sorted = [...cuts].filter((c) => c >= 1 && c <= MAX_PORT + 1).sort((a, b) => a - b);
+    for (let i = 0; i + 1 < sorted.length; i++) {
+      const d = evaluateDirection(world, direction, src, dst, proto, sorted[i]!);
+      if (d.verdict !== 'allow') continue;
+      const m = d.decidedBy ?? d.allowedBy[0];
+      set.add(proto, sorted[i]!, sorted[i + 1]! - 1, m ? { policy: m.policy, direction, rule: m.rule, ...(m.peer !== undefined ? { peer: m.peer } : {}) } : { policy: d.tier === 'default' ? 'default-allow' : d.reason });
+    }
+  }
+  return set;
+}
+
 function directionPorts(world: World, direction: Direction, src: Endpoint, dst: Endpoint): PortSet {
+  if (world.cnp.admin.length + world.cnp.baseline.length > 0) return tieredPorts(world, direction, src, dst);
   const subject = direction === 'egress' ? src : dst;
   const other = direction === 'egress' ? dst : src;
   if (!subject.asPod) return PortSet.all({ policy: 'not-subject' });

@@ -2,11 +2,13 @@
 // which rule (policy, rule, peer, port index) allows it, or the closest misses. Used for single
 // queries and explanations; the matrix engine (reach.ts) computes the same verdicts in bulk.
 import type { Explanation } from '../diff/result.js';
+import type { TierRuleMatch } from './cnp/tier.js';
 import type { CompiledPolicy, Direction, RejectedPolicy } from './compile.js';
 import { checkPeer, checkPorts, isolatingPolicies } from './match.js';
 import type { ClusterModel, EngineVerdict, Protocol, Query } from './model.js';
 import { DEFAULT_PROFILE, type CniProfile } from './profiles.js';
 import { explain } from './explain.js';
+import { tieredDirection } from './cnp/direction.js';
 import { isNodeLike, podEndpoint, prepare, resolveRef, serviceBackends, type Endpoint, type World } from './world.js';
 
 export interface RuleMatch {
@@ -36,7 +38,11 @@ export interface Miss {
   text: string;
 }
 
-export type DirectionReason = 'not-subject' | 'not-isolated' | 'exception' | 'rule' | 'no-rule';
+/** `tier`: a ClusterNetworkPolicy rule (Admin or Baseline) decided; see `decidedBy`. */
+export type DirectionReason = 'not-subject' | 'not-isolated' | 'exception' | 'rule' | 'no-rule' | 'tier';
+
+/** Which layer decided a direction when cluster policies are present: Admin, NetworkPolicy, Baseline or the default allow. */
+export type DecidingTier = 'Admin' | 'NetworkPolicy' | 'Baseline' | 'default';
 
 export interface DirectionResult {
   direction: Direction;
@@ -50,6 +56,12 @@ export interface DirectionResult {
   /** Closest misses first (deny only). */
   misses: Miss[];
   uncertain: string[];
+  /** Set when ClusterNetworkPolicies are in effect: the layer that decided. */
+  tier?: DecidingTier;
+  /** The cluster policy rule that decided (reason `tier`). */
+  decidedBy?: TierRuleMatch;
+  /** Pass rules that sent the connection on to the next tier. */
+  passedBy?: TierRuleMatch[];
 }
 
 export interface BackendResult {
@@ -72,6 +84,8 @@ export interface EvalResult {
   uncertain: string[];
   /** Policies left out because the API server would reject them. */
   rejected: RejectedPolicy[];
+  /** Facts about the evaluation worth a line (cluster policies ignored by the profile). */
+  notes?: string[];
 }
 
 const MAX_MISSES = 3;
@@ -90,6 +104,12 @@ function lineOf(p: CompiledPolicy, path: string): number | undefined {
  * end; named ports always resolve on the destination `dst`.
  */
 export function evaluateDirection(world: World, direction: Direction, src: Endpoint, dst: Endpoint, protocol: Protocol, port: number): DirectionResult {
+  if (world.cnp.admin.length + world.cnp.baseline.length > 0) return tieredDirection(NP_LAYER, world, direction, src, dst, protocol, port);
+  return networkPolicyDirection(world, direction, src, dst, protocol, port);
+}
+
+/** NetworkPolicy alone (the middle tier): isolation, exceptions, allow rules. */
+export function networkPolicyDirection(world: World, direction: Direction, src: Endpoint, dst: Endpoint, protocol: Protocol, port: number): DirectionResult {
   const subject = direction === 'egress' ? src : dst;
   const other = direction === 'egress' ? dst : src;
   const base = { direction, subject: subject.label, isolatedBy: [] as string[], allowedBy: [] as RuleMatch[], misses: [] as Miss[], uncertain: [] as string[] };
@@ -105,12 +125,8 @@ export function evaluateDirection(world: World, direction: Direction, src: Endpo
     return { ...base, verdict: 'allow', reason: 'not-isolated', note: `${subject.label} is not isolated for ${direction} (no policy selects it with ${direction === 'ingress' ? 'Ingress' : 'Egress'} in policyTypes)` };
   }
   const isolatedBy = policies.map((p) => p.ref);
-  if (direction === 'ingress' && isNodeLike(src) && src.node !== undefined && src.node === dst.node) {
-    return { ...base, isolatedBy, verdict: 'allow', reason: 'exception', note: `traffic from ${dst.label}'s own node is always allowed (NetworkPolicy ingress exception)` };
-  }
-  if (direction === 'egress' && world.profile.podToOwnNode === 'allow' && isNodeLike(dst) && dst.node !== undefined && dst.node === src.node) {
-    return { ...base, isolatedBy, verdict: 'allow', reason: 'exception', note: `CNI profile ${world.profile.name} always allows a pod to reach its own node` };
-  }
+  const exception = nodeException(world, direction, src, dst);
+  if (exception) return { ...base, isolatedBy, verdict: 'allow', reason: 'exception', note: exception };
   const allowedBy: RuleMatch[] = [];
   const misses: Miss[] = [];
   const uncertain: string[] = [];
@@ -189,8 +205,23 @@ export function evaluateDirection(world: World, direction: Direction, src: Endpo
   };
 }
 
+/** The node exceptions (same-node ingress; own-node egress under some profiles), as a note when they apply. */
+export function nodeException(world: World, direction: Direction, src: Endpoint, dst: Endpoint): string | undefined {
+  if (direction === 'ingress' && isNodeLike(src) && src.node !== undefined && src.node === dst.node) {
+    return `traffic from ${dst.label}'s own node is always allowed (NetworkPolicy ingress exception)`;
+  }
+  if (direction === 'egress' && world.profile.podToOwnNode === 'allow' && isNodeLike(dst) && dst.node !== undefined && dst.node === src.node) {
+    return `CNI profile ${world.profile.name} always allows a pod to reach its own node`;
+  }
+  return undefined;
+}
+
+const NP_LAYER = { direction: networkPolicyDirection, exception: nodeException };
+
 function finish(world: World, r: Omit<EvalResult, 'explanation' | 'rejected' | 'uncertain'> & { uncertain?: string[] }, q: { from: string; to: string; port?: number; protocol: string }): EvalResult {
-  const full = { ...r, uncertain: r.uncertain ?? [], rejected: world.compiled.rejected } as EvalResult;
+  const notes = world.cnpIgnored > 0 ? [`CNI profile ${world.profile.name} does not implement ClusterNetworkPolicy: ${world.cnpIgnored} cluster polic${world.cnpIgnored === 1 ? 'y' : 'ies'} ignored`] : [];
+  const rejected = world.cnp.rejected.length > 0 ? [...world.compiled.rejected, ...world.cnp.rejected] : world.compiled.rejected;
+  const full = { ...r, uncertain: r.uncertain ?? [], rejected, ...(notes.length > 0 ? { notes } : {}) } as EvalResult;
   full.explanation = explain(full, { ...q, profile: world.profile.name });
   return full;
 }

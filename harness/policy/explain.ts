@@ -33,9 +33,27 @@ function sideLines(d: DirectionResult): string[] {
       if (d.note) out.push(`  ${d.note}`);
       for (const m of d.misses) out.push(`  closest miss: ${m.text}`);
       break;
+    case 'tier': {
+      const m = d.decidedBy!;
+      out.push(`${head}: decided by the ${m.tier} tier: ${m.action} by ${m.ref}${m.line !== undefined ? ` (${m.file}:${m.line})` : ''}, priority ${m.priority}: ${m.why}`);
+      if (d.note) out.push(`  ${d.note}`);
+      for (const m of d.misses) out.push(`  closest miss: ${m.text}`);
+      break;
+    }
+  }
+  if (d.tier !== undefined && d.reason !== 'tier') {
+    for (const p of d.passedBy ?? []) out.push(`  ${p.tier} tier Pass by ${p.ref}${p.line !== undefined ? ` (${p.file}:${p.line})` : ''}: ${p.why}`);
+    out.push(`  tier: ${TIER_WORDS[d.tier]}`);
   }
   return out;
 }
+
+const TIER_WORDS: Record<NonNullable<DirectionResult['tier']>, string> = {
+  Admin: 'Admin',
+  NetworkPolicy: 'NetworkPolicy (no Admin rule decided)',
+  Baseline: 'Baseline',
+  default: 'default allow (no tier decided)',
+};
 
 function sideSummary(d: DirectionResult): string {
   switch (d.reason) {
@@ -49,6 +67,8 @@ function sideSummary(d: DirectionResult): string {
       return `${d.direction} allowed by ${d.allowedBy[0]!.ref}${d.allowedBy.length > 1 ? ` (+${d.allowedBy.length - 1} more)` : ''}`;
     case 'no-rule':
       return `${d.subject} is isolated for ${d.direction} by ${d.isolatedBy.join(', ')} and no ${d.direction} rule allows it`;
+    case 'tier':
+      return `${d.direction} ${d.decidedBy!.action === 'Accept' ? 'accepted' : 'denied'} at the ${d.decidedBy!.tier} tier by ${d.decidedBy!.ref}`;
   }
 }
 
@@ -116,6 +136,7 @@ export function explain(r: EvalResult, s: Subject): Explanation {
     }
   }
   for (const u of r.uncertain) details.push(`note: ${u}`);
+  for (const n of r.notes ?? []) details.push(`note: ${n}`);
   for (const rej of r.rejected) {
     details.push(`ignored ${rej.ref} (${rej.source.file}): the API server rejects it: ${rej.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
   }

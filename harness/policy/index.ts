@@ -26,3 +26,7 @@ export { suiteModel, type SuiteModel, IMPLICIT_COREDNS_ID } from './suite-model.
 export { explainCell, resolveStep, resolveSource, resolveTarget, type CellExplanation, type CellTarget } from './suite-query.js';
 export { lintPolicies, lintSuite, ruleTable, RULES, type Finding, type LintResult, type RuleId, type Severity } from './lint/index.js';
 export { lintPath } from './lint/load.js';
+export type { ClusterNetworkPolicy, SourcedClusterPolicy, CnpTier, CnpAction } from './cnp/types.js';
+export { validateClusterNetworkPolicy } from './cnp/validate.js';
+export type { TierRuleMatch } from './cnp/tier.js';
+export type { DecidingTier } from './evaluate.js';

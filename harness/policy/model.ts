@@ -1,6 +1,7 @@
 // The engine's input: a plain description of a cluster (namespaces, pods, external addresses,
 // nodes, Services) and the NetworkPolicies applied to it. Suites are converted to this
 // (suite-model.ts); tests and the benchmark build it directly.
+import type { SourcedClusterPolicy } from './cnp/types.js';
 import type { SourcedPolicy } from './types.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
@@ -65,6 +66,8 @@ export interface ClusterModel {
   nodes?: NodeModel[];
   services?: ServiceModel[];
   policies: SourcedPolicy[];
+  /** ClusterNetworkPolicies (Admin and Baseline tiers), cluster-scoped. */
+  clusterPolicies?: SourcedClusterPolicy[];
   /** Where pods without a known IP live (the cluster's pod CIDR). */
   podSubnet?: string;
 }

@@ -38,9 +38,9 @@ export function compilePorts(ports: NetworkPolicyPort[] | undefined): PortEntry[
   });
 }
 
-/** The highest port an entry opens under a profile: plugins without endPort allow only `port`. */
+/** The highest port an entry opens under a profile: plugins without endPort allow only `port` (ranges not written with endPort, such as ClusterNetworkPolicy's, are whole). */
 export function effectiveHi(e: Extract<PortEntry, { kind: 'range' }>, profile: CniProfile): number {
-  return profile.endPortSupported ? e.hi : e.lo;
+  return profile.endPortSupported || e.endPort === undefined ? e.hi : e.lo;
 }
 
 /** Resolves a named port on a destination's container ports, for one protocol. */

@@ -27,6 +27,11 @@ export interface CniProfile {
    * or `no-match` the pod. The explanation always says the verdict depends on the pod IP.
    */
   offlinePartialPodIp: 'match' | 'no-match';
+  /**
+   * ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2, Admin and Baseline tiers): `v1alpha2` when the
+   * plugin implements it, `none` when cluster policies have no effect (spec §2.3).
+   */
+  clusterNetworkPolicy: 'v1alpha2' | 'none';
 }
 
 const BASE: Omit<CniProfile, 'name'> = {
@@ -40,19 +45,20 @@ const BASE: Omit<CniProfile, 'name'> = {
   podToOwnNode: 'policy',
   hostNetwork: 'node',
   offlinePartialPodIp: 'no-match',
+  clusterNetworkPolicy: 'v1alpha2',
 };
 
-/** Calico 3.x, iptables/nftables dataplane (the harness default). */
+/** Calico 3.x, iptables/nftables dataplane (the harness default); ClusterNetworkPolicy since v3.32. */
 export const calico: CniProfile = { name: 'calico', ...BASE };
 
-/** kube-router v2 (also k3s's embedded enforcer): like Calico, but no SCTP policy (kube-router#1019). */
-export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false };
+/** kube-router v2 (also k3s's embedded enforcer): like Calico, but no SCTP policy (kube-router#1019) and no ClusterNetworkPolicy. */
+export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false, clusterNetworkPolicy: 'none' };
 
-/** The reference semantics: upstream e2e + kube-network-policies (kindnetd). */
+/** The reference semantics: upstream e2e + kube-network-policies (kindnetd), which implements ClusterNetworkPolicy. */
 export const upstream: CniProfile = { name: 'upstream', ...BASE, hairpin: 'policy', podToOwnNode: 'allow' };
 
 /** A CNI that does not enforce NetworkPolicy: everything is allowed. */
-export const none: CniProfile = { name: 'none', ...BASE, enforces: false };
+export const none: CniProfile = { name: 'none', ...BASE, enforces: false, clusterNetworkPolicy: 'none' };
 
 export const PROFILES: Readonly<Record<string, CniProfile>> = {
   calico,

@@ -3,6 +3,8 @@
 // instead of pods² × rules. evaluate.ts gives the same verdicts one cell at a time, with reasons.
 import { Bitset } from './bitset.js';
 import { buildUniverse, type Universe } from './classes.js';
+import { cnpRules, combineTiers, tierDecisions } from './cnp/bulk.js';
+import { cnpBoundaries, cnpPortNames } from './cnp/compile.js';
 import type { CompiledPeer, CompiledPolicy, CompiledRule } from './compile.js';
 import { ipBlockCoverage, ipBlockMatch, type CompiledIpBlock } from './ipblock.js';
 import type { ClusterModel, EndpointRef, Protocol } from './model.js';
@@ -231,7 +233,8 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
   const srcEps = opts.sources ? opts.sources.map((r) => endpointOf(world, r)) : world.model.pods.map((p) => podEndpoint(world, p));
   const dstEps = opts.destinations ? opts.destinations.map((r) => endpointOf(world, r)) : allEndpoints(world);
   const all = [...srcEps, ...dstEps];
-  const u = buildUniverse(all, world.compiled, world.podSubnet);
+  const hasTiers = world.cnp.admin.length + world.cnp.baseline.length > 0;
+  const u = buildUniverse(all, world.compiled, world.podSubnet, hasTiers ? { boundaries: cnpBoundaries(world.cnp), portNames: cnpPortNames(world.cnp) } : undefined);
   const srcClass = u.classOf.slice(0, srcEps.length);
   const dstClass = u.classOf.slice(srcEps.length);
   const sel = new Selection(world, u);
@@ -269,6 +272,15 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
     }
   }
 
+  // Cluster policies (Admin and Baseline tiers), when there are any.
+  const tiers = hasTiers ? cnpRules(world, u) : undefined;
+  const tierKey = (c: number): string => {
+    if (!tiers) return '';
+    const ids = (l: { rule: object }[]): string => l.map((r) => ruleIds.get(r) ?? ruleIds.set(r, ruleIds.size).get(r)!).join(',');
+    return `|a${ids(tiers.admin.egress[c]!)}|b${ids(tiers.baseline.egress[c]!)}|${tiers.selected[c]}`;
+  };
+  const ruleIds = new Map<object, number>();
+
   // Egress: classes with the same applicable rules (and node, for the own-node exception) share a row.
   const ownNode = profile.podToOwnNode === 'allow';
   const sigOf = new Int32Array(u.size);
@@ -278,9 +290,11 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
     const bySig = new Map<string, number>();
     for (const c of u.classes) {
       const rules = egressRules[c.index]!;
-      const key = egressIsolated[c.index]
-        ? `${rules.map((r) => ids.get(r) ?? ids.set(r, ids.size).get(r)!).join(',')}|${ownNode ? (c.rep.node ?? '') : ''}`
-        : 'open';
+      const cnpKey = tierKey(c.index);
+      const key =
+        egressIsolated[c.index] || (tiers && tiers.selected[c.index])
+          ? `${egressIsolated[c.index] ? rules.map((r) => ids.get(r) ?? ids.set(r, ids.size).get(r)!).join(',') : 'open'}|${ownNode ? (c.rep.node ?? '') : ''}${cnpKey}`
+          : 'open';
       let s = bySig.get(key);
       if (s === undefined) {
         s = sigRep.length;
@@ -294,12 +308,13 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
   for (const rep of sigRep) {
     const row: Bitset[] = [];
     const repEp = u.classes[rep]!.rep;
+    const selected = tiers !== undefined && tiers.selected[rep] === 1;
     for (const { port, protocol } of ports) {
-      if (!egressIsolated[rep] || !repEp.asPod) {
+      if ((!egressIsolated[rep] && !selected) || !repEp.asPod) {
         row.push(full);
         continue;
       }
-      const b = new Bitset(u.size);
+      let b = new Bitset(u.size);
       for (const { rule, peers } of egressRules[rep]!) {
         if (numericMatch(rule, protocol, port, profile)) b.or(peers);
         else {
@@ -310,6 +325,10 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
             if (named) b.or(named.clone().and(peers));
           }
         }
+      }
+      if (tiers) {
+        const admin = tierDecisions(u, tiers.admin.egress[rep]!, protocol, port, 'egress');
+        b = combineTiers(u, admin, () => tierDecisions(u, tiers.baseline.egress[rep]!, protocol, port, 'egress'), egressIsolated[rep] ? b : undefined);
       }
       if (ownNode && repEp.node !== undefined) {
         const n = u.nodeLikeByNode.get(repEp.node);
@@ -323,13 +342,18 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
   // Ingress: per destination class (named ports resolve on the class itself).
   const ingressAllowed: Bitset[][] = u.classes.map((c) => {
     const ep = c.rep;
+    const selected = tiers !== undefined && tiers.selected[c.index] === 1;
     return ports.map(({ port, protocol }) => {
-      if (!ingressIsolated[c.index] || !ep.asPod) return full;
-      const b = new Bitset(u.size);
+      if ((!ingressIsolated[c.index] && !selected) || !ep.asPod) return full;
+      let b = new Bitset(u.size);
       for (const { rule, peers } of ingressRules[c.index]!) {
         let ok = numericMatch(rule, protocol, port, profile);
         if (!ok) ok = rule.ports.some((e) => e.kind === 'named' && e.protocol === protocol && ep.pod!.ports.some((cp) => cp.name === e.name && cp.protocol === protocol && cp.port === port));
         if (ok) b.or(peers);
+      }
+      if (tiers) {
+        const admin = tierDecisions(u, tiers.admin.ingress[c.index]!, protocol, port, 'ingress', ep.pod!.ports);
+        b = combineTiers(u, admin, () => tierDecisions(u, tiers.baseline.ingress[c.index]!, protocol, port, 'ingress', ep.pod!.ports), ingressIsolated[c.index] ? b : undefined);
       }
       if (ep.node !== undefined) {
         // The pod's own node may always reach it.
@@ -353,6 +377,12 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
     srcClass,
     dstClass,
     cell,
-    { endpoints: all.length, classes: u.size, egressSignatures: sigRep.length, policies: world.compiled.policies.length, rules: ruleCount },
+    {
+      endpoints: all.length,
+      classes: u.size,
+      egressSignatures: sigRep.length,
+      policies: world.compiled.policies.length + world.cnp.admin.length + world.cnp.baseline.length,
+      rules: ruleCount + (tiers?.count ?? 0),
+    },
   );
 }

@@ -94,7 +94,7 @@ export function suiteModel(loaded: LoadedSuite, stepIndex: number, opts: SuiteMo
     return { id, ip: addr.get(id) ?? e.ip ?? nextDocIp() };
   });
   return {
-    model: { namespaces, pods, externals, policies: state.policies, podSubnet: suite.cluster.podSubnet },
+    model: { namespaces, pods, externals, policies: state.policies, ...(state.clusterPolicies.length > 0 ? { clusterPolicies: state.clusterPolicies } : {}), podSubnet: suite.cluster.podSubnet },
     dnsPods,
     implicitDns,
   };

@@ -84,7 +84,7 @@ const validPortNumber = (n: number): boolean => Number.isInteger(n) && n >= 1 &&
 
 // ---------------------------------------------------------------- strict decoding
 
-type Shape =
+export type Shape =
   | { t: 'obj'; fields: Record<string, Shape> }
   | { t: 'list'; of: Shape }
   | { t: 'str' }
@@ -93,40 +93,41 @@ type Shape =
   | { t: 'strMap' }
   | { t: 'any' };
 
-const str: Shape = { t: 'str' };
-const int: Shape = { t: 'int' };
-const any: Shape = { t: 'any' };
-const strMap: Shape = { t: 'strMap' };
-const obj = (fields: Record<string, Shape>): Shape => ({ t: 'obj', fields });
-const list = (of: Shape): Shape => ({ t: 'list', of });
+export const str: Shape = { t: 'str' };
+export const int: Shape = { t: 'int' };
+export const any: Shape = { t: 'any' };
+export const strMap: Shape = { t: 'strMap' };
+export const obj = (fields: Record<string, Shape>): Shape => ({ t: 'obj', fields });
+export const list = (of: Shape): Shape => ({ t: 'list', of });
 
-const SELECTOR = obj({
+export const SELECTOR = obj({
   matchLabels: strMap,
   matchExpressions: list(obj({ key: str, operator: str, values: list(str) })),
 });
 const PEER = obj({ podSelector: SELECTOR, namespaceSelector: SELECTOR, ipBlock: obj({ cidr: str, except: list(str) }) });
 const PORT = obj({ protocol: str, port: { t: 'intOrStr' }, endPort: int });
+export const METADATA_SHAPE = obj({
+  name: str,
+  namespace: str,
+  labels: strMap,
+  annotations: strMap,
+  // Server-managed or rarely written ObjectMeta fields: accepted, not checked further.
+  generateName: str,
+  uid: str,
+  resourceVersion: str,
+  generation: int,
+  selfLink: str,
+  creationTimestamp: any,
+  deletionTimestamp: any,
+  deletionGracePeriodSeconds: int,
+  ownerReferences: list(any),
+  finalizers: list(str),
+  managedFields: list(any),
+});
 const POLICY_SHAPE = obj({
   apiVersion: str,
   kind: str,
-  metadata: obj({
-    name: str,
-    namespace: str,
-    labels: strMap,
-    annotations: strMap,
-    // Server-managed or rarely written ObjectMeta fields: accepted, not checked further.
-    generateName: str,
-    uid: str,
-    resourceVersion: str,
-    generation: int,
-    selfLink: str,
-    creationTimestamp: any,
-    deletionTimestamp: any,
-    deletionGracePeriodSeconds: int,
-    ownerReferences: list(any),
-    finalizers: list(str),
-    managedFields: list(any),
-  }),
+  metadata: METADATA_SHAPE,
   spec: obj({
     podSelector: SELECTOR,
     policyTypes: list(str),
@@ -145,20 +146,20 @@ const TYPE_WORD: Record<Shape['t'], string> = {
   any: 'anything',
 };
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function join(base: string, seg: string | number): string {
+export function join(base: string, seg: string | number): string {
   if (typeof seg === 'number') return `${base}[${seg}]`;
   return base === '' ? seg : `${base}.${seg}`;
 }
 
 /** Path usable for line lookup: keys with dots (label keys) cannot be addressed, so stop at the map. */
-const lookupPath = (base: string, key: string): string => (/[.[\]]/.test(key) ? base : join(base, key));
+export const lookupPath = (base: string, key: string): string => (/[.[\]]/.test(key) ? base : join(base, key));
 
-class Reporter {
+export class Reporter {
   readonly issues: Issue[] = [];
   constructor(
-    private readonly p: SourcedPolicy,
+    private readonly p: Pick<SourcedPolicy, 'file' | 'lineOf' | 'keyLineOf'>,
     private readonly prefix: string,
   ) {}
 
@@ -185,7 +186,7 @@ function quoteHint(v: unknown): string {
 }
 
 /** Reports unknown fields and wrong types; returns false when `v` itself has the wrong type. */
-function decode(v: unknown, shape: Shape, path: string, r: Reporter): boolean {
+export function decode(v: unknown, shape: Shape, path: string, r: Reporter): boolean {
   // A null field decodes to its zero value, exactly like an omitted one.
   if (v === null || v === undefined || shape.t === 'any') return true;
   const wrong = (): false => {
@@ -230,10 +231,10 @@ const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const POLICY_TYPES = ['Ingress', 'Egress'];
 
-const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function validateLabels(v: unknown, path: string, r: Reporter): void {
+export function validateLabels(v: unknown, path: string, r: Reporter): void {
   if (!isMap(v)) return;
   for (const [k, val] of Object.entries(v)) {
     const lp = lookupPath(path, k);
@@ -243,7 +244,7 @@ function validateLabels(v: unknown, path: string, r: Reporter): void {
 }
 
 /** apimachinery ValidateLabelSelector (values checked as label values, the strict default). */
-function validateSelector(v: unknown, path: string, r: Reporter): void {
+export function validateSelector(v: unknown, path: string, r: Reporter): void {
   if (!isMap(v)) return;
   validateLabels(v.matchLabels, join(path, 'matchLabels'), r);
   asList(v.matchExpressions).forEach((e, i) => {

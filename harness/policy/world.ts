@@ -1,5 +1,6 @@
 // A ClusterModel prepared for queries: lookups by id, namespace labels with the automatic
 // `kubernetes.io/metadata.name`, compiled policies indexed by namespace, and endpoint resolution.
+import { compileCnps, EMPTY_CNP_SET, type CompiledCnpSet } from './cnp/compile.js';
 import { compilePolicies, type CompiledPolicy, type CompiledSet } from './compile.js';
 import { parseCidr, parseIp, type Ip, type IpRange } from './ipblock.js';
 import type { ClusterModel, EndpointRef, ExternalModel, NodeModel, PodModel, ServiceModel } from './model.js';
@@ -39,11 +40,26 @@ export interface World {
   services: Map<string, ServiceModel>;
   compiled: CompiledSet;
   byNamespace: Map<string, CompiledPolicy[]>;
+  /** ClusterNetworkPolicies in effect (empty when the profile does not implement them). */
+  cnp: CompiledCnpSet;
+  /** Cluster policies in the model that the profile ignores (the plugin does not implement the API). */
+  cnpIgnored: number;
   podSubnet?: IpRange;
 }
 
 // Compiling is profile-independent, so one compile serves every profile a model is asked about.
 const compiledCache = new WeakMap<ClusterModel, CompiledSet>();
+const cnpCache = new WeakMap<ClusterModel, CompiledCnpSet>();
+
+export function compiledCnpOf(model: ClusterModel): CompiledCnpSet {
+  if (!model.clusterPolicies || model.clusterPolicies.length === 0) return EMPTY_CNP_SET;
+  let c = cnpCache.get(model);
+  if (!c) {
+    c = compileCnps(model.clusterPolicies);
+    cnpCache.set(model, c);
+  }
+  return c;
+}
 
 export function compiledOf(model: ClusterModel): CompiledSet {
   let c = compiledCache.get(model);
@@ -81,6 +97,8 @@ export function prepare(model: ClusterModel, profile: CniProfile): World {
     services: new Map((model.services ?? []).map((s) => [s.id, s])),
     compiled,
     byNamespace,
+    cnp: profile.clusterNetworkPolicy === 'none' ? EMPTY_CNP_SET : compiledCnpOf(model),
+    cnpIgnored: profile.clusterNetworkPolicy === 'none' ? (model.clusterPolicies?.length ?? 0) : 0,
     ...(podSubnet ? { podSubnet } : {}),
   };
 }

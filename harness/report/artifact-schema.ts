@@ -46,6 +46,7 @@ export const StepSchema = z.object({
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
   attempts: count.optional(),
+  notTestable: z.string().min(1).optional(),
   cells: z.array(CellSchema),
 });
 
@@ -67,6 +68,7 @@ export const StepSummarySchema = z.object({
   ...CountsSchema,
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
+  notTestable: z.string().optional(),
 });
 
 export const RunSummarySchema = z.object({
@@ -75,6 +77,7 @@ export const RunSummarySchema = z.object({
   ...CountsSchema,
   steps: z.array(StepSummarySchema),
   failedSteps: z.array(z.string()),
+  notTestableSteps: z.array(z.string()).optional(),
   durationMs: ms.optional(),
   slowestEnforcement: z.object({ step: z.string(), ms }).optional(),
 });

@@ -115,6 +115,13 @@ function sourceLabel(id: string, kind: string): string {
 
 /** `open`: whether the step starts expanded (see renderHtml). */
 function stepSection(step: StepResult, index: number, run: RunResult, data: CellData[][], open: boolean): string {
+  if (step.notTestable !== undefined) {
+    data.push([]);
+    return `<details class="step skipped" id="step-${index + 1}" data-step="${esc(step.name)}" open>
+<summary class="head"><span class="badge skip" style="background:#777">NOT TESTABLE</span><h2>${index + 1}/${run.steps.length} ${esc(step.name)}</h2><span class="desc">${esc(step.description ?? '')}</span></summary>
+<div class="body"><p class="not-testable" style="margin:8px 12px">${esc(step.notTestable)}</p></div>
+</details>`;
+  }
   const axes = run.axes;
   const sum = summarize(step);
   const st = statusOf(sum);

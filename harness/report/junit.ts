@@ -15,14 +15,20 @@ export function renderJUnit(run: RunResult): string {
   const sum = summarizeRun(run);
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
     name: `netpol-harness ${run.suite}`,
-    tests: sum.cells,
+    tests: sum.cells + (sum.notTestableSteps?.length ?? 0),
     failures: sum.wrong,
     errors: sum.errors,
-    skipped: 0,
+    skipped: sum.notTestableSteps?.length ?? 0,
     time: seconds(sum.durationMs),
     timestamp: run.startedAt,
   });
   for (const step of run.steps) {
+    if (step.notTestable !== undefined) {
+      // One skipped test case per step that could not be tested on this cluster, with the reason.
+      const suite = root.ele('testsuite', { name: `${run.suite} / ${step.name}`, tests: 1, failures: 0, errors: 0, skipped: 1, time: seconds(step.durationMs) });
+      suite.ele('testcase', { classname: `${run.suite}.${step.name}`, name: `${step.name} (not testable on this CNI)`, time: '0.000' }).ele('skipped', { message: xmlSafe(step.notTestable) });
+      continue;
+    }
     const s = summarize(step);
     const suite = root.ele('testsuite', {
       name: `${run.suite} / ${step.name}`,

@@ -14,7 +14,7 @@ const cellText = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g
 /** Inline code that survives backticks inside the text. */
 const code = (s: string): string => (s.includes('`') ? `\`\` ${s} \`\`` : `\`${s}\``);
 
-const statusIcon = (s: StepSummary): string => (!s.passed ? '❌' : s.warnings > 0 ? '⚠️' : '✅');
+const statusIcon = (s: StepSummary): string => (s.notTestable !== undefined ? '⏭️' : !s.passed ? '❌' : s.warnings > 0 ? '⚠️' : '✅');
 
 /** One cell: the observed symbol (simulated when not probed); a wrong one is bold with what was expected. */
 export function markdownCell(g: GridCell): string {
@@ -39,6 +39,7 @@ function stepTable(step: StepResult, axes: RunAxes): string[] {
 }
 
 function stepSection(step: StepResult, axes: RunAxes): string[] {
+  if (step.notTestable !== undefined) return [`### ⏭️ ${step.name}${step.description !== undefined ? ` — ${step.description}` : ''}`, '', `_${step.notTestable}_`, ''];
   const sum = summarize(step);
   const out = [`### ${statusIcon(sum)} ${step.name}${step.description !== undefined ? ` — ${step.description}` : ''}`, ''];
   const items = attentionItems(step, axes);

@@ -217,10 +217,12 @@ export function stepSummaryLine(sum: StepSummary): string {
 }
 
 export function runSummaryLine(sum: RunSummary): string {
-  const failed = sum.steps.length - sum.failedSteps.length;
+  const skipped = sum.notTestableSteps?.length ?? 0;
+  const failed = sum.steps.length - sum.failedSteps.length - skipped;
   const stepsPart =
     `${plural(sum.steps.length, 'step')}, ${failed} passed, ${sum.failedSteps.length} failed` +
-    (sum.failedSteps.length > 0 ? ` (${sum.failedSteps.join(', ')})` : '');
+    (sum.failedSteps.length > 0 ? ` (${sum.failedSteps.join(', ')})` : '') +
+    (skipped > 0 ? `, ${skipped} not testable on this CNI` : '');
   const parts = countParts(sum);
   if (sum.slowestEnforcement) parts.push(`slowest enforcement ${formatDuration(sum.slowestEnforcement.ms)} (${sum.slowestEnforcement.step})`);
   if (sum.durationMs !== undefined) parts.push(`took ${formatDuration(sum.durationMs)}`);
@@ -235,6 +237,12 @@ export interface StepRenderOptions extends TerminalOptions {
 export function renderStep(step: StepResult, axes: RunAxes, opts: StepRenderOptions): string {
   const ctx = ctxOf(opts);
   const { c } = ctx;
+  if (step.notTestable !== undefined) {
+    const pos = opts.position ? ` ${opts.position.index}/${opts.position.total}` : '';
+    return `${c.yellow('[SKIP]')} ${c.bold(`step${pos} ${step.name}`)}${step.description !== undefined ? `: ${step.description}` : ''}
+${c.yellow(step.notTestable)}
+`;
+  }
   const sum = summarize(step);
   const status = sum.passed ? (sum.warnings > 0 ? c.yellow('[WARN]') : c.green('[PASS]')) : c.red(c.bold('[FAIL]'));
   const pos = opts.position ? ` ${opts.position.index}/${opts.position.total}` : '';

@@ -45,6 +45,8 @@ import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } fr
 import { existingPodQueries, inPlaceProber, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
 import { registerStepAxes } from './registry.js';
+import { tierCanary, type TierSupport } from '../cluster/tier-canary.js';
+import { notTestableReason, notTestableStep } from './tiers.js';
 
 export interface SessionOptions {
   /** Override the suite's cluster settings (e.g. `--cni kube-router` on air-gapped hosts). */
@@ -116,6 +118,8 @@ export class HarnessSession {
   cluster?: Cluster;
   deployment?: Deployment;
   canary?: CanaryResult;
+  /** ClusterNetworkPolicy support found by the tier canary (only for suites that use cluster policies). */
+  tiers?: TierSupport;
   private readonly cleanup: CleanupStack;
   private readonly progress: Progress;
   private applier?: PolicyApplier;
@@ -243,6 +247,15 @@ export class HarnessSession {
       );
     }
 
+    if (this.loaded.clusterPolicies && this.loaded.clusterPolicies.size > 0) {
+      const pair: [string, string] = [workers[0]!, workers[1] ?? workers[0]!];
+      this.tiers =
+        this.spec.cni === 'none'
+          ? { served: false, enforced: false, reason: 'CNI none enforces no policy at all' }
+          : await withStep(this.progress, 'ClusterNetworkPolicy tier canary', () => tierCanary(cluster.kubeConfig, cluster.client, { agentImage, nodes: pair, cni: this.spec.cni, executor: this.executor!, cleanup: this.cleanup }));
+      if (!this.tiers.enforced) this.progress.warn(`steps with ClusterNetworkPolicies will be reported not testable: ${this.tiers.reason}`);
+    }
+
     const guard = guardFor(cluster, suite, this.loaded.policies, { runId, allowForeignNamespaces: this.opts.allowForeignNamespaces ?? false });
     if (!cluster.createdByUs && cluster.dockerNetwork) {
       // A reused cluster may hold externals from a run killed with SIGKILL or kept with --keep.
@@ -284,12 +297,15 @@ export class HarnessSession {
       ...(cluster.createdByUs ? {} : { guard }),
       progress: this.progress,
       ...(cluster.ephemeral ? {} : { cleanup: this.cleanup }),
+      ...(this.loaded.clusterPolicies ? { clusterPolicies: this.loaded.clusterPolicies, skipClusterPolicies: !this.tiers?.served } : {}),
     });
     if (!cluster.createdByUs) {
       // Harness namespaces adopted from an earlier kept or killed run may still hold its policies,
       // which would change this run's verdicts: start every step sequence from no harness policies.
       const purged = await this.applier.purgeLeftovers(new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean)));
       if (purged.length > 0) this.progress.info(`removed ${purged.length} leftover NetworkPolic${purged.length === 1 ? 'y' : 'ies'} of an earlier run: ${purged.join(', ')}`);
+      const purgedCluster = (await this.applier.cluster?.purgeLeftovers()) ?? [];
+      if (purgedCluster.length > 0) this.progress.info(`removed leftover cluster policies of an earlier run: ${purgedCluster.join(', ')}`);
     }
   }
 
@@ -341,6 +357,13 @@ export class HarnessSession {
       this.appliedThrough = i;
     }
     if (this.changer) this.refreshEndpoints();
+    const untestable = notTestableReason(this.loaded, index, this.tiers);
+    if (untestable !== undefined) {
+      this.progress.warn(`step ${step.name}: ${untestable}`);
+      const result = notTestableStep(step, untestable, started, performance.now() - t0);
+      this.result.steps.push(result);
+      return result;
+    }
     // Only what is present after this step has cells (suite/presence.ts).
     const axes = axesAtStep(this.loaded.suite, index, this.axes);
     const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);

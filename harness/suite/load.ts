@@ -5,6 +5,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { InputError, type Issue } from '../errors.js';
 import type { NetworkPolicy, SourcedPolicy } from '../policy/types.js';
+import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
+import { clusterPolicyDocument } from './cluster-policies.js';
 import { Suite } from './schema.js';
 import { describeZodIssues } from './schema-issues.js';
 import { parseYaml, pathToString, type YamlDoc } from './yaml-source.js';
@@ -17,6 +19,8 @@ export interface LoadedSuite {
   lineOf: (path: string) => number | undefined;
   /** Policy documents per policy-set id, in file order. */
   policies: Map<string, SourcedPolicy[]>;
+  /** ClusterNetworkPolicy documents per policy-set id (cluster-scoped; a set may hold both kinds). */
+  clusterPolicies?: Map<string, SourcedClusterPolicy[]>;
 }
 
 export function zodIssues(error: z.ZodError, file: string, doc: YamlDoc, prefix = '', schema?: z.ZodType): Issue[] {
@@ -59,6 +63,7 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
   const dir = path.dirname(file);
   const issues: Issue[] = [];
   const policies = new Map<string, SourcedPolicy[]>();
+  const clusterPolicies = new Map<string, SourcedClusterPolicy[]>();
   for (const [i, ref] of suite.policies.entries()) {
     const pfile = path.resolve(dir, ref.file);
     const pshown = path.relative(process.cwd(), pfile) || pfile;
@@ -78,6 +83,7 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
       continue;
     }
     const list: SourcedPolicy[] = [];
+    const cluster: SourcedClusterPolicy[] = [];
     pp.docs.forEach((d, docIndex) => {
       const v = d.value as Partial<NetworkPolicy> | null;
       const where = (p: string): Issue => {
@@ -88,8 +94,14 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
         issues.push({ ...where(''), path: `[doc ${docIndex}]`, message: 'is not a YAML mapping (expected a NetworkPolicy)' });
         return;
       }
+      const c = clusterPolicyDocument(d, docIndex, pshown, ref.id, where);
+      if (c !== undefined) {
+        if ('issue' in c) issues.push(c.issue);
+        else cluster.push(c.policy);
+        return;
+      }
       if (v.kind !== 'NetworkPolicy') {
-        issues.push({ ...where('kind'), message: `must be "NetworkPolicy" (found ${JSON.stringify(v.kind ?? null)})` });
+        issues.push({ ...where('kind'), message: `must be "NetworkPolicy" or "ClusterNetworkPolicy" (found ${JSON.stringify(v.kind ?? null)})` });
         return;
       }
       if (v.apiVersion !== 'networking.k8s.io/v1') {
@@ -106,7 +118,8 @@ export async function loadSuite(suiteFile: string): Promise<LoadedSuite> {
       list.push({ policy, setId: ref.id, file: pshown, docIndex, lineOf: (p: string) => d.lineOf(p), keyLineOf: (p: string) => d.keyLineOf(p) });
     });
     policies.set(ref.id, list);
+    if (cluster.length > 0) clusterPolicies.set(ref.id, cluster);
   }
   if (issues.length > 0) throw new InputError(issues);
-  return { file: shown, dir, suite, lineOf: (p) => doc.lineOf(p), policies };
+  return { file: shown, dir, suite, lineOf: (p) => doc.lineOf(p), policies, ...(clusterPolicies.size > 0 ? { clusterPolicies } : {}) };
 }

@@ -2,6 +2,7 @@
 // set owns each policy object, ownership.ts), what exists (presence.ts) and which labels each
 // namespace and pod carries. Pure: the simulator and the runner both use it.
 import type { SourcedPolicy } from '../policy/types.js';
+import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
 import type { LoadedSuite } from './load.js';
 import { noPolicyObjects, policyObjectsAfterStep } from './ownership.js';
 import { initialPresence, presenceAfterStep, type Presence } from './presence.js';
@@ -13,6 +14,8 @@ export interface StepState {
   /** Policy-set ids applied, in application order. */
   applied: string[];
   policies: SourcedPolicy[];
+  /** ClusterNetworkPolicies of the applied sets, in application order. */
+  clusterPolicies: SourcedClusterPolicy[];
   /** Labels per namespace name, including the automatic kubernetes.io/metadata.name. */
   namespaceLabels: Map<string, Record<string, string>>;
   /** Labels per in-cluster endpoint id (`<ns>/<name>`). */
@@ -64,10 +67,11 @@ export function stateAtStep(loaded: LoadedSuite, stepIndex: number): StepState {
     }
   }
   const policies = [...pols.objects.values()];
+  const clusterPolicies = pols.applied.flatMap((id) => loaded.clusterPolicies?.get(id) ?? []);
   const owners = new Map([...pols.objects].map(([k, d]) => [k, d.setId]));
   // Namespaces the suite only references (kube-system) are not suite namespaces and always exist.
   const declared = new Set(suite.namespaces.map((n) => n.name));
   for (const ns of [...nsLabels.keys()]) if (declared.has(ns) && !present.namespaces.has(ns)) nsLabels.delete(ns);
   for (const id of [...podLabels.keys()]) if (!present.endpoints.has(id)) podLabels.delete(id);
-  return { stepIndex, applied: pols.applied, policies, namespaceLabels: nsLabels, podLabels, present, owners };
+  return { stepIndex, applied: pols.applied, policies, clusterPolicies, namespaceLabels: nsLabels, podLabels, present, owners };
 }

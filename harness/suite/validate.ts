@@ -11,6 +11,7 @@ import { didYouMean } from './hints.js';
 import { loadSuite, type LoadedSuite } from './load.js';
 import { policyObjectKey } from './ownership.js';
 import { checkReferences } from './references.js';
+import { checkClusterPolicies } from './cluster-policies.js';
 
 export interface SuiteValidation {
   /** The loaded suite, when its syntax and schema are valid (even if later checks failed). */
@@ -39,8 +40,8 @@ export function checkPolicies(loaded: LoadedSuite): Issue[] {
     if (seenIds.has(ref.id)) return;
     seenIds.add(ref.id);
     const docs = loaded.policies.get(ref.id) ?? [];
-    if (docs.length === 0 && loaded.policies.has(ref.id)) {
-      inSuite(`policies[${i}].file`, `"${ref.file}" holds no NetworkPolicy document`);
+    if (docs.length === 0 && loaded.policies.has(ref.id) && !loaded.clusterPolicies?.has(ref.id)) {
+      inSuite(`policies[${i}].file`, `"${ref.file}" holds no NetworkPolicy or ClusterNetworkPolicy document`);
       return;
     }
     for (const d of docs) {
@@ -90,7 +91,7 @@ export function checkPolicies(loaded: LoadedSuite): Issue[] {
 
 /** All checks after loading; pure. */
 export function validateLoaded(loaded: LoadedSuite): Issue[] {
-  const issues = [...checkReferences(loaded), ...checkPolicies(loaded)];
+  const issues = [...checkReferences(loaded), ...checkPolicies(loaded), ...checkClusterPolicies(loaded)];
   // Suite file first, then policy files in the order the suite lists them; by line within a file.
   const order = new Map<string, number>([[loaded.file, 0]]);
   for (const docs of loaded.policies.values()) for (const d of docs) if (!order.has(d.file)) order.set(d.file, order.size);
@@ -149,6 +150,8 @@ export interface SuiteSummary {
   externals: number;
   policySets: number;
   policies: number;
+  /** ClusterNetworkPolicy documents, when the suite has any. */
+  clusterPolicies?: number;
   steps: number;
   sources: number;
   connectionColumns: number;
@@ -174,6 +177,7 @@ export function summarize(loaded: LoadedSuite): SuiteSummary {
     externals: suite.externals.length,
     policySets: suite.policies.length,
     policies: [...loaded.policies.values()].reduce((n, l) => n + l.length, 0),
+    ...(loaded.clusterPolicies ? { clusterPolicies: [...loaded.clusterPolicies.values()].reduce((n, l) => n + l.length, 0) } : {}),
     steps: suite.steps.length,
     sources: axes.sources.length,
     connectionColumns: axes.columns.filter((c) => c.kind === 'conn').length,

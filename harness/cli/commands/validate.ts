@@ -21,7 +21,7 @@ export function summaryLine(file: string, s: SuiteSummary): string {
   const columns = s.connectionColumns + s.dnsColumns;
   return (
     `${file}: valid: ${plural(s.namespaces, 'namespace')}, ${workloads}, ${plural(s.probes, 'probe')}, ${plural(s.externals, 'external')}, ` +
-    `${plural(s.policySets, 'policy set')} (${plural(s.policies, 'NetworkPolicy', 'NetworkPolicies')}), ${plural(s.steps, 'step')}; ` +
+    `${plural(s.policySets, 'policy set')} (${plural(s.policies, 'NetworkPolicy', 'NetworkPolicies')}${s.clusterPolicies ? `, ${plural(s.clusterPolicies, 'ClusterNetworkPolicy', 'ClusterNetworkPolicies')}` : ''}), ${plural(s.steps, 'step')}; ` +
     `matrix ${plural(s.sources, 'source')} x ${plural(columns, 'column')} (${s.connectionColumns} connection + ${s.dnsColumns} DNS) = ${plural(s.cells, 'cell')} per step; ` +
     dnsLine(s)
   );

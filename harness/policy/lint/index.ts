@@ -12,6 +12,8 @@ import { checkPolicies } from './policy-checks.js';
 import { RULES, type Finding, type Severity } from './rules.js';
 import { checkSuite } from './suite-checks.js';
 import { suppressor } from './suppress.js';
+import { checkClusterSuite, checkPassRules, checkSamePriority, clusterValidity } from './cluster-checks.js';
+import type { SourcedClusterPolicy } from '../cnp/types.js';
 
 export { RULES, type Finding, type RuleId, type Severity, type LintRule } from './rules.js';
 export { LINT_DISABLE_ANNOTATION } from './suppress.js';
@@ -77,14 +79,28 @@ function finish(sink: FindingSink, all: SourcedPolicy[], fileOrder: string[], lo
   return { findings, counts, policies: all.length, files: fileOrder, suppressed };
 }
 
-/** Lints NetworkPolicy documents on their own (no workloads known). */
-export function lintPolicies(all: SourcedPolicy[]): LintResult {
+/** Cluster policy checks that need no workloads: validity and Pass rules with nothing after them. */
+function lintCluster(all: SourcedPolicy[], cluster: SourcedClusterPolicy[], sink: FindingSink): void {
+  if (cluster.length === 0) return;
+  const docs = new Map<string, number>();
+  for (const s of [...all, ...cluster]) docs.set(s.file, (docs.get(s.file) ?? 0) + 1);
+  const prefix = (s: SourcedClusterPolicy): string => ((docs.get(s.file) ?? 1) > 1 ? `[doc ${s.docIndex}] ` : '');
+  sink.findings.push(...clusterValidity(cluster, prefix));
+  const { policies } = compilePolicies(all);
+  sink.findings.push(...checkPassRules(cluster, (d) => policies.some((p) => p.types[d]), prefix));
+  sink.findings.push(...checkSamePriority(cluster, prefix));
+}
+
+/** Lints NetworkPolicy (and ClusterNetworkPolicy) documents on their own (no workloads known). */
+export function lintPolicies(all: SourcedPolicy[], cluster: SourcedClusterPolicy[] = []): LintResult {
   const sink = new FindingSink(all);
   validity(all, sink, 'files');
   const { policies } = compilePolicies(all);
   checkPolicies(policies, sink);
   checkDnsWithoutSuite(policies, sink);
-  return finish(sink, all, [...new Set(all.map((p) => p.file))]);
+  lintCluster(all, cluster, sink);
+  const r = finish(sink, all, [...new Set([...all, ...cluster].map((p) => p.file))]);
+  return { ...r, policies: r.policies + cluster.length };
 }
 
 /** Lints a suite: every policy file it lists, plus checks against its workloads at every step. */
@@ -94,8 +110,17 @@ export function lintSuite(loaded: LoadedSuite, opts: { profile?: CniProfile } = 
   validity(all, sink, 'suite');
   const { policies } = compilePolicies(all);
   checkPolicies(policies, sink);
-  checkSuite(loaded, opts.profile ?? profileForSuite(loaded) ?? DEFAULT_PROFILE, sink);
-  return finish(sink, all, [loaded.file, ...new Set(all.map((p) => p.file))], loaded);
+  const profile = opts.profile ?? profileForSuite(loaded) ?? DEFAULT_PROFILE;
+  checkSuite(loaded, profile, sink);
+  const cluster = [...(loaded.clusterPolicies?.values() ?? [])].flat();
+  lintCluster(all, cluster, sink);
+  if (cluster.length > 0) {
+    const docs = new Map<string, number>();
+    for (const s of [...all, ...cluster]) docs.set(s.file, (docs.get(s.file) ?? 0) + 1);
+    sink.findings.push(...checkClusterSuite(loaded, profile, (s) => ((docs.get(s.file) ?? 1) > 1 ? `[doc ${s.docIndex}] ` : '')));
+  }
+  const r = finish(sink, all, [loaded.file, ...new Set([...all, ...cluster].map((p) => p.file))], loaded);
+  return { ...r, policies: r.policies + cluster.length };
 }
 
 export function ruleTable(): string {

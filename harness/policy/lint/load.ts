@@ -7,6 +7,7 @@ import { loadSuite } from '../../suite/load.js';
 import { parseYaml } from '../../suite/yaml-source.js';
 import type { CniProfile } from '../profiles.js';
 import type { NetworkPolicy, SourcedPolicy } from '../types.js';
+import { CNP_KIND, type ClusterNetworkPolicy, type SourcedClusterPolicy } from '../cnp/types.js';
 import { lintPolicies, lintSuite, type LintResult } from './index.js';
 
 const shown = (f: string): string => path.relative(process.cwd(), f) || f;
@@ -26,6 +27,7 @@ interface Parsed {
   file: string;
   suite: boolean;
   policies: SourcedPolicy[];
+  cluster: SourcedClusterPolicy[];
 }
 
 async function parseFile(file: string): Promise<Parsed> {
@@ -38,15 +40,20 @@ async function parseFile(file: string): Promise<Parsed> {
   const p = parseYaml(text, shown(file));
   if (p.issues.length > 0) throw new InputError(p.issues);
   const kinds = p.docs.map((d) => (d.value as { kind?: unknown } | null)?.kind);
-  if (kinds.includes('Suite')) return { file, suite: true, policies: [] };
+  if (kinds.includes('Suite')) return { file, suite: true, policies: [], cluster: [] };
   const policies: SourcedPolicy[] = [];
+  const cluster: SourcedClusterPolicy[] = [];
   p.docs.forEach((d, docIndex) => {
     const v = d.value as NetworkPolicy | null;
+    if (v && typeof v === 'object' && (v as { kind?: unknown }).kind === CNP_KIND) {
+      cluster.push({ policy: v as unknown as ClusterNetworkPolicy, setId: shown(file), file: shown(file), docIndex, lineOf: (x) => d.lineOf(x), keyLineOf: (x) => d.keyLineOf(x) });
+      return;
+    }
     if (!v || typeof v !== 'object' || v.kind !== 'NetworkPolicy') return;
     v.spec ??= {};
     policies.push({ policy: v, setId: shown(file), file: shown(file), docIndex, lineOf: (x) => d.lineOf(x), keyLineOf: (x) => d.keyLineOf(x) });
   });
-  return { file, suite: false, policies };
+  return { file, suite: false, policies, cluster };
 }
 
 function merge(results: LintResult[]): LintResult {
@@ -82,12 +89,13 @@ export async function lintPath(target: string, opts: { profile?: CniProfile } = 
     // Policy files a suite already covers are linted once, with the suite.
     const covered = new Set(results.flatMap((r) => r.files));
     const loose = parsed.flatMap((p) => p.policies).filter((p) => !covered.has(p.file));
-    if (loose.length > 0) results.push(lintPolicies(loose));
+    const looseCluster = parsed.flatMap((p) => p.cluster).filter((p) => !covered.has(p.file));
+    if (loose.length + looseCluster.length > 0) results.push(lintPolicies(loose, looseCluster));
     if (results.length === 0) throw new InputError([{ file: shown(target), path: '', message: 'holds no suite and no NetworkPolicy document' }]);
     return merge(results);
   }
   const parsed = await parseFile(target);
   if (parsed.suite) return lintSuite(await loadSuite(target), opts);
-  if (parsed.policies.length === 0) throw new InputError([{ file: shown(target), path: '', message: 'holds no NetworkPolicy document (kind: NetworkPolicy)' }]);
-  return lintPolicies(parsed.policies);
+  if (parsed.policies.length + parsed.cluster.length === 0) throw new InputError([{ file: shown(target), path: '', message: 'holds no NetworkPolicy document (kind: NetworkPolicy)' }]);
+  return lintPolicies(parsed.policies, parsed.cluster);
 }

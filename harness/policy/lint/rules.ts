@@ -31,6 +31,11 @@ export const RULES = {
   NPH016: { id: 'NPH016', name: 'ipblock-pod-ips', severity: 'warning', suiteOnly: true, summary: 'ipBlock overlapping the pod subnet: relies on pod IPs, which are ephemeral and CNI-dependent' },
   NPH017: { id: 'NPH017', name: 'not-isolated', severity: 'info', suiteOnly: true, summary: 'a workload no policy of the suite isolates (for ingress or egress)' },
   NPH018: { id: 'NPH018', name: 'invalid-policy', severity: 'error', summary: 'the API server rejects the policy (or warns about it)' },
+  NPH019: { id: 'NPH019', name: 'admin-deny-shadows-allow', severity: 'warning', suiteOnly: true, summary: "an Admin-tier Deny drops traffic a namespace owner's NetworkPolicy allows (the owner's allow can never work)" },
+  NPH020: { id: 'NPH020', name: 'admin-accept-overrides-deny', severity: 'warning', suiteOnly: true, summary: 'an Admin-tier Accept opens traffic every NetworkPolicy isolating the pod denies' },
+  NPH021: { id: 'NPH021', name: 'baseline-dns-going-dark', severity: 'error', suiteOnly: true, summary: 'a Baseline-tier Deny blocks DNS and nothing allows it: pods cannot resolve names' },
+  NPH022: { id: 'NPH022', name: 'pass-to-nothing', severity: 'warning', summary: 'a Pass rule with nothing after it: no later rule, tier or NetworkPolicy decides, so it only means "allowed by default"' },
+  NPH023: { id: 'NPH023', name: 'same-priority', severity: 'warning', summary: 'two cluster policies of one tier share a priority and both have rules in a direction: their order is implementation-defined' },
 } as const satisfies Record<string, LintRule>;
 
 export type RuleId = keyof typeof RULES;

@@ -17,8 +17,9 @@ import type { SourcedPolicy } from '../types.js';
 import { podEndpoint, prepare, type Endpoint, type World } from '../world.js';
 import { peerPath, rulePath, type FindingSink } from './context.js';
 import { DNS_FIX } from './dns.js';
+import { guardedByClusterPolicy } from '../cnp/match.js';
 
-interface StepWorld {
+export interface StepWorld {
   index: number;
   name: string;
   world: World;
@@ -28,7 +29,7 @@ interface StepWorld {
   sources: Endpoint[];
 }
 
-function stepWorlds(loaded: LoadedSuite, profile: CniProfile): StepWorld[] {
+export function stepWorlds(loaded: LoadedSuite, profile: CniProfile): StepWorld[] {
   const sourceIds = new Set([...loaded.suite.workloads.filter((w) => !w.existing), ...loaded.suite.probes].map((e) => `${e.namespace}/${e.name}`));
   return loaded.suite.steps.map((s, index) => {
     const { model, dnsPods } = suiteModel(loaded, index);
@@ -180,7 +181,7 @@ function checkIsolation(loaded: LoadedSuite, steps: StepWorld[], sink: FindingSi
     for (const dir of ['ingress', 'egress'] as const) {
       const ever = steps.some((st) => {
         const ep = st.pods.find((p) => p.id === id);
-        return ep !== undefined && isolatingPolicies(st.world, ep, dir).length > 0;
+        return ep !== undefined && (isolatingPolicies(st.world, ep, dir).length > 0 || guardedByClusterPolicy(st.world, ep, dir));
       });
       if (ever) continue;
       const line = loaded.lineOf(`workloads[${loaded.suite.workloads.indexOf(w)}]`);

@@ -6,6 +6,7 @@ import { evaluate, type EvalResult } from '../../../harness/policy/evaluate.js';
 import type { ClusterModel, EndpointRef, PodModel, Protocol, Query } from '../../../harness/policy/model.js';
 import { calico, type CniProfile } from '../../../harness/policy/profiles.js';
 import type { NetworkPolicy, NetworkPolicySpec, SourcedPolicy } from '../../../harness/policy/types.js';
+import { CNP_API_VERSION, CNP_KIND, type ClusterNetworkPolicy, type CnpTier, type SourcedClusterPolicy } from '../../../harness/policy/cnp/types.js';
 
 export const NAMESPACES = ['x', 'y', 'z'] as const;
 export const PODS = ['a', 'b', 'c'] as const;
@@ -71,4 +72,10 @@ export function check(model: ClusterModel, from: EndpointRef, to: EndpointRef, p
 
 export function verdict(model: ClusterModel, from: EndpointRef, to: EndpointRef, port?: number, protocol: Query['protocol'] = 'TCP', profile: CniProfile = calico, extra: Partial<Query> = {}): string {
   return check(model, from, to, port, protocol, profile, extra).verdict;
+}
+
+/** A ClusterNetworkPolicy for the catalogue's model (A-series). */
+export function cnp(name: string, tier: CnpTier, priority: number, spec: Omit<ClusterNetworkPolicy['spec'], 'tier' | 'priority'>): SourcedClusterPolicy {
+  const policy: ClusterNetworkPolicy = { apiVersion: CNP_API_VERSION, kind: CNP_KIND, metadata: { name }, spec: { tier, priority, ...spec } };
+  return { policy, setId: 'test', file: `cnp-${++seq}.yaml`, docIndex: 0 };
 }
