@@ -38,6 +38,8 @@ import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js
 import { probeUntilSettled } from '../probe/settle.js';
 import type { Addresses, Via } from '../probe/targets.js';
 import { observationFrom, planStep } from './plan.js';
+import { apiServerReviewer, type AccessReviewer } from '../cluster/access.js';
+import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import { registerStepAxes } from './registry.js';
 
 export interface SessionOptions {
@@ -62,6 +64,10 @@ export interface SessionOptions {
   progress?: Progress;
   /** Install SIGINT/SIGTERM handlers that clean up (the CLI does; mocha suites need not). */
   handleSignals?: boolean;
+  /** existing clusters: where rollback.yaml goes before the first change (default: cwd). */
+  rollbackDir?: string;
+  /** Tests: answer permission checks without an API server (default: SelfSubjectAccessReview). */
+  accessReviewer?: AccessReviewer;
 }
 
 /**
@@ -121,6 +127,8 @@ export class HarnessSession {
   private appliedThrough = -1;
   private uninstallSignals?: () => void;
   readonly spec: ClusterSpec;
+  /** rollback.yaml, once written (existing clusters, before the first change). */
+  rollbackFile?: string;
 
   private constructor(
     loaded: LoadedSuite,
@@ -190,6 +198,8 @@ export class HarnessSession {
       progress: this.progress,
     });
     this.cluster = cluster;
+    // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
+    if (cluster.provider === 'existing') await assertRehearsable(cluster.client, this.opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), this.loaded, cluster.context);
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
@@ -280,6 +290,10 @@ export class HarnessSession {
     const step = this.loaded.suite.steps[index]!;
     const started = new Date();
     const t0 = performance.now();
+    if (this.appliedThrough === -1 && this.cluster?.provider === 'existing' && !this.rollbackFile) {
+      this.rollbackFile = await writeRollbackFile(this.cluster.client, this.loaded, this.opts.rollbackDir ?? process.cwd(), { context: this.cluster.context, kubeconfig: this.cluster.kubeconfigPath });
+      this.progress.info(`rollback file (the prior policies and labels): ${this.rollbackFile}`);
+    }
     for (let i = this.appliedThrough + 1; i <= index; i++) {
       if (this.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
       const s = this.loaded.suite.steps[i]!;
@@ -343,6 +357,11 @@ export class HarnessSession {
       onStep?.(r);
     }
     return this.result;
+  }
+
+  /** `--keep-changes`: leave the applied policies and labels in place at stop() (call after a passing run). */
+  keepPolicyChanges(): void {
+    this.applier?.forgetChanges();
   }
 
   /** Restores what the run changed and removes what it created (unless keep). Safe to call twice. */
