@@ -19,12 +19,16 @@ export interface RollbackInput {
 }
 
 export interface Rollback {
-  /** Prior NetworkPolicies (server fields stripped) and Namespaces carrying their prior label values. */
+  /** Prior NetworkPolicies (server fields stripped), to apply server-side. */
   apply: KObject[];
   /** Policies that did not exist before: delete them. `<ns>/<name>` */
   deletePolicies: string[];
-  /** Labels that were absent before: remove them. namespace -> keys */
-  removeLabels: Map<string, string[]>;
+  /**
+   * Prior values of the namespace labels the steps change (null: absent, remove it). Restored with
+   * `kubectl label --overwrite`, not server-side apply: applying a Namespace with a few labels would
+   * drop the others the same field manager owns (namespaces an earlier harness run made).
+   */
+  labels: Map<string, Record<string, string | null>>;
 }
 
 /** Everything the suite's steps could touch, as it is now. */
@@ -41,7 +45,7 @@ export function rollbackOf(input: Pick<RollbackInput, 'steps' | 'sets' | 'live'>
       labelKeys.set(b, keys);
     }
   }
-  const rb: Rollback = { apply: [], deletePolicies: [], removeLabels: new Map() };
+  const rb: Rollback = { apply: [], deletePolicies: [], labels: new Map() };
   for (const key of [...policyKeys].sort()) {
     const cur = input.live.policies.get(key);
     if (cur) {
@@ -54,10 +58,7 @@ export function rollbackOf(input: Pick<RollbackInput, 'steps' | 'sets' | 'live'>
   for (const [ns, keys] of [...labelKeys].sort(([a], [b]) => a.localeCompare(b))) {
     const labels = input.live.namespaces.get(ns);
     if (!labels) continue;
-    const present = Object.fromEntries([...keys].filter((k) => k in labels).sort().map((k) => [k, labels[k]!]));
-    if (Object.keys(present).length) rb.apply.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: present } });
-    const absent = [...keys].filter((k) => !(k in labels)).sort();
-    if (absent.length) rb.removeLabels.set(ns, absent);
+    rb.labels.set(ns, Object.fromEntries([...keys].sort().map((k) => [k, labels[k] ?? null])));
   }
   return rb;
 }
@@ -82,11 +83,14 @@ export function renderRollback(input: RollbackInput): string {
     const [ns, name] = key.split('/') as [string, string];
     head.push(`#   ${k} -n ${sh(ns)} delete networkpolicy ${sh(name)} --ignore-not-found   # did not exist before`);
   }
-  for (const [ns, keys] of rb.removeLabels) head.push(`#   ${k} label namespace ${sh(ns)} ${keys.map((x) => sh(`${x}-`)).join(' ')}   # absent before`);
+  for (const [ns, labels] of rb.labels) {
+    const args = Object.entries(labels).map(([key, v]) => sh(v === null ? `${key}-` : `${key}=${v}`));
+    head.push(`#   ${k} label --overwrite namespace ${sh(ns)} ${args.join(' ')}   # prior values; key- was absent`);
+  }
   if (rb.apply.length === 0) head.push('#', '# (nothing existed before: only the commands above are needed)');
-  head.push('#', '# deletions (machine-readable):');
+  head.push('#', '# the same, machine-readable (null: the label was absent):');
   head.push(`#   delete-networkpolicies: ${JSON.stringify(rb.deletePolicies)}`);
-  head.push(`#   remove-namespace-labels: ${JSON.stringify(Object.fromEntries(rb.removeLabels))}`);
+  head.push(`#   namespace-labels: ${JSON.stringify(Object.fromEntries(rb.labels))}`);
   const docs = rb.apply.map((o) => stringify(o, { sortMapEntries: false }).trimEnd());
   return `${head.join('\n')}\n${docs.length ? `---\n${docs.join('\n---\n')}\n` : ''}`;
 }

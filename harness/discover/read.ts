@@ -3,8 +3,7 @@ import { UsageError } from '../errors.js';
 import type { AccessNeed } from '../cluster/access.js';
 import type { KubeClient } from '../cluster/kube-client.js';
 import type { KObject } from '../cluster/kube-types.js';
-import { SYSTEM_NAMESPACES } from '../cluster/labels.js';
-import type { ClusterReading } from './transform.js';
+import { UNDECLARABLE_NAMESPACES, type ClusterReading } from './transform.js';
 
 const KINDS: [apiVersion: string, kind: string, resource: string, group: string][] = [
   ['apps/v1', 'Deployment', 'deployments', 'apps'],
@@ -28,7 +27,7 @@ export function discoverNeeds(scope: NamespaceScope): AccessNeed[] {
 export async function readCluster(client: KubeClient, scope: NamespaceScope, context: string): Promise<ClusterReading> {
   let namespaces: KObject[];
   if (scope.all) {
-    namespaces = (await client.list('v1', 'Namespace')).filter((n) => !SYSTEM_NAMESPACES.includes(n.metadata.name ?? ''));
+    namespaces = (await client.list('v1', 'Namespace')).filter((n) => !UNDECLARABLE_NAMESPACES.includes(n.metadata.name ?? ''));
   } else {
     const got = await Promise.all(scope.names.map((n) => client.get({ apiVersion: 'v1', kind: 'Namespace', name: n })));
     const missing = scope.names.filter((_, i) => !got[i]);

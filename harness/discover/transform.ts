@@ -6,6 +6,7 @@ import { isToolAnnotation, normalizeObject } from '../apply/normalize.js';
 import { validateNetworkPolicy } from '../policy/validate.js';
 import type { NetworkPolicy } from '../policy/types.js';
 import type { PortSpec } from '../suite/schema.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY, SYSTEM_NAMESPACES } from '../cluster/labels.js';
 
 export interface ClusterReading {
   context: string;
@@ -40,6 +41,10 @@ export interface DiscoveredSuite {
 }
 
 const NS_NAME_LABEL = 'kubernetes.io/metadata.name';
+/** Namespaces a suite may not declare (the harness would create and delete them). */
+export const UNDECLARABLE_NAMESPACES: readonly string[] = ['default', ...SYSTEM_NAMESPACES];
+/** Labels an earlier harness run put on namespaces it made: not the user's. */
+const HARNESS_NS_LABELS = [NS_NAME_LABEL, RUN_KEY];
 const REF_KIND: Record<string, string> = { Deployment: 'deployment', StatefulSet: 'statefulset', DaemonSet: 'daemonset' };
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -132,7 +137,9 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     if (!nsNames.has(ns)) continue;
     const file = `policies/${ns}.yaml`;
     const doc = exportPolicy(p);
-    const reasons = unsupportedReasons(doc, file);
+    const reasons = UNDECLARABLE_NAMESPACES.includes(ns)
+      ? [`it is in namespace ${ns}, which a suite cannot declare (the harness would create and delete it)`]
+      : unsupportedReasons(doc, file);
     if (reasons.length) {
       out.unsupported.push({ policy: `${ns}/${p.metadata.name ?? ''}`, reasons });
       continue;
@@ -149,8 +156,9 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     kind: 'Suite',
     metadata: { name: suiteName(r.context), description: `discovered from context ${r.context}: does the cluster do what its policies say?` },
     cluster: { provider: 'existing', name: r.context, cni: r.cni ?? 'calico' },
-    namespaces: namespaces.map((n) => {
-      const labels = Object.fromEntries(Object.entries(n.metadata.labels ?? {}).filter(([k]) => k !== NS_NAME_LABEL));
+    namespaces: namespaces.filter((n) => !UNDECLARABLE_NAMESPACES.includes(n.metadata.name ?? '')).map((n) => {
+      const own = n.metadata.labels ?? {};
+      const labels = Object.fromEntries(Object.entries(own).filter(([k, v]) => !HARNESS_NS_LABELS.includes(k) && !(k === MANAGED_BY_KEY && v === MANAGED_BY_VALUE)));
       return { name: n.metadata.name, ...(Object.keys(labels).length ? { labels } : {}) };
     }),
     workloads,

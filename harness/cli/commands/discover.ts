@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (only read)')
     .option('--context <name>', 'kube context (default: the current one)')
     .option('-n, --namespace <name>', 'namespace to read (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('-A, --all-namespaces', 'every namespace except kube-system, kube-public and kube-node-lease')
+    .option('-A, --all-namespaces', 'every namespace except default, kube-system, kube-public and kube-node-lease')
     .requiredOption('-o, --output <dir>', 'directory for suite.yaml and policies/')
     .option('--skip-unsupported', 'write the suite without policies the engine cannot model (they are listed) instead of failing')
     .action(async (f: DiscoverFlags) => {

@@ -54,20 +54,19 @@ describe('apply/rollback', () => {
   it('holds the prior policies and labels, and lists what did not exist', () => {
     const rb = rollbackOf({ steps, sets: policies, live: live() });
     expect(rb.deletePolicies).to.deep.equal(['demo/allow-web']);
-    expect(rb.removeLabels).to.deep.equal(new Map([['demo', ['zone']]]));
-    expect(rb.apply.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal(['NetworkPolicy/deny', 'Namespace/demo']);
+    expect(rb.labels).to.deep.equal(new Map([['demo', { team: 'a', zone: null }]]));
+    expect(rb.apply.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal(['NetworkPolicy/deny']);
     const deny = rb.apply[0]!;
     expect(deny.metadata).to.deep.equal({ name: 'deny', namespace: 'demo', labels: { owner: 'ops' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}' } });
-    expect(rb.apply[1]!.metadata.labels).to.deep.equal({ team: 'a' });
   });
 
   it('renders a file kubectl can apply, with the deletions as commands', () => {
     const text = renderRollback({ steps, sets: policies, live: live(), context: 'staging', now: new Date(0) });
     expect(text).to.include('kubectl --context staging apply --server-side --force-conflicts --field-manager=netpol-harness -f rollback.yaml');
     expect(text).to.include('kubectl --context staging -n demo delete networkpolicy allow-web --ignore-not-found');
-    expect(text).to.include('kubectl --context staging label namespace demo zone-');
+    expect(text).to.include('kubectl --context staging label --overwrite namespace demo team=a zone-');
     const docs = parseAllDocuments(text).map((d) => d.toJS() as KObject | null).filter((d): d is KObject => d !== null);
-    expect(docs.map((d) => d.kind)).to.deep.equal(['NetworkPolicy', 'Namespace']);
+    expect(docs.map((d) => d.kind)).to.deep.equal(['NetworkPolicy']);
     expect(docs[0]!.metadata.uid).to.equal(undefined);
   });
 });
