@@ -155,7 +155,8 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     apiVersion: 'netpol-harness/v1',
     kind: 'Suite',
     metadata: { name: suiteName(r.context), description: `discovered from context ${r.context}: does the cluster do what its policies say?` },
-    cluster: { provider: 'existing', name: r.context, cni: r.cni ?? 'calico' },
+    // cluster.name must be a DNS label; other context names are passed with --context instead.
+    cluster: { provider: 'existing', ...(K8S_NAME.test(r.context) && r.context.length <= 63 ? { name: r.context } : {}), cni: r.cni ?? 'calico' },
     namespaces: namespaces.filter((n) => !UNDECLARABLE_NAMESPACES.includes(n.metadata.name ?? '')).map((n) => {
       const own = n.metadata.labels ?? {};
       const labels = Object.fromEntries(Object.entries(own).filter(([k, v]) => !HARNESS_NS_LABELS.includes(k) && !(k === MANAGED_BY_KEY && v === MANAGED_BY_VALUE)));

@@ -13,7 +13,7 @@ function sets(entries: Record<string, NetworkPolicy[]>): Map<string, SourcedPoli
 }
 const existingDeny = { ...(np('deny', { podSelector: {}, policyTypes: ['Ingress'] }, { owner: 'ops' }) as unknown as KObject), metadata: { name: 'deny', namespace: 'demo', labels: { owner: 'ops' }, uid: 'u', resourceVersion: '7', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}' } } };
 function live(): LiveState {
-  return { policies: new Map([['demo/deny', existingDeny as KObject]]), namespaces: new Map([['demo', { 'kubernetes.io/metadata.name': 'demo', team: 'a' }]]) };
+  return { policies: new Map([['demo/deny', existingDeny]]), namespaces: new Map([['demo', { 'kubernetes.io/metadata.name': 'demo', team: 'a' }]]) };
 }
 const policies = sets({
   same: [np('deny', { podSelector: {}, policyTypes: ['Ingress'] }, { owner: 'ops' })],
@@ -30,8 +30,8 @@ describe('apply/change-plan', () => {
   it('names the fields that differ, ignoring server fields and the harness labels', () => {
     const next = { ...(np('deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }) as unknown as KObject) };
     next.metadata = { ...next.metadata, labels: { 'app.kubernetes.io/managed-by': 'netpol-harness', 'netpol-harness/set': 'x' } };
-    expect(differingFields(existingDeny as KObject, next)).to.deep.equal(['spec.policyTypes', 'metadata.labels']);
-    expect(differingFields(existingDeny as KObject, np('deny', { podSelector: {}, policyTypes: ['Ingress'] }, { owner: 'ops' }) as unknown as KObject)).to.deep.equal([]);
+    expect(differingFields(existingDeny, next)).to.deep.equal(['spec.policyTypes', 'metadata.labels']);
+    expect(differingFields(existingDeny, np('deny', { podSelector: {}, policyTypes: ['Ingress'] }, { owner: 'ops' }) as unknown as KObject)).to.deep.equal([]);
   });
 
   it('plans each step from the state the previous one leaves', () => {
