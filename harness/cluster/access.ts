@@ -50,8 +50,12 @@ export async function assertAccess(review: AccessReviewer, needs: AccessNeed[], 
   }
 }
 
-/** What a rehearsal of these namespaces needs: read, apply and delete policies, read and label namespaces. */
-export function rehearsalNeeds(namespaces: string[], opts: { planOnly?: boolean } = {}): AccessNeed[] {
+/**
+ * What a rehearsal needs: read, apply and delete policies in the namespaces it changes, read and
+ * label namespaces; unless planOnly, also what deploying its probes and workloads takes (create
+ * namespaces; Deployments, Services and exec into pods in `deployIn`).
+ */
+export function rehearsalNeeds(namespaces: string[], opts: { planOnly?: boolean; deployIn?: string[] } = {}): AccessNeed[] {
   const needs: AccessNeed[] = [
     { verb: 'get', resource: 'namespaces' },
     ...(opts.planOnly ? [] : [{ verb: 'patch', resource: 'namespaces' }]),
@@ -59,6 +63,12 @@ export function rehearsalNeeds(namespaces: string[], opts: { planOnly?: boolean 
   for (const ns of namespaces) {
     const verbs = opts.planOnly ? ['list', 'get'] : ['list', 'get', 'create', 'patch', 'delete'];
     for (const verb of verbs) needs.push({ verb, resource: 'networkpolicies', group: 'networking.k8s.io', namespace: ns });
+  }
+  if (!opts.planOnly && opts.deployIn?.length) {
+    needs.push({ verb: 'create', resource: 'namespaces' });
+    for (const ns of opts.deployIn) {
+      needs.push({ verb: 'create', resource: 'deployments', group: 'apps', namespace: ns }, { verb: 'create', resource: 'services', namespace: ns }, { verb: 'create', resource: 'pods/exec', namespace: ns });
+    }
   }
   return needs;
 }

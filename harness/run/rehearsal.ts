@@ -27,7 +27,9 @@ export function rehearsalNamespaces(loaded: LoadedSuite): string[] {
  * changes need (SelfSubjectAccessReview), and the namespaces of `existing` workloads must exist.
  */
 export async function assertRehearsable(client: KubeClient, review: AccessReviewer, loaded: LoadedSuite, context: string, opts: { planOnly?: boolean } = {}): Promise<void> {
-  await assertAccess(review, rehearsalNeeds(rehearsalNamespaces(loaded), opts), `context ${context}`);
+  const { suite } = loaded;
+  const deployIn = [...new Set([...suite.workloads.filter((w) => !w.existing).map((w) => w.namespace), ...suite.probes.map((p) => p.namespace)])].sort();
+  await assertAccess(review, rehearsalNeeds(rehearsalNamespaces(loaded), { ...opts, deployIn }), `context ${context}`);
   const needed = [...new Set(loaded.suite.workloads.filter((w) => w.existing).map((w) => w.namespace))].sort();
   const missing: string[] = [];
   for (const ns of needed) if (!(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: ns }))) missing.push(ns);

@@ -6,7 +6,9 @@ describe('cluster/access', () => {
   it('a rehearsal needs to read, apply and delete policies in each namespace; a plan only to read', () => {
     const full = rehearsalNeeds(['a']);
     expect(full.map((n) => `${n.verb} ${n.resource}${n.namespace ? ` ${n.namespace}` : ''}`)).to.include.members(['patch namespaces', 'create networkpolicies a', 'delete networkpolicies a']);
-    const plan = rehearsalNeeds(['a'], { planOnly: true });
+    const deploy = rehearsalNeeds(['a'], { deployIn: ['probes'] }).map((n) => `${n.verb} ${n.resource}${n.namespace ? ` ${n.namespace}` : ''}`);
+    expect(deploy).to.include.members(['create namespaces', 'create deployments probes', 'create pods/exec probes']);
+    const plan = rehearsalNeeds(['a'], { planOnly: true, deployIn: ['probes'] });
     expect(plan.map((n) => n.verb)).to.not.include.members(['create', 'patch', 'delete']);
   });
 
