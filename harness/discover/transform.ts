@@ -108,7 +108,9 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
   const nsNames = new Set(namespaces.map((n) => n.metadata.name ?? ''));
   const workloads: Record<string, unknown>[] = [];
   const seen = new Set<string>();
-  for (const c of [...r.controllers].sort((a, b) => `${a.metadata.namespace}/${a.kind}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.kind}/${b.metadata.name}`))) {
+  // By namespace, then Deployments, StatefulSets, DaemonSets (the first of a name wins), then name.
+  const rank = (c: KObject) => `${c.metadata.namespace}/${Object.keys(REF_KIND).indexOf(c.kind)}/${c.metadata.name}`;
+  for (const c of [...r.controllers].sort((a, b) => rank(a).localeCompare(rank(b)))) {
     const ns = c.metadata.namespace ?? '';
     const name = c.metadata.name ?? '';
     const what = `${REF_KIND[c.kind] ?? c.kind}/${name} in ${ns}`;
