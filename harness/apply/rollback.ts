@@ -11,6 +11,8 @@ import { normalizeObject } from './normalize.js';
 
 export interface RollbackInput {
   steps: Pick<StepSpec, 'apply' | 'remove' | 'labels'>[];
+  /** Labels the suite declares on its namespaces (the run sets them on namespaces that exist). */
+  namespaceLabels?: Map<string, Record<string, string>>;
   sets: Map<string, SourcedPolicy[]>;
   live: LiveState;
   context: string;
@@ -32,9 +34,10 @@ export interface Rollback {
 }
 
 /** Everything the suite's steps could touch, as it is now. */
-export function rollbackOf(input: Pick<RollbackInput, 'steps' | 'sets' | 'live'>): Rollback {
+export function rollbackOf(input: Pick<RollbackInput, 'steps' | 'sets' | 'live' | 'namespaceLabels'>): Rollback {
   const policyKeys = new Set<string>();
   const labelKeys = new Map<string, Set<string>>();
+  for (const [ns, labels] of input.namespaceLabels ?? []) if (Object.keys(labels).length) labelKeys.set(ns, new Set(Object.keys(labels)));
   for (const s of input.steps) {
     for (const id of [...s.apply, ...s.remove]) for (const sp of input.sets.get(id) ?? []) policyKeys.add(`${sp.policy.metadata.namespace ?? ''}/${sp.policy.metadata.name}`);
     for (const ch of s.labels) {

@@ -38,10 +38,15 @@ export async function assertRehearsable(client: KubeClient, review: AccessReview
   }
 }
 
-/** Writes rollback.yaml (the prior state of everything the suite's steps touch) and returns its path. */
+/**
+ * Writes rollback.yaml (the prior state of every policy and namespace label the suite touches: its
+ * steps' changes and the labels it declares on namespaces that exist) and returns its path. Called
+ * right after the permission check, before the canary, the namespaces and the first step.
+ */
 export async function writeRollbackFile(client: KubeClient, loaded: LoadedSuite, dir: string, ctx: { context: string; kubeconfig?: string }): Promise<string> {
-  const live = await readLiveState(client, rehearsalNamespaces(loaded));
-  const text = renderRollback({ steps: loaded.suite.steps, sets: loaded.policies, live, ...ctx });
+  const namespaceLabels = new Map(loaded.suite.namespaces.map((n) => [n.name, n.labels]));
+  const live = await readLiveState(client, [...new Set([...rehearsalNamespaces(loaded), ...namespaceLabels.keys()])].sort());
+  const text = renderRollback({ steps: loaded.suite.steps, sets: loaded.policies, live, namespaceLabels, ...ctx });
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, 'rollback.yaml');
   await writeFile(file, text);

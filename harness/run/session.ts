@@ -199,7 +199,11 @@ export class HarnessSession {
     });
     this.cluster = cluster;
     // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
-    if (cluster.provider === 'existing') await assertRehearsable(cluster.client, this.opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), this.loaded, cluster.context);
+    if (cluster.provider === 'existing') {
+      await assertRehearsable(cluster.client, this.opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), this.loaded, cluster.context);
+      this.rollbackFile = await writeRollbackFile(cluster.client, this.loaded, this.opts.rollbackDir ?? process.cwd(), { context: cluster.context, kubeconfig: cluster.kubeconfigPath });
+      this.progress.info(`rollback file (the prior policies and labels): ${this.rollbackFile}`);
+    }
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
@@ -290,10 +294,6 @@ export class HarnessSession {
     const step = this.loaded.suite.steps[index]!;
     const started = new Date();
     const t0 = performance.now();
-    if (this.appliedThrough === -1 && this.cluster?.provider === 'existing' && !this.rollbackFile) {
-      this.rollbackFile = await writeRollbackFile(this.cluster.client, this.loaded, this.opts.rollbackDir ?? process.cwd(), { context: this.cluster.context, kubeconfig: this.cluster.kubeconfigPath });
-      this.progress.info(`rollback file (the prior policies and labels): ${this.rollbackFile}`);
-    }
     for (let i = this.appliedThrough + 1; i <= index; i++) {
       if (this.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
       const s = this.loaded.suite.steps[i]!;

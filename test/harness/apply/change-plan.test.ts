@@ -60,6 +60,11 @@ describe('apply/rollback', () => {
     expect(deny.metadata).to.deep.equal({ name: 'deny', namespace: 'demo', labels: { owner: 'ops' }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}' } });
   });
 
+  it('covers the labels the suite declares on namespaces that exist (the run sets them before step 1)', () => {
+    const rb = rollbackOf({ steps: [], sets: policies, live: live(), namespaceLabels: new Map<string, Record<string, string>>([['demo', { env: 'x' }], ['absent', { a: 'b' }]]) });
+    expect(rb.labels).to.deep.equal(new Map([['demo', { env: null }]]));
+  });
+
   it('renders a file kubectl can apply, with the deletions as commands', () => {
     const text = renderRollback({ steps, sets: policies, live: live(), context: 'staging', now: new Date(0) });
     expect(text).to.include('kubectl --context staging apply --server-side --force-conflicts --field-manager=netpol-harness -f rollback.yaml');
