@@ -164,7 +164,7 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
     // restores them exactly. Without in-place probing of existing workloads (issue 10) the suite
     // has no sources and no cells, so its verdict is logged, not asserted.
     const before = await snapshot();
-    const run = await cli(['run', out, ...existing(), '--settle', '2000', '--focus', 'wrong']);
+    const run = await cli(['run', out, ...existing(), '--settle', '2000', '--focus', 'wrong', '--report-dir', path.join(work, 'discovered-run')]);
     console.log(`      run on the discovered suite: exit ${run.exitCode}; ${/run discovered-\S+: .*/.exec(run.all)?.[0] ?? ''}`);
     expect(run.exitCode, run.all).to.not.equal(2);
     expect(snapshotDiff(before, await snapshot())).to.deep.equal([]);
