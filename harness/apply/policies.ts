@@ -261,6 +261,17 @@ export class PolicyApplier {
   }
 
   /**
+   * Leaves the changes applied (`--keep-changes` after a passing rehearsal): the journal is dropped
+   * and restore() is no longer registered for cleanup.
+   */
+  forgetChanges(): void {
+    this.entries.length = 0;
+    this.byKey.clear();
+    this.unregisterCleanup?.();
+    this.unregisterCleanup = undefined;
+  }
+
+  /**
    * Deletes harness-labelled NetworkPolicies left in harness-made namespaces by an earlier run
    * that could not clean up (killed, or --keep). Foreign namespaces are never touched.
    */

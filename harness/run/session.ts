@@ -44,6 +44,8 @@ import { applyManifests, loadManifests, manifestImages, type UserManifest } from
 import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } from '../apply/access.js';
 import { existingPodQueries, inPlaceProber, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
+import { apiServerReviewer, type AccessReviewer } from '../cluster/access.js';
+import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import { registerStepAxes } from './registry.js';
 import { tierCanary, type TierSupport } from '../cluster/tier-canary.js';
 import { notTestableReason, notTestableStep } from './tiers.js';
@@ -72,6 +74,10 @@ export interface SessionOptions {
   progress?: Progress;
   /** Install SIGINT/SIGTERM handlers that clean up (the CLI does; mocha suites need not). */
   handleSignals?: boolean;
+  /** existing clusters: where rollback.yaml goes before the first change (default: cwd). */
+  rollbackDir?: string;
+  /** Tests: answer permission checks without an API server (default: SelfSubjectAccessReview). */
+  accessReviewer?: AccessReviewer;
 }
 
 /**
@@ -140,6 +146,8 @@ export class HarnessSession {
   readonly spec: ClusterSpec;
   /** Calico's dataplane when the harness installs Calico. */
   readonly calicoDataplane: CalicoDataplane | undefined;
+  /** rollback.yaml, once written (existing clusters, before the first change). */
+  rollbackFile?: string;
 
   private constructor(
     loaded: LoadedSuite,
@@ -219,6 +227,12 @@ export class HarnessSession {
       progress: this.progress,
     });
     this.cluster = cluster;
+    // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
+    if (cluster.provider === 'existing') {
+      await assertRehearsable(cluster.client, this.opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), this.loaded, cluster.context);
+      this.rollbackFile = await writeRollbackFile(cluster.client, this.loaded, this.opts.rollbackDir ?? process.cwd(), { context: cluster.context, kubeconfig: cluster.kubeconfigPath });
+      this.progress.info(`rollback file (the prior policies and labels): ${this.rollbackFile}`);
+    }
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
     // Probing in place changes pods the harness does not own: check every permission it needs first.
@@ -423,6 +437,11 @@ export class HarnessSession {
       onStep?.(r);
     }
     return this.result;
+  }
+
+  /** `--keep-changes`: leave the applied policies and labels in place at stop() (call after a passing run). */
+  keepPolicyChanges(): void {
+    this.applier?.forgetChanges();
   }
 
   /** Restores what the run changed and removes what it created (unless keep). Safe to call twice. */

@@ -21,6 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'lint', summary: 'check NetworkPolicies for mistakes and over-broad rules (a suite adds checks against its workloads)', load: () => import('./lint.js') },
   { name: 'check', summary: 'check suites without a cluster: validate, compare every hand-written expectation with the simulation, lint (the pull-request tier)', load: () => import('./check.js') },
   { name: 'run', summary: 'run a suite on a real cluster: deploy, apply each step, probe every cell, compare and report', load: () => import('./run.js') },
+  { name: 'discover', summary: 'read a live cluster into a runnable suite: namespaces, workloads, every NetworkPolicy (never changes the cluster)', load: () => import('./discover.js') },
   { name: 'diff', summary: 'compare two results.json artifacts: cells whose observed verdict or class changed (exit 1 if any)', load: () => import('./diff.js') },
 ];
 

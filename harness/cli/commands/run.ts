@@ -3,7 +3,8 @@
 // 2 on usage, input or infrastructure errors. Flags are checked before anything touches a cluster.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, UsageError } from '../../errors.js';
+import { planRehearsal } from '../../run/rehearsal.js';
 import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
@@ -29,6 +30,8 @@ interface RunFlags {
   settle?: number;
   skipCanary?: boolean;
   execConcurrency?: number;
+  plan?: boolean;
+  keepChanges?: boolean;
 }
 
 function intIn(name: string, min: number, max: number) {
@@ -76,7 +79,15 @@ export function register(program: Command): void {
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each step', intIn('--settle', 0, 600_000))
     .option('--exec-concurrency <n>', 'concurrent execs against the API server', intIn('--exec-concurrency', 1, 64))
     .option('--skip-canary', 'do not check that the CNI enforces NetworkPolicy first (not recommended)')
+    .option('--plan', 'existing clusters: print what each step would create, change and delete; change nothing')
+    .option('--keep-changes', 'existing clusters: leave a passing rehearsal\'s policies and labels applied')
     .action(async (suiteFile: string, f: RunFlags) => {
+      if ((f.plan || f.keepChanges) && f.provider && f.provider !== 'existing') throw new UsageError(`--${f.plan ? 'plan' : 'keep-changes'} is for --provider existing (got --provider ${f.provider})`);
+      if (f.plan) {
+        const { text } = await planRehearsal(suiteFile, { ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}), ...((f.context ?? f.clusterName) ? { context: f.context ?? f.clusterName } : {}) });
+        process.stdout.write(`${text}\n`);
+        return;
+      }
       const term = { ...detectTerminal(process.stdout, process.env), ...(f.ascii ? { ascii: true } : {}) };
       const opts: SessionOptions = {
         cluster: {
@@ -100,6 +111,7 @@ export function register(program: Command): void {
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
         ...(f.execConcurrency !== undefined ? { execConcurrency: f.execConcurrency } : {}),
         ...(f.skipCanary ? { skipCanary: true } : {}),
+        ...(f.reportDir ? { rollbackDir: f.reportDir } : {}),
       };
       const session = await HarnessSession.start(suiteFile, opts);
       let failure: Error | undefined;
@@ -109,6 +121,10 @@ export function register(program: Command): void {
         });
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));
+      }
+      if (f.keepChanges && !failure && summarizeRun(session.result).passed) {
+        session.keepPolicyChanges();
+        process.stdout.write('--keep-changes: the rehearsal passed; its policies and labels stay applied (rollback.yaml undoes them)\n');
       }
       const cleanup = await session.stop();
       const run = session.result;

@@ -1,0 +1,76 @@
+// Normalised views of NetworkPolicies and labels, for comparing a cluster before and after a
+// rehearsal byte for byte: what the server or kubectl adds on its own (uid, resourceVersion,
+// managedFields, generation, creationTimestamp, status, kubectl's annotations) is dropped, keys are
+// sorted, so two snapshots of the same desired state serialise to the same string.
+import type { KObject } from '../cluster/kube-types.js';
+
+/** Metadata fields the server sets; never part of what a user applied. */
+export const SERVER_METADATA_FIELDS = ['uid', 'resourceVersion', 'managedFields', 'generation', 'creationTimestamp', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
+
+/** Annotations kubectl writes by itself (prefix kubectl.kubernetes.io/, e.g. last-applied-configuration). */
+export function isToolAnnotation(key: string): boolean {
+  return key.startsWith('kubectl.kubernetes.io/');
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * The object as a user would have written it: server fields, status and kubectl annotations
+ * stripped, empty labels/annotations maps removed, keys sorted. Does not modify its argument.
+ */
+export function normalizeObject(o: KObject): KObject {
+  const { status: _status, ...rest } = structuredClone(o);
+  const meta = { ...rest.metadata };
+  for (const f of SERVER_METADATA_FIELDS) delete meta[f];
+  if (meta.annotations) {
+    const kept = Object.fromEntries(Object.entries(meta.annotations).filter(([k]) => !isToolAnnotation(k)));
+    if (Object.keys(kept).length) meta.annotations = kept;
+    else delete meta.annotations;
+  }
+  if (meta.labels && Object.keys(meta.labels).length === 0) delete meta.labels;
+  return sortKeys({ ...rest, metadata: meta }) as KObject;
+}
+
+/** What a rehearsal must leave as it found: every NetworkPolicy and the labels of namespaces and pods. */
+export interface ClusterSnapshot {
+  /** `<namespace>/<name>` -> normalised NetworkPolicy */
+  policies: Record<string, KObject>;
+  /** `namespace/<name>` or `pod/<namespace>/<name>` -> labels (keys sorted) */
+  labels: Record<string, Record<string, string>>;
+}
+
+export function snapshotOf(policies: KObject[], namespaces: KObject[], pods: KObject[] = []): ClusterSnapshot {
+  const snap: ClusterSnapshot = { policies: {}, labels: {} };
+  for (const p of policies) snap.policies[`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`] = normalizeObject(p);
+  for (const n of namespaces) snap.labels[`namespace/${n.metadata.name ?? ''}`] = sortKeys(n.metadata.labels ?? {}) as Record<string, string>;
+  for (const p of pods) snap.labels[`pod/${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`] = sortKeys(p.metadata.labels ?? {}) as Record<string, string>;
+  return sortKeys(snap) as ClusterSnapshot;
+}
+
+/** Canonical text of a snapshot: equal strings mean equal state. */
+export function snapshotText(s: ClusterSnapshot): string {
+  return JSON.stringify(sortKeys(s), null, 1);
+}
+
+/** Human-readable differences between two snapshots (empty: identical). */
+export function snapshotDiff(before: ClusterSnapshot, after: ClusterSnapshot): string[] {
+  const out: string[] = [];
+  const cmp = (what: string, a: Record<string, unknown>, b: Record<string, unknown>) => {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (!(k in b)) out.push(`${what} ${k}: gone`);
+      else if (!(k in a)) out.push(`${what} ${k}: new`);
+      else if (JSON.stringify(sortKeys(a[k])) !== JSON.stringify(sortKeys(b[k]))) out.push(`${what} ${k}: differs`);
+    }
+  };
+  cmp('NetworkPolicy', before.policies, after.policies);
+  cmp('labels of', before.labels, after.labels);
+  return out.sort();
+}

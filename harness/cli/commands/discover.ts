@@ -1,0 +1,47 @@
+// `netpol-harness discover`: read a live cluster (never change it) and write a suite that asks
+// whether the cluster does what its policies say. Exit 2 on a missing context, namespace or
+// permission, or on policies the engine cannot model (unless --skip-unsupported).
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { createProgress } from '../../cluster/progress.js';
+import { discover } from '../../discover/index.js';
+
+interface DiscoverFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string[];
+  allNamespaces?: boolean;
+  output: string;
+  skipUnsupported?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('discover')
+    .description('read a live cluster (read-only) and write a suite: namespaces, workloads, its NetworkPolicies, one simulated step')
+    .option('--kubeconfig <file>', 'kubeconfig (only read)')
+    .option('--context <name>', 'kube context (default: the current one)')
+    .option('-n, --namespace <name>', 'namespace to read (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('-A, --all-namespaces', 'every namespace except default, kube-system, kube-public and kube-node-lease')
+    .requiredOption('-o, --output <dir>', 'directory for suite.yaml and policies/')
+    .option('--skip-unsupported', 'write the suite without policies the engine cannot model (they are listed) instead of failing')
+    .action(async (f: DiscoverFlags) => {
+      if (f.allNamespaces && f.namespace.length) throw new UsageError('pass either -n/--namespace or --all-namespaces, not both');
+      if (!f.allNamespaces && f.namespace.length === 0) throw new UsageError('name the namespaces to read (-n <ns>, repeatable) or pass --all-namespaces');
+      const t0 = performance.now();
+      const { discovered, files, readMs } = await discover({
+        ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
+        ...(f.context ? { context: f.context } : {}),
+        scope: f.allNamespaces ? { all: true } : { all: false, names: f.namespace },
+        outDir: f.output,
+        skipUnsupported: f.skipUnsupported ?? false,
+        progress: createProgress(),
+      });
+      const s = discovered.suite as { namespaces: unknown[]; workloads: unknown[] };
+      const nPolicies = [...discovered.policyFiles.values()].reduce((n, d) => n + d.length, 0);
+      process.stdout.write(
+        `discovered ${s.namespaces.length} namespace(s), ${s.workloads.length} workload(s), ${nPolicies} NetworkPolic${nPolicies === 1 ? 'y' : 'ies'}` +
+          `${discovered.unsupported.length ? ` (${discovered.unsupported.length} left out)` : ''} in ${(readMs / 1000).toFixed(2)} s reading, ${((performance.now() - t0) / 1000).toFixed(2)} s total\nwrote ${files.join(', ')}\n`,
+      );
+    });
+}

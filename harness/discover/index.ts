@@ -1,0 +1,62 @@
+// `discover`: a live cluster -> a suite directory (suite.yaml, policies/<namespace>.yaml). Never
+// changes the cluster. Policies the engine cannot model stop it (exit 2) unless skipUnsupported.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { InputError } from '../errors.js';
+import { apiServerReviewer, assertAccess, type AccessReviewer } from '../cluster/access.js';
+import { connectExistingCluster } from '../cluster/existing.js';
+import { silentProgress, type Progress } from '../cluster/progress.js';
+import { ClusterSpec, WorkloadSpec } from '../suite/schema.js';
+import { discoverNeeds, readCluster, type NamespaceScope } from './read.js';
+import { discoverSuite, type DiscoveredSuite } from './transform.js';
+
+export { discoverSuite, exportPolicy, unsupportedReasons, workloadPorts, type ClusterReading, type DiscoveredSuite } from './transform.js';
+export { discoverNeeds, readCluster, type NamespaceScope } from './read.js';
+
+/** Whether this build's suite schema can find existing workloads by `ref` and probe from them (`source`). */
+export const SCHEMA_HAS_REFS = 'ref' in WorkloadSpec.shape && 'source' in WorkloadSpec.shape;
+
+export interface DiscoverRunOptions {
+  kubeconfig?: string;
+  context?: string;
+  scope: NamespaceScope;
+  outDir: string;
+  skipUnsupported?: boolean;
+  review?: AccessReviewer;
+  progress?: Progress;
+}
+
+export async function writeDiscovered(d: DiscoveredSuite, outDir: string): Promise<string[]> {
+  const files: string[] = [];
+  await mkdir(path.join(outDir, 'policies'), { recursive: true });
+  const suiteFile = path.join(outDir, 'suite.yaml');
+  await writeFile(suiteFile, `# written by netpol-harness discover\n${stringify(d.suite)}`);
+  files.push(suiteFile);
+  for (const [rel, docs] of d.policyFiles) {
+    const f = path.join(outDir, rel);
+    await writeFile(f, docs.map((doc) => stringify(doc)).join('---\n'));
+    files.push(f);
+  }
+  return files;
+}
+
+export async function discover(opts: DiscoverRunOptions): Promise<{ discovered: DiscoveredSuite; files: string[]; readMs: number }> {
+  const progress = opts.progress ?? silentProgress;
+  const cluster = await connectExistingCluster(ClusterSpec.parse({ provider: 'existing' }), { ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}), progress });
+  await assertAccess(opts.review ?? apiServerReviewer(cluster.kubeConfig), discoverNeeds(opts.scope), `context ${cluster.context}`);
+  const t0 = performance.now();
+  const reading = await readCluster(cluster.client, opts.scope, cluster.context);
+  const readMs = performance.now() - t0;
+  const discovered = discoverSuite(reading, { refs: SCHEMA_HAS_REFS });
+  if (discovered.unsupported.length && !opts.skipUnsupported) {
+    throw new InputError(
+      discovered.unsupported.map((u) => ({ file: `NetworkPolicy ${u.policy}`, path: '', message: `the engine cannot model it: ${u.reasons.join('; ')}` })),
+      'nothing was written; pass --skip-unsupported to write the suite without these policies',
+    );
+  }
+  for (const u of discovered.unsupported) progress.warn(`left out NetworkPolicy ${u.policy}: ${u.reasons.join('; ')}`);
+  for (const s of discovered.skipped) progress.warn(`no workload for ${s}`);
+  const files = await writeDiscovered(discovered, opts.outDir);
+  return { discovered, files, readMs };
+}
