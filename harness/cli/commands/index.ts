@@ -1,6 +1,7 @@
 // Command registry. One module per command keeps ownership and tests obvious.
 import type { Command } from 'commander';
 import * as check from './check.js';
+import * as conformance from './conformance.js';
 import * as diff from './diff.js';
 import * as explain from './explain.js';
 import * as lint from './lint.js';
@@ -9,5 +10,5 @@ import * as simulate from './simulate.js';
 import * as validate from './validate.js';
 
 export function registerCommands(program: Command): void {
-  for (const m of [validate, simulate, explain, lint, check, run, diff]) m.register(program);
+  for (const m of [validate, simulate, explain, lint, check, run, conformance, diff]) m.register(program);
 }

@@ -29,7 +29,7 @@ interface RunFlags {
   execConcurrency?: number;
 }
 
-function intIn(name: string, min: number, max: number) {
+export function intIn(name: string, min: number, max: number) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number (got "${v}")`);
     const n = Number(v);
