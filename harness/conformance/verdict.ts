@@ -102,8 +102,10 @@ function judgeCase(c: ConformanceCase, steps: { name: string; cells: CellResult[
 
 function denyStyle(refused: number, timeout: number): DenyStyleObservation {
   const total = refused + timeout;
-  // A few stray classes (a reject racing a rule reload) do not make a style mixed.
-  const style: DenyStyle = total === 0 ? 'unknown' : refused >= 0.9 * total ? 'reject' : timeout >= 0.9 * total ? 'drop' : 'mixed';
+  // A dropping CNI never answers, so a majority of refusals means reject. Rejections are ICMP errors
+  // (or RSTs) the kernel rate-limits (net.ipv4.icmp_msgs_burst), so a burst of probes into a
+  // rejecting CNI still sees some timeouts; they do not make the style mixed.
+  const style: DenyStyle = total === 0 ? 'unknown' : refused >= 0.5 * total ? 'reject' : timeout >= 0.9 * total ? 'drop' : 'mixed';
   return { style, refused, timeout };
 }
 
