@@ -3,4 +3,4 @@ export { FEATURES, FEATURE_NAMES, isFeature, type Feature } from './features.js'
 export { DEFAULT_POD_SUBNET, generateBattery, selectCases, type GeneratedBattery } from './generate.js';
 export { renderConformance } from './render.js';
 export { hostHasSctp } from './sctp.js';
-export { judge, type ConformanceReport } from './verdict.js';
+export { judge, notEnforcingReport, type ConformanceReport } from './verdict.js';

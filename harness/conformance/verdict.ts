@@ -209,3 +209,19 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     profile: suggestProfile(observedSwitches(byId), run.cluster?.cni ?? ''),
   };
 }
+
+/** The answer when the enforcement canary failed: nothing was run, the CNI enforces nothing. */
+export function notEnforcingReport(cni: string, provider: string, why: string): ConformanceReport {
+  const unknown: DenyStyleObservation = { style: 'unknown', refused: 0, timeout: 0 };
+  return {
+    schemaVersion: 1,
+    cni,
+    provider,
+    cases: [],
+    features: [],
+    denyStyle: { ingress: unknown, egress: { ...unknown } },
+    timing: [],
+    profile: { observed: { enforces: false }, matching: ['none'], suggested: 'none', note: 'the enforcement canary failed' },
+    notEnforcing: why,
+  };
+}

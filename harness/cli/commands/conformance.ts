@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { generateBattery, hostHasSctp, isFeature, judge, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature } from '../../conformance/index.js';
+import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
@@ -94,17 +94,7 @@ export function register(program: Command): void {
         session = await HarnessSession.startLoaded(battery.loaded, opts);
       } catch (e) {
         if (!(e instanceof EnforcementError)) throw e;
-        const report: ConformanceReport = {
-          schemaVersion: 1,
-          cni: effectiveCni(battery.loaded.suite.cluster.cni, f.cni),
-          provider: f.provider ?? 'kind',
-          cases: [],
-          features: [],
-          denyStyle: { ingress: { style: 'unknown', refused: 0, timeout: 0 }, egress: { style: 'unknown', refused: 0, timeout: 0 } },
-          timing: [],
-          profile: { observed: { enforces: false }, matching: ['none'], suggested: 'none', note: 'the enforcement canary failed' },
-          notEnforcing: e.message,
-        };
+        const report = notEnforcingReport(effectiveCni(battery.loaded.suite.cluster.cni, f.cni), f.provider ?? 'kind', e.message);
         if (f.reportDir) process.stdout.write(`reports: ${(await writeConformance(f.reportDir, report)).join(', ')}\n`);
         throw new EnforcementError(`this CNI does not enforce NetworkPolicy: ${e.message}`, { hint: 'install an enforcing CNI (calico, kube-router), or run with --cni none to see what an unenforced cluster answers' });
       }

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { CellResult, ObservedClass, RunResult } from '../../../harness/diff/result.js';
 import { generateBattery } from '../../../harness/conformance/generate.js';
 import { renderConformance } from '../../../harness/conformance/render.js';
-import { judge, percentile } from '../../../harness/conformance/verdict.js';
+import { judge, notEnforcingReport, percentile } from '../../../harness/conformance/verdict.js';
 import { parseFocus } from '../../../harness/cli/commands/conformance.js';
 import { UsageError } from '../../../harness/errors.js';
 import { expectedMatrix } from '../../../harness/policy/simulate.js';
@@ -97,6 +97,15 @@ describe('conformance: verdicts', function () {
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).to.equal(5);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).to.equal(10);
     expect(percentile([], 50)).to.equal(undefined);
+  });
+
+  it('a failed canary gives a report that says the CNI does not enforce NetworkPolicy, and nothing else', () => {
+    const r = notEnforcingReport('calico', 'existing', 'client -> server stayed allowed after a deny-all policy');
+    expect(r.profile.suggested).to.equal('none');
+    expect(r.cases).to.deep.equal([]);
+    const md = renderConformance(r);
+    expect(md).to.include('This CNI does not enforce NetworkPolicy').and.include('stayed allowed').and.include('No case was run');
+    expect(md).not.to.include('| feature |');
   });
 
   it('--focus: known features pass; unknown ones are a usage error listing every feature', () => {
