@@ -5,7 +5,7 @@
 import { VersionApi } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
-import { InfraError, UsageError } from '../errors.js';
+import { InfraError, UsageError, type Issue } from '../errors.js';
 import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
 import { buildAxes, type Axes } from '../matrix/axes.js';
 import { cellKey } from '../matrix/matrix.js';
@@ -67,6 +67,8 @@ export interface SessionOptions {
   via?: Via;
   timeoutMs?: number;
   settleMs?: number;
+  /** Pause between re-probes of mismatching cells while a step settles (default 1000 ms). */
+  settleIntervalMs?: number;
   /** Skip the enforcement canary (not recommended; `--cni none` skips it by design). */
   skipCanary?: boolean;
   /** Concurrent execs against the API server. */
@@ -185,6 +187,11 @@ export class HarnessSession {
   /** Validates the suite first: a malformed suite or policy throws InputError before any cluster work. */
   static async start(suiteFile: string, opts: SessionOptions = {}): Promise<HarnessSession> {
     const { loaded, warnings } = await loadValidSuite(suiteFile);
+    return HarnessSession.startLoaded(loaded, opts, warnings);
+  }
+
+  /** For suites built in memory (the conformance battery): the caller has validated `loaded`. */
+  static async startLoaded(loaded: LoadedSuite, opts: SessionOptions = {}, warnings: readonly Issue[] = []): Promise<HarnessSession> {
     const s = new HarnessSession(loaded, opts);
     s.manifests = await loadManifests(loaded);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
@@ -394,7 +401,7 @@ export class HarnessSession {
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
-    const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
+    const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs, ...(this.opts.settleIntervalMs !== undefined ? { intervalMs: this.opts.settleIntervalMs } : {}) });
     end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');
 
     const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));

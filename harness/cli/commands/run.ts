@@ -34,7 +34,7 @@ interface RunFlags {
   keepChanges?: boolean;
 }
 
-function intIn(name: string, min: number, max: number) {
+export function intIn(name: string, min: number, max: number) {
   return (v: string): number => {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number (got "${v}")`);
     const n = Number(v);

@@ -1,0 +1,124 @@
+// `netpol-harness conformance`: what does this CNI really enforce? Generates the battery suite
+// (harness/conformance/) and runs it through the same session as `run`, then judges per feature.
+// Exit 0 when every case conforms, 1 on deviations, 2 on bad flags, a CNI that does not enforce
+// NetworkPolicy at all (the canary), or infrastructure errors.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature } from '../../conformance/index.js';
+import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
+import { writeReports } from '../../report/index.js';
+import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
+import { intIn } from './run.js';
+
+interface ConformanceFlags {
+  provider?: 'kind' | 'existing';
+  cni?: 'calico' | 'kube-router' | 'none';
+  focus?: string;
+  reportDir?: string;
+  clusterName?: string;
+  keep?: boolean;
+  reuse?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  podSubnet?: string;
+  agentImage?: string;
+  timeout?: number;
+  settle?: number;
+  settleInterval?: number;
+}
+
+/** `--focus a,b`: every name must be a feature; exit 2 listing them otherwise. */
+export function parseFocus(text: string | undefined): Feature[] {
+  if (text === undefined) return [];
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !isFeature(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new UsageError(`--focus: unknown feature${unknown.length === 1 ? '' : 's'} ${unknown.map((u) => `"${u}"`).join(', ') || '(none given)'}`, {
+      hint: `features: ${FEATURE_NAMES.join(', ')}`,
+    });
+  }
+  return names as Feature[];
+}
+
+async function writeConformance(dir: string, report: ConformanceReport): Promise<string[]> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const json = path.join(dir, 'conformance.json');
+    const md = path.join(dir, 'conformance.md');
+    await writeFile(json, JSON.stringify(report, null, 2) + '\n', 'utf8');
+    await writeFile(md, renderConformance(report), 'utf8');
+    return [json, md];
+  } catch (e) {
+    throw new InfraError(`cannot write reports to ${dir}: ${(e as Error).message}`, { hint: 'check that --report-dir is writable', cause: e });
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('conformance')
+    .description('run the NetworkPolicy conformance battery: which features this CNI enforces as the API says, how it denies, how fast')
+    .addOption(new Option('--provider <name>', 'cluster provider').choices(['kind', 'existing']).default('kind'))
+    .addOption(new Option('--cni <name>', 'CNI to install on kind (default: NPH_CNI on air-gapped hosts, else calico)').choices(['calico', 'kube-router', 'none']))
+    .option('--focus <features>', `only the cases tagged with these features (comma list): ${FEATURE_NAMES.join(', ')}`)
+    .option('--report-dir <dir>', 'write conformance.json and conformance.md, and run\'s results.json, junit.xml, summary.md, report.html')
+    .option('--cluster-name <name>', 'kind cluster name, or the kube context for --provider existing')
+    .option('--keep', 'leave the cluster, namespaces and policies in place afterwards')
+    .option('--reuse', 'reuse a kind cluster of the same name if it exists')
+    .option('--kubeconfig <file>', 'kubeconfig for --provider existing (only read)')
+    .option('--context <name>', 'kube context for --provider existing')
+    .option('--pod-subnet <cidr>', 'the cluster pod CIDR the ipBlock cases are written against (default: the kind cluster\'s, 192.168.0.0/16)')
+    .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
+    .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
+    .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
+    .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
+    .action(async (f: ConformanceFlags) => {
+      const focus = parseFocus(f.focus);
+      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}) });
+      const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
+      const opts: SessionOptions = {
+        cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
+        keep: f.keep ?? false,
+        reuse: f.reuse ?? false,
+        handleSignals: true,
+        settleIntervalMs: f.settleInterval ?? 200,
+        ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
+        ...(f.context ? { context: f.context } : {}),
+        ...(f.agentImage ? { agentImage: f.agentImage } : {}),
+        ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
+        ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
+      };
+      process.stdout.write(`conformance battery: ${battery.cases.length} cases, ${battery.loaded.suite.steps.length} steps${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`);
+      let session: HarnessSession;
+      try {
+        session = await HarnessSession.startLoaded(battery.loaded, opts);
+      } catch (e) {
+        if (!(e instanceof EnforcementError)) throw e;
+        const report = notEnforcingReport(effectiveCni(battery.loaded.suite.cluster.cni, f.cni), f.provider ?? 'kind', e.message);
+        if (f.reportDir) process.stdout.write(`reports: ${(await writeConformance(f.reportDir, report)).join(', ')}\n`);
+        throw new EnforcementError(`this CNI does not enforce NetworkPolicy: ${e.message}`, { hint: 'install an enforcing CNI (calico, kube-router), or run with --cni none to see what an unenforced cluster answers' });
+      }
+      let failure: Error | undefined;
+      try {
+        await session.runAll((step) => {
+          const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
+          const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match';
+          process.stdout.write(`  ${step.name}: ${step.cells.length} cells, ${wrong} deviating, ${tte}\n`);
+        });
+      } catch (e) {
+        failure = e instanceof Error ? e : new Error(String(e));
+      }
+      const cleanup = await session.stop();
+      const run = session.result;
+      const report = judge(run, battery.cases, battery.steps, { sctpTestable });
+      if (f.reportDir && run.steps.length > 0) {
+        const { files } = await writeReports(run, f.reportDir, { env: process.env });
+        files.push(...(await writeConformance(f.reportDir, report)));
+        process.stdout.write(`reports${failure ? ' (partial)' : ''}: ${files.join(', ')}\n`);
+      }
+      if (failure) throw failure;
+      process.stdout.write(`\n${renderConformance(report)}`);
+      for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
+      process.exitCode = cleanup.failed.length > 0 ? EXIT.error : report.cases.some((c) => c.status === 'deviates') ? EXIT.mismatch : EXIT.ok;
+    });
+}

@@ -1,0 +1,30 @@
+// The conformance answer as Markdown: readable in a terminal, pasteable into a README or a PR.
+import type { ConformanceReport, Status } from './verdict.js';
+
+const MARK: Record<Status, string> = { conforms: 'conforms', deviates: 'DEVIATES', 'not testable': 'not testable' };
+const secs = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+export function renderConformance(r: ConformanceReport): string {
+  const out: string[] = [];
+  out.push(`## NetworkPolicy conformance: ${r.cni}${r.provider ? ` (${r.provider})` : ''}`, '');
+  if (r.notEnforcing) {
+    out.push(`**This CNI does not enforce NetworkPolicy**: ${r.notEnforcing}`, '', 'No case was run.');
+    return out.join('\n') + '\n';
+  }
+  const n = (s: Status) => r.cases.filter((c) => c.status === s).length;
+  out.push(`${r.cases.length} cases: ${n('conforms')} conform, ${n('deviates')} deviate, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
+  out.push('| feature | verdict | cases (ok/dev/n.t.) | deviating cells |', '|---|---|---|---|');
+  for (const f of r.features) {
+    const cells = [...f.deviating, ...(f.note ? [f.note] : [])].join('; ') || '';
+    out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable} | ${cells} |`);
+  }
+  out.push('', `Deny style: ingress **${r.denyStyle.ingress.style}** (${r.denyStyle.ingress.refused} refused, ${r.denyStyle.ingress.timeout} timed out), egress **${r.denyStyle.egress.style}** (${r.denyStyle.egress.refused} refused, ${r.denyStyle.egress.timeout} timed out).`);
+  out.push('', `Engine profile: ${r.profile.suggested ? `**${r.profile.suggested}**` : 'none matches'}. ${r.profile.note}.`);
+  const engine = r.cases.flatMap((c) => c.engineDisagreements);
+  if (engine.length > 0) out.push('', `Engine vs spec: ${engine.length} cell(s) disagree (an engine bug): ${engine.slice(0, 5).join('; ')}`);
+  if (r.timing.length > 0) {
+    out.push('', '| change | steps | p50 | p95 | max | never matched |', '|---|---|---|---|---|---|');
+    for (const t of r.timing) out.push(`| ${t.change} | ${t.steps} | ${secs(t.p50Ms)} | ${secs(t.p95Ms)} | ${secs(t.maxMs)} | ${t.never} |`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,60 @@
+// The one workload topology every conformance case runs over (after upstream e2e and Cyclonus):
+// namespaces x, y, z, pods a, b, c in each, and one container outside the cluster. The labels are
+// chosen so every selector form of the battery has something to match and something to miss.
+import type { SuiteInput } from '../suite/schema.js';
+
+export const NAMESPACES = ['x', 'y', 'z'] as const;
+export const PODS = ['a', 'b', 'c'] as const;
+export const EXTERNAL = 'ext';
+
+/** Namespace labels: `ns` on all, `env` on y (prod) and z (dev), none more on x. */
+export const NS_LABELS: Record<string, Record<string, string>> = {
+  x: { ns: 'x' },
+  y: { ns: 'y', env: 'prod' },
+  z: { ns: 'z', env: 'dev' },
+};
+
+/** Pod labels: `pod` on all, `tier` on a (web) and b (db), none on c. */
+export const POD_LABELS: Record<string, Record<string, string>> = {
+  a: { pod: 'a', tier: 'web' },
+  b: { pod: 'b', tier: 'db' },
+  c: { pod: 'c' },
+};
+
+/**
+ * Ports: TCP 80 and 81, UDP 80 on every pod. The named port `serve` is TCP 80 on a, TCP 81 on b,
+ * and absent on c: one name, different numbers on different pods (spec N19, N20).
+ */
+function portsOf(pod: string): NonNullable<SuiteInput['workloads']>[number]['ports'] {
+  return [
+    { port: 80, protocol: 'TCP', ...(pod === 'a' ? { name: 'serve' } : {}) },
+    { port: 81, protocol: 'TCP', ...(pod === 'b' ? { name: 'serve' } : {}) },
+    { port: 80, protocol: 'UDP' },
+  ];
+}
+
+/** A pod that joins the selected set later (`initially: absent`): labelled like b, tier web. */
+export const JOINER = { name: 'n', namespace: 'x', labels: { pod: 'b', tier: 'web' } };
+
+export interface TopologyOptions {
+  podSubnet: string;
+  /** Include the late-joining pod x/n (only suites with a joining case need it). */
+  joiner: boolean;
+}
+
+/** The suite skeleton (everything but policies and steps). */
+export function topology(opts: TopologyOptions): Omit<SuiteInput, 'metadata' | 'policies' | 'steps'> {
+  return {
+    apiVersion: 'netpol-harness/v1',
+    kind: 'Suite',
+    cluster: { provider: 'kind', cni: 'kube-router', podSubnet: opts.podSubnet, nodes: { controlPlanes: 1, workers: 2 } },
+    namespaces: NAMESPACES.map((name) => ({ name, labels: NS_LABELS[name]! })),
+    workloads: [
+      ...NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ name: pod, namespace: ns, labels: POD_LABELS[pod]!, ports: portsOf(pod) }))),
+      ...(opts.joiner ? [{ ...JOINER, ports: portsOf('b'), initially: 'absent' as const }] : []),
+    ],
+    externals: [{ name: EXTERNAL, ports: [{ port: 80, protocol: 'TCP' }] }],
+    // Pod IPs: ipBlock cases are about pod addresses, and no DNS column (no case is about DNS).
+    probe: { via: 'pod', timeoutMs: 1000, settleMs: 10_000, dnsNames: [] },
+  };
+}

@@ -1,0 +1,227 @@
+// From a run of the battery suite to the conformance answer: per case and per feature conforms /
+// deviates / not testable, the deny style per direction (probe classes refused vs timeout), time to
+// enforce per kind of change, and the engine profiles consistent with what was observed. Pure.
+import { verdictOf, type CellResult, type ObservedClass, type RunResult } from '../diff/result.js';
+import { PROFILES, type CniProfile } from '../policy/profiles.js';
+import type { ChangeKind, ConformanceCase } from './cases.js';
+import { FEATURES, FEATURE_NAMES, type Feature } from './features.js';
+import type { GeneratedStep } from './generate.js';
+
+export type Status = 'conforms' | 'deviates' | 'not testable';
+
+export interface Deviation {
+  step: string;
+  src: string;
+  col: string;
+  expected: 'allow' | 'deny';
+  observed: ObservedClass;
+}
+
+export interface CaseVerdict {
+  id: string;
+  title: string;
+  spec: string[];
+  features: Feature[];
+  status: Status;
+  deviations: Deviation[];
+  /** Cells the probe could not judge (exec errors, unsupported protocols). */
+  unjudged: number;
+  /** Cells where the engine's simulation disagrees with the spec expectation (an engine bug). */
+  engineDisagreements: string[];
+  /** Per step: ms until the whole matrix matched; undefined = never within the settle time. */
+  timeToEnforceMs: (number | undefined)[];
+}
+
+export interface FeatureRow {
+  feature: Feature;
+  title: string;
+  status: Status;
+  cases: { conforms: number; deviates: number; notTestable: number };
+  deviating: string[];
+  note?: string;
+}
+
+export type DenyStyle = 'drop' | 'reject' | 'mixed' | 'unknown';
+
+export interface DenyStyleObservation {
+  style: DenyStyle;
+  refused: number;
+  timeout: number;
+}
+
+export interface Timing {
+  change: ChangeKind;
+  steps: number;
+  /** Steps that never matched within the settle time (not in the percentiles). */
+  never: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  maxMs?: number;
+}
+
+export interface ConformanceReport {
+  schemaVersion: 1;
+  cni: string;
+  provider?: string;
+  durationMs?: number;
+  cases: CaseVerdict[];
+  features: FeatureRow[];
+  denyStyle: { ingress: DenyStyleObservation; egress: DenyStyleObservation };
+  timing: Timing[];
+  profile: { observed: Partial<CniProfile>; matching: string[]; suggested?: string; note: string };
+  /** Set when the enforcement canary failed: nothing else was run. */
+  notEnforcing?: string;
+}
+
+export interface JudgeOptions {
+  /** SCTP traffic can be probed (the nodes' kernel has SCTP). */
+  sctpTestable: boolean;
+}
+
+function judgeCase(c: ConformanceCase, steps: { name: string; cells: CellResult[]; timeToEnforceMs?: number }[]): CaseVerdict {
+  const deviations: Deviation[] = [];
+  const engineDisagreements: string[] = [];
+  let unjudged = 0;
+  let judged = 0;
+  for (const s of steps) {
+    for (const cell of s.cells) {
+      if (cell.simulated !== undefined && cell.simulated !== cell.expected) engineDisagreements.push(`${s.name}: ${cell.src} -> ${cell.col} spec ${cell.expected}, engine ${cell.simulated}`);
+      const cls = cell.observed?.class;
+      const v = cls ? verdictOf(cls) : undefined;
+      if (!cls || v === undefined) {
+        unjudged++;
+        continue;
+      }
+      judged++;
+      if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls });
+    }
+  }
+  const status: Status = deviations.length > 0 ? 'deviates' : judged === 0 || unjudged > 0 ? 'not testable' : 'conforms';
+  return { id: c.id, title: c.title, spec: c.spec, features: c.features, status, deviations, unjudged, engineDisagreements, timeToEnforceMs: steps.map((s) => s.timeToEnforceMs) };
+}
+
+function denyStyle(refused: number, timeout: number): DenyStyleObservation {
+  const total = refused + timeout;
+  // A dropping CNI never answers, so a majority of refusals means reject. Rejections are ICMP errors
+  // (or RSTs) the kernel rate-limits (net.ipv4.icmp_msgs_burst), so a burst of probes into a
+  // rejecting CNI still sees some timeouts; they do not make the style mixed.
+  const style: DenyStyle = total === 0 ? 'unknown' : refused >= 0.5 * total ? 'reject' : timeout >= 0.9 * total ? 'drop' : 'mixed';
+  return { style, refused, timeout };
+}
+
+export function percentile(sorted: number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** The profile switches the battery can observe, from the cases that show them. */
+function observedSwitches(byId: Map<string, CaseVerdict>): Partial<CniProfile> {
+  const o: Partial<CniProfile> = {};
+  const st = (id: string) => byId.get(id)?.status;
+  if (st('iso-ingress') === 'conforms' || st('iso-both') === 'conforms') o.enforces = true;
+  else if (st('iso-ingress') === 'deviates' && byId.get('iso-ingress')!.deviations.every((d) => d.observed === 'connected')) o.enforces = false;
+  if (o.enforces === false) return o;
+  if (st('ipblock-pods') === 'conforms') o.ipBlockMatchesPodIPs = true;
+  else if (byId.get('ipblock-pods')?.deviations.some((d) => d.expected === 'allow')) o.ipBlockMatchesPodIPs = false;
+  if (st('ipblock-except-pods') === 'conforms') o.exceptSupported = true;
+  else if (byId.get('ipblock-except-pods')?.deviations.some((d) => d.observed === 'connected')) o.exceptSupported = false;
+  if (st('port-range') === 'conforms') o.endPortSupported = true;
+  else if (byId.get('port-range')?.deviations.some((d) => d.expected === 'allow')) o.endPortSupported = false;
+  return o;
+}
+
+function suggestProfile(observed: Partial<CniProfile>, cni: string): ConformanceReport['profile'] {
+  const keys = Object.keys(observed) as (keyof CniProfile)[];
+  const matching = Object.values(PROFILES)
+    .filter((p) => keys.every((k) => p[k] === observed[k]))
+    .map((p) => p.name);
+  const suggested = matching.includes(cni) ? cni : matching[0];
+  const unobserved = ['sctpSupported', 'hairpin', 'podToOwnNode', 'hostNetwork'].filter((k) => !(k in observed));
+  const note =
+    matching.length === 0
+      ? `no engine profile matches the observed behaviour (${keys.map((k) => `${k}=${String(observed[k])}`).join(', ')}): add one in harness/policy/profiles.ts`
+      : matching.length > 1
+        ? `${matching.join(', ')} match what the battery observed (${keys.map((k) => `${k}=${String(observed[k])}`).join(', ')}); they differ only in switches it does not observe (${unobserved.join(', ')})`
+        : `only ${matching[0]} matches (${keys.map((k) => `${k}=${String(observed[k])}`).join(', ')})`;
+  return { observed, matching, ...(suggested ? { suggested } : {}), note };
+}
+
+export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: GeneratedStep[], opts: JudgeOptions): ConformanceReport {
+  const stepsOf = new Map<string, { name: string; cells: CellResult[]; timeToEnforceMs?: number }[]>();
+  run.steps.forEach((s, i) => {
+    const m = stepMeta[i];
+    if (!m) return;
+    const list = stepsOf.get(m.caseId) ?? [];
+    list.push(s);
+    stepsOf.set(m.caseId, list);
+  });
+  const verdicts = cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!));
+  const byId = new Map(verdicts.map((v) => [v.id, v]));
+
+  const features: FeatureRow[] = [];
+  for (const f of FEATURE_NAMES) {
+    const vs = verdicts.filter((v) => v.features.includes(f));
+    if (vs.length === 0) continue;
+    const count = (s: Status) => vs.filter((v) => v.status === s).length;
+    const deviating = vs.filter((v) => v.status === 'deviates').map((v) => {
+      const d = v.deviations[0]!;
+      const classes = [...new Set(v.deviations.map((x) => `${x.expected}->${x.observed}`))].join(', ');
+      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}`;
+    });
+    const status: Status = count('deviates') > 0 ? 'deviates' : count('conforms') > 0 ? 'conforms' : 'not testable';
+    const row: FeatureRow = { feature: f, title: FEATURES[f], status, cases: { conforms: count('conforms'), deviates: count('deviates'), notTestable: count('not testable') }, deviating };
+    if (f === 'protocol-sctp' && !opts.sctpTestable) row.note = 'SCTP traffic not testable (the kernel has no SCTP); only that an SCTP rule isolates TCP/UDP is checked';
+    features.push(row);
+  }
+
+  const tally = { ingress: { refused: 0, timeout: 0 }, egress: { refused: 0, timeout: 0 } };
+  run.steps.forEach((s, i) => {
+    const c = cases.find((x) => x.id === stepMeta[i]?.caseId);
+    if (!c || c.direction === 'both') return;
+    for (const cell of s.cells) {
+      const cls = cell.observed?.class;
+      if (cell.expected === 'deny' && (cls === 'refused' || cls === 'timeout')) tally[c.direction][cls]++;
+    }
+  });
+
+  const timing: Timing[] = [];
+  const byKind = new Map<ChangeKind, (number | undefined)[]>();
+  run.steps.forEach((s, i) => {
+    const m = stepMeta[i];
+    if (m) byKind.set(m.change, [...(byKind.get(m.change) ?? []), s.timeToEnforceMs]);
+  });
+  for (const [change, list] of byKind) {
+    const ok = list.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const p50 = percentile(ok, 50);
+    const p95 = percentile(ok, 95);
+    timing.push({ change, steps: list.length, never: list.length - ok.length, ...(p50 !== undefined ? { p50Ms: p50, p95Ms: p95!, maxMs: ok[ok.length - 1]! } : {}) });
+  }
+
+  return {
+    schemaVersion: 1,
+    cni: run.cluster?.cni ?? 'unknown',
+    ...(run.cluster?.provider ? { provider: run.cluster.provider } : {}),
+    ...(run.finishedAt ? { durationMs: Date.parse(run.finishedAt) - Date.parse(run.startedAt) } : {}),
+    cases: verdicts,
+    features,
+    denyStyle: { ingress: denyStyle(tally.ingress.refused, tally.ingress.timeout), egress: denyStyle(tally.egress.refused, tally.egress.timeout) },
+    timing,
+    profile: suggestProfile(observedSwitches(byId), run.cluster?.cni ?? ''),
+  };
+}
+
+/** The answer when the enforcement canary failed: nothing was run, the CNI enforces nothing. */
+export function notEnforcingReport(cni: string, provider: string, why: string): ConformanceReport {
+  const unknown: DenyStyleObservation = { style: 'unknown', refused: 0, timeout: 0 };
+  return {
+    schemaVersion: 1,
+    cni,
+    provider,
+    cases: [],
+    features: [],
+    denyStyle: { ingress: unknown, egress: { ...unknown } },
+    timing: [],
+    profile: { observed: { enforces: false }, matching: ['none'], suggested: 'none', note: 'the enforcement canary failed' },
+    notEnforcing: why,
+  };
+}

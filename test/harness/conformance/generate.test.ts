@@ -1,0 +1,78 @@
+// The battery is a cluster-free cross-check of two readings of the spec: each case's hand-written
+// expectation and the engine's simulation must agree on every cell under the reference profiles.
+import { expect } from 'chai';
+import { battery } from '../../../harness/conformance/cases.js';
+import { FEATURE_NAMES } from '../../../harness/conformance/features.js';
+import { generateBattery, selectCases } from '../../../harness/conformance/generate.js';
+import { PROFILES } from '../../../harness/policy/profiles.js';
+import { expectedMatrix, simulateStep } from '../../../harness/policy/simulate.js';
+
+describe('conformance: battery generation', function () {
+  this.timeout(60_000);
+  const b = generateBattery();
+  /** Pod IPs inside the default pod subnet, spread over two node ranges, as a kind cluster assigns them. */
+  const addresses = new Map<string, string>();
+  b.loaded.suite.workloads.forEach((w, i) => addresses.set(`${w.namespace}/${w.name}`, `192.168.${1 + (i % 2)}.${10 + i}`));
+
+  for (const name of ['upstream', 'calico', 'kube-router']) {
+    it(`every case's spec expectation agrees with the engine under the ${name} profile, cell by cell`, () => {
+      const profile = PROFILES[name]!;
+      const disagreements: string[] = [];
+      let cells = 0;
+      b.loaded.suite.steps.forEach((s, i) => {
+        const sim = simulateStep(b.loaded, i, { addresses, profile });
+        const exp = expectedMatrix(b.loaded, i, { addresses, profile }, sim);
+        for (const { src, col, value } of exp.cells()) {
+          if (!value) continue;
+          cells++;
+          const v = sim.get(src.id, col.key)!.verdict;
+          if (v !== value.verdict) disagreements.push(`${s.name}: ${src.id} -> ${col.key} spec ${value.verdict}, engine ${v}`);
+        }
+      });
+      expect(disagreements).to.deep.equal([]);
+      expect(cells).to.be.greaterThan(1000);
+    });
+  }
+
+  it('the engine under `none` disagrees with every case that denies something', () => {
+    const deniers = new Set(b.loaded.suite.steps.filter((s) => typeof s.expect === 'object' && s.expect.rules.some((r) => 'deny' in r)).map((s) => s.name));
+    const caught = new Set<string>();
+    b.loaded.suite.steps.forEach((s, i) => {
+      const sim = simulateStep(b.loaded, i, { addresses, profile: PROFILES.none! });
+      const exp = expectedMatrix(b.loaded, i, { addresses, profile: PROFILES.none! }, sim);
+      for (const { src, col, value } of exp.cells()) if (value && sim.get(src.id, col.key)!.verdict !== value.verdict) caught.add(s.name);
+    });
+    expect([...caught].sort()).to.deep.equal([...deniers].sort());
+    expect(deniers.size).to.be.greaterThan(30);
+  });
+
+  it('every feature is covered by at least one case, and every case cites the spec', () => {
+    const all = battery({ podSubnet: '192.168.0.0/16' });
+    for (const f of FEATURE_NAMES) expect(all.some((c) => c.features.includes(f)), f).to.equal(true);
+    for (const c of all) expect(c.spec.every((n) => /^N\d\d$/.test(n)) && c.spec.length > 0, c.id).to.equal(true);
+  });
+
+  it('a suite per run: steps map back to cases, and each case starts by removing what the previous one applied', () => {
+    expect(b.steps).to.have.length(b.loaded.suite.steps.length);
+    const firstOf = (id: string) => b.loaded.suite.steps[b.steps.findIndex((s) => s.caseId === id)]!;
+    expect(firstOf('iso-egress').remove).to.deep.equal(['iso-ingress']);
+    // update: v2 replaces the object in place; both sets are removed by the next case.
+    expect(firstOf('delete').remove.sort()).to.deep.equal(['update', 'update-v2']);
+    expect(b.loaded.suite.workloads.some((w) => w.name === 'n' && w.initially === 'absent')).to.equal(true);
+  });
+
+  it('--focus keeps only the tagged cases and the topology they need', () => {
+    const f = generateBattery({ focus: ['isolation-egress'] });
+    expect(f.cases.map((c) => c.id)).to.deep.equal(['iso-egress', 'iso-types-win']);
+    expect(f.cases.every((c) => c.features.includes('isolation-egress'))).to.equal(true);
+    expect(f.loaded.suite.workloads.some((w) => w.name === 'n')).to.equal(false);
+    expect(selectCases(battery({ podSubnet: '10.0.0.0/8' }), [])).to.have.length(battery({ podSubnet: '10.0.0.0/8' }).length);
+  });
+
+  it('ipBlock cases follow the cluster pod subnet', () => {
+    const g = generateBattery({ podSubnet: '10.244.0.0/16', focus: ['ipblock-except'] });
+    const docs = [...g.loaded.policies.values()].flat().map((p) => JSON.stringify(p.policy.spec));
+    expect(docs.some((d) => d.includes('10.244.0.0/17'))).to.equal(true);
+    expect(docs.some((d) => d.includes('192.168.'))).to.equal(false);
+  });
+});

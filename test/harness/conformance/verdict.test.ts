@@ -1,0 +1,117 @@
+// Judging a battery run: fake runs built from the generated suite's own expectations, with the
+// observed classes chosen per test, so each verdict, style and suggestion is forced by the data.
+import { expect } from 'chai';
+import type { CellResult, ObservedClass, RunResult } from '../../../harness/diff/result.js';
+import { generateBattery } from '../../../harness/conformance/generate.js';
+import { renderConformance } from '../../../harness/conformance/render.js';
+import { judge, notEnforcingReport, percentile } from '../../../harness/conformance/verdict.js';
+import { parseFocus } from '../../../harness/cli/commands/conformance.js';
+import { UsageError } from '../../../harness/errors.js';
+import { expectedMatrix } from '../../../harness/policy/simulate.js';
+
+describe('conformance: verdicts', function () {
+  this.timeout(60_000);
+  const b = generateBattery({ focus: ['isolation-ingress', 'isolation-egress', 'port-range', 'ipblock', 'ipblock-except', 'protocol-sctp'] });
+  const expected = b.loaded.suite.steps.map((_, i) => [...expectedMatrix(b.loaded, i).cells()].filter((c) => c.value).map((c) => ({ src: c.src.id, col: c.col.key, v: c.value!.verdict })));
+
+  /** A run where each cell is observed by `observe` (default: as expected; denies refused). */
+  function fakeRun(observe: (step: string, cell: { src: string; col: string; v: 'allow' | 'deny' }) => ObservedClass, tte = (i: number) => 100 * (i + 1)): RunResult {
+    return {
+      schemaVersion: 1,
+      suite: 'conformance',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:03:00.000Z',
+      cluster: { provider: 'kind', cni: 'kube-router' },
+      axes: { sources: [], columns: [] },
+      steps: b.loaded.suite.steps.map((s, i) => ({
+        name: s.name,
+        timeToEnforceMs: tte(i),
+        cells: expected[i]!.map((c): CellResult => {
+          const cls = observe(s.name, c);
+          return { src: c.src, col: c.col, expected: c.v, simulated: c.v, observed: { class: cls, attempts: 1 } };
+        }),
+      })),
+    };
+  }
+  const asSpec = (_: string, c: { v: string }): ObservedClass => (c.v === 'allow' ? 'connected' : 'refused');
+
+  it('a CNI doing what the spec says conforms on every feature; reject-style denies are seen as reject', () => {
+    const r = judge(fakeRun(asSpec), b.cases, b.steps, { sctpTestable: false });
+    expect(r.cases.every((c) => c.status === 'conforms')).to.equal(true);
+    expect(r.features.map((f) => f.status)).to.satisfy((s: string[]) => s.every((x) => x === 'conforms'));
+    expect(r.denyStyle.ingress.style).to.equal('reject');
+    expect(r.denyStyle.egress.style).to.equal('reject');
+    expect(r.features.find((f) => f.feature === 'protocol-sctp')!.note).to.match(/not testable/);
+    expect(r.profile.matching).to.include.members(['calico', 'kube-router']);
+    expect(r.profile.matching).not.to.include('none');
+    expect(r.profile.suggested).to.equal('kube-router');
+  });
+
+  it('drop on egress and reject on ingress are told apart per direction', () => {
+    const egressCases = new Set(b.cases.filter((c) => c.direction === 'egress').map((c) => c.id));
+    const caseOf = (step: string) => b.steps[b.loaded.suite.steps.findIndex((s) => s.name === step)]!.caseId;
+    const r = judge(fakeRun((step, c) => (c.v === 'allow' ? 'connected' : egressCases.has(caseOf(step)) ? 'timeout' : 'refused')), b.cases, b.steps, { sctpTestable: false });
+    expect(r.denyStyle.ingress).to.include({ style: 'reject', timeout: 0 });
+    expect(r.denyStyle.egress).to.include({ style: 'drop', refused: 0 });
+  });
+
+  it('a CNI that enforces nothing deviates on every isolation case and matches only the none profile', () => {
+    const r = judge(fakeRun(() => 'connected', () => 0), b.cases, b.steps, { sctpTestable: false });
+    const iso = r.features.find((f) => f.feature === 'isolation-ingress')!;
+    expect(iso.status).to.equal('deviates');
+    expect(iso.deviating[0]).to.match(/deny->connected/);
+    expect(r.cases.filter((c) => c.status === 'conforms').map((c) => c.id)).to.deep.equal(['iso-types-win']);
+    expect(r.profile.matching).to.deep.equal(['none']);
+  });
+
+  it('a CNI ignoring except and endPort is matched by no profile, and the table names the cells', () => {
+    const r = judge(
+      fakeRun((step, c) => {
+        if (step === 'ipblock-except-pods' && c.col.startsWith('x/a:')) return 'connected';
+        if (step === 'port-range' && c.col === 'x/a:80/TCP') return 'refused';
+        return asSpec(step, c);
+      }),
+      b.cases,
+      b.steps,
+      { sctpTestable: false },
+    );
+    expect(r.profile.observed).to.include({ exceptSupported: false, endPortSupported: false, enforces: true });
+    expect(r.profile.matching).to.deep.equal([]);
+    const md = renderConformance(r);
+    expect(md).to.match(/port ranges \(endPort\).*DEVIATES.*port-range: \d+ cell\(s\) \(allow->refused\)/);
+    expect(md).to.include('no engine profile matches');
+  });
+
+  it('errors are not verdicts: a case with unjudged cells and no deviation is not testable', () => {
+    const r = judge(fakeRun((step, c) => (step === 'port-range' ? 'error' : asSpec(step, c))), b.cases, b.steps, { sctpTestable: false });
+    expect(r.cases.find((c) => c.id === 'port-range')!.status).to.equal('not testable');
+    expect(r.features.find((f) => f.feature === 'port-range')!.status).to.equal('not testable');
+  });
+
+  it('time to enforce: p50/p95/max per kind of change, steps that never matched counted apart', () => {
+    const r = judge(fakeRun(asSpec, (i) => (i === 0 ? (undefined as unknown as number) : 100 * i)), b.cases, b.steps, { sctpTestable: false });
+    const create = r.timing.find((t) => t.change === 'policy-create')!;
+    expect(create.never).to.equal(1);
+    expect(create.steps).to.equal(b.steps.filter((s) => s.change === 'policy-create').length);
+    expect(create.maxMs).to.be.greaterThanOrEqual(create.p95Ms!).and.greaterThanOrEqual(create.p50Ms!);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).to.equal(5);
+    expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).to.equal(10);
+    expect(percentile([], 50)).to.equal(undefined);
+  });
+
+  it('a failed canary gives a report that says the CNI does not enforce NetworkPolicy, and nothing else', () => {
+    const r = notEnforcingReport('calico', 'existing', 'client -> server stayed allowed after a deny-all policy');
+    expect(r.profile.suggested).to.equal('none');
+    expect(r.cases).to.deep.equal([]);
+    const md = renderConformance(r);
+    expect(md).to.include('This CNI does not enforce NetworkPolicy').and.include('stayed allowed').and.include('No case was run');
+    expect(md).not.to.include('| feature |');
+  });
+
+  it('--focus: known features pass; unknown ones are a usage error listing every feature', () => {
+    expect(parseFocus('isolation-ingress, port-range')).to.deep.equal(['isolation-ingress', 'port-range']);
+    expect(parseFocus(undefined)).to.deep.equal([]);
+    expect(() => parseFocus('isolation,port-range')).to.throw(UsageError, /unknown feature "isolation"/).with.property('hint').that.includes('dynamic-join');
+    expect(() => parseFocus(',')).to.throw(UsageError);
+  });
+});
