@@ -31,7 +31,7 @@ import {
 } from '../cluster/index.js';
 import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { readImagesEnv } from '../cluster/paths.js';
-import { PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
+import { PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, removeOrphanedExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
@@ -180,6 +180,7 @@ export class HarnessSession {
     const docker = process.env.NPH_DOCKER ?? 'docker';
     const local = await Promise.all(overrides.map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
     const images = [agentImage, ...local.filter((i): i is string => i !== undefined && i !== agentImage)];
+    await this.sweepOrphans();
     const cluster = await createCluster(this.spec, {
       ...(this.spec.name ? { name: this.spec.name } : {}),
       keep: this.opts.keep ?? false,
@@ -250,6 +251,17 @@ export class HarnessSession {
       // which would change this run's verdicts: start every step sequence from no harness policies.
       const purged = await this.applier.purgeLeftovers(new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean)));
       if (purged.length > 0) this.progress.info(`removed ${purged.length} leftover NetworkPolic${purged.length === 1 ? 'y' : 'ies'} of an earlier run: ${purged.join(', ')}`);
+    }
+  }
+
+  /** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
+  private async sweepOrphans(): Promise<void> {
+    try {
+      const gone = await removeOrphanedExternals();
+      if (gone.length > 0) this.progress.info(`removed ${gone.length} orphaned external container(s) whose cluster no longer exists: ${gone.join(', ')}`);
+    } catch (e) {
+      // Best effort: an existing cluster needs no Docker engine on this host.
+      if (this.spec.provider !== 'existing') this.progress.warn(`could not check for orphaned external containers: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
