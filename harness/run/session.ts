@@ -31,10 +31,12 @@ import {
 } from '../cluster/index.js';
 import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { readImagesEnv } from '../cluster/paths.js';
+import { withDeadline } from '../cluster/wait.js';
 import { PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, removeOrphanedExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
-import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
+import { AGENT_CONTAINER, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
+import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import type { Addresses, Via } from '../probe/targets.js';
 import { observationFrom, planStep } from './plan.js';
 import { registerStepAxes } from './registry.js';
@@ -61,6 +63,8 @@ export interface SessionOptions {
   progress?: Progress;
   /** Install SIGINT/SIGTERM handlers that clean up (the CLI does; mocha suites need not). */
   handleSignals?: boolean;
+  /** Called once a step's changes are applied and its watcher runs, right before probing (fault-injection tests). */
+  onProbing?: (step: string) => Promise<void> | void;
 }
 
 /**
@@ -197,7 +201,7 @@ export class HarnessSession {
     this.cluster = cluster;
     this.result.cluster = { ...this.result.cluster!, provider: cluster.provider, name: cluster.name };
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
-    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
+    const version = await withDeadline(cluster.kubeConfig.makeApiClient(VersionApi).getCode(), 30_000, 'the API server (version)').then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
     await installCni(cluster, this.spec.cni, {
@@ -233,7 +237,7 @@ export class HarnessSession {
       this.addresses.podIPs.set(id, ips);
       if (ips[0]) this.ipOf.set(id, ips[0]);
       const first = ep.pods[0];
-      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
+      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER, ...(first.node ? { node: first.node } : {}) });
     }
     for (const [name, ext] of externals) {
       this.addresses.podIPs.set(`external:${name}`, [ext.ip]);
@@ -303,10 +307,24 @@ export class HarnessSession {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
-    const prober = new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {});
+    // Watched while probing: failed execs are retried and counted, faults become errors (harness/observe).
+    const observed = await observeStep({
+      client: this.cluster!.client,
+      executor: this.executor,
+      targets: watchTargets(this.deployment!, this.loaded.suite),
+      ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
+      onReplaced: (src) => this.sources.set(src.endpoint, src),
+    });
+    await this.opts.onProbing?.(step.name);
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
-    const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
-    end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');
+    let settled;
+    try {
+      settled = await probeUntilSettled(plan.cells, observed.prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
+    } finally {
+      observed.observer.stop();
+    }
+    const infrastructure = observed.finish(plan.cells, settled);
+    end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : `did not match: ${infrastructure.unsettled ? unsettledLine(infrastructure.unsettled) : 'no cells'}`);
 
     const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));
     const cells: CellResult[] = [];
@@ -335,6 +353,7 @@ export class HarnessSession {
       ...(settled.timeToEnforceMs !== undefined ? { timeToEnforceMs: Math.round(settled.timeToEnforceMs) } : {}),
       attempts: settled.attempts,
       cells,
+      infrastructure,
     };
     this.result.steps.push(result);
     registerStepAxes(result, this.axes);
