@@ -67,7 +67,7 @@ export class GuardedProber implements Prober {
         const problem = deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);
         if (!problem) continue;
         if (r.class !== 'error') this.observer.distrusted++;
-        results.set(key, distrust(r, problem));
+        results.set(key, distrust(r, problem, t.kind === 'dns'));
       }
     }
     return results;
@@ -117,8 +117,12 @@ export class GuardedProber implements Prober {
   }
 }
 
-/** A result that is not a verdict: an error keeping what was seen and why it is not trusted. */
-export function distrust(r: AgentResult, problem: string): AgentResult {
-  const seen = r.class === 'error' ? (r.detail ?? 'error') : `${r.class}${r.detail ? ` (${r.detail})` : ''}`;
+/**
+ * A result that is not a verdict: an error keeping what was seen and why it is not trusted. A DNS
+ * check that failed under a fault says dns-failure, whatever words the resolver used.
+ */
+export function distrust(r: AgentResult, problem: string, dns = false): AgentResult {
+  const cls = dns && r.class === 'error' ? 'dns-failure' : r.class;
+  const seen = cls === 'error' ? (r.detail ?? 'error') : `${cls}${r.detail ? ` (${r.detail})` : ''}`;
   return { id: r.id, class: 'error', detail: `${seen}; not taken as a verdict: ${problem}` };
 }
