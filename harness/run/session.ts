@@ -315,10 +315,10 @@ export class HarnessSession {
       ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
       onReplaced: (src) => this.sources.set(src.endpoint, src),
     });
-    await this.opts.onProbing?.(step.name);
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {
+      await this.opts.onProbing?.(step.name);
       settled = await probeUntilSettled(plan.cells, observed.prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs });
     } finally {
       observed.observer.stop();
