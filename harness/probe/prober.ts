@@ -77,7 +77,13 @@ async function attempt(executor: PodExecutor, src: SourcePod, cmd: string[], tim
       if (parseAgentOutput(res.stdout).results.size === 0) return { fault: 'no-status', message: 'exec ended without a status and without results' };
     } else if (res.exitCode !== 0) {
       const first = res.stderr.trim().split('\n')[0] ?? '';
-      // A container being replaced answers with its runtime's words, not the agent's.
+      // A failure status without an exit code is the API server's or kubelet's (node gone, container
+      // not running): its message says which. Otherwise the agent itself exited non-zero.
+      const st = res.status;
+      if (st && st.reason !== 'NonZeroExitCode' && st.message) {
+        const kind = classifyExecError(st.message);
+        return { fault: kind === 'other' ? 'agent-exit' : kind, message: `exec failed: ${st.message}` };
+      }
       const kind = classifyExecError(first);
       return { fault: kind === 'other' ? 'agent-exit' : kind, message: `agent exited ${res.exitCode}: ${first}` };
     }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { cellKey } from '../../../harness/matrix/matrix.js';
 import { backoffMs, classifyExecError, DEFAULT_RETRY, type ExecFault } from '../../../harness/probe/exec-faults.js';
-import { ExecError } from '../../../harness/probe/exec.js';
+import { ExecError, errorText } from '../../../harness/probe/exec.js';
 import { BatchProber, type SourcePod } from '../../../harness/probe/prober.js';
 import { FakeExecutor } from './fakes.js';
 
@@ -78,5 +78,35 @@ describe('probe/prober under exec faults', () => {
     const res = await new BatchProber(ex).round([{ source: src, targets: [tcp('x:80/TCP')] }]);
     expect(ex.calls).to.have.length(1);
     expect(res.get(cellKey('ns/a', 'x:80/TCP'))?.class).to.equal('error');
+  });
+});
+
+describe('probe/exec errorText', () => {
+  it('reads the message of a WebSocket ErrorEvent (not an Error), so a gone pod is told apart', () => {
+    const ev = { type: 'error', message: 'Unexpected server response: 404', error: new Error('Unexpected server response: 404') };
+    expect(errorText(ev)).to.equal('Unexpected server response: 404');
+    expect(classifyExecError(errorText(ev))).to.equal('pod-gone');
+    expect(errorText({ error: { message: 'connect ECONNREFUSED' } })).to.equal('connect ECONNREFUSED');
+    expect(errorText(new Error('x'))).to.equal('x');
+  });
+});
+
+describe('probe/prober: failure statuses from the API server', () => {
+  it('a status without an exit code is classified by its message (node unreachable), not as the agent exiting', async () => {
+    const faults: ExecFault[] = [];
+    const status = { status: 'Failure', reason: 'InternalError', message: 'error dialing backend: dial tcp 172.18.0.4:10250: connect: no route to host' };
+    const ex = new FakeExecutor(() => 'refused', () => ({ stdout: '', stderr: '', exitCode: 1, status }));
+    const res = await new BatchProber(ex, { retry: DEFAULT_RETRY, onFault: (f) => faults.push(f), sleep: noSleep }).round([{ source: src, targets: [tcp('x:80/TCP')] }]);
+    expect(faults.map((f) => f.kind)).to.deep.equal(['node-unreachable', 'node-unreachable', 'node-unreachable']);
+    expect(res.get(cellKey('ns/a', 'x:80/TCP'))).to.include({ class: 'error' });
+    expect(res.get(cellKey('ns/a', 'x:80/TCP'))?.detail).to.match(/^exec failed: error dialing backend.*node w1/);
+  });
+
+  it('a non-zero exit of the agent itself stays agent-exit', async () => {
+    const faults: ExecFault[] = [];
+    const status = { status: 'Failure', reason: 'NonZeroExitCode', message: 'command terminated with non-zero exit code', details: { causes: [{ reason: 'ExitCode', message: '2' }] } };
+    const ex = new FakeExecutor(() => 'refused', () => ({ stdout: '', stderr: 'bad targets\n', exitCode: 2, status }));
+    await new BatchProber(ex, { onFault: (f) => faults.push(f) }).round([{ source: src, targets: [tcp('x:80/TCP')] }]);
+    expect(faults.map((f) => f.kind)).to.deep.equal(['agent-exit']);
   });
 });
