@@ -12,6 +12,7 @@ import type { AgentTarget } from '../probe/targets.js';
 import { cellKey } from '../matrix/matrix.js';
 import { parseAgentOutput } from '../probe/agent-output.js';
 import type { StepObserver } from './observer.js';
+import { staleAddress } from './snapshot.js';
 
 /** Endpoint id of the cluster DNS server in watch targets. */
 export const DNS_ENDPOINT = 'cluster-dns';
@@ -64,7 +65,10 @@ export class GuardedProber implements Prober {
         const r = results.get(key);
         if (!r || r.class === 'connected' || r.class === 'unsupported') continue;
         const deps = dependencies(req.source.endpoint, t);
-        const problem = deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);
+        const dst = destinationOf(t);
+        const watched = dst !== undefined ? this.observer.target(dst) : undefined;
+        const stale = watched && after ? staleAddress(after, watched, t.host) : undefined;
+        const problem = stale ?? deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);
         if (!problem) continue;
         if (r.class !== 'error') this.observer.distrusted++;
         results.set(key, distrust(r, problem, t.kind === 'dns'));

@@ -141,6 +141,11 @@ export class StepObserver {
     return endpointProblem(latest, endpoint);
   }
 
+  /** The watch target of an endpoint, if it is watched. */
+  target(endpoint: string): WatchTarget | undefined {
+    return this.opts.targets.find((t) => t.endpoint === endpoint);
+  }
+
   /** Faults seen in this step, one line each, for a step that did not settle. */
   faults(max = 10): string[] {
     const lines = [...new Set(this.recorded.filter((r) => TROUBLE.has(r.event.kind) || r.event.kind === 'exec-failure').map((r) => `${r.event.kind} ${r.event.subject}`))];

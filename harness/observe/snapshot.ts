@@ -15,6 +15,8 @@ export interface WatchTarget {
   labels: Record<string, string>;
   /** The harness agent runs in its pods (a liveness self-probe is possible). */
   agent: boolean;
+  /** Pod IPs the step's probes may address directly (learnt at deploy time; stale once pods are replaced). */
+  addresses?: string[];
 }
 
 export interface PodSnap {
@@ -23,6 +25,7 @@ export interface PodSnap {
   namespace: string;
   endpoints: string[];
   node: string;
+  ip: string;
   ready: boolean;
   terminating: boolean;
   restarts: number;
@@ -61,6 +64,7 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
     namespace: ns,
     endpoints,
     node: p.spec?.nodeName ?? '',
+    ip: p.status?.podIP ?? '',
     ready: isPodReady(p),
     terminating: p.metadata.deletionTimestamp !== undefined,
     restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
@@ -137,4 +141,14 @@ export function endpointProblem(snap: Snapshot, endpoint: string): string | unde
   const ready = pods.filter((p) => p.ready && !p.terminating);
   if (ready.length === 0) return `${endpoint} has no Ready pod (${pods.map((p) => `${podId(p)} on node ${p.node || '?'}: ${p.terminating ? 'terminating' : `phase ${p.phase}`}`).join('; ')})`;
   return undefined;
+}
+
+/**
+ * A probe sent straight to a pod address the plan learnt earlier reaches nothing once that pod was
+ * replaced (a deleted pod, CoreDNS scaled down and up): its timeout is not a deny.
+ */
+export function staleAddress(snap: Snapshot, target: WatchTarget, host: string | undefined): string | undefined {
+  if (!host || !target.addresses?.includes(host)) return undefined;
+  const live = [...snap.pods.values()].some((p) => p.endpoints.includes(target.endpoint) && p.ip === host && p.ready && !p.terminating);
+  return live ? undefined : `${host} is no longer the address of a Ready pod of ${target.endpoint} (its pods were replaced during the run)`;
 }

@@ -19,15 +19,17 @@ import type { WatchTarget } from './snapshot.js';
 /** The cluster DNS server as kubeadm, kind and k3s label it. */
 export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false };
 
+const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
+
 /** Every endpoint the suite deployed or found, plus the DNS server. */
 export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[] {
   const out: WatchTarget[] = [];
   for (const ep of deployment.endpoints.values()) {
     if (ep.kind === 'existing') {
       const w = suite.workloads.find((x) => x.existing && x.namespace === ep.namespace && x.name === ep.name);
-      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { ...w.labels }, agent: false });
+      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { ...w.labels }, agent: false, addresses: ips(ep) });
     } else {
-      out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true });
+      out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
     }
   }
   return [...out, DNS_TARGET];

@@ -7,7 +7,7 @@ export function node(name: string, ready = true): KObject {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'Unknown', ...(ready ? {} : { reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }) }] } };
 }
 
-export function pod(ns: string, name: string, endpoint: string, nodeName: string, over: { ready?: boolean; restarts?: number; uid?: string; labels?: Record<string, string>; reason?: string } = {}): KObject {
+export function pod(ns: string, name: string, endpoint: string, nodeName: string, over: { ready?: boolean; restarts?: number; uid?: string; labels?: Record<string, string>; reason?: string; ip?: string } = {}): KObject {
   const ready = over.ready ?? true;
   return {
     apiVersion: 'v1',
@@ -16,7 +16,7 @@ export function pod(ns: string, name: string, endpoint: string, nodeName: string
     spec: { nodeName },
     status: {
       phase: 'Running',
-      podIP: '10.244.1.5',
+      podIP: over.ip ?? '10.244.1.5',
       ...(over.reason ? { reason: over.reason } : {}),
       conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
       containerStatuses: [

@@ -115,6 +115,22 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
   });
 
+  it('a probe to a pod address whose pod was replaced (CoreDNS scaled down and up) is an error, not a deny', async () => {
+    const k = cluster();
+    k.objects.delete('Pod/kube-system/coredns-1');
+    k.put(pod('kube-system', 'coredns-2', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, ip: '10.244.0.77' }));
+    const targets = [...TARGETS, { endpoint: 'kube-system/coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false, addresses: ['10.244.1.5'] }];
+    const observer = await StepObserver.start({ client: k, targets, intervalMs: 0 });
+    const w = new World();
+    w.verdicts = { 'kube-system/coredns:53/UDP': 'timeout', 'kube-system/coredns:54/UDP': 'timeout' };
+    const prober = new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set() });
+    const stale: AgentTarget = { id: 'kube-system/coredns:53/UDP', kind: 'udp', host: '10.244.1.5', port: 53, timeoutMs: 1000 };
+    const fresh: AgentTarget = { ...stale, id: 'kube-system/coredns:54/UDP', host: '10.244.0.77' };
+    const res = await prober.round([{ source: client, targets: [stale, fresh] }]);
+    expect(res.get(cellKey('shop/client', stale.id))?.detail).to.match(/not taken as a verdict: 10\.244\.1\.5 is no longer the address of a Ready pod of kube-system\/coredns/);
+    expect(res.get(cellKey('shop/client', fresh.id))?.class).to.equal('timeout');
+  });
+
   it('the API server not answering: non-connected results are errors (state unknown); connections stay allows', async () => {
     const k = cluster();
     const w = new World();
