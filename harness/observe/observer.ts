@@ -135,6 +135,8 @@ export class StepObserver {
    * event in the window, an unhealthy state in the latest reading, or no reading at all.
    */
   troubleFor(endpoint: string, t0: number, latest: Snapshot | undefined): string | undefined {
+    // Externals (containers beside the cluster) have no pods to watch: nothing to say about them here.
+    if (!this.target(endpoint)) return undefined;
     if (!latest) return `cluster state unknown: ${this.apiDown?.message ?? 'the API server did not answer'}`;
     const seen = this.recorded.find((r) => r.at >= t0 - 1000 && TROUBLE.has(r.event.kind) && r.endpoints.has(endpoint));
     if (seen) return describeEvent(seen.event);

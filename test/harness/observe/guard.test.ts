@@ -62,6 +62,15 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(w.calls).to.deep.equal(['client-1', 'db-1']);
   });
 
+  it('a deny to an external (a container, not a watched pod) stays a verdict', async () => {
+    const w = new World();
+    w.verdicts = { 'external:pay:443/TCP': 'timeout' };
+    const { prober, observer } = await guarded(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('external:pay', 443)] }]);
+    expect(res.get(cellKey('shop/client', 'external:pay:443/TCP'))?.class).to.equal('timeout');
+    expect(observer.distrusted).to.equal(0);
+  });
+
   it('a destination whose node is gone (exec into it fails): its denies are errors naming the node', async () => {
     const w = new World();
     w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
