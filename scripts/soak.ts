@@ -1,7 +1,10 @@
-// `npm run soak -- [--runs 20] [--suite suites/zero-trust/suite.yaml] [--cluster-name nph-soak]`
+// `npm run soak -- [--runs 20] [--suite suites/zero-trust/suite.yaml] [--cluster-name nph-soak] [--chaos [--seed 1]]`
 // Runs a suite N times on one kind cluster (each run deploys, applies every step, probes, cleans up)
 // and counts wrong cells (observed verdict != expected) and error cells per run.
 // Target: 0 wrong cells over all runs. Exit 1 when any cell was wrong or an error.
+// --chaos: once per run, while a seeded random step probes, a seeded random fault lands on the
+// cluster (scripts/chaos.ts). Errors are then expected (counted per fault kind, with the time to
+// recover); wrong cells and leaked namespaces, containers or clusters must stay 0 (exit 1 otherwise).
 import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { summarizeRun } from '../harness/report/index.js';
@@ -9,8 +12,13 @@ import { installCni } from '../harness/cluster/cni/index.js';
 import { readImagesEnv } from '../harness/cluster/paths.js';
 import { createProgress } from '../harness/cluster/progress.js';
 import { createCluster } from '../harness/cluster/provider.js';
+import { execaRunner } from '../harness/cluster/command.js';
+import { kindClusters } from '../harness/cluster/kind.js';
 import { loadSuite } from '../harness/suite/load.js';
 import { HarnessSession, effectiveCni } from '../harness/run/session.js';
+import { rng } from '../bench/synthetic.js';
+import { Chaos, type FaultKind, type Injection } from './chaos.js';
+import { ChaosTally, leakedContainers, leakedNamespaces } from './chaos-tally.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,6 +26,8 @@ const { values } = parseArgs({
     suite: { type: 'string', default: 'suites/zero-trust/suite.yaml' },
     'cluster-name': { type: 'string', default: 'nph-soak' },
     keep: { type: 'boolean', default: false },
+    chaos: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '1' },
   },
 });
 const runs = Number(values.runs);
@@ -32,14 +42,37 @@ const { suite } = await loadSuite(values.suite);
 const spec = { ...suite.cluster, name, cni: effectiveCni(suite.cluster.cni) };
 const cluster = await createCluster(spec, { name, reuse: true, keep: true, progress: createProgress({ stream: process.stderr, live: false }) });
 await installCni(cluster, spec.cni, { progress: quiet });
+const chaos = values.chaos ? new Chaos(cluster, rng(Number(values.seed)), (l) => console.log(`  ${l}`)) : undefined;
+const tally = new ChaosTally();
 for (let i = 1; i <= runs; i++) {
   const started = performance.now();
-  const session = await HarnessSession.start(values.suite, { cluster: { name }, reuse: true, progress: quiet });
+  const planned: { kind: FaultKind; step: string } | undefined = chaos?.plan(suite.steps.map((st) => st.name));
+  let injection: Injection | undefined;
+  let session: HarnessSession | undefined;
+  let failure: unknown;
   try {
+    session = await HarnessSession.start(values.suite, {
+      cluster: { name },
+      reuse: true,
+      progress: quiet,
+      ...(planned ? { onProbing: (step: string) => (step === planned.step ? chaos!.inject(planned.kind, step) : undefined) } : {}),
+    });
     await session.runAll();
+  } catch (e) {
+    // Under chaos a run may die (an API call past its deadline): counted, cleaned up, and the soak goes on.
+    if (!chaos) throw e;
+    failure = e;
   } finally {
-    await session.stop();
+    // Undo the fault first: cleanup against a paused API server would only wait out its deadlines.
+    injection = await chaos?.restore();
+    await session?.stop();
   }
+  if (chaos) {
+    const leaks = { namespaces: await leakedNamespaces(cluster), containers: await leakedContainers(name) };
+    tally.add(injection, session?.result, leaks, failure);
+    console.log(`  ${tally.lastLine()}`);
+  }
+  if (!session) continue;
   const s = summarizeRun(session.result);
   const wrong = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected));
   const errors = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict === undefined));
@@ -64,4 +97,10 @@ console.log(
     `total ${((performance.now() - t0) / 1000 / 60).toFixed(1)} min`,
 );
 if (!values.keep && cluster.createdByUs) await execa(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', name], { reject: false });
-process.exitCode = totals.wrong + totals.errors > 0 ? 1 : 0;
+if (chaos) {
+  const clusters = !values.keep && cluster.createdByUs && (await kindClusters(execaRunner, readImagesEnv().NPH_KIND ?? 'kind')).includes(name) ? 1 : 0;
+  for (const line of tally.report(clusters)) console.log(line);
+  process.exitCode = totals.wrong > 0 || tally.leaks(clusters) > 0 ? 1 : 0;
+} else {
+  process.exitCode = totals.wrong + totals.errors > 0 ? 1 : 0;
+}

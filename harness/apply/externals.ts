@@ -6,7 +6,7 @@ import { InfraError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
 import { execaRunner, runChecked, tail, type CommandRunner } from '../cluster/command.js';
 import { dockerBinary } from '../cluster/kind.js';
-import { DOCKER_CLUSTER_KEY, DOCKER_EXTERNAL_KEY, DOCKER_RUN_KEY } from '../cluster/labels.js';
+import { DOCKER_CLUSTER_KEY, DOCKER_EXTERNAL_KEY, DOCKER_RUN_KEY, KIND_CLUSTER_LABEL } from '../cluster/labels.js';
 import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
 import type { Cluster } from '../cluster/provider.js';
 import { pollUntil, type Clock } from '../cluster/wait.js';
@@ -144,4 +144,56 @@ export async function removeLeftoverExternals(clusterName: string, opts: { docke
   const ids = r.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
   for (const id of ids) await removeContainer(runner, docker, id);
   return ids;
+}
+
+/** An external container found on the engine, with the cluster its label names. */
+export interface ExternalContainer {
+  id: string;
+  name: string;
+  cluster: string;
+}
+
+/** Every harness external container on the engine, running or not, by label. */
+export async function listExternals(opts: { docker?: string; runner?: CommandRunner } = {}): Promise<ExternalContainer[]> {
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  const r = await runChecked(runner, docker, ['ps', '--all', '--filter', `label=${DOCKER_EXTERNAL_KEY}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${DOCKER_CLUSTER_KEY}"}}`], 'listing external containers');
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split('\t'))
+    .filter((f) => f[0])
+    .map(([id, name, cluster]) => ({ id: id!, name: name ?? '', cluster: cluster ?? '' }));
+}
+
+/**
+ * Names of the clusters that still exist on the engine: kind clusters (their node containers carry
+ * kind's label, stopped or not) and k3s clusters (a harness-labelled container that is not an external).
+ */
+export async function liveClusterNames(opts: { docker?: string; runner?: CommandRunner } = {}): Promise<Set<string>> {
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  const kind = await runChecked(runner, docker, ['ps', '--all', '--filter', `label=${KIND_CLUSTER_LABEL}`, '--format', `{{.Label "${KIND_CLUSTER_LABEL}"}}`], 'listing kind node containers');
+  const own = await runChecked(runner, docker, ['ps', '--all', '--filter', `label=${DOCKER_CLUSTER_KEY}`, '--format', `{{.Label "${DOCKER_CLUSTER_KEY}"}}\t{{.Label "${DOCKER_EXTERNAL_KEY}"}}`], 'listing harness containers');
+  const names = new Set(kind.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  for (const line of own.stdout.split('\n')) {
+    const [cluster, external] = line.trim().split('\t');
+    if (cluster && !external) names.add(cluster);
+  }
+  return names;
+}
+
+/**
+ * Removes external containers whose cluster no longer exists (e.g. a `--keep` run whose cluster was
+ * then deleted with `kind delete cluster`). Containers of live clusters, and containers without a
+ * cluster label (their owner cannot be told), are left alone. Returns the names removed.
+ */
+export async function removeOrphanedExternals(opts: { docker?: string; runner?: CommandRunner } = {}): Promise<string[]> {
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  const externals = await listExternals({ runner, docker });
+  if (externals.length === 0) return [];
+  const live = await liveClusterNames({ runner, docker });
+  const orphans = externals.filter((e) => e.cluster !== '' && !live.has(e.cluster));
+  for (const o of orphans) await removeContainer(runner, docker, o.id);
+  return orphans.map((o) => o.name);
 }

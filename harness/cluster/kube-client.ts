@@ -4,6 +4,10 @@ import { ApiException, CoreV1Api, HttpMethod, KubernetesObjectApi, PatchStrategy
 import { InfraError } from '../errors.js';
 import { FIELD_MANAGER } from './labels.js';
 import type { EventLike, KObject } from './kube-types.js';
+import { withDeadline } from './wait.js';
+
+/** Every API call has a deadline, so a paused or throttled API server cannot hang a run (NPH_API_TIMEOUT_MS). */
+export const API_DEADLINE_MS = Number(process.env.NPH_API_TIMEOUT_MS) > 0 ? Number(process.env.NPH_API_TIMEOUT_MS) : 60_000;
 
 export interface ObjectRef {
   apiVersion: string;
@@ -150,9 +154,16 @@ export class ClientNodeKubeClient implements KubeClient {
   private readonly api: RawObjectApi;
   private readonly core: CoreV1Api;
 
-  constructor(kc: KubeConfig) {
+  constructor(
+    kc: KubeConfig,
+    private readonly deadlineMs = API_DEADLINE_MS,
+  ) {
     this.api = RawObjectApi.make(kc);
     this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  private bounded<T>(p: Promise<T>, what: string): Promise<T> {
+    return withDeadline(p, this.deadlineMs, `the API server (${what})`);
   }
 
   private fail(action: string, what: string, e: unknown): never {
@@ -161,10 +172,13 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async apply<T extends KObject = KObject>(obj: KObject, opts: ApplyOptions = {}): Promise<T> {
     try {
-      return (await this.api.rawPatch(obj, PatchStrategy.ServerSideApply, {
-        fieldManager: opts.fieldManager ?? FIELD_MANAGER,
-        force: String(opts.force ?? true),
-      })) as T;
+      return (await this.bounded(
+        this.api.rawPatch(obj, PatchStrategy.ServerSideApply, {
+          fieldManager: opts.fieldManager ?? FIELD_MANAGER,
+          force: String(opts.force ?? true),
+        }),
+        `applying ${describeRef(refOf(obj))}`,
+      )) as T;
     } catch (e) {
       if (isUnknownKind(e)) throw e; // callers retry these (CRDs still being established)
       this.fail('server-side apply of', describeRef(refOf(obj)), e);
@@ -174,7 +188,7 @@ export class ClientNodeKubeClient implements KubeClient {
   async get<T extends KObject = KObject>(ref: ObjectRef): Promise<T | undefined> {
     try {
       const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
-      return (await this.api.read(spec)) as unknown as T;
+      return (await this.bounded(this.api.read(spec), `reading ${describeRef(ref)}`)) as unknown as T;
     } catch (e) {
       if (isNotFound(e)) return undefined;
       this.fail('reading', describeRef(ref), e);
@@ -183,7 +197,7 @@ export class ClientNodeKubeClient implements KubeClient {
 
   async list<T extends KObject = KObject>(apiVersion: string, kind: string, opts: ListOptions = {}): Promise<T[]> {
     try {
-      const res = await this.api.list(apiVersion, kind, opts.namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector);
+      const res = await this.bounded(this.api.list(apiVersion, kind, opts.namespace, undefined, undefined, undefined, opts.fieldSelector, opts.labelSelector), `listing ${kind}`);
       return ((res as unknown as { items?: T[] }).items ?? []).map((i) => ({ ...i, apiVersion, kind }));
     } catch (e) {
       this.fail('listing', `${kind}${opts.namespace ? ` in ${opts.namespace}` : ''}`, e);
@@ -193,7 +207,7 @@ export class ClientNodeKubeClient implements KubeClient {
   async delete(ref: ObjectRef, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan' } = {}): Promise<boolean> {
     try {
       const spec = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) } };
-      await this.api.delete(spec, undefined, undefined, undefined, undefined, opts.propagationPolicy ?? 'Background');
+      await this.bounded(this.api.delete(spec, undefined, undefined, undefined, undefined, opts.propagationPolicy ?? 'Background'), `deleting ${describeRef(ref)}`);
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -207,7 +221,7 @@ export class ClientNodeKubeClient implements KubeClient {
     const body: KObject = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, labels } as KObject['metadata'] };
     if (ref.namespace) body.metadata.namespace = ref.namespace;
     try {
-      await this.api.rawPatch(body, PatchStrategy.MergePatch, { fieldManager: FIELD_MANAGER });
+      await this.bounded(this.api.rawPatch(body, PatchStrategy.MergePatch, { fieldManager: FIELD_MANAGER }), `relabelling ${describeRef(ref)}`);
     } catch (e) {
       this.fail('relabelling', describeRef(ref), e);
     }

@@ -32,3 +32,5 @@ export function newRunId(now = new Date()): string {
   const t = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-').toLowerCase();
   return `${t}-${Math.random().toString(36).slice(2, 6)}`;
 }
+/** kind's own label on its node containers (value: the cluster name). */
+export const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';

@@ -249,3 +249,13 @@ export async function waitForNodesReady(client: KubeClient, opts: WaitOptions & 
     opts.hint ? { hint: opts.hint } : undefined,
   );
 }
+
+/** Rejects with an InfraError when p has not settled within ms (the work itself is not cancelled). */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => reject(new InfraError(`${what} did not answer within ${formatElapsed(ms)}`)), ms);
+    t.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}

@@ -72,6 +72,33 @@ export interface StepResult {
    */
   notTestable?: string;
   cells: CellResult[];
+  /** What the cluster did under the step: node and pod events, exec failures (docs/report-schema.md). */
+  infrastructure?: StepInfrastructure;
+}
+
+/** One thing seen happening to the cluster during a step (a node NotReady, a pod restart, a failed exec). */
+export interface InfraEvent {
+  /** ISO 8601 time it was seen. */
+  at: string;
+  /** `node-not-ready`, `node-ready`, `pod-restart`, `pod-deleted`, `pod-evicted`, `exec-failure`, ... (readers accept others). */
+  kind: string;
+  /** What it happened to: a node name, `<ns>/<pod>`, the API server. */
+  subject: string;
+  detail?: string;
+}
+
+export interface StepInfrastructure {
+  events: InfraEvent[];
+  /** Events beyond the cap that were not kept. */
+  eventsDropped?: number;
+  /** Failed exec attempts by fault kind (timeout, pod-gone, node-unreachable, ...), retried or not. */
+  execFailures: Record<string, number>;
+  /** Execs tried again after a failure (back-off, or from a replacement pod). */
+  execRetries: number;
+  /** Probe results not taken as verdicts because a pod, node or DNS server they depend on was disturbed (reported as errors). */
+  distrusted: number;
+  /** The step ended with cells that never matched: how many, their classes, a sample, and the faults seen. */
+  unsettled?: { cells: number; byClass: Record<string, number>; sample: string[]; faults: string[] };
 }
 
 export interface RunResult {

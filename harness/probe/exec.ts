@@ -32,6 +32,16 @@ export function exitCodeFromStatus(s: V1Status | undefined): number | undefined 
   return cause?.message ? Number.parseInt(cause.message, 10) : 1;
 }
 
+/**
+ * The words of a failed exec. The WebSocket handshake rejects with a ws ErrorEvent, not an Error:
+ * its message (`Unexpected server response: 404`) tells a gone pod from a stalled API server.
+ */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  const m = (e as { message?: unknown; error?: { message?: unknown } } | null)?.message ?? (e as { error?: { message?: unknown } } | null)?.error?.message;
+  return typeof m === 'string' && m !== '' ? m : String(e);
+}
+
 /** Something that can run a command in a pod; the real one uses the API server, tests use fakes. */
 export interface PodExecutor {
   exec(namespace: string, pod: string, container: string, command: string[], timeoutMs: number): Promise<ExecResult>;
@@ -75,7 +85,7 @@ export class ApiServerExecutor implements PodExecutor {
           ws.on('error', (e: Error) => finish(() => reject(new ExecError(`exec in ${namespace}/${pod}: ${e.message}`))));
         })
         .catch((e: unknown) => {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errorText(e);
           finish(() => reject(new ExecError(`exec in ${namespace}/${pod}: ${msg}`)));
         });
     });

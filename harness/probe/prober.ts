@@ -4,7 +4,8 @@
 import pLimit from 'p-limit';
 import { cellKey } from '../matrix/matrix.js';
 import { parseAgentOutput, type AgentResult } from './agent-output.js';
-import type { PodExecutor } from './exec.js';
+import type { ExecResult, PodExecutor } from './exec.js';
+import { backoffMs, classifyExecError, type ExecFault, type ExecFaultKind, type RetryPolicy } from './exec-faults.js';
 import type { AgentTarget } from './targets.js';
 
 export const AGENT_PATH = '/bin/nph-agent';
@@ -21,6 +22,8 @@ export interface SourcePod {
   namespace: string;
   pod: string;
   container: string;
+  /** Node the pod runs on (named in error details). */
+  node?: string;
 }
 
 export interface ProbeRequest {
@@ -44,6 +47,13 @@ export interface BatchProberOptions {
   inPodParallel?: number;
   /** Extra time allowed for exec setup on top of the longest probe timeout. */
   execSlackMs?: number;
+  /** Retry failed execs with back-off (default: no retries). */
+  retry?: RetryPolicy;
+  /** Told about every failed exec attempt (counted in the step's infrastructure section). */
+  onFault?: (f: ExecFault) => void;
+  /** Finds the running replacement of a source pod that is gone (its Deployment recreated it). */
+  resolveSource?: (src: SourcePod) => Promise<SourcePod | undefined>;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function agentCommand(targets: AgentTarget[], inPodParallel = 64): string[] {
@@ -54,48 +64,93 @@ function errorResults(src: SourcePod, targets: AgentTarget[], detail: string, ou
   for (const t of targets) out.set(cellKey(src.endpoint, t.id), { id: t.id, class: 'error', detail });
 }
 
-/** Runs one exec for a list of targets from one pod and maps every target to a result. */
-export async function execProbe(executor: PodExecutor, src: SourcePod, targets: AgentTarget[], opts: BatchProberOptions, out: RoundResults): Promise<void> {
-  if (targets.length === 0) return;
+const where = (src: SourcePod): string => `${src.namespace}/${src.pod}${src.node ? ` on node ${src.node}` : ''}`;
+
+type Attempt = { res: ExecResult } | { fault: ExecFaultKind; message: string };
+
+/** One exec; failures become a fault kind (never a result). */
+async function attempt(executor: PodExecutor, src: SourcePod, cmd: string[], timeoutMs: number): Promise<Attempt> {
+  try {
+    const res = await executor.exec(src.namespace, src.pod, src.container, cmd, timeoutMs);
+    if (res.exitCode === undefined) {
+      // No status frame: lines the agent did print are its own results; only an empty answer is retried.
+      if (parseAgentOutput(res.stdout).results.size === 0) return { fault: 'no-status', message: 'exec ended without a status and without results' };
+    } else if (res.exitCode !== 0) {
+      const first = res.stderr.trim().split('\n')[0] ?? '';
+      // A failure status without an exit code is the API server's or kubelet's (node gone, container
+      // not running): its message says which. Otherwise the agent itself exited non-zero.
+      const st = res.status;
+      if (st && st.reason !== 'NonZeroExitCode' && st.message) {
+        const kind = classifyExecError(st.message);
+        return { fault: kind === 'other' ? 'agent-exit' : kind, message: `exec failed: ${st.message}` };
+      }
+      const kind = classifyExecError(first);
+      return { fault: kind === 'other' ? 'agent-exit' : kind, message: `agent exited ${res.exitCode}: ${first}` };
+    }
+    return { res };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { fault: classifyExecError(message), message: `exec failed: ${message}` };
+  }
+}
+
+/**
+ * Runs one exec for a list of targets from one pod and maps every target to a result. A failed exec
+ * is retried with back-off (and from the replacement pod when the source pod is gone); when it
+ * still fails, every target is an error naming the pod, its node and the fault, never a deny.
+ */
+export async function execProbe(executor: PodExecutor, src: SourcePod, targets: AgentTarget[], opts: BatchProberOptions, out: RoundResults): Promise<SourcePod> {
+  if (targets.length === 0) return src;
   const longest = Math.max(...targets.map((t) => t.timeoutMs));
   const parallel = opts.inPodParallel ?? 64;
   const cmd = agentCommand(targets, parallel);
   // The agent runs `parallel` probes at once, so many targets take several timeouts; the exec
   // backstop must not cut a healthy batch short and turn it into errors.
   const waves = Math.ceil(targets.length / parallel);
-  let res;
-  try {
-    res = await executor.exec(src.namespace, src.pod, src.container, cmd, waves * longest + (opts.execSlackMs ?? 20_000));
-  } catch (e) {
-    errorResults(src, targets, `exec failed: ${e instanceof Error ? e.message : String(e)}`, out);
-    return;
-  }
-  if (res.exitCode === undefined) {
-    // No status frame: the outcome of the exec is unknown. Lines the agent did print are its own
-    // results; a target without one is an error, never a deny.
-    const parsed = parseAgentOutput(res.stdout);
-    for (const t of targets) {
-      const r = parsed.results.get(t.id);
-      out.set(cellKey(src.endpoint, t.id), r ?? { id: t.id, class: 'error', detail: 'exec ended without a status; no result for this probe' });
+  const timeoutMs = waves * longest + (opts.execSlackMs ?? 20_000);
+  const retries = opts.retry?.retries ?? 0;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let pod = src;
+  for (let n = 0; ; n++) {
+    const a = await attempt(executor, pod, cmd, timeoutMs);
+    if ('res' in a) {
+      mapResults(pod, src.endpoint, targets, a.res, out);
+      return pod;
     }
-    return;
+    let next: SourcePod | undefined;
+    if ((a.fault === 'pod-gone' || a.fault === 'container-not-running') && opts.resolveSource && n < retries) {
+      next = await opts.resolveSource(pod).catch(() => undefined);
+    }
+    const willRetry = n < retries && (a.fault !== 'pod-gone' || (next !== undefined && next.pod !== pod.pod));
+    opts.onFault?.({ at: Date.now(), kind: a.fault, endpoint: src.endpoint, pod: pod.pod, ...(pod.node ? { node: pod.node } : {}), message: a.message, willRetry });
+    if (!willRetry) {
+      const gone = a.fault === 'pod-gone' ? '; no running replacement pod found' : '';
+      errorResults(src, targets, `${a.message} (${a.fault}, source pod ${where(pod)}, ${n + 1} attempt${n ? 's' : ''}${gone})`, out);
+      return pod;
+    }
+    if (next) pod = next;
+    if (opts.retry) await sleep(backoffMs(opts.retry, n));
   }
-  if (res.exitCode !== 0) {
-    errorResults(src, targets, `agent exited ${res.exitCode}: ${res.stderr.trim().split('\n')[0] ?? ''}`, out);
-    return;
-  }
+}
+
+function mapResults(pod: SourcePod, endpoint: string, targets: AgentTarget[], res: ExecResult, out: RoundResults): void {
   const parsed = parseAgentOutput(res.stdout);
   for (const t of targets) {
     const r = parsed.results.get(t.id);
     out.set(
-      cellKey(src.endpoint, t.id),
-      r ?? { id: t.id, class: 'error', detail: `agent printed no result for this probe${parsed.garbage.length ? ` (output: ${parsed.garbage[0]!.slice(0, 120)})` : ''}` },
+      cellKey(endpoint, t.id),
+      r ??
+        (res.exitCode === undefined
+          ? { id: t.id, class: 'error', detail: `exec ended without a status; no result for this probe (source pod ${where(pod)})` }
+          : { id: t.id, class: 'error', detail: `agent printed no result for this probe${parsed.garbage.length ? ` (output: ${parsed.garbage[0]!.slice(0, 120)})` : ''}` }),
     );
   }
 }
 
 export class BatchProber implements Prober {
   private execs = 0;
+  /** Replacement pods found for sources that went away, by old pod key. */
+  private readonly replaced = new Map<string, SourcePod>();
   constructor(
     private readonly executor: PodExecutor,
     private readonly opts: BatchProberOptions = {},
@@ -113,7 +168,9 @@ export class BatchProber implements Prober {
         limit(async () => {
           if (r.targets.length === 0) return;
           this.execs++;
-          await execProbe(this.executor, r.source, r.targets, this.opts, out);
+          const key = `${r.source.namespace}/${r.source.pod}`;
+          const used = await execProbe(this.executor, this.replaced.get(key) ?? r.source, r.targets, this.opts, out);
+          if (used.pod !== r.source.pod) this.replaced.set(key, used);
         }),
       ),
     );

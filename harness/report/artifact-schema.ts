@@ -39,6 +39,18 @@ export const CellSchema = z.object({
   kinds: z.array(MismatchKind).optional(),
 });
 
+export const InfraEventSchema = z.object({ at: timestamp, kind: z.string().min(1), subject: z.string(), detail: z.string().optional() });
+
+/** What the cluster did under a step (optional: older artifacts have none). */
+export const StepInfrastructureSchema = z.object({
+  events: z.array(InfraEventSchema),
+  eventsDropped: count.optional(),
+  execFailures: z.record(z.string(), count),
+  execRetries: count,
+  distrusted: count,
+  unsettled: z.object({ cells: count, byClass: z.record(z.string(), count), sample: z.array(z.string()), faults: z.array(z.string()) }).optional(),
+});
+
 export const StepSchema = z.object({
   name: z.string().min(1),
   description: z.string().optional(),
@@ -48,6 +60,7 @@ export const StepSchema = z.object({
   attempts: count.optional(),
   notTestable: z.string().min(1).optional(),
   cells: z.array(CellSchema),
+  infrastructure: StepInfrastructureSchema.optional(),
 });
 
 const CountsSchema = {

@@ -18,6 +18,7 @@ import {
 } from './format.js';
 import { buildGrid, type GridCell } from './grid.js';
 import { CSS, JS } from './html-assets.js';
+import { execFailuresLine, hasInfrastructureNews } from './infrastructure.js';
 import { UNICODE as S, verdictSymbol } from './symbols.js';
 
 const esc = (s: string): string =>
@@ -181,8 +182,23 @@ ${gridHead(grid.cols, axes)}
 ${body}
 </tbody></table></div>
 <aside class="detail"><span class="hint">Hover a cell for its details; click to pin them here (expected, simulated, observed, attempts, latency, explanation, repro command).</span></aside></div>
-${attention}
+${attention}${infrastructureHtml(step)}
 </details>`;
+}
+
+/** The step's infrastructure section: what the cluster did while it probed (absent when nothing). */
+function infrastructureHtml(step: StepResult): string {
+  const i = step.infrastructure;
+  if (!hasInfrastructureNews(i)) return '';
+  const rows = i.events.map((e) => `<tr><td>${esc(e.at)}</td><td>${esc(e.kind)}</td><td>${esc(e.subject)}</td><td>${esc(e.detail ?? '')}</td></tr>`).join('');
+  const u = i.unsettled;
+  return (
+    // Inline styles: the section is rare and the shared stylesheet stays as it is.
+    `<section class="infra" style="margin-top:12px;border-left:4px solid #d4a72c;background:#fffbea;padding:6px 10px"><h3>Infrastructure</h3><p>${esc(execFailuresLine(i))}</p>` +
+    (rows ? `<table class="events" style="font-size:12px;text-align:left"><thead><tr><th>time</th><th>event</th><th>subject</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>` : '') +
+    (u ? `<p>did not settle: ${u.cells} cell(s) (${esc(Object.entries(u.byClass).map(([k, n]) => `${k} ${n}`).join(', '))})${u.faults.length ? `; faults seen: ${esc(u.faults.join(', '))}` : ''}</p><ul>${u.sample.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ul>` : '') +
+    `</section>`
+  );
 }
 
 function timeline(run: RunResult, sums: StepSummary[]): string {

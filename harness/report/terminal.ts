@@ -9,6 +9,7 @@ import { attentionItems, type AttentionItem } from './attention.js';
 import { cniLabel, columnHeader, columnLabel, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, wrapLabel, type RunAxes } from './format.js';
 import { buildGrid, type Grid, type GridCell } from './grid.js';
 import { groupLabel, groupMatrix, ungrouped } from './grouping.js';
+import { hasInfrastructureNews, infrastructureLines } from './infrastructure.js';
 import { comparisonSymbol, legend, symbolsFor, verdictSymbol, type SymbolSet } from './symbols.js';
 
 export interface TerminalOptions {
@@ -258,6 +259,7 @@ ${c.yellow(step.notTestable)}
     lines.push(c.bold(`${plural(items.length, 'cell')} need${items.length === 1 ? 's' : ''} attention (${failing} failing, ${items.length - failing} warning):`));
     for (const item of items) lines.push(...renderItem(item, ctx, false));
   }
+  if (hasInfrastructureNews(step.infrastructure)) lines.push(...infrastructureLines(step.infrastructure).map((l) => c.yellow(l)));
   lines.push(painted);
   return lines.join('\n') + '\n';
 }

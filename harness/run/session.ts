@@ -35,10 +35,12 @@ import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
 import type { CalicoDataplane } from '../cluster/cni/types.js';
 import { calicoDataplaneFor } from './dataplane.js';
-import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
+import { withDeadline } from '../cluster/wait.js';
+import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, removeOrphanedExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
-import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
+import { AGENT_CONTAINER, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
+import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import type { Addresses, Via } from '../probe/targets.js';
 import { applyManifests, loadManifests, manifestImages, type UserManifest } from '../apply/manifests.js';
 import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } from '../apply/access.js';
@@ -80,6 +82,8 @@ export interface SessionOptions {
   rollbackDir?: string;
   /** Tests: answer permission checks without an API server (default: SelfSubjectAccessReview). */
   accessReviewer?: AccessReviewer;
+  /** Called once a step's changes are applied and its watcher runs, right before probing (fault-injection tests). */
+  onProbing?: (step: string) => Promise<void> | void;
 }
 
 /**
@@ -219,6 +223,7 @@ export class HarnessSession {
     // The manifests' images too, when the local engine has them (users without a registry build them there).
     const theirs = await Promise.all(manifestImages(this.manifests).map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
     const images = [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))];
+    await this.sweepOrphans();
     const cluster = await createCluster(this.spec, {
       ...(this.spec.name ? { name: this.spec.name } : {}),
       keep: this.opts.keep ?? false,
@@ -245,7 +250,7 @@ export class HarnessSession {
     // Probing in place changes pods the harness does not own: check every permission it needs first.
     const policyNs = new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean));
     await checkInPlaceAccess(suite, policyNs, { review: selfSubjectReviewer(cluster.kubeConfig), servesEphemeral: () => servesEphemeralContainers(cluster.kubeConfig) });
-    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode().then((v) => v.gitVersion, () => undefined);
+    const version = await withDeadline(cluster.kubeConfig.makeApiClient(VersionApi).getCode(), 30_000, 'the API server (version)').then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 
     // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
@@ -341,11 +346,22 @@ export class HarnessSession {
       this.addresses.podIPs.set(id, ips);
       if (ips[0]) this.ipOf.set(id, ips[0]);
       const first = ep.pods[0];
-      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER });
+      if (first && ep.kind !== 'existing') this.sources.set(id, { endpoint: id, namespace: first.namespace, pod: first.name, container: first.container || AGENT_CONTAINER, ...(first.node ? { node: first.node } : {}) });
       for (const p of ep.pods) if (p.ip) this.podIPs.set(`${p.namespace}/${p.name}`, p.ip);
     }
     // Existing workloads probe from their ephemeral containers (in-place.ts).
     for (const [id, src] of this.inPlace?.sources ?? []) this.sources.set(id, src);
+  }
+
+  /** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
+  private async sweepOrphans(): Promise<void> {
+    try {
+      const gone = await removeOrphanedExternals();
+      if (gone.length > 0) this.progress.info(`removed ${gone.length} orphaned external container(s) whose cluster no longer exists: ${gone.join(', ')}`);
+    } catch (e) {
+      // Best effort: an existing cluster needs no Docker engine on this host.
+      if (this.spec.provider !== 'existing') this.progress.warn(`could not check for orphaned external containers: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   stepIndex(nameOrIndex: string | number): number {
@@ -395,14 +411,30 @@ export class HarnessSession {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
-    const prober = inPlaceProber(new BatchProber(this.executor, this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}), this.inPlace, {
+    // Watched while probing: failed execs are retried and counted, faults become errors (harness/observe).
+    const observed = await observeStep({
+      client: this.cluster!.client,
+      executor: this.executor,
+      targets: watchTargets(this.deployment!, this.loaded.suite),
+      ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
+      onReplaced: (src) => this.sources.set(src.endpoint, src),
+    });
+    // Existing workloads add their layers on top (the witness judges by arrival, fan-out over pods).
+    const prober = inPlaceProber(observed.prober, this.inPlace, {
       axes: this.axes,
       podIPs: this.podIPs,
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
-    const settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs, ...(this.opts.settleIntervalMs !== undefined ? { intervalMs: this.opts.settleIntervalMs } : {}) });
-    end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match');
+    let settled;
+    try {
+      await this.opts.onProbing?.(step.name);
+      settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs, ...(this.opts.settleIntervalMs !== undefined ? { intervalMs: this.opts.settleIntervalMs } : {}) });
+    } finally {
+      observed.observer.stop();
+    }
+    const infrastructure = observed.finish(plan.cells, settled);
+    end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : `did not match: ${infrastructure.unsettled ? unsettledLine(infrastructure.unsettled) : 'no cells'}`);
 
     const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));
     const cells: CellResult[] = [];
@@ -431,6 +463,7 @@ export class HarnessSession {
       ...(settled.timeToEnforceMs !== undefined ? { timeToEnforceMs: Math.round(settled.timeToEnforceMs) } : {}),
       attempts: settled.attempts,
       cells,
+      infrastructure,
     };
     this.result.steps.push(result);
     registerStepAxes(result, axes);

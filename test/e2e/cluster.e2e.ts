@@ -145,7 +145,8 @@ describe('cluster layer on a real kind cluster', function () {
     const r = await killWhen(['run', 'suites/zero-trust/suite.yaml', '--cluster-name', CLUSTER, '--reuse'], 'the run to probe step default-deny', (o) => /step default-deny: probing/.test(o));
     expect(r.exitCode, r.output).to.equal(143);
     await waitFor('the run\'s namespaces to be deleted', async () => (await managedNamespaces(cluster)).length === 0, 180_000);
-    const ext = await execa(DOCKER, ['ps', '-a', '--filter', 'label=netpol-harness.external', '--format', '{{.Names}}']);
+    // Only this run's cluster: other harness containers on the machine are not this test's business.
+    const ext = await execa(DOCKER, ['ps', '-a', '--filter', 'label=netpol-harness.external', '--filter', `label=netpol-harness.cluster=${CLUSTER}`, '--format', '{{.Names}}']);
     expect(ext.stdout.trim()).to.equal('');
     const policies = await cluster.client.list('networking.k8s.io/v1', 'NetworkPolicy', { labelSelector: MANAGED });
     expect(policies).to.have.length(0);

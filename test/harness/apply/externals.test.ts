@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { externalRunArgs, removeLeftoverExternals, startExternals } from '../../../harness/apply/externals.js';
+import { externalRunArgs, liveClusterNames, removeLeftoverExternals, removeOrphanedExternals, startExternals } from '../../../harness/apply/externals.js';
 import { CleanupStack } from '../../../harness/cluster/cleanup.js';
 import { InfraError, UsageError } from '../../../harness/errors.js';
 import { FakeKube, fakeClock } from '../cluster/fake-kube.js';
@@ -67,5 +67,36 @@ describe('apply/externals', () => {
       'docker rm --force id1',
       'docker rm --force id2',
     ]);
+  });
+});
+
+describe('apply/externals orphan sweep', () => {
+  // Engine state: externals of a live kind cluster, of a live k3s cluster, of a deleted cluster, and one without a cluster label.
+  const engine = (): FakeRunner =>
+    new FakeRunner((_f, args) => {
+      const filter = args[args.indexOf('--filter') + 1];
+      if (args[0] === 'ps' && filter === 'label=netpol-harness.external') {
+        return { stdout: ['e1\tnph-alive-ext-a\talive', 'e2\tnph-gone-ext-a\tgone', 'e3\tnph-k3-ext-a\tk3', 'e4\tmystery\t'].join('\n') };
+      }
+      if (args[0] === 'ps' && filter === 'label=io.x-k8s.kind.cluster') return { stdout: 'alive\nalive\nother' };
+      if (args[0] === 'ps' && filter === 'label=netpol-harness.cluster') return { stdout: ['alive\ta', 'gone\ta', 'k3\t', 'k3\ta'].join('\n') };
+      return undefined;
+    });
+
+  it('removes only externals whose cluster no longer exists (kind or k3s)', async () => {
+    const runner = engine();
+    const removed = await removeOrphanedExternals({ runner, docker: 'docker' });
+    expect(removed).to.deep.equal(['nph-gone-ext-a']);
+    expect(runner.lines().filter((l) => l.includes(' rm '))).to.deep.equal(['docker rm --force e2']);
+  });
+
+  it('knows live clusters from kind node labels and from non-external harness containers', async () => {
+    expect([...(await liveClusterNames({ runner: engine(), docker: 'docker' }))].sort()).to.deep.equal(['alive', 'k3', 'other']);
+  });
+
+  it('lists nothing and removes nothing when there are no externals', async () => {
+    const runner = new FakeRunner(() => ({ stdout: '' }));
+    expect(await removeOrphanedExternals({ runner, docker: 'docker' })).to.deep.equal([]);
+    expect(runner.calls).to.have.length(1);
   });
 });

@@ -13,8 +13,10 @@ describe('cli/run exit codes', () => {
     expect(exitCodeFor(summary({ correct: 8, wrong: 1, errors: 1 }), 0)).to.equal(1);
   });
 
-  it('2 when nothing could be judged (every cell an error) or cleanup failed', () => {
+  it('2 when cells could not be judged and none was wrong, or cleanup failed', () => {
     expect(exitCodeFor(summary({ errors: 10 }), 0)).to.equal(2);
+    // A fault under the run (node down): healthy cells judged, faulty ones errors, none wrong.
+    expect(exitCodeFor(summary({ correct: 7, errors: 3 }), 0)).to.equal(2);
     expect(exitCodeFor(summary({ passed: true, correct: 10 }), 1)).to.equal(2);
   });
 });

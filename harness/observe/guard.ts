@@ -1,0 +1,132 @@
+// Keeps faults out of verdicts. A probe result other than `connected` is taken as a policy verdict
+// only if nothing it depends on (its source, its destination, the DNS server) was disturbed while
+// the round ran, and the destination's agent still answers a loopback self-probe afterwards
+// (NetworkPolicy never applies to loopback, so a failure there is the pod, not a policy). Otherwise
+// the result becomes an error naming the fault; the settle loop probes it again.
+import { isIP } from 'node:net';
+import pLimit from 'p-limit';
+import type { AgentResult } from '../probe/agent-output.js';
+import type { PodExecutor } from '../probe/exec.js';
+import { AGENT_PATH, type ProbeRequest, type Prober, type RoundResults } from '../probe/prober.js';
+import type { AgentTarget } from '../probe/targets.js';
+import { cellKey } from '../matrix/matrix.js';
+import { parseAgentOutput } from '../probe/agent-output.js';
+import type { StepObserver } from './observer.js';
+import { staleAddress } from './snapshot.js';
+
+/** Endpoint id of the cluster DNS server in watch targets. */
+export const DNS_ENDPOINT = 'cluster-dns';
+
+/** Destination endpoint id of a connection target (`<dst-id>:<port>/<proto>`; ids may hold `:`). */
+export function destinationOf(target: AgentTarget): string | undefined {
+  if (target.kind === 'dns') return undefined;
+  const i = target.id.lastIndexOf(':');
+  return i > 0 ? target.id.slice(0, i) : undefined;
+}
+
+/** What a result from src to target depends on: the source, the destination, and DNS when a name is resolved. */
+export function dependencies(srcEndpoint: string, target: AgentTarget): string[] {
+  const deps = [srcEndpoint];
+  const dst = destinationOf(target);
+  if (dst) deps.push(dst);
+  if (target.kind === 'dns' || (target.host !== undefined && isIP(target.host) === 0)) deps.push(DNS_ENDPOINT);
+  return deps;
+}
+
+export interface GuardOptions {
+  executor: PodExecutor;
+  /** Endpoints whose pods run the harness agent (liveness self-probe possible). */
+  agentEndpoints: Set<string>;
+  /** Per liveness self-probe (default 1 s) plus exec slack (default 8 s). */
+  livenessTimeoutMs?: number;
+  livenessSlackMs?: number;
+}
+
+export class GuardedProber implements Prober {
+  constructor(
+    private readonly inner: Prober,
+    private readonly observer: StepObserver,
+    private readonly opts: GuardOptions,
+  ) {}
+
+  get execCount(): number {
+    return this.inner.execCount;
+  }
+
+  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+    const before = await this.observer.refresh();
+    const t0 = before?.at ?? Date.now();
+    const results = await this.inner.round(requests);
+    const liveness = await this.liveness(requests, results);
+    const after = await this.observer.refresh();
+    for (const req of requests) {
+      for (const t of req.targets) {
+        const key = cellKey(req.source.endpoint, t.id);
+        const r = results.get(key);
+        if (!r || r.class === 'connected' || r.class === 'unsupported') continue;
+        const deps = dependencies(req.source.endpoint, t);
+        const dst = destinationOf(t);
+        const watched = dst !== undefined ? this.observer.target(dst) : undefined;
+        const stale = watched && after ? staleAddress(after, watched, t.host) : undefined;
+        const problem = stale ?? deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);
+        if (!problem) continue;
+        if (r.class !== 'error') this.observer.distrusted++;
+        results.set(key, distrust(r, problem, t.kind === 'dns'));
+      }
+    }
+    return results;
+  }
+
+  /** Self-probes the agent in each pod of every destination that gave a non-connected result. */
+  private async liveness(requests: ProbeRequest[], results: RoundResults): Promise<Map<string, string>> {
+    const ports = new Map<string, number>();
+    for (const req of requests) {
+      for (const t of req.targets) {
+        const dst = destinationOf(t);
+        const r = results.get(cellKey(req.source.endpoint, t.id));
+        if (!dst || !r || r.class === 'connected' || r.class === 'error' || t.kind !== 'tcp' || t.port === undefined) continue;
+        if (this.opts.agentEndpoints.has(dst) && !ports.has(dst)) ports.set(dst, t.port);
+      }
+    }
+    const problems = new Map<string, string>();
+    const snap = this.observer.last;
+    if (ports.size === 0 || !snap) return problems;
+    const limit = pLimit(8);
+    const timeoutMs = this.opts.livenessTimeoutMs ?? 1000;
+    const jobs: Promise<void>[] = [];
+    for (const [endpoint, port] of ports) {
+      for (const pod of [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready)) {
+        jobs.push(
+          limit(async () => {
+            const where = `pod ${pod.namespace}/${pod.name} on node ${pod.node || '?'}`;
+            const cmd = [AGENT_PATH, 'probe', '--targets', JSON.stringify([{ id: 'live', kind: 'tcp', host: '127.0.0.1', port, timeoutMs }])];
+            let why: string | undefined;
+            try {
+              const res = await this.opts.executor.exec(pod.namespace, pod.name, 'agent', cmd, timeoutMs + (this.opts.livenessSlackMs ?? 8000));
+              const live = parseAgentOutput(res.stdout).results.get('live');
+              if (live?.class !== 'connected') why = `agent in ${where} does not answer on its own port ${port} (${live ? live.class : `exit ${res.exitCode ?? 'unknown'}`})`;
+            } catch (e) {
+              why = `${where} cannot be reached for a liveness check: ${e instanceof Error ? e.message : String(e)}`;
+            }
+            if (why && !problems.has(endpoint)) {
+              problems.set(endpoint, why);
+              this.observer.add({ at: new Date().toISOString(), kind: 'liveness-failure', subject: `${pod.namespace}/${pod.name}`, detail: why }, [endpoint]);
+            }
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return problems;
+  }
+}
+
+/**
+ * A result that is not a verdict: an error keeping what was seen and why it is not trusted. A DNS
+ * check that failed under a fault says dns-failure, whatever words the resolver used.
+ */
+export function distrust(r: AgentResult, problem: string, dns = false): AgentResult {
+  const cls = dns && r.class === 'error' ? 'dns-failure' : r.class;
+  const seen = cls === 'error' ? (r.detail ?? 'error') : `${cls}${r.detail ? ` (${r.detail})` : ''}`;
+  return { id: r.id, class: 'error', detail: `${seen}; not taken as a verdict: ${problem}` };
+}

@@ -1,0 +1,154 @@
+// The state of the pods and nodes a step depends on, read in one list each, and the events that
+// tell two readings apart (node NotReady, pod restarted, deleted, evicted, not Ready). Pure except
+// takeSnapshot; the watcher and the probe guard build on these.
+import type { KubeClient } from '../cluster/kube-client.js';
+import { isNodeReady, isPodReady, type NodeLike, type PodLike } from '../cluster/kube-types.js';
+import { withDeadline } from '../cluster/wait.js';
+import type { InfraEvent } from '../diff/result.js';
+
+/** An endpoint whose pods the step depends on: a workload, a probe, an existing workload, the DNS server. */
+export interface WatchTarget {
+  /** Endpoint id (`<ns>/<name>`, or `dns` for the cluster DNS server). */
+  endpoint: string;
+  namespace: string;
+  /** Its pods carry all of these labels. */
+  labels: Record<string, string>;
+  /** The harness agent runs in its pods (a liveness self-probe is possible). */
+  agent: boolean;
+  /** Pod IPs the step's probes may address directly (learnt at deploy time; stale once pods are replaced). */
+  addresses?: string[];
+}
+
+export interface PodSnap {
+  uid: string;
+  name: string;
+  namespace: string;
+  endpoints: string[];
+  node: string;
+  ip: string;
+  ready: boolean;
+  terminating: boolean;
+  restarts: number;
+  phase: string;
+  reason?: string;
+  /** Why the last container instance ended (`Error, exit 137`), when it restarted. */
+  lastTermination?: string;
+}
+
+export interface NodeSnap {
+  name: string;
+  ready: boolean;
+  reason?: string;
+}
+
+export interface Snapshot {
+  /** ms since the epoch. */
+  at: number;
+  pods: Map<string, PodSnap>;
+  nodes: Map<string, NodeSnap>;
+}
+
+export const matchesLabels = (labels: Record<string, string> | undefined, want: Record<string, string>): boolean =>
+  Object.entries(want).every(([k, v]) => labels?.[k] === v);
+
+export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined {
+  const ns = p.metadata.namespace ?? '';
+  const endpoints = targets.filter((t) => t.namespace === ns && matchesLabels(p.metadata.labels, t.labels)).map((t) => t.endpoint);
+  if (endpoints.length === 0) return undefined;
+  const statuses = p.status?.containerStatuses ?? [];
+  const restarted = statuses.find((s) => (s.restartCount ?? 0) > 0 && s.lastState?.terminated);
+  const term = restarted?.lastState?.terminated;
+  return {
+    uid: p.metadata.uid ?? `${ns}/${p.metadata.name ?? ''}`,
+    name: p.metadata.name ?? '',
+    namespace: ns,
+    endpoints,
+    node: p.spec?.nodeName ?? '',
+    ip: p.status?.podIP ?? '',
+    ready: isPodReady(p),
+    terminating: p.metadata.deletionTimestamp !== undefined,
+    restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
+    phase: p.status?.phase ?? 'Unknown',
+    ...(p.status?.reason ? { reason: p.status.reason } : {}),
+    ...(term ? { lastTermination: `${term.reason ?? 'terminated'}, exit ${term.exitCode ?? '?'}` } : {}),
+  };
+}
+
+export function nodeSnap(n: NodeLike): NodeSnap {
+  const c = (n.status?.conditions ?? []).find((x) => x.type === 'Ready');
+  const ready = isNodeReady(n);
+  return { name: n.metadata.name ?? '', ready, ...(!ready ? { reason: c ? `${c.reason ?? c.status}${c.message ? ` (${c.message})` : ''}` : 'no Ready condition' } : {}) };
+}
+
+/** Reads every pod of the targets and every node; each call bounded by deadlineMs. */
+export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], deadlineMs = 10_000, now = Date.now): Promise<Snapshot> {
+  const [pods, nodes] = await Promise.all([
+    withDeadline(client.list<PodLike>('v1', 'Pod'), deadlineMs, 'listing pods'),
+    withDeadline(client.list<NodeLike>('v1', 'Node'), deadlineMs, 'listing nodes'),
+  ]);
+  const snap: Snapshot = { at: now(), pods: new Map(), nodes: new Map() };
+  for (const p of pods) {
+    const s = podSnap(p, targets);
+    if (s) snap.pods.set(s.uid, s);
+  }
+  for (const n of nodes) {
+    const s = nodeSnap(n);
+    snap.nodes.set(s.name, s);
+  }
+  return snap;
+}
+
+const podId = (p: PodSnap): string => `${p.namespace}/${p.name}`;
+const podWhere = (p: PodSnap): string => `endpoint ${p.endpoints.join(', ')}${p.node ? ` on node ${p.node}` : ''}`;
+
+/** What changed between two readings, as timestamped events (at = the later reading). */
+export function diffSnapshots(prev: Snapshot, next: Snapshot): InfraEvent[] {
+  const at = new Date(next.at).toISOString();
+  const out: InfraEvent[] = [];
+  for (const [name, n] of next.nodes) {
+    const p = prev.nodes.get(name);
+    if (p?.ready && !n.ready) out.push({ at, kind: 'node-not-ready', subject: name, ...(n.reason ? { detail: n.reason } : {}) });
+    if (p && !p.ready && n.ready) out.push({ at, kind: 'node-ready', subject: name });
+  }
+  for (const name of prev.nodes.keys()) if (!next.nodes.has(name)) out.push({ at, kind: 'node-gone', subject: name });
+  for (const [uid, p] of prev.pods) {
+    const n = next.pods.get(uid);
+    if (!n) {
+      out.push({ at, kind: 'pod-deleted', subject: podId(p), detail: podWhere(p) });
+      continue;
+    }
+    if (n.restarts > p.restarts) out.push({ at, kind: 'pod-restart', subject: podId(n), detail: `${podWhere(n)}: ${n.restarts - p.restarts} container restart(s)${n.lastTermination ? `, last ended ${n.lastTermination}` : ''}` });
+    if (n.reason === 'Evicted' && p.reason !== 'Evicted') out.push({ at, kind: 'pod-evicted', subject: podId(n), detail: podWhere(n) });
+    if (n.terminating && !p.terminating) out.push({ at, kind: 'pod-terminating', subject: podId(n), detail: podWhere(n) });
+    else if (p.ready && !n.ready && !n.terminating) out.push({ at, kind: 'pod-not-ready', subject: podId(n), detail: `${podWhere(n)}, phase ${n.phase}` });
+    if (!p.ready && n.ready) out.push({ at, kind: 'pod-ready', subject: podId(n), detail: podWhere(n) });
+  }
+  for (const [uid, n] of next.pods) if (!prev.pods.has(uid)) out.push({ at, kind: 'pod-created', subject: podId(n), detail: podWhere(n) });
+  return out;
+}
+
+/**
+ * Why an endpoint cannot be trusted right now, from one reading: no pods, no Ready pod, or its
+ * pods' node not Ready. Undefined when it looks healthy.
+ */
+export function endpointProblem(snap: Snapshot, endpoint: string): string | undefined {
+  const pods = [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint));
+  if (pods.length === 0) return `${endpoint} has no pods`;
+  for (const p of pods) {
+    const node = snap.nodes.get(p.node);
+    if (node && !node.ready) return `node ${p.node} of pod ${podId(p)} is NotReady${node.reason ? `: ${node.reason}` : ''}`;
+  }
+  const ready = pods.filter((p) => p.ready && !p.terminating);
+  if (ready.length === 0) return `${endpoint} has no Ready pod (${pods.map((p) => `${podId(p)} on node ${p.node || '?'}: ${p.terminating ? 'terminating' : `phase ${p.phase}`}`).join('; ')})`;
+  return undefined;
+}
+
+/**
+ * A probe sent straight to a pod address the plan learnt earlier reaches nothing once that pod was
+ * replaced (a deleted pod, CoreDNS scaled down and up): its timeout is not a deny.
+ */
+export function staleAddress(snap: Snapshot, target: WatchTarget, host: string | undefined): string | undefined {
+  if (!host || !target.addresses?.includes(host)) return undefined;
+  const live = [...snap.pods.values()].some((p) => p.endpoints.includes(target.endpoint) && p.ip === host && p.ready && !p.terminating);
+  return live ? undefined : `${host} is no longer the address of a Ready pod of ${target.endpoint} (its pods were replaced during the run)`;
+}

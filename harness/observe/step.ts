@@ -1,0 +1,100 @@
+// One step under observation: the watch targets of a deployment, a prober that retries failed execs,
+// re-probes from replacement pods and distrusts results a fault may have caused, and the step's
+// infrastructure section when it is done.
+import type { Deployment } from '../apply/workloads.js';
+import type { KubeClient } from '../cluster/kube-client.js';
+import { ENDPOINT_KEY } from '../cluster/labels.js';
+import type { StepInfrastructure } from '../diff/result.js';
+import { verdictOf } from '../diff/result.js';
+import { cellKey } from '../matrix/matrix.js';
+import type { PodExecutor } from '../probe/exec.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../probe/exec-faults.js';
+import { BatchProber, type Prober, type SourcePod } from '../probe/prober.js';
+import type { PlannedCell, SettleResult } from '../probe/settle.js';
+import type { Suite } from '../suite/schema.js';
+import { DNS_ENDPOINT, GuardedProber } from './guard.js';
+import { StepObserver } from './observer.js';
+import type { WatchTarget } from './snapshot.js';
+
+/** The cluster DNS server as kubeadm, kind and k3s label it. */
+export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false };
+
+const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
+
+/** Every endpoint the suite deployed or found, plus the DNS server. */
+export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[] {
+  const out: WatchTarget[] = [];
+  for (const ep of deployment.endpoints.values()) {
+    if (ep.kind === 'existing') {
+      const w = suite.workloads.find((x) => x.existing && x.namespace === ep.namespace && x.name === ep.name);
+      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { ...w.labels }, agent: false, addresses: ips(ep) });
+    } else {
+      out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
+    }
+  }
+  return [...out, DNS_TARGET];
+}
+
+export interface ObserveStepOptions {
+  client: KubeClient;
+  executor: PodExecutor;
+  targets: WatchTarget[];
+  concurrency?: number;
+  retry?: RetryPolicy;
+  /** A source pod was replaced: later steps should probe from the new one. */
+  onReplaced?: (src: SourcePod) => void;
+  pollIntervalMs?: number;
+}
+
+export interface ObservedStep {
+  observer: StepObserver;
+  prober: Prober;
+  /** Stops watching and returns the infrastructure section. */
+  finish(cells: PlannedCell[], settled: SettleResult): StepInfrastructure;
+}
+
+export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> {
+  const observer = await StepObserver.start({ client: o.client, targets: o.targets, ...(o.pollIntervalMs !== undefined ? { intervalMs: o.pollIntervalMs } : {}) });
+  const inner = new BatchProber(o.executor, {
+    ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    retry: o.retry ?? DEFAULT_RETRY,
+    onFault: (f) => observer.recordExecFault(f),
+    resolveSource: async (src) => {
+      const r = await observer.resolveSource(src);
+      if (r && r.pod !== src.pod) o.onReplaced?.(r);
+      return r;
+    },
+  });
+  const agentEndpoints = new Set(o.targets.filter((t) => t.agent).map((t) => t.endpoint));
+  const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints });
+  return {
+    observer,
+    prober,
+    finish(cells, settled) {
+      observer.stop();
+      return observer.infrastructure(unsettledSummary(cells, settled, observer));
+    },
+  };
+}
+
+/** Which cells never matched, in which classes, and the faults seen: why a step did not settle. */
+export function unsettledSummary(cells: PlannedCell[], settled: SettleResult, observer: Pick<StepObserver, 'faults'>): StepInfrastructure['unsettled'] | undefined {
+  const byClass: Record<string, number> = {};
+  const sample: string[] = [];
+  let n = 0;
+  for (const c of cells) {
+    const out = settled.outcomes.get(cellKey(c.source.endpoint, c.target.id));
+    if (!out || verdictOf(out.result.class) === c.expected) continue;
+    n++;
+    byClass[out.result.class] = (byClass[out.result.class] ?? 0) + 1;
+    if (sample.length < 5) sample.push(`${c.source.endpoint} -> ${c.target.id}: ${out.result.class}${out.result.detail ? ` (${out.result.detail.slice(0, 200)})` : ''}`);
+  }
+  if (n === 0) return undefined;
+  return { cells: n, byClass, sample, faults: observer.faults() };
+}
+
+/** One line for the progress output: `4 cells (error 3, timeout 1); faults: node-not-ready w2`. */
+export function unsettledLine(u: NonNullable<StepInfrastructure['unsettled']>): string {
+  const classes = Object.entries(u.byClass).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${u.cells} cell${u.cells === 1 ? '' : 's'} did not match (${classes})${u.faults.length ? `; faults seen: ${u.faults.join(', ')}` : ''}`;
+}

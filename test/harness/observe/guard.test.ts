@@ -1,0 +1,190 @@
+import { expect } from 'chai';
+import { verdictOf } from '../../../harness/diff/result.js';
+import { cellKey } from '../../../harness/matrix/matrix.js';
+import { dependencies, GuardedProber } from '../../../harness/observe/guard.js';
+import { StepObserver } from '../../../harness/observe/observer.js';
+import { unsettledSummary } from '../../../harness/observe/step.js';
+import type { ExecResult, PodExecutor } from '../../../harness/probe/exec.js';
+import { BatchProber, type SourcePod } from '../../../harness/probe/prober.js';
+import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
+import type { AgentTarget } from '../../../harness/probe/targets.js';
+import { cluster, node, pod, TARGETS } from './fixtures.js';
+import type { FakeKube } from '../cluster/fake-kube.js';
+
+const client: SourcePod = { endpoint: 'shop/client', namespace: 'shop', pod: 'client-1', container: 'agent', node: 'w1' };
+const web: SourcePod = { endpoint: 'shop/web', namespace: 'shop', pod: 'web-1', container: 'agent', node: 'w1' };
+const tcp = (dst: string, port: number): AgentTarget => ({ id: `${dst}:${port}/TCP`, kind: 'tcp', host: '10.96.0.10', port, timeoutMs: 1000 });
+const dns: AgentTarget = { id: 'dns:kubernetes.default', kind: 'dns', name: 'kubernetes.default', timeoutMs: 1000 };
+
+/**
+ * An executor over a little world: probes from a source answer `verdicts[dst]`; the liveness
+ * self-probe answers connected unless the pod is listed in `deadAgents`; pods in `unreachable` fail to exec.
+ */
+class World implements PodExecutor {
+  verdicts: Record<string, string> = {};
+  deadAgents = new Set<string>();
+  unreachable = new Set<string>();
+  calls: string[] = [];
+  exec(_ns: string, pod: string, _c: string, command: string[]): Promise<ExecResult> {
+    this.calls.push(pod);
+    if (this.unreachable.has(pod)) return Promise.reject(new Error(`exec in shop/${pod}: error dialing backend: dial tcp 172.18.0.4:10250: connect: no route to host`));
+    const targets = JSON.parse(command[command.indexOf('--targets') + 1]!) as AgentTarget[];
+    const lines = targets.map((t) => {
+      const cls = t.id === 'live' ? (this.deadAgents.has(pod) ? 'refused' : 'connected') : (this.verdicts[t.id] ?? 'connected');
+      return JSON.stringify({ id: t.id, class: cls, ...(cls === 'dns-failure' ? { detail: 'lookup kubernetes.default: i/o timeout' } : {}) });
+    });
+    return Promise.resolve({ stdout: `${lines.join('\n')}\n{"done":true}\n`, stderr: '', exitCode: 0 });
+  }
+}
+
+async function guarded(k: FakeKube, world: World) {
+  const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 0, replacementTimeoutMs: 0 });
+  const inner = new BatchProber(world, { retry: { retries: 1, baseDelayMs: 0, maxDelayMs: 0 }, onFault: (f) => observer.recordExecFault(f), sleep: () => Promise.resolve() });
+  return { observer, prober: new GuardedProber(inner, observer, { executor: world, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']) }) };
+}
+
+describe('observe/guard: faults become errors, never verdicts', () => {
+  it('knows what a result depends on: source, destination (ids may hold colons), DNS for names', () => {
+    expect(dependencies('a/b', tcp('external:pay', 443))).to.deep.equal(['a/b', 'external:pay']);
+    expect(dependencies('a/b', dns)).to.deep.equal(['a/b', 'cluster-dns']);
+    expect(dependencies('a/b', { ...tcp('x/y', 80), host: 'y.x.svc.cluster.local' })).to.deep.equal(['a/b', 'x/y', 'cluster-dns']);
+  });
+
+  it('healthy cluster: denies and allows are kept as verdicts', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guarded(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/web', 80), tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.distrusted).to.equal(0);
+    // one liveness self-probe into the denied destination
+    expect(w.calls).to.deep.equal(['client-1', 'db-1']);
+  });
+
+  it('a deny to an external (a container, not a watched pod) stays a verdict', async () => {
+    const w = new World();
+    w.verdicts = { 'external:pay:443/TCP': 'timeout' };
+    const { prober, observer } = await guarded(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('external:pay', 443)] }]);
+    expect(res.get(cellKey('shop/client', 'external:pay:443/TCP'))?.class).to.equal('timeout');
+    expect(observer.distrusted).to.equal(0);
+  });
+
+  it('a destination whose node is gone (exec into it fails): its denies are errors naming the node', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    w.unreachable.add('db-1');
+    const { prober, observer } = await guarded(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/web', 80), tcp('shop/db', 5432)] }]);
+    const r = res.get(cellKey('shop/client', 'shop/db:5432/TCP'))!;
+    expect(r.class).to.equal('error');
+    expect(r.detail).to.match(/^timeout; not taken as a verdict: pod shop\/db-1 on node w2 cannot be reached.*no route to host/);
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.distrusted).to.equal(1);
+    expect(observer.events.map((e) => e.kind)).to.include('liveness-failure');
+  });
+
+  it('a killed agent in the destination (refused, the agent does not answer on loopback) is an error, not a deny', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    w.deadAgents.add('db-1');
+    const { prober } = await guarded(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/refused; not taken as a verdict: agent in pod shop\/db-1 on node w2 does not answer on its own port 5432/);
+  });
+
+  it('a destination restarted during the round (seen by the watcher) is distrusted even when its agent is back', async () => {
+    const k = cluster();
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    const { prober } = await guarded(k, w);
+    // the restart lands while the round runs
+    const inner = w.exec.bind(w);
+    w.exec = (...a) => {
+      k.put(pod('shop', 'db-1', 'db', 'w2', { restarts: 1 }));
+      return inner(...a);
+    };
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: pod-restart shop\/db-1 \(endpoint shop\/db on node w2: 1 container restart/);
+  });
+
+  it('the DNS server scaled to zero: DNS cells are errors that say dns-failure and why; other cells keep their verdicts', async () => {
+    const k = cluster();
+    k.objects.delete('Pod/kube-system/coredns-1');
+    const w = new World();
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure', 'shop/db:5432/TCP': 'timeout' };
+    const { prober } = await guarded(k, w);
+    const res = await prober.round([{ source: client, targets: [dns, tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))).to.deep.equal({
+      id: 'dns:kubernetes.default',
+      class: 'error',
+      detail: 'dns-failure (lookup kubernetes.default: i/o timeout); not taken as a verdict: cluster-dns has no pods',
+    });
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+  });
+
+  it('a probe to a pod address whose pod was replaced (CoreDNS scaled down and up) is an error, not a deny', async () => {
+    const k = cluster();
+    k.objects.delete('Pod/kube-system/coredns-1');
+    k.put(pod('kube-system', 'coredns-2', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, ip: '10.244.0.77' }));
+    const targets = [...TARGETS, { endpoint: 'kube-system/coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false, addresses: ['10.244.1.5'] }];
+    const observer = await StepObserver.start({ client: k, targets, intervalMs: 0 });
+    const w = new World();
+    w.verdicts = { 'kube-system/coredns:53/UDP': 'timeout', 'kube-system/coredns:54/UDP': 'timeout' };
+    const prober = new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set() });
+    const stale: AgentTarget = { id: 'kube-system/coredns:53/UDP', kind: 'udp', host: '10.244.1.5', port: 53, timeoutMs: 1000 };
+    const fresh: AgentTarget = { ...stale, id: 'kube-system/coredns:54/UDP', host: '10.244.0.77' };
+    const res = await prober.round([{ source: client, targets: [stale, fresh] }]);
+    expect(res.get(cellKey('shop/client', stale.id))?.detail).to.match(/not taken as a verdict: 10\.244\.1\.5 is no longer the address of a Ready pod of kube-system\/coredns/);
+    expect(res.get(cellKey('shop/client', fresh.id))?.class).to.equal('timeout');
+  });
+
+  it('the API server not answering: non-connected results are errors (state unknown); connections stay allows', async () => {
+    const k = cluster();
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guarded(k, w);
+    // The snapshot fails the way it does against a paused API server.
+    k.list = () => Promise.reject(new Error('the API server (listing Pod) did not answer within 10.0s'));
+    const res = await prober.round([{ source: client, targets: [tcp('shop/web', 80), tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: cluster state unknown: the API server \(listing Pod\) did not answer/);
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.events.map((e) => e.kind)).to.include('api-unreachable');
+  });
+
+  it('a worker node stopped under a whole step: cells from and to its pods end as errors naming the node, the rest settle; never a wrong verdict', async () => {
+    const k = cluster();
+    const w = new World();
+    // w2 is gone: db-1 on it cannot be exec'd into and probes to it time out; the node turns NotReady.
+    w.unreachable.add('db-1');
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    k.put(node('w2', false));
+    const dbSrc: SourcePod = { endpoint: 'shop/db', namespace: 'shop', pod: 'db-1', container: 'agent', node: 'w2' };
+    const cells: PlannedCell[] = [
+      { source: client, target: tcp('shop/web', 80), expected: 'allow' },
+      { source: client, target: tcp('shop/db', 5432), expected: 'deny' },
+      { source: web, target: tcp('shop/db', 5432), expected: 'allow' },
+      { source: dbSrc, target: tcp('shop/web', 80), expected: 'allow' },
+    ];
+    const { prober, observer } = await guarded(k, w);
+    let t = 0;
+    const settled = await probeUntilSettled(cells, prober, { deadlineMs: 5000, now: () => t, sleep: (ms) => Promise.resolve(void (t += ms)) });
+    const get = (s: SourcePod, d: AgentTarget) => settled.outcomes.get(cellKey(s.endpoint, d.id))!.result;
+    expect(get(client, tcp('shop/web', 80)).class).to.equal('connected');
+    for (const [s, d] of [[client, tcp('shop/db', 5432)], [web, tcp('shop/db', 5432)], [dbSrc, tcp('shop/web', 80)]] as const) {
+      const r = get(s, d);
+      expect(r.class, `${s.endpoint} -> ${d.id}`).to.equal('error');
+      expect(r.detail).to.match(/node w2/);
+    }
+    for (const c of cells) {
+      const v = verdictOf(settled.outcomes.get(cellKey(c.source.endpoint, c.target.id))!.result.class);
+      if (v !== undefined) expect(v).to.equal(c.expected);
+    }
+    const u = unsettledSummary(cells, settled, observer)!;
+    expect(u.cells).to.equal(3);
+    expect(u.byClass).to.deep.equal({ error: 3 });
+    expect(observer.execFailures['node-unreachable']).to.be.greaterThan(0);
+    expect(observer.execRetries).to.be.greaterThan(0);
+  });
+});
