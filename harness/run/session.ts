@@ -256,7 +256,8 @@ export class HarnessSession {
     // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
     await preloadAndInstallCni(cluster, this.spec.cni, {
       agentImage,
-      workloadImages: overrides,
+      // Workload overrides and the user's manifests' images: loaded when the local engine has them.
+      workloadImages: [...new Set([...overrides, ...manifestImages(this.manifests)])],
       progress: this.progress,
       ...(this.opts.calicoManifest ? { calicoManifest: this.opts.calicoManifest } : {}),
       ...(this.calicoDataplane ? { calicoDataplane: this.calicoDataplane } : {}),
