@@ -66,7 +66,8 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
   });
 
   after(async () => {
-    if (process.env.NPH_E2E_REHEARSAL === '1' && !process.env.NPH_E2E_KEEP) await execa(KIND, ['delete', 'cluster', '--name', CLUSTER], { reject: false });
+    // `down`, not `kind delete`: the seed run kept with --keep left its external container beside the cluster.
+    if (process.env.NPH_E2E_REHEARSAL === '1' && !process.env.NPH_E2E_KEEP) await cli(['down', '--cluster-name', CLUSTER]);
   });
 
   it('--plan lists the changes and touches nothing', async () => {
