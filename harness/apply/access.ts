@@ -1,15 +1,12 @@
 // Before probing in place touches anything: may we add ephemeral containers, exec into them and
 // manage policies in the suite's namespaces? Asked with SelfSubjectAccessReview, so a missing
 // permission is one clear list up front instead of a failure half-way through a run.
-import { AuthorizationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
+import type { AccessNeed, AccessReviewer } from '../cluster/access.js';
 import type { Suite } from '../suite/schema.js';
 
-export interface AccessCheck {
-  verb: string;
-  resource: string;
-  subresource?: string;
-  group?: string;
+export interface AccessCheck extends AccessNeed {
   namespace: string;
   /** Why the harness needs it. */
   why: string;
@@ -36,7 +33,8 @@ export function requiredAccess(suite: Suite, policyNamespaces: Iterable<string>)
   return out;
 }
 
-export type Reviewer = (c: AccessCheck) => Promise<boolean>;
+/** The SelfSubjectAccessReview asker of cluster/access.ts (apiServerReviewer), or a fake in tests. */
+export type Reviewer = AccessReviewer;
 
 /** The checks the reviewer denies, in order. */
 export async function missingAccess(review: Reviewer, checks: AccessCheck[]): Promise<AccessCheck[]> {
@@ -48,20 +46,6 @@ export function accessError(missing: AccessCheck[]): UsageError {
   return new UsageError(`probing existing workloads in place needs permissions this user lacks:\n  ${missing.map(describeCheck).join('\n  ')}`, {
     hint: 'grant them with a Role/RoleBinding per namespace (check one with kubectl auth can-i patch pods/ephemeralcontainers -n <namespace>); nothing was changed',
   });
-}
-
-export function selfSubjectReviewer(kc: KubeConfig): Reviewer {
-  const api = kc.makeApiClient(AuthorizationV1Api);
-  return async (c) => {
-    const r = await api.createSelfSubjectAccessReview({
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { verb: c.verb, resource: c.resource, namespace: c.namespace, ...(c.group ? { group: c.group } : {}), ...(c.subresource ? { subresource: c.subresource } : {}) } },
-      },
-    });
-    return r.status?.allowed === true;
-  };
 }
 
 /** Whether the API server serves pods/ephemeralcontainers (Kubernetes 1.25+, or the feature gate on). */

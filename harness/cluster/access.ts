@@ -9,6 +9,8 @@ export interface AccessNeed {
   verb: string;
   /** Plural resource, e.g. networkpolicies. */
   resource: string;
+  /** e.g. `ephemeralcontainers` on `pods`. */
+  subresource?: string;
   group?: string;
   /** Omit for cluster-scoped resources or any namespace. */
   namespace?: string;
@@ -25,7 +27,7 @@ export function apiServerReviewer(kc: KubeConfig): AccessReviewer {
         body: {
           apiVersion: 'authorization.k8s.io/v1',
           kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { verb: need.verb, resource: need.resource, group: need.group ?? '', ...(need.namespace ? { namespace: need.namespace } : {}) } },
+          spec: { resourceAttributes: { verb: need.verb, resource: need.resource, group: need.group ?? '', ...(need.subresource ? { subresource: need.subresource } : {}), ...(need.namespace ? { namespace: need.namespace } : {}) } },
         },
       });
       return r.status?.allowed === true;

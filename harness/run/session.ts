@@ -43,7 +43,7 @@ import { probeUntilSettled } from '../probe/settle.js';
 import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import type { Addresses, Via } from '../probe/targets.js';
 import { applyManifests, loadManifests, manifestImages, type UserManifest } from '../apply/manifests.js';
-import { checkInPlaceAccess, selfSubjectReviewer, servesEphemeralContainers } from '../apply/access.js';
+import { checkInPlaceAccess, servesEphemeralContainers } from '../apply/access.js';
 import { existingPodQueries, inPlaceProber, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
 import { apiServerReviewer, type AccessReviewer } from '../cluster/access.js';
@@ -249,7 +249,7 @@ export class HarnessSession {
     this.executor = new ApiServerExecutor(cluster.kubeConfig);
     // Probing in place changes pods the harness does not own: check every permission it needs first.
     const policyNs = new Set([...suite.namespaces.map((n) => n.name), ...[...this.loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean));
-    await checkInPlaceAccess(suite, policyNs, { review: selfSubjectReviewer(cluster.kubeConfig), servesEphemeral: () => servesEphemeralContainers(cluster.kubeConfig) });
+    await checkInPlaceAccess(suite, policyNs, { review: this.opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), servesEphemeral: () => servesEphemeralContainers(cluster.kubeConfig) });
     const version = await withDeadline(cluster.kubeConfig.makeApiClient(VersionApi).getCode(), 30_000, 'the API server (version)').then((v) => v.gitVersion, () => undefined);
     if (version) this.result.cluster = { ...this.result.cluster, kubernetesVersion: version };
 

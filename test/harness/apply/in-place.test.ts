@@ -3,7 +3,8 @@
 // targetPorts resolved through the containers' port names), and the labels all pods share.
 /* eslint-disable @typescript-eslint/require-await -- fakes implement async interfaces without awaiting */
 import { expect } from 'chai';
-import { checkInPlaceAccess, describeCheck, requiredAccess, type AccessCheck } from '../../../harness/apply/access.js';
+import { checkInPlaceAccess, describeCheck, requiredAccess } from '../../../harness/apply/access.js';
+import type { AccessNeed } from '../../../harness/cluster/access.js';
 import { commonLabels, discoverExisting, discoverPorts, podQuery, selectorString } from '../../../harness/apply/in-place.js';
 import type { KObject, PodLike } from '../../../harness/cluster/kube-types.js';
 import { UsageError } from '../../../harness/errors.js';
@@ -113,8 +114,8 @@ describe('apply/access', () => {
   });
 
   it('lists every missing permission in one usage error; asks nothing when nothing is probed in place', async () => {
-    const asked: AccessCheck[] = [];
-    const review = async (c: AccessCheck) => (asked.push(c), !(c.subresource === 'ephemeralcontainers' || (c.resource === 'networkpolicies' && c.verb === 'delete')));
+    const asked: AccessNeed[] = [];
+    const review = async (c: AccessNeed) => (asked.push(c), !(c.subresource === 'ephemeralcontainers' || (c.resource === 'networkpolicies' && c.verb === 'delete')));
     const e = await checkInPlaceAccess(suite, ['shop'], { review, servesEphemeral: async () => true }).catch((x: unknown) => x);
     expect(e).to.be.instanceOf(UsageError);
     const lines = (e as Error).message.split('\n').slice(1).map((l) => l.trim());
