@@ -1,8 +1,10 @@
 // Keeps faults out of verdicts. A probe result other than `connected` is taken as a policy verdict
-// only if nothing it depends on (its source, its destination, the DNS server) was disturbed while
-// the round ran, and the destination's agent still answers a loopback self-probe afterwards
-// (NetworkPolicy never applies to loopback, so a failure there is the pod, not a policy). Otherwise
-// the result becomes an error naming the fault; the settle loop probes it again.
+// only if nothing it depends on (its source, its destination, the DNS server, the CNI agents on their
+// nodes) was disturbed while the round ran, and the destination's agent still answers a loopback
+// self-probe afterwards (NetworkPolicy never applies to loopback, so a failure there is the pod, not
+// a policy). A `connected` result is not a verdict either while the CNI agent on its source's or
+// destination's node is in trouble (its rules lag: it may let through what a policy denies).
+// Otherwise the result becomes an error naming the fault; the settle loop probes it again.
 import { isIP } from 'node:net';
 import pLimit from 'p-limit';
 import type { AgentResult } from '../probe/agent-output.js';
@@ -63,9 +65,17 @@ export class GuardedProber implements Prober {
       for (const t of req.targets) {
         const key = cellKey(req.source.endpoint, t.id);
         const r = results.get(key);
-        if (!r || r.class === 'connected' || r.class === 'unsupported') continue;
-        const deps = dependencies(req.source.endpoint, t);
+        if (!r || r.class === 'unsupported') continue;
         const dst = destinationOf(t);
+        if (r.class === 'connected') {
+          const lag = [req.source.endpoint, ...(dst ? [dst] : [])].map((d) => this.observer.cniTroubleFor(d, t0, after)).find((p) => p !== undefined);
+          if (lag) {
+            this.observer.distrusted++;
+            results.set(key, distrust(r, lag));
+          }
+          continue;
+        }
+        const deps = dependencies(req.source.endpoint, t);
         const watched = dst !== undefined ? this.observer.target(dst) : undefined;
         const stale = watched && after ? staleAddress(after, watched, t.host) : undefined;
         const problem = stale ?? deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);

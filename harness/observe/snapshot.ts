@@ -2,7 +2,7 @@
 // tell two readings apart (node NotReady, pod restarted, deleted, evicted, not Ready). Pure except
 // takeSnapshot; the watcher and the probe guard build on these.
 import type { KubeClient } from '../cluster/kube-client.js';
-import { isNodeReady, isPodReady, type NodeLike, type PodLike } from '../cluster/kube-types.js';
+import { isNodeReady, isPodReady, type EventLike, type NodeLike, type PodLike } from '../cluster/kube-types.js';
 import { withDeadline } from '../cluster/wait.js';
 import type { InfraEvent } from '../diff/result.js';
 
@@ -41,12 +41,34 @@ export interface NodeSnap {
   reason?: string;
 }
 
+/** A kubelet probe failure (`Unhealthy` Warning event) of a watched pod. */
+export interface WarningSnap {
+  /** `<ns>/<pod>`. */
+  pod: string;
+  message: string;
+  count: number;
+  /** ms since the epoch of its last occurrence. */
+  last: number;
+}
+
 export interface Snapshot {
   /** ms since the epoch. */
   at: number;
   pods: Map<string, PodSnap>;
   nodes: Map<string, NodeSnap>;
+  /**
+   * Probe failures of watched pods, by event uid. A starved CNI agent or DNS server fails its
+   * health probe long before it restarts or turns NotReady (if it ever does), while its rules lag.
+   */
+  warnings: Map<string, WarningSnap>;
 }
+
+/**
+ * How long a probe failure of a pod casts doubt on results: kubelet probes every 10 s by default,
+ * so the pod was already struggling for a while before the event, and it may take as long again to
+ * catch up (a CNI agent re-syncing its rules).
+ */
+export const PROBE_FAILURE_SHADOW_MS = 30_000;
 
 export const matchesLabels = (labels: Record<string, string> | undefined, want: Record<string, string>): boolean =>
   Object.entries(want).every(([k, v]) => labels?.[k] === v);
@@ -82,11 +104,13 @@ export function nodeSnap(n: NodeLike): NodeSnap {
 
 /** Reads every pod of the targets and every node; each call bounded by deadlineMs. */
 export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], deadlineMs = 10_000, now = Date.now): Promise<Snapshot> {
-  const [pods, nodes] = await Promise.all([
+  const [pods, nodes, events] = await Promise.all([
     withDeadline(client.list<PodLike>('v1', 'Pod'), deadlineMs, 'listing pods'),
     withDeadline(client.list<NodeLike>('v1', 'Node'), deadlineMs, 'listing nodes'),
+    // Best effort: a cluster that does not let us read events still gets pods and nodes watched.
+    withDeadline(client.list<EventLike>('v1', 'Event', { fieldSelector: 'reason=Unhealthy' }), deadlineMs, 'listing events').catch(() => [] as EventLike[]),
   ]);
-  const snap: Snapshot = { at: now(), pods: new Map(), nodes: new Map() };
+  const snap: Snapshot = { at: now(), pods: new Map(), nodes: new Map(), warnings: new Map() };
   for (const p of pods) {
     const s = podSnap(p, targets);
     if (s) snap.pods.set(s.uid, s);
@@ -95,7 +119,20 @@ export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], d
     const s = nodeSnap(n);
     snap.nodes.set(s.name, s);
   }
+  const watched = new Set([...snap.pods.values()].map(podId));
+  for (const e of events) {
+    const w = warningSnap(e);
+    if (w && watched.has(w.pod)) snap.warnings.set(e.metadata.uid ?? `${w.pod}/${w.message}`, w);
+  }
   return snap;
+}
+
+export function warningSnap(e: EventLike): WarningSnap | undefined {
+  const o = e.involvedObject;
+  if (e.reason !== 'Unhealthy' || o?.kind !== 'Pod' || !o.name) return undefined;
+  const last = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? '');
+  if (Number.isNaN(last)) return undefined;
+  return { pod: `${o.namespace ?? e.metadata.namespace ?? ''}/${o.name}`, message: (e.message ?? '').trim().slice(0, 300), count: e.count ?? 1, last };
 }
 
 const podId = (p: PodSnap): string => `${p.namespace}/${p.name}`;
@@ -124,6 +161,21 @@ export function diffSnapshots(prev: Snapshot, next: Snapshot): InfraEvent[] {
     if (!p.ready && n.ready) out.push({ at, kind: 'pod-ready', subject: podId(n), detail: podWhere(n) });
   }
   for (const [uid, n] of next.pods) if (!prev.pods.has(uid)) out.push({ at, kind: 'pod-created', subject: podId(n), detail: podWhere(n) });
+  out.push(...probeFailures(next, prev));
+  return out;
+}
+
+/**
+ * Probe failures new since prev (or, for a first reading, recent enough to still matter), each
+ * stamped with its own time so the guard's window reaches back to it.
+ */
+export function probeFailures(next: Snapshot, prev?: Snapshot): InfraEvent[] {
+  const out: InfraEvent[] = [];
+  for (const [uid, w] of next.warnings) {
+    const before = prev?.warnings.get(uid);
+    const fresh = before ? w.count > before.count || w.last > before.last : w.last >= (prev?.at ?? next.at - PROBE_FAILURE_SHADOW_MS);
+    if (fresh) out.push({ at: new Date(w.last).toISOString(), kind: 'probe-failed', subject: w.pod, detail: w.message });
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@ import type { ExecResult, PodExecutor } from '../../../harness/probe/exec.js';
 import { BatchProber, type SourcePod } from '../../../harness/probe/prober.js';
 import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
 import type { AgentTarget } from '../../../harness/probe/targets.js';
+import { CNI_TARGETS } from '../../../harness/observe/cni-agents.js';
 import { cluster, node, pod, TARGETS } from './fixtures.js';
 import type { FakeKube } from '../cluster/fake-kube.js';
 
@@ -186,5 +187,98 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(u.byClass).to.deep.equal({ error: 3 });
     expect(observer.execFailures['node-unreachable']).to.be.greaterThan(0);
     expect(observer.execRetries).to.be.greaterThan(0);
+  });
+});
+
+describe('observe/guard: a starved CNI agent or DNS server (probe failures) keeps lagging rules out of verdicts', () => {
+  const unhealthy = (podName: string, ns: string, agoMs: number, uid = `ev-${podName}`) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${podName}.1`, namespace: ns, uid },
+    reason: 'Unhealthy',
+    type: 'Warning',
+    count: 1,
+    message: 'Liveness probe failed: Get "http://172.18.0.2:20244/healthz": context deadline exceeded',
+    lastTimestamp: new Date(Date.now() - agoMs).toISOString(),
+    involvedObject: { kind: 'Pod', name: podName, namespace: ns },
+  });
+  const withCni = (k: FakeKube) => {
+    k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1' }));
+    k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr2' }));
+    return k;
+  };
+  async function guardedCni(k: FakeKube, w: World) {
+    const observer = await StepObserver.start({ client: k, targets: [...TARGETS, ...CNI_TARGETS], intervalMs: 0, replacementTimeoutMs: 0 });
+    return { observer, prober: new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']) }) };
+  }
+
+  it('the agent on the destination node failed its health probe 10 s ago: a deny AND an allow to pods there are errors; pods on healthy nodes keep verdicts', async () => {
+    const k = withCni(cluster());
+    k.put(unhealthy('kube-router-w2', 'kube-system', 10_000));
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout', 'shop/db:5433/TCP': 'connected', 'shop/web:81/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/db', 5433), tcp('shop/web', 81), tcp('shop/web', 80)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^timeout; not taken as a verdict: probe-failed kube-system\/kube-router-w2 \(Liveness probe failed/);
+    expect(res.get(cellKey('shop/client', 'shop/db:5433/TCP'))?.detail).to.match(/^connected; not taken as a verdict: probe-failed kube-system\/kube-router-w2/);
+    expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.distrusted).to.equal(2);
+  });
+
+  it('a probe failure long past (90 s) casts no doubt', async () => {
+    const k = withCni(cluster());
+    k.put(unhealthy('kube-router-w2', 'kube-system', 90_000));
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+  });
+
+  it('the agent on the source node is not Ready: even its connections are errors naming it', async () => {
+    const k = withCni(cluster());
+    k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1', ready: false }));
+    const w = new World();
+    const { prober } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^connected; not taken as a verdict: CNI agent kube-system\/kube-router-w1 on node w1 is not Ready/);
+  });
+
+  it('a CNI whose agents we do not know (no agent pods): verdicts as before', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/web', 80)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.distrusted).to.equal(0);
+  });
+
+  it('CoreDNS Ready again but failing its readiness probe (starved) 20 s ago: a dns-failure is not a verdict', async () => {
+    const k = cluster();
+    k.put(unhealthy('coredns-1', 'kube-system', 20_000));
+    const w = new World();
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure' };
+    const { prober } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [dns] }]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))?.detail).to.match(/^dns-failure \(lookup kubernetes.default: i\/o timeout\); not taken as a verdict: probe-failed kube-system\/coredns-1/);
+  });
+
+  it('a probe failure that lands while the step runs (count goes up) is an event stamped with its own time', async () => {
+    const k = withCni(cluster());
+    const ev = unhealthy('kube-router-w2', 'kube-system', 120_000);
+    k.put(ev);
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(k, w);
+    const inner = w.exec.bind(w);
+    w.exec = (...a) => {
+      k.put({ ...ev, count: 2, lastTimestamp: new Date().toISOString() });
+      return inner(...a);
+    };
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('error');
+    expect(observer.events.filter((e) => e.kind === 'probe-failed').map((e) => e.subject)).to.deep.equal(['kube-system/kube-router-w2']);
   });
 });
