@@ -9,7 +9,7 @@ import type { InfraEvent, StepInfrastructure } from '../diff/result.js';
 import type { ExecFault } from '../probe/exec-faults.js';
 import type { SourcePod } from '../probe/prober.js';
 import { cniAgentProblem, CNI_ENDPOINT, endpointsOnNode } from './cni-agents.js';
-import { diffSnapshots, endpointProblem, matchesLabels, probeFailures, PROBE_FAILURE_SHADOW_MS, takeSnapshot, type Snapshot, type WatchTarget } from './snapshot.js';
+import { diffSnapshots, endpointProblem, matchesLabels, probeFailures, PROBE_FAILURE_SHADOW_MS, recentlyReady, takeSnapshot, type Snapshot, type WatchTarget } from './snapshot.js';
 
 export interface ObserverOptions {
   client: KubeClient;
@@ -152,7 +152,8 @@ export class StepObserver {
     if (!latest) return `cluster state unknown: ${this.apiDown?.message ?? 'the API server did not answer'}`;
     const seen = this.seen(endpoint, t0, false);
     if (seen) return describeEvent(seen.event);
-    return endpointProblem(latest, endpoint) ?? cniAgentProblem(latest, endpoint);
+    const fresh = this.target(endpoint)?.clusterService ? recentlyReady(latest, endpoint, t0) : undefined;
+    return endpointProblem(latest, endpoint) ?? fresh ?? cniAgentProblem(latest, endpoint, t0);
   }
 
   /**
@@ -162,7 +163,7 @@ export class StepObserver {
   cniTroubleFor(endpoint: string, t0: number, latest: Snapshot | undefined): string | undefined {
     if (!this.target(endpoint) || !latest) return undefined;
     const seen = this.seen(endpoint, t0, true);
-    return seen ? describeEvent(seen.event) : cniAgentProblem(latest, endpoint);
+    return seen ? describeEvent(seen.event) : cniAgentProblem(latest, endpoint, t0);
   }
 
   private seen(endpoint: string, t0: number, cniOnly: boolean): Recorded | undefined {

@@ -17,6 +17,8 @@ export interface WatchTarget {
   agent: boolean;
   /** Pod IPs the step's probes may address directly (learnt at deploy time; stale once pods are replaced). */
   addresses?: string[];
+  /** A cluster service we depend on but do not own (DNS server, CNI agents): new pods of it need time to take effect. */
+  clusterService?: boolean;
 }
 
 export interface PodSnap {
@@ -27,6 +29,8 @@ export interface PodSnap {
   node: string;
   ip: string;
   ready: boolean;
+  /** ms since the epoch when it last turned Ready (from the Ready condition), if known. */
+  readySince?: number;
   terminating: boolean;
   restarts: number;
   phase: string;
@@ -80,6 +84,8 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
   const statuses = p.status?.containerStatuses ?? [];
   const restarted = statuses.find((s) => (s.restartCount ?? 0) > 0 && s.lastState?.terminated);
   const term = restarted?.lastState?.terminated;
+  const readyCond = (p.status?.conditions ?? []).find((c) => c.type === 'Ready' && c.status === 'True');
+  const readySince = readyCond?.lastTransitionTime ? Date.parse(readyCond.lastTransitionTime) : NaN;
   return {
     uid: p.metadata.uid ?? `${ns}/${p.metadata.name ?? ''}`,
     name: p.metadata.name ?? '',
@@ -88,6 +94,7 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
     node: p.spec?.nodeName ?? '',
     ip: p.status?.podIP ?? '',
     ready: isPodReady(p),
+    ...(Number.isNaN(readySince) ? {} : { readySince }),
     terminating: p.metadata.deletionTimestamp !== undefined,
     restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
     phase: p.status?.phase ?? 'Unknown',
@@ -193,6 +200,18 @@ export function endpointProblem(snap: Snapshot, endpoint: string): string | unde
   const ready = pods.filter((p) => p.ready && !p.terminating);
   if (ready.length === 0) return `${endpoint} has no Ready pod (${pods.map((p) => `${podId(p)} on node ${p.node || '?'}: ${p.terminating ? 'terminating' : `phase ${p.phase}`}`).join('; ')})`;
   return undefined;
+}
+
+/**
+ * A cluster service we depend on but do not own (the DNS server, a CNI agent) whose pods turned
+ * Ready only moments ago: kube-proxy and the CNI agents may not route to or enforce for the new
+ * pods yet, so a failure through it is the catching up, not a policy. Undefined when settled.
+ */
+export function recentlyReady(snap: Snapshot, endpoint: string, t0: number, shadowMs = PROBE_FAILURE_SHADOW_MS): string | undefined {
+  const fresh = [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready && p.readySince !== undefined && p.readySince > t0 - shadowMs);
+  if (fresh.length === 0) return undefined;
+  const newest = Math.max(...fresh.map((p) => p.readySince!));
+  return `${fresh.map(podId).join(', ')} of ${endpoint} turned Ready only ${((t0 - newest) / 1000).toFixed(0)} s before the round (routes and rules to new pods may still be catching up)`;
 }
 
 /**

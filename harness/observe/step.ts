@@ -18,7 +18,7 @@ import { StepObserver } from './observer.js';
 import type { WatchTarget } from './snapshot.js';
 
 /** The cluster DNS server as kubeadm, kind and k3s label it. */
-export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false };
+export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false, clusterService: true };
 
 const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
 

@@ -282,3 +282,33 @@ describe('observe/guard: a starved CNI agent or DNS server (probe failures) keep
     expect(observer.events.filter((e) => e.kind === 'probe-failed').map((e) => e.subject)).to.deep.equal(['kube-system/kube-router-w2']);
   });
 });
+
+describe('observe/guard: cluster services whose pods are new have not taken effect yet', () => {
+  async function guardedAll(k: FakeKube, w: World) {
+    const observer = await StepObserver.start({ client: k, targets: [...TARGETS, ...CNI_TARGETS], intervalMs: 0, replacementTimeoutMs: 0 });
+    return new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']) });
+  }
+
+  it('CoreDNS scaled back up 10 s ago (Ready, no event in this step): a dns-failure is not a verdict; 5 min later it is', async () => {
+    const w = new World();
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure' };
+    const k = cluster();
+    k.put(pod('kube-system', 'coredns-1', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, readyAgoMs: 10_000 }));
+    const res = await (await guardedAll(k, w)).round([{ source: client, targets: [dns] }]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))?.detail).to.match(/not taken as a verdict: kube-system\/coredns-1 of cluster-dns turned Ready only 1\d s before the round/);
+    k.put(pod('kube-system', 'coredns-1', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, readyAgoMs: 300_000 }));
+    const later = await (await guardedAll(k, w)).round([{ source: client, targets: [dns] }]);
+    expect(later.get(cellKey('shop/client', 'dns:kubernetes.default'))?.class).to.equal('dns-failure');
+  });
+
+  it('the CNI agent on the destination node restarted and turned Ready 5 s ago: a deny there is an error; a deny on the other node stays', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout', 'shop/web:81/TCP': 'timeout' };
+    const k = cluster();
+    k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1', readyAgoMs: 600_000 }));
+    k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr2', readyAgoMs: 5_000 }));
+    const res = await (await guardedAll(k, w)).round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/web', 81)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: CNI agent: kube-system\/kube-router-w2 of cni-agent turned Ready only \d s before the round/);
+    expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
+  });
+});
