@@ -32,6 +32,7 @@ export const CellSchema = z.object({
   expected: Verdict,
   expectedOrigin: z.string().optional(),
   simulated: Verdict.optional(),
+  engineUnknown: z.literal(true).optional(),
   explanation: z.object({ summary: z.string(), details: z.array(z.string()) }).optional(),
   observed: ObservationSchema.optional(),
   probed: z.literal(false).optional(),
