@@ -95,6 +95,16 @@ describe('conformance: battery generation', function () {
     expect(selectCases(battery({ podSubnet: '10.0.0.0/8' }), [])).to.have.length(battery({ podSubnet: '10.0.0.0/8' }).length);
   });
 
+  it('without externals (existing clusters): no outside container, no case about it, no cell expected toward it', () => {
+    const g = generateBattery({ externals: false });
+    expect(g.loaded.suite.externals).to.deep.equal([]);
+    expect(g.cases.map((c) => c.id)).not.to.include('ipblock-external');
+    expect(g.cases.length).to.equal(b.cases.length - 1);
+    const rules = JSON.stringify(g.loaded.suite.steps.map((s) => s.expect));
+    expect(rules).not.to.include('external:');
+    expect(JSON.stringify(b.loaded.suite.steps.map((s) => s.expect))).to.include('external:ext');
+  });
+
   it('ipBlock cases follow the cluster pod subnet', () => {
     const g = generateBattery({ podSubnet: '10.244.0.0/16', focus: ['ipblock-except'] });
     const docs = [...g.loaded.policies.values()].flat().map((p) => JSON.stringify(p.policy.spec));
