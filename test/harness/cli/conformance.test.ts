@@ -19,7 +19,7 @@ describe('cli: conformance, when the cluster cannot answer', () => {
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'nph-conformance-cli-'));
     write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+    process.stdout.write = ((s: string) => (out.push(s), true));
   });
   afterEach(async () => {
     process.stdout.write = write;
