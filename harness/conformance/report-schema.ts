@@ -4,8 +4,8 @@
 // fields within schemaVersion 1.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputError, type Issue } from '../errors.js';
-import { formatPath } from '../report/artifact-schema.js';
+import { InputError } from '../errors.js';
+import { issuesOf } from '../report/artifact-schema.js';
 import type { ChangeKind } from './cases.js';
 import { FEATURE_NAMES } from './features.js';
 import type { ConformanceReport } from './verdict.js';
@@ -103,11 +103,7 @@ export function parseConformance(value: unknown, file: string): z.output<typeof 
     ]);
   }
   const result = ConformanceReportSchema.safeParse(value);
-  if (!result.success) {
-    const issues: Issue[] = result.error.issues.slice(0, 20).map((i) => ({ file, path: formatPath(i.path) || '(document)', message: i.message }));
-    if (result.error.issues.length > 20) issues.push({ file, path: '', message: `and ${result.error.issues.length - 20} more problems` });
-    throw new InputError(issues);
-  }
+  if (!result.success) throw new InputError(issuesOf(result.error, file));
   return result.data;
 }
 
