@@ -17,7 +17,7 @@ const env = readImagesEnv();
 const KIND = process.env.NPH_KIND ?? env.NPH_KIND ?? 'kind';
 const KUBECTL = process.env.NPH_KUBECTL ?? env.NPH_KUBECTL ?? 'kubectl';
 const REUSED = process.env.NPH_E2E_RBAC_CLUSTER;
-const CLUSTER = REUSED ?? 'nph-conformance-rbac-e2e';
+const CLUSTER = REUSED ?? 'nph-e2e-conformance-rbac';
 const SA = 'nph-e2e-viewer';
 
 describe('conformance on an existing cluster without the right to create namespaces', function () {
