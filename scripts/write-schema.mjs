@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Writes schema/suite.schema.json from the zod suite schema (after the build), for editor autocompletion.
+// Writes schema/suite.schema.json from the zod suite schema (after the build), for editor autocompletion,
+// and schema/conformance.schema.json from the zod schema of conformance.json (harness/conformance/report-schema.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Suite } from '../dist/harness/suite/schema.js';
+import { ConformanceReportSchema } from '../dist/harness/conformance/report-schema.js';
 
 const schema = z.toJSONSchema(Suite, { target: 'draft-2020-12', io: 'input' });
 schema.$id = 'https://netpol-harness.dev/schema/suite.schema.json';
@@ -10,3 +12,9 @@ schema.title = 'netpol-harness suite';
 mkdirSync(new URL('../schema/', import.meta.url), { recursive: true });
 writeFileSync(new URL('../schema/suite.schema.json', import.meta.url), JSON.stringify(schema, null, 2) + '\n');
 console.log('wrote schema/suite.schema.json');
+
+const conformance = z.toJSONSchema(ConformanceReportSchema, { target: 'draft-2020-12', io: 'input' });
+conformance.$id = 'https://netpol-harness.dev/schema/conformance.schema.json';
+conformance.title = 'netpol-harness conformance report (conformance.json)';
+writeFileSync(new URL('../schema/conformance.schema.json', import.meta.url), JSON.stringify(conformance, null, 2) + '\n');
+console.log('wrote schema/conformance.schema.json');

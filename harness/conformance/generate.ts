@@ -28,7 +28,14 @@ export interface GeneratedBattery {
 export interface GenerateOptions extends Partial<CaseContext> {
   /** Keep only the cases tagged with one of these features. */
   focus?: Feature[];
+  /**
+   * false: no outside container (existing clusters): the cases about it are left out, and the other
+   * cases' cells toward it are not expected.
+   */
+  externals?: boolean;
 }
+
+const aboutExternal = (pattern: string): boolean => pattern.includes('external:');
 
 const FILE = '<conformance battery>';
 
@@ -42,7 +49,8 @@ export function selectCases(all: ConformanceCase[], focus?: Feature[]): Conforma
 /** Builds the battery suite; throws InputError if the generated suite does not validate (a bug here). */
 export function generateBattery(opts: GenerateOptions = {}): GeneratedBattery {
   const podSubnet = opts.podSubnet ?? DEFAULT_POD_SUBNET;
-  const cases = selectCases(battery({ podSubnet }), opts.focus);
+  const withExternal = opts.externals !== false;
+  const cases = selectCases(battery({ podSubnet }), opts.focus).filter((c) => withExternal || !c.features.includes('ipblock-external'));
   const policies = new Map<string, SourcedPolicy[]>();
   const refs: NonNullable<SuiteInput['policies']> = [];
   const steps: StepSpec[] = [];
@@ -69,14 +77,14 @@ export function generateBattery(opts: GenerateOptions = {}): GeneratedBattery {
         ...(s.create ? { create: s.create } : {}),
         ...(s.delete ? { delete: s.delete } : {}),
         ...(s.recreate ? { recreate: s.recreate } : {}),
-        expect: { default: 'allow', rules: s.expect.map(([verdict, pattern]) => (verdict === 'allow' ? { allow: pattern } : { deny: pattern })) },
+        expect: { default: 'allow', rules: s.expect.filter(([, p]) => withExternal || !aboutExternal(p)).map(([verdict, pattern]) => (verdict === 'allow' ? { allow: pattern } : { deny: pattern })) },
       });
       meta.push({ caseId: c.id, change: s.change });
     });
     leftover = [...applied];
   }
   const input: SuiteInput = {
-    ...topology({ podSubnet, joiner: cases.some((c) => c.joiner) }),
+    ...topology({ podSubnet, joiner: cases.some((c) => c.joiner), externals: withExternal }),
     metadata: { name: 'conformance', description: `NetworkPolicy conformance battery: ${cases.length} cases` },
     policies: refs,
     steps,

@@ -40,6 +40,8 @@ export interface TopologyOptions {
   podSubnet: string;
   /** Include the late-joining pod x/n (only suites with a joining case need it). */
   joiner: boolean;
+  /** Include the outside container (false for --provider existing, which has no Docker network to start it on). */
+  externals?: boolean;
 }
 
 /** The suite skeleton (everything but policies and steps). */
@@ -53,7 +55,7 @@ export function topology(opts: TopologyOptions): Omit<SuiteInput, 'metadata' | '
       ...NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ name: pod, namespace: ns, labels: POD_LABELS[pod]!, ports: portsOf(pod) }))),
       ...(opts.joiner ? [{ ...JOINER, ports: portsOf('b'), initially: 'absent' as const }] : []),
     ],
-    externals: [{ name: EXTERNAL, ports: [{ port: 80, protocol: 'TCP' }] }],
+    externals: opts.externals === false ? [] : [{ name: EXTERNAL, ports: [{ port: 80, protocol: 'TCP' }] }],
     // Pod IPs: ipBlock cases are about pod addresses, and no DNS column (no case is about DNS).
     probe: { via: 'pod', timeoutMs: 1000, settleMs: 10_000, dnsNames: [] },
   };

@@ -15,6 +15,8 @@ export interface Deviation {
   col: string;
   expected: 'allow' | 'deny';
   observed: ObservedClass;
+  /** The engine under this CNI's profile predicted it: it simulated the observed verdict, or said the cell is unknown. */
+  predicted?: true;
 }
 
 export interface CaseVerdict {
@@ -26,8 +28,13 @@ export interface CaseVerdict {
   deviations: Deviation[];
   /** Cells the probe could not judge (exec errors, unsupported protocols). */
   unjudged: number;
-  /** Cells where the engine's simulation disagrees with the spec expectation (an engine bug). */
+  /**
+   * Cells where the engine's simulation (under the CNI's profile) disagrees with the spec expectation:
+   * the profile's documented departure from the API when the cell deviates as predicted, else an engine bug.
+   */
   engineDisagreements: string[];
+  /** The CNI deviated, and did on every cell what the engine under its profile said ("deviates from spec, as the profile predicts"). */
+  asProfilePredicts?: true;
   /** Per step: ms until the whole matrix matched; undefined = never within the settle time. */
   timeToEnforceMs: (number | undefined)[];
 }
@@ -83,6 +90,8 @@ function judgeCase(c: ConformanceCase, steps: { name: string; cells: CellResult[
   const engineDisagreements: string[] = [];
   let unjudged = 0;
   let judged = 0;
+  /** Judged cells where the CNI did not do what the engine under its profile said. */
+  let unpredicted = 0;
   for (const s of steps) {
     for (const cell of s.cells) {
       if (cell.simulated !== undefined && cell.simulated !== cell.expected) engineDisagreements.push(`${s.name}: ${cell.src} -> ${cell.col} spec ${cell.expected}, engine ${cell.simulated}`);
@@ -93,11 +102,25 @@ function judgeCase(c: ConformanceCase, steps: { name: string; cells: CellResult[
         continue;
       }
       judged++;
-      if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls });
+      const predicted = cell.engineUnknown === true || (cell.simulated !== undefined && cell.simulated === v);
+      if (!predicted) unpredicted++;
+      if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls, ...(predicted ? { predicted: true as const } : {}) });
     }
   }
   const status: Status = deviations.length > 0 ? 'deviates' : judged === 0 || unjudged > 0 ? 'not testable' : 'conforms';
-  return { id: c.id, title: c.title, spec: c.spec, features: c.features, status, deviations, unjudged, engineDisagreements, timeToEnforceMs: steps.map((s) => s.timeToEnforceMs) };
+  const asPredicted = deviations.length > 0 && unpredicted === 0;
+  return {
+    id: c.id,
+    title: c.title,
+    spec: c.spec,
+    features: c.features,
+    status,
+    deviations,
+    unjudged,
+    engineDisagreements,
+    ...(asPredicted ? { asProfilePredicts: true as const } : {}),
+    timeToEnforceMs: steps.map((s) => s.timeToEnforceMs),
+  };
 }
 
 function denyStyle(refused: number, timeout: number): DenyStyleObservation {
@@ -166,7 +189,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     const deviating = vs.filter((v) => v.status === 'deviates').map((v) => {
       const d = v.deviations[0]!;
       const classes = [...new Set(v.deviations.map((x) => `${x.expected}->${x.observed}`))].join(', ');
-      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}`;
+      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}${v.asProfilePredicts ? `, as the ${run.cluster?.cni ?? ''} engine profile predicts` : ''}`;
     });
     const status: Status = count('deviates') > 0 ? 'deviates' : count('conforms') > 0 ? 'conforms' : 'not testable';
     const row: FeatureRow = { feature: f, title: FEATURES[f], status, cases: { conforms: count('conforms'), deviates: count('deviates'), notTestable: count('not testable') }, deviating };

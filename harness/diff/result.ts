@@ -40,6 +40,12 @@ export interface CellResult {
   /** `default`, `rules[i]` or `simulated`. */
   expectedOrigin?: string;
   simulated?: Verdict;
+  /**
+   * The engine cannot predict this cell under the CNI profile (`simulated` is then what the policies
+   * say): SCTP on a plugin without SCTP policy, kube-router's order-dependent named ports. Never an
+   * enforcement mismatch.
+   */
+  engineUnknown?: true;
   explanation?: Explanation;
   observed?: Observation;
   /** `false`: a `check` cell, judged on expected vs simulated without a probe (never set by a run). */

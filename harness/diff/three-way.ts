@@ -35,7 +35,7 @@ export function classifyCell(cell: CellResult): MismatchKind[] {
   else if (observed !== undefined && observed !== cell.expected) kinds.add('failure');
   if (cell.simulated !== undefined) {
     if (cell.simulated !== cell.expected) kinds.add('authoring');
-    if (observed !== undefined && observed !== cell.simulated) kinds.add('enforcement');
+    if (observed !== undefined && observed !== cell.simulated && !cell.engineUnknown) kinds.add('enforcement');
   }
   return KIND_ORDER.filter((k) => kinds.has(k));
 }

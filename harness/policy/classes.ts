@@ -61,7 +61,8 @@ function labelsKey(l: Labels): string {
 }
 
 /** `extra`: CIDR boundaries and named ports of other policy kinds (ClusterNetworkPolicies). */
-export function buildUniverse(endpoints: readonly Endpoint[], compiled: CompiledSet, podSubnet?: IpRange, extra?: { boundaries: IpRange[]; portNames: Set<string> }): Universe {
+/** `allPorts`: pods with different container port lists never share a class (kube-router's named ports depend on them all). */
+export function buildUniverse(endpoints: readonly Endpoint[], compiled: CompiledSet, podSubnet?: IpRange, extra?: { boundaries: IpRange[]; portNames: Set<string> }, allPorts = false): Universe {
   const atoms = new IpAtoms([...ipBoundaries(compiled, podSubnet), ...(extra?.boundaries ?? [])]);
   const names = usedPortNames(compiled);
   for (const n of extra?.portNames ?? []) names.add(n);
@@ -87,7 +88,8 @@ export function buildUniverse(endpoints: readonly Endpoint[], compiled: Compiled
     else {
       const pod = e.pod!;
       let ports = '';
-      if (names.size > 0) {
+      if (allPorts && names.size > 0) ports = pod.ports.map((p) => `${p.name ?? ''}/${p.protocol}/${p.port}`).sort().join(',');
+      else if (names.size > 0) {
         const resolved: string[] = [];
         for (const p of pod.ports) if (p.name !== undefined && names.has(`${p.name}/${p.protocol}`)) resolved.push(`${p.name}/${p.protocol}=${p.port}`);
         ports = resolved.sort().join(',');

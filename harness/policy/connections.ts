@@ -7,6 +7,7 @@ import { checkPeer, isolatingPolicies } from './match.js';
 import type { ClusterModel, EndpointRef } from './model.js';
 import { effectiveHi, PortSet, PROTOCOLS, MAX_PORT, resolveNamedPort, type Provenance } from './ports.js';
 import { DEFAULT_PROFILE, type CniProfile } from './profiles.js';
+import { isKubeRouterNamedPorts, namespaceNumbers, opensToAll } from './named-ports.js';
 import { isNodeLike, prepare, resolveRef, type Endpoint, type World } from './world.js';
 
 export interface Connections {
@@ -61,11 +62,15 @@ function directionPorts(world: World, direction: Direction, src: Endpoint, dst: 
       const peer = rule.peers === 'all' ? undefined : rule.peers.find((x) => checkPeer(world, p, x, other).match);
       if (rule.peers !== 'all' && !peer) continue;
       const by = (port?: number): Provenance => ({ policy: p.ref, direction, rule: rule.index, ...(peer ? { peer: peer.index } : {}), ...(port !== undefined ? { port } : {}) });
+      // kube-router: egress named ports apply through pod peers only, and without `to` mean the namespace's numbers.
+      const namedThrough = isKubeRouterNamedPorts(world) && direction === 'egress' && rule.peers !== 'all' ? rule.peers.some((x) => !x.ipBlock && checkPeer(world, p, x, other).match) : true;
       for (const e of rule.ports) {
         if (e.kind === 'all') for (const proto of PROTOCOLS) set.add(proto, 1, MAX_PORT, by());
         else if (e.kind === 'protocol') set.add(e.protocol, 1, MAX_PORT, by(e.index));
         else if (e.kind === 'range') set.add(e.protocol, e.lo, effectiveHi(e, world.profile), by(e.index));
-        else {
+        else if (opensToAll(world, rule)) {
+          for (const n of namespaceNumbers(world, p.namespace, e.name, e.protocol)) set.add(e.protocol, n, n, by(e.index));
+        } else if (namedThrough) {
           // Named ports resolve on the destination, per protocol.
           const n = resolveNamedPort(e.name, e.protocol, dstPorts);
           if (n !== undefined) set.add(e.protocol, n, n, by(e.index));

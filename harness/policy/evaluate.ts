@@ -9,6 +9,7 @@ import type { ClusterModel, EngineVerdict, Protocol, Query } from './model.js';
 import { DEFAULT_PROFILE, type CniProfile } from './profiles.js';
 import { explain } from './explain.js';
 import { tieredDirection } from './cnp/direction.js';
+import { kubeRouterPorts, orderDependence } from './named-ports.js';
 import { isNodeLike, podEndpoint, prepare, resolveRef, serviceBackends, type Endpoint, type World } from './world.js';
 
 export interface RuleMatch {
@@ -56,6 +57,8 @@ export interface DirectionResult {
   /** Closest misses first (deny only). */
   misses: Miss[];
   uncertain: string[];
+  /** Denied, but kube-router may admit it depending on the order it lists pods (profile `namedPorts: kube-router`): why. */
+  orderDependent?: string[];
   /** Set when ClusterNetworkPolicies are in effect: the layer that decided. */
   tier?: DecidingTier;
   /** The cluster policy rule that decided (reason `tier`). */
@@ -76,7 +79,7 @@ export interface EvalResult {
   policyVerdict?: 'allow' | 'deny';
   explanation: Explanation;
   /** How the verdict was reached when it was not by the two directions (self, ICMP, reply, ...). */
-  special?: 'self' | 'hairpin' | 'not-enforced' | 'icmp' | 'reply' | 'existing' | 'sctp-unsupported' | 'no-port' | 'service';
+  special?: 'self' | 'hairpin' | 'not-enforced' | 'icmp' | 'reply' | 'existing' | 'sctp-unsupported' | 'no-port' | 'service' | 'named-port-order';
   egress?: DirectionResult;
   ingress?: DirectionResult;
   backends?: BackendResult[];
@@ -132,7 +135,7 @@ export function networkPolicyDirection(world: World, direction: Direction, src: 
   const uncertain: string[] = [];
   for (const p of policies) {
     for (const rule of p[direction]) {
-      const ports = checkPorts(world, rule, protocol, port, dst);
+      const ports = kubeRouterPorts(world, p, rule, protocol, port, dst) ?? checkPorts(world, rule, protocol, port, dst);
       const rulePath = `spec.${direction}[${rule.index}]`;
       if (rule.peers === 'all') {
         const field = direction === 'ingress' ? 'from' : 'to';
@@ -155,8 +158,10 @@ export function networkPolicyDirection(world: World, direction: Direction, src: 
         continue;
       }
       let best: { peer: number; score: number; text: string } | undefined;
+      const rulePorts = ports;
       for (const peer of rule.peers) {
         const c = checkPeer(world, p, peer, other);
+        const ports = peer.ipBlock ? (kubeRouterPorts(world, p, rule, protocol, port, dst, true) ?? rulePorts) : rulePorts;
         if (c.uncertain && ports.match) uncertain.push(c.uncertain);
         if (c.match && ports.match) {
           const line = lineOf(p, `${rulePath}.${direction === 'ingress' ? 'from' : 'to'}[${peer.index}]`);
@@ -194,11 +199,13 @@ export function networkPolicyDirection(world: World, direction: Direction, src: 
   if (allowedBy.length > 0) return { ...base, isolatedBy, verdict: 'allow', reason: 'rule', allowedBy, uncertain };
   misses.sort((a, b) => b.score - a.score);
   const noRules = policies.every((p) => p[direction].length === 0);
+  const orderDependent = orderDependence(world, policies, direction, src, dst, protocol, port);
   return {
     ...base,
     isolatedBy,
     verdict: 'deny',
     reason: 'no-rule',
+    ...(orderDependent.length > 0 ? { orderDependent } : {}),
     ...(noRules ? { note: `the isolating policies have no ${direction} rules (deny all ${direction})` } : {}),
     misses: misses.slice(0, MAX_MISSES),
     uncertain,
@@ -241,6 +248,10 @@ export function evaluateEndpoints(world: World, src: Endpoint, dst: Endpoint, pr
   if (!world.profile.enforces) return finish(world, { verdict: 'allow', policyVerdict, special: 'not-enforced', egress, ingress, uncertain }, q);
   if (protocol === 'SCTP' && !world.profile.sctpSupported) {
     return finish(world, { verdict: 'unknown', policyVerdict, special: 'sctp-unsupported', egress, ingress, uncertain }, q);
+  }
+  const maybe = (d: DirectionResult): boolean => d.verdict === 'allow' || (d.orderDependent?.length ?? 0) > 0;
+  if (policyVerdict === 'deny' && maybe(egress) && maybe(ingress)) {
+    return finish(world, { verdict: 'unknown', policyVerdict, special: 'named-port-order', egress, ingress, uncertain }, q);
   }
   return finish(world, { verdict: policyVerdict, egress, ingress, uncertain }, q);
 }

@@ -32,6 +32,7 @@ function sideLines(d: DirectionResult): string[] {
       out.push(`${head}: isolated by ${d.isolatedBy.join(', ')}; no ${d.direction} rule allows this traffic`);
       if (d.note) out.push(`  ${d.note}`);
       for (const m of d.misses) out.push(`  closest miss: ${m.text}`);
+      for (const o of d.orderDependent ?? []) out.push(`  but: ${o}`);
       break;
     case 'tier': {
       const m = d.decidedBy!;
@@ -108,6 +109,10 @@ export function explain(r: EvalResult, s: Subject): Explanation {
       break;
     case 'sctp-unsupported':
       summary = `unknown: CNI profile ${s.profile} does not enforce SCTP policy (the policies say ${r.policyVerdict ?? '?'})`;
+      sides();
+      break;
+    case 'named-port-order':
+      summary = `unknown: under CNI profile ${s.profile} a named port may admit ${traffic(s)} or not, depending on the order kube-router lists the pods (the policies say ${r.policyVerdict ?? 'deny'})`;
       sides();
       break;
     case 'service': {

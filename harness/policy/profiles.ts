@@ -32,6 +32,15 @@ export interface CniProfile {
    * plugin implements it, `none` when cluster policies have no effect (spec §2.3).
    */
   clusterNetworkPolicy: 'v1alpha2' | 'none';
+  /**
+   * Named ports (`port: http`): `per-pod` = resolved on each destination pod, never matching a non-pod
+   * (the API, N19-N21); `kube-router` = as kube-router's policy.go builds them (harness/policy/named-ports.ts):
+   * an egress rule without `to` opens, to every destination, each number any pod of the policy's
+   * namespace declares under the name; elsewhere the per-number IP sets can take in pods that share
+   * another container port with a pod declaring the name, depending on the order the informer lists
+   * the pods (those cells are `unknown`).
+   */
+  namedPorts: 'per-pod' | 'kube-router';
 }
 
 const BASE: Omit<CniProfile, 'name'> = {
@@ -46,13 +55,17 @@ const BASE: Omit<CniProfile, 'name'> = {
   hostNetwork: 'node',
   offlinePartialPodIp: 'no-match',
   clusterNetworkPolicy: 'v1alpha2',
+  namedPorts: 'per-pod',
 };
 
 /** Calico 3.x, iptables/nftables dataplane (the harness default); ClusterNetworkPolicy since v3.32. */
 export const calico: CniProfile = { name: 'calico', ...BASE };
 
-/** kube-router v2 (also k3s's embedded enforcer): like Calico, but no SCTP policy (kube-router#1019) and no ClusterNetworkPolicy. */
-export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false, clusterNetworkPolicy: 'none' };
+/**
+ * kube-router v2 (also k3s's embedded enforcer): like Calico, but no SCTP policy (kube-router#1019), no
+ * ClusterNetworkPolicy, and its own reading of named ports (observed by the conformance battery).
+ */
+export const kubeRouter: CniProfile = { name: 'kube-router', ...BASE, sctpSupported: false, clusterNetworkPolicy: 'none', namedPorts: 'kube-router' };
 
 /** The reference semantics: upstream e2e + kube-network-policies (kindnetd), which implements ClusterNetworkPolicy. */
 export const upstream: CniProfile = { name: 'upstream', ...BASE, hairpin: 'policy', podToOwnNode: 'allow' };

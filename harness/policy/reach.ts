@@ -8,6 +8,7 @@ import { cnpBoundaries, cnpPortNames } from './cnp/compile.js';
 import type { CompiledPeer, CompiledPolicy, CompiledRule } from './compile.js';
 import { ipBlockCoverage, ipBlockMatch, type CompiledIpBlock } from './ipblock.js';
 import type { ClusterModel, EndpointRef, Protocol } from './model.js';
+import { aliasHazards, isKubeRouterNamedPorts, namespaceNumbers, opensToAll } from './named-ports.js';
 import { effectiveHi } from './ports.js';
 import { DEFAULT_PROFILE, type CniProfile } from './profiles.js';
 import { selectorMatches } from './selectors.js';
@@ -110,7 +111,10 @@ export class ReachMatrix {
 
 interface RuleInfo {
   rule: CompiledRule;
+  policy: CompiledPolicy;
   peers: Bitset;
+  /** Peers other than ipBlocks (kube-router applies named ports through these only, in egress). */
+  podPeers: Bitset;
 }
 
 function allEndpoints(world: World): Endpoint[] {
@@ -234,7 +238,8 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
   const dstEps = opts.destinations ? opts.destinations.map((r) => endpointOf(world, r)) : allEndpoints(world);
   const all = [...srcEps, ...dstEps];
   const hasTiers = world.cnp.admin.length + world.cnp.baseline.length > 0;
-  const u = buildUniverse(all, world.compiled, world.podSubnet, hasTiers ? { boundaries: cnpBoundaries(world.cnp), portNames: cnpPortNames(world.cnp) } : undefined);
+  const kr = isKubeRouterNamedPorts(world);
+  const u = buildUniverse(all, world.compiled, world.podSubnet, hasTiers ? { boundaries: cnpBoundaries(world.cnp), portNames: cnpPortNames(world.cnp) } : undefined, kr);
   const srcClass = u.classOf.slice(0, srcEps.length);
   const dstClass = u.classOf.slice(srcEps.length);
   const sel = new Selection(world, u);
@@ -253,10 +258,14 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
     if (subjects.isEmpty()) continue;
     const info = (r: CompiledRule): RuleInfo => {
       ruleCount++;
-      if (r.peers === 'all') return { rule: r, peers: full };
+      if (r.peers === 'all') return { rule: r, policy: p, peers: full, podPeers: full };
       const b = new Bitset(u.size);
-      for (const peer of r.peers) b.or(sel.peer(p, peer));
-      return { rule: r, peers: b };
+      const pods = new Bitset(u.size);
+      for (const peer of r.peers) {
+        b.or(sel.peer(p, peer));
+        if (!peer.ipBlock) pods.or(sel.peer(p, peer));
+      }
+      return { rule: r, policy: p, peers: b, podPeers: pods };
     };
     const ing = p.types.ingress ? p.ingress.map(info) : [];
     const eg = p.types.egress ? p.egress.map(info) : [];
@@ -305,31 +314,50 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
     }
   }
   const egressAllowed: Bitset[][] = []; // [sig][port] -> destination classes
+  // kube-router: destination classes a named port may admit, depending on the order it lists pods.
+  const egressMaybe: (Bitset | undefined)[][] = [];
+  const hazardsTo = (info: RuleInfo, protocol: Protocol, port: number, candidates: Bitset, into: () => Bitset): void => {
+    for (const d of candidates) {
+      const pod = u.classes[d]!.rep.pod;
+      if (pod && aliasHazards(world, info.policy, info.rule, protocol, port, pod).length > 0) into().set(d);
+    }
+  };
   for (const rep of sigRep) {
     const row: Bitset[] = [];
+    const maybeRow: (Bitset | undefined)[] = [];
+    egressMaybe.push(maybeRow);
     const repEp = u.classes[rep]!.rep;
     const selected = tiers !== undefined && tiers.selected[rep] === 1;
     for (const { port, protocol } of ports) {
       if ((!egressIsolated[rep] && !selected) || !repEp.asPod) {
         row.push(full);
+        maybeRow.push(undefined);
         continue;
       }
       let b = new Bitset(u.size);
-      for (const { rule, peers } of egressRules[rep]!) {
+      let maybe: Bitset | undefined;
+      for (const info of egressRules[rep]!) {
+        const { rule, peers, podPeers } = info;
         if (numericMatch(rule, protocol, port, profile)) b.or(peers);
-        else {
+        else if (opensToAll(world, rule)) {
+          // kube-router: the numbers of the policy's namespace, to every destination.
+          if (rule.ports.some((e) => e.kind === 'named' && e.protocol === protocol && namespaceNumbers(world, info.policy.namespace, e.name, protocol).includes(port))) b.or(peers);
+        } else {
           // Named ports resolve on each destination class: only classes where the name means this port.
           for (const e of rule.ports) {
             if (e.kind !== 'named' || e.protocol !== protocol) continue;
             const named = u.namedPorts.get(`${e.name}/${protocol}`)?.get(port);
-            if (named) b.or(named.clone().and(peers));
+            if (named) b.or(named.clone().and(kr ? podPeers : peers));
           }
+          if (kr) hazardsTo(info, protocol, port, podPeers, () => (maybe ??= new Bitset(u.size)));
         }
       }
       if (tiers) {
         const admin = tierDecisions(u, tiers.admin.egress[rep]!, protocol, port, 'egress');
         b = combineTiers(u, admin, () => tierDecisions(u, tiers.baseline.egress[rep]!, protocol, port, 'egress'), egressIsolated[rep] ? b : undefined);
+        maybe?.andNot(admin.deny).andNot(admin.accept);
       }
+      maybeRow.push(maybe);
       if (ownNode && repEp.node !== undefined) {
         const n = u.nodeLikeByNode.get(repEp.node);
         if (n) b.or(n);
@@ -340,21 +368,26 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
   }
 
   // Ingress: per destination class (named ports resolve on the class itself).
+  const ingressMaybe: (Bitset | undefined)[][] = u.classes.map(() => []);
   const ingressAllowed: Bitset[][] = u.classes.map((c) => {
     const ep = c.rep;
     const selected = tiers !== undefined && tiers.selected[c.index] === 1;
-    return ports.map(({ port, protocol }) => {
+    return ports.map(({ port, protocol }, pi) => {
       if ((!ingressIsolated[c.index] && !selected) || !ep.asPod) return full;
       let b = new Bitset(u.size);
-      for (const { rule, peers } of ingressRules[c.index]!) {
+      let maybe: Bitset | undefined;
+      for (const { rule, policy, peers } of ingressRules[c.index]!) {
         let ok = numericMatch(rule, protocol, port, profile);
         if (!ok) ok = rule.ports.some((e) => e.kind === 'named' && e.protocol === protocol && ep.pod!.ports.some((cp) => cp.name === e.name && cp.protocol === protocol && cp.port === port));
         if (ok) b.or(peers);
+        else if (kr && aliasHazards(world, policy, rule, protocol, port, ep.pod!).length > 0) (maybe ??= new Bitset(u.size)).or(peers);
       }
       if (tiers) {
         const admin = tierDecisions(u, tiers.admin.ingress[c.index]!, protocol, port, 'ingress', ep.pod!.ports);
         b = combineTiers(u, admin, () => tierDecisions(u, tiers.baseline.ingress[c.index]!, protocol, port, 'ingress', ep.pod!.ports), ingressIsolated[c.index] ? b : undefined);
+        maybe?.andNot(admin.deny).andNot(admin.accept);
       }
+      ingressMaybe[c.index]![pi] = maybe;
       if (ep.node !== undefined) {
         // The pod's own node may always reach it.
         const n = u.nodeLikeByNode.get(ep.node);
@@ -368,7 +401,12 @@ export function computeReachability(model: ClusterModel, opts: ReachOptions, pro
   const cell = (s: number, d: number, pi: number): CellVerdict => {
     if (!profile.enforces) return 'allow';
     if (unknownPort[pi]) return 'unknown';
-    return egressAllowed[sigOf[s]!]![pi]!.has(d) && ingressAllowed[d]![pi]!.has(s) ? 'allow' : 'deny';
+    const out = egressAllowed[sigOf[s]!]![pi]!.has(d);
+    const into = ingressAllowed[d]![pi]!.has(s);
+    if (out && into) return 'allow';
+    // kube-router's order-dependent named ports: each side allows or may allow.
+    if ((out || egressMaybe[sigOf[s]!]![pi]?.has(d)) && (into || ingressMaybe[d]![pi]?.has(s))) return 'unknown';
+    return 'deny';
   };
   return new ReachMatrix(
     srcEps.map((e) => e.id),

@@ -32,6 +32,7 @@ export const CellSchema = z.object({
   expected: Verdict,
   expectedOrigin: z.string().optional(),
   simulated: Verdict.optional(),
+  engineUnknown: z.literal(true).optional(),
   explanation: z.object({ summary: z.string(), details: z.array(z.string()) }).optional(),
   observed: ObservationSchema.optional(),
   probed: z.literal(false).optional(),
@@ -187,12 +188,15 @@ export function parseArtifact(value: unknown, file: string): Artifact {
     );
   }
   const result = ArtifactSchema.safeParse(value);
-  if (!result.success) {
-    const issues: Issue[] = result.error.issues.slice(0, 20).map((i) => ({ file, path: formatPath(i.path) || '(document)', message: i.message }));
-    if (result.error.issues.length > 20) issues.push({ file, path: '', message: `and ${result.error.issues.length - 20} more problems` });
-    throw new InputError(issues);
-  }
+  if (!result.success) throw new InputError(issuesOf(result.error, file));
   return result.data;
+}
+
+/** A zod error as issues naming the file and each bad field's path (the first 20, then a count). */
+export function issuesOf(error: z.ZodError, file: string): Issue[] {
+  const issues: Issue[] = error.issues.slice(0, 20).map((i) => ({ file, path: formatPath(i.path) || '(document)', message: i.message }));
+  if (error.issues.length > 20) issues.push({ file, path: '', message: `and ${error.issues.length - 20} more problems` });
+  return issues;
 }
 
 /** Reads and validates a results.json file; every problem is an InputError naming the file. */

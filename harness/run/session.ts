@@ -448,7 +448,7 @@ export class HarnessSession {
         col: col.key,
         expected: value.verdict,
         expectedOrigin: value.origin,
-        ...(sim ? { simulated: sim.verdict, explanation: sim.explanation } : {}),
+        ...(sim ? { simulated: sim.verdict, explanation: sim.explanation, ...(sim.engineVerdict === 'unknown' ? { engineUnknown: true as const } : {}) } : {}),
       };
       const p = planned.get(k);
       const outcome = settled.outcomes.get(k);

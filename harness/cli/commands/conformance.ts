@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature } from '../../conformance/index.js';
+import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature, type GeneratedBattery } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
@@ -54,6 +54,26 @@ async function writeConformance(dir: string, report: ConformanceReport): Promise
   }
 }
 
+/**
+ * Starts the battery's session. A failed enforcement canary still writes conformance.json/md (saying
+ * the CNI enforces nothing) and becomes exit 2 "this CNI does not enforce NetworkPolicy". `start`: tests.
+ */
+export async function startBattery(
+  battery: GeneratedBattery,
+  opts: SessionOptions,
+  f: Pick<ConformanceFlags, 'cni' | 'provider' | 'reportDir'>,
+  start: (loaded: GeneratedBattery['loaded'], opts: SessionOptions) => Promise<HarnessSession> = (l, o) => HarnessSession.startLoaded(l, o),
+): Promise<HarnessSession> {
+  try {
+    return await start(battery.loaded, opts);
+  } catch (e) {
+    if (!(e instanceof EnforcementError)) throw e;
+    const report = notEnforcingReport(effectiveCni(battery.loaded.suite.cluster.cni, f.cni), f.provider ?? 'kind', e.message);
+    if (f.reportDir) process.stdout.write(`reports: ${(await writeConformance(f.reportDir, report)).join(', ')}\n`);
+    throw new EnforcementError(`this CNI does not enforce NetworkPolicy: ${e.message}`, { hint: 'install an enforcing CNI (calico, kube-router), or run with --cni none to see what an unenforced cluster answers' });
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('conformance')
@@ -74,7 +94,8 @@ export function register(program: Command): void {
     .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
-      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}) });
+      // An existing cluster has no Docker network for the outside container: those cases are left out.
+      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}), externals: f.provider !== 'existing' });
       const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
       const opts: SessionOptions = {
         cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
@@ -89,15 +110,7 @@ export function register(program: Command): void {
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
       };
       process.stdout.write(`conformance battery: ${battery.cases.length} cases, ${battery.loaded.suite.steps.length} steps${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`);
-      let session: HarnessSession;
-      try {
-        session = await HarnessSession.startLoaded(battery.loaded, opts);
-      } catch (e) {
-        if (!(e instanceof EnforcementError)) throw e;
-        const report = notEnforcingReport(effectiveCni(battery.loaded.suite.cluster.cni, f.cni), f.provider ?? 'kind', e.message);
-        if (f.reportDir) process.stdout.write(`reports: ${(await writeConformance(f.reportDir, report)).join(', ')}\n`);
-        throw new EnforcementError(`this CNI does not enforce NetworkPolicy: ${e.message}`, { hint: 'install an enforcing CNI (calico, kube-router), or run with --cni none to see what an unenforced cluster answers' });
-      }
+      const session = await startBattery(battery, opts, f);
       let failure: Error | undefined;
       try {
         await session.runAll((step) => {

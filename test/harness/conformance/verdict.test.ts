@@ -7,7 +7,8 @@ import { renderConformance } from '../../../harness/conformance/render.js';
 import { judge, notEnforcingReport, percentile } from '../../../harness/conformance/verdict.js';
 import { parseFocus } from '../../../harness/cli/commands/conformance.js';
 import { UsageError } from '../../../harness/errors.js';
-import { expectedMatrix } from '../../../harness/policy/simulate.js';
+import { kubeRouter } from '../../../harness/policy/profiles.js';
+import { expectedMatrix, simulateStep } from '../../../harness/policy/simulate.js';
 
 describe('conformance: verdicts', function () {
   this.timeout(60_000);
@@ -97,6 +98,49 @@ describe('conformance: verdicts', function () {
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).to.equal(5);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).to.equal(10);
     expect(percentile([], 50)).to.equal(undefined);
+  });
+
+  it('named ports on kube-router: deviations the kube-router profile predicts are reported as such, others as engine bugs', () => {
+    const nb = generateBattery({ focus: ['port-named'] });
+    const addresses = new Map(nb.loaded.suite.workloads.map((w, i) => [`${w.namespace}/${w.name}`, `192.168.1.${10 + i}`]));
+    /** Cells as a kube-router run records them: simulated under its profile; observed = the simulation, or `observe`. */
+    const krRun = (observe: (step: string, c: CellResult) => ObservedClass | undefined): RunResult => ({
+      schemaVersion: 1,
+      suite: 'conformance',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      cluster: { provider: 'kind', cni: 'kube-router' },
+      axes: { sources: [], columns: [] },
+      steps: nb.loaded.suite.steps.map((s, i) => {
+        const sim = simulateStep(nb.loaded, i, { addresses, profile: kubeRouter });
+        const exp = expectedMatrix(nb.loaded, i, { addresses, profile: kubeRouter }, sim);
+        const cells = [...exp.cells()].filter((c) => c.value).map(({ src, col, value }): CellResult => {
+          const sc = sim.get(src.id, col.key)!;
+          const cell: CellResult = { src: src.id, col: col.key, expected: value!.verdict, simulated: sc.verdict, ...(sc.engineVerdict === 'unknown' ? { engineUnknown: true as const } : {}) };
+          return { ...cell, observed: { class: observe(s.name, cell) ?? (sc.verdict === 'allow' ? 'connected' : 'refused'), attempts: 1 } };
+        });
+        return { name: s.name, cells };
+      }),
+    });
+    // What the battery saw on kube-router: egress as the union, ingress 80 open on x/c (an order-dependent cell).
+    const seen = krRun((step, c) => (step === 'named-port-ingress' && c.col === 'x/c:80/TCP' ? 'connected' : undefined));
+    const r = judge(seen, nb.cases, nb.steps, { sctpTestable: false });
+    const byId = new Map(r.cases.map((c) => [c.id, c]));
+    expect(byId.get('named-port-egress')).to.include({ status: 'deviates', asProfilePredicts: true });
+    expect(byId.get('named-port-egress')!.deviations).to.have.length(12);
+    expect(byId.get('named-port-egress')!.engineDisagreements).to.have.length(12);
+    expect(byId.get('named-port-ingress')).to.include({ status: 'deviates', asProfilePredicts: true });
+    expect(byId.get('named-port-ingress')!.engineDisagreements).to.deep.equal([]);
+    const md = renderConformance(r);
+    expect(md).to.include('as the kube-router engine profile predicts');
+    expect(md).to.match(/Deviates from spec as the kube-router engine profile predicts .*: named-port-ingress, named-port-egress/);
+    expect(md).not.to.include('an engine bug');
+    // A cell kube-router does not open although the profile says it does: not predicted, an engine bug.
+    const wrong = judge(krRun((step, c) => (step === 'named-port-egress' && c.src === 'x/a' && c.col === 'y/c:80/TCP' ? 'refused' : undefined)), nb.cases, nb.steps, { sctpTestable: false });
+    const eg = wrong.cases.find((c) => c.id === 'named-port-egress')!;
+    expect(eg.asProfilePredicts).to.equal(undefined);
+    expect(eg.deviations.filter((d) => !d.predicted)).to.deep.equal([]);
+    expect(eg.deviations).to.have.length(11);
+    expect(renderConformance(wrong)).to.match(/12 cell\(s\) disagree where the CNI did not deviate as predicted \(an engine bug\)/);
   });
 
   it('a failed canary gives a report that says the CNI does not enforce NetworkPolicy, and nothing else', () => {

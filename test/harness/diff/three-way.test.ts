@@ -29,6 +29,8 @@ describe('three-way diff', () => {
       ['check cell, simulation agrees', { ...cell('allow', 'allow', null), probed: false }, []],
       ['check cell, simulation disagrees', { ...cell('allow', 'deny', null), probed: false }, ['authoring']],
       ['check cell without a simulation', { ...cell('allow', undefined, null), probed: false }, ['error']],
+      ['engine unknown (kube-router named-port order): the CNI opening it is no enforcement mismatch', { ...cell('deny', 'deny', obs('connected')), engineUnknown: true }, ['failure']],
+      ['engine unknown, CNI denies: all agree', { ...cell('deny', 'deny', obs('refused')), engineUnknown: true }, []],
     ];
     for (const [name, c, kinds] of cases) {
       it(name, () => expect(classifyCell(c)).to.deep.equal(kinds));
