@@ -1,7 +1,7 @@
 // Random mode on a cluster: n generated sets as the steps of one suite (one cluster, one
 // deployment), each expected as the engine simulates it under the CNI's profile; for every set
-// whose observation deviates, shrink it with the engine (the deviating cells keep their simulated
-// verdict and its reason), confirm the shrunk set on the same cluster (bounded runs, bisecting back
+// whose observation deviates, shrink it with the engine (every cell between the deviating cells'
+// endpoints keeps its simulated verdict and its reason), confirm the shrunk set on the same cluster (bounded runs, bisecting back
 // towards the generated set when a smaller one does not reproduce), and write it out as a suite.
 import type { StepResult } from '../../diff/result.js';
 import { InputError } from '../../errors.js';
@@ -12,7 +12,7 @@ import type { LoadedSuite } from '../../suite/load.js';
 import { StepSpec } from '../../suite/schema.js';
 import { isError, validateLoaded } from '../../suite/validate.js';
 import { generateSet, loadedOfSets, setName, sourced, type RandomOptions, type SuiteOfSets } from './generate.js';
-import { cellKey, deviationsOf, profileVsUpstream, signatures, type CellDeviation, type CellRef, type OracleContext } from './oracle.js';
+import { cellKey, contextCells, deviationsOf, profileVsUpstream, signatures, type CellDeviation, type CellRef, type OracleContext } from './oracle.js';
 import { confirmAlongChain, setSize, shrink } from './shrink.js';
 import { writeRepro } from './write.js';
 
@@ -116,8 +116,9 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
     const outcome: SetOutcome = { set: step.name, index: i, cells: step.cells.length, deviations, profileVsUpstream: profileVsUpstream(original, cells, ctx).length };
     outcomes.push(outcome);
     if (deviations.length === 0) continue;
-    const baseline = signatures(original, deviations, ctx).join('\n');
-    const { chain, tries } = shrink(original, (c) => valid(c, ctx.cni) && signatures(c, deviations, ctx).join('\n') === baseline);
+    const held = contextCells(deviations, cells);
+    const baseline = signatures(original, held, ctx).join('\n');
+    const { chain, tries } = shrink(original, (c) => valid(c, ctx.cni) && signatures(c, held, ctx).join('\n') === baseline);
     opts.log(`  ${step.name}: shrinking ${deviations.length} deviating cell(s): size ${setSize(original)} -> ${setSize(chain.at(-1)!)} (${tries} engine checks)`);
     const confirm = async (k: number): Promise<boolean> => stillDeviates(await runCandidate(`${step.name} ${k === 0 ? 'as generated' : `shrunk to size ${setSize(chain[k]!)}`}`, chain[k]!), deviations);
     const confirmed = await confirmAlongChain(chain.length, confirm, opts.confirmRuns ?? 3);

@@ -10,7 +10,8 @@ import { upstream } from '../../policy/profiles.js';
 import { suiteModel } from '../../policy/suite-model.js';
 import type { NetworkPolicy } from '../../policy/types.js';
 import { prepare } from '../../policy/world.js';
-import { loadedOfSets, type SuiteOfSets } from './generate.js';
+import type { LoadedSuite } from '../../suite/load.js';
+import { loadedOfSets, sourced, type SuiteOfSets } from './generate.js';
 
 /** One probed cell: source endpoint and column key (`x/b:80/TCP`, `external:ext:80/TCP`). */
 export interface CellRef {
@@ -51,8 +52,14 @@ export interface OracleContext {
   podSubnet?: string;
 }
 
+const skeletons = new Map<string, LoadedSuite>();
+
 function evaluator(policies: NetworkPolicy[], ctx: OracleContext, profile: CniProfile): (c: CellRef) => EvalResult {
-  const loaded = loadedOfSets({ name: 'oracle', cni: ctx.cni, ...(ctx.podSubnet ? { podSubnet: ctx.podSubnet } : {}), sets: [{ id: 'candidate', policies }] });
+  // The one-step suite is the same for every candidate: parse it once, swap the policies in.
+  const key = `${ctx.cni} ${ctx.podSubnet ?? ''}`;
+  let skeleton = skeletons.get(key);
+  if (!skeleton) skeletons.set(key, (skeleton = loadedOfSets({ name: 'oracle', cni: ctx.cni, ...(ctx.podSubnet ? { podSubnet: ctx.podSubnet } : {}), sets: [{ id: 'candidate', policies: [] }] })));
+  const loaded = { ...skeleton, policies: new Map([['candidate', sourced('candidate', policies)]]) };
   const world = prepare(suiteModel(loaded, 0, { addresses: ctx.addresses }).model, profile);
   return (c) => {
     const { dst, port, protocol } = parseCol(c.col);
@@ -87,4 +94,15 @@ export function profileVsUpstream(policies: NetworkPolicy[], cells: CellRef[], c
     if (a !== b) out.push({ ...c, profile: a, upstream: b });
   }
   return out;
+}
+
+/**
+ * The cells a shrunk set must keep as they are: every port between the endpoint pairs of the
+ * deviating cells. Keeping the deviating cells alone lets a deny stay a deny for another reason
+ * (a rule for the port dropped, isolation left); keeping their neighbours' verdicts too holds on
+ * to the rules that made the difference (e.g. `port: serve` still opening 81 where 80 deviated).
+ */
+export function contextCells(deviating: CellRef[], all: CellRef[]): CellRef[] {
+  const pairs = new Set(deviating.map((d) => `${d.src} ${parseCol(d.col).dst}`));
+  return all.filter((c) => !c.col.startsWith('dns:') && pairs.has(`${c.src} ${parseCol(c.col).dst}`));
 }
