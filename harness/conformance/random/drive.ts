@@ -166,6 +166,7 @@ export function renderRandom(r: RandomReport): string {
   const lines = [
     `random conformance: seed ${r.seed}, ${r.sets} sets, ${r.cells} cells on ${r.cni} (engine profile ${r.profile}${r.namedPorts ? '' : ', no named ports'})`,
     `${r.deviatingSets === 0 ? 'every set agrees with the engine' : `${r.deviatingSets} of ${r.sets} sets deviate from the engine`}`,
+    `engine: the ${r.profile} profile and upstream semantics differ on ${r.outcomes.reduce((n, o) => n + o.profileVsUpstream, 0)} of these cells`,
   ];
   for (const o of r.outcomes) {
     if (o.profileVsUpstream > 0) lines.push(`  ${o.set}: ${o.profileVsUpstream} cells where the ${r.profile} profile and upstream semantics differ (engine only)`);
