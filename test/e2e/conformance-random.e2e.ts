@@ -28,9 +28,9 @@ describe('conformance --random on a real cluster (--random 4 --seed 1)', functio
   let dir = '';
 
   before(async function () {
-    // About 6 minutes (cluster, 4 sets, confirm runs, one rerun): opt in like the battery's e2e.
+    // About 4 minutes (cluster, 4 sets, confirm runs, one rerun): opt in like the battery's e2e.
     if (process.env.NPH_E2E_CONFORMANCE !== '1') {
-      process.stderr.write('e2e SKIPPED: set NPH_E2E_CONFORMANCE=1 to run the random conformance e2e (about 6 min, its own kind cluster)\n');
+      process.stderr.write('e2e SKIPPED: set NPH_E2E_CONFORMANCE=1 to run the random conformance e2e (about 4 min, its own kind cluster)\n');
       this.skip();
     }
     await execa(KIND, ['delete', 'cluster', '--name', CLUSTER], { reject: false });
