@@ -3,6 +3,7 @@
 // mixing default-deny, DNS allows, same-namespace and cross-namespace selectors, matchExpressions,
 // named ports, endPort ranges and ipBlocks (some overlapping the pod subnet, so IP atoms matter).
 // Every policy is one the API server accepts (the benchmark asserts the engine drops none).
+import { rng } from '../harness/conformance/random/prng.js';
 import type { ClusterModel, PodModel } from '../harness/policy/model.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, SourcedPolicy } from '../harness/policy/types.js';
 
@@ -14,17 +15,8 @@ export interface SyntheticSpec {
   seed?: number;
 }
 
-/** mulberry32: small, seeded, reproducible (the engine's differential tests use it too). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the engine's differential tests and the random conformance sets use it too). */
+export { rng };
 
 const TIERS = ['web', 'api', 'db', 'cache', 'worker'] as const;
 const TEAMS = 10;

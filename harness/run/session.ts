@@ -12,7 +12,8 @@ import { cellKey } from '../matrix/matrix.js';
 import { simulateStep, expectedMatrix, profileForRun, type SimCell } from '../policy/simulate.js';
 import type { Matrix } from '../matrix/matrix.js';
 import type { LoadedSuite } from '../suite/load.js';
-import type { ClusterSpec } from '../suite/schema.js';
+import type { ClusterSpec, StepSpec } from '../suite/schema.js';
+import type { SourcedPolicy } from '../policy/types.js';
 import { loadValidSuite } from '../suite/validate.js';
 import {
   CleanupStack,
@@ -469,6 +470,24 @@ export class HarnessSession {
     this.result.steps.push(result);
     registerStepAxes(result, axes);
     return result;
+  }
+
+  /** Pod and external addresses by endpoint id (`x/a`, `external:ext`), as the simulation uses them. */
+  get endpointAddresses(): ReadonlyMap<string, string> {
+    return this.ipOf;
+  }
+
+  /**
+   * Adds steps (and the policy sets they apply) after the suite's last one, for callers that choose
+   * what to probe next from what they saw (conformance --random confirms a shrunk set on the same
+   * cluster). The caller validates them as part of the suite.
+   */
+  appendSteps(steps: StepSpec[], policies: ReadonlyMap<string, SourcedPolicy[]>): void {
+    for (const [id, docs] of policies) {
+      this.loaded.policies.set(id, docs);
+      if (!this.loaded.suite.policies.some((r) => r.id === id)) this.loaded.suite.policies.push({ id, file: docs[0]?.file ?? `${id}.yaml` });
+    }
+    this.loaded.suite.steps.push(...steps);
   }
 
   /** Runs every remaining step in order. */

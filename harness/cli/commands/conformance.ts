@@ -9,6 +9,7 @@ import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, ren
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
+import { runRandomMode } from './conformance-random.js';
 import { intIn } from './run.js';
 
 interface ConformanceFlags {
@@ -26,6 +27,10 @@ interface ConformanceFlags {
   timeout?: number;
   settle?: number;
   settleInterval?: number;
+  random?: number;
+  seed?: string;
+  namedPorts?: boolean;
+  confirmRuns?: number;
 }
 
 /** `--focus a,b`: every name must be a feature; exit 2 listing them otherwise. */
@@ -92,6 +97,10 @@ export function register(program: Command): void {
     .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
     .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
+    .option('--random <n>', 'instead of the battery: n random policy sets over its topology, each checked against the engine; deviating sets are shrunk and written out as suites', intIn('--random', 1, 1000))
+    .option('--seed <s>', '--random: the seed (a whole number; the same seed gives the same sets; default: a new one, printed)')
+    .option('--no-named-ports', '--random: generate no named ports (port: serve)')
+    .option('--confirm-runs <n>', '--random: cluster runs to confirm each shrunk set (default 3)', intIn('--confirm-runs', 1, 20))
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
       // An existing cluster has no Docker network for the outside container: those cases are left out.
@@ -109,6 +118,7 @@ export function register(program: Command): void {
         ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
       };
+      if (f.random !== undefined || f.seed !== undefined) return runRandomMode(f, opts);
       process.stdout.write(`conformance battery: ${battery.cases.length} cases, ${battery.loaded.suite.steps.length} steps${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`);
       const session = await startBattery(battery, opts, f);
       let failure: Error | undefined;
