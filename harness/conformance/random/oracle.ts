@@ -33,12 +33,15 @@ export function parseCol(col: string): { dst: string; port: number; protocol: 'T
   return { dst: m[1]!, port: Number(m[2]), protocol: m[3] as 'TCP' | 'UDP' | 'SCTP' };
 }
 
-/** Cells whose observed verdict differs from the simulated one (unjudged probes left out). */
+/**
+ * Cells whose observed verdict differs from the simulated one (unjudged probes left out, and cells
+ * the engine calls unknown under the profile, e.g. kube-router's order-dependent named ports).
+ */
 export function deviationsOf(step: Pick<StepResult, 'cells'>): CellDeviation[] {
   const out: CellDeviation[] = [];
   for (const c of step.cells) {
     const v = c.observed ? verdictOf(c.observed.class) : undefined;
-    if (v === undefined || c.simulated === undefined || v === c.simulated) continue;
+    if (v === undefined || c.simulated === undefined || v === c.simulated || c.engineUnknown) continue;
     out.push({ src: c.src, col: c.col, simulated: c.simulated, observed: c.observed!.class });
   }
   return out;
