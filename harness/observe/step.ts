@@ -21,13 +21,20 @@ export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kub
 
 const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
 
+/**
+ * Labels read from a controller's pods include its revision hash, which a rollout changes: watching
+ * by it would lose the pods that replace them (run/relearn.ts re-learns pods by these labels).
+ */
+const REVISION_LABELS = new Set(['pod-template-hash', 'controller-revision-hash']);
+const withoutRevision = (labels: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(labels).filter(([k]) => !REVISION_LABELS.has(k)));
+
 /** Every endpoint the suite deployed or found, plus the DNS server. */
 export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[] {
   const out: WatchTarget[] = [];
   for (const ep of deployment.endpoints.values()) {
     if (ep.kind === 'existing') {
       const w = suite.workloads.find((x) => x.existing && x.namespace === ep.namespace && x.name === ep.name);
-      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { ...w.labels }, agent: false, addresses: ips(ep) });
+      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: withoutRevision(w.labels), agent: false, addresses: ips(ep) });
     } else {
       out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
     }
@@ -41,8 +48,10 @@ export interface ObserveStepOptions {
   targets: WatchTarget[];
   concurrency?: number;
   retry?: RetryPolicy;
-  /** A source pod was replaced: later steps should probe from the new one. */
-  onReplaced?: (src: SourcePod) => void;
+  /** A source pod was replaced: later steps should probe from the new one (`old`: the pod it replaced). */
+  onReplaced?: (src: SourcePod, old: SourcePod) => void;
+  /** Readies a replacement source pod before it is probed (an in-place source needs its probe container there). */
+  prepareSource?: (src: SourcePod) => Promise<SourcePod>;
   pollIntervalMs?: number;
 }
 
@@ -60,8 +69,10 @@ export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> 
     retry: o.retry ?? DEFAULT_RETRY,
     onFault: (f) => observer.recordExecFault(f),
     resolveSource: async (src) => {
-      const r = await observer.resolveSource(src);
-      if (r && r.pod !== src.pod) o.onReplaced?.(r);
+      const found = await observer.resolveSource(src);
+      if (!found || found.pod === src.pod) return found;
+      const r = o.prepareSource ? await o.prepareSource(found) : found;
+      o.onReplaced?.(r, src);
       return r;
     },
   });

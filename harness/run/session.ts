@@ -51,6 +51,8 @@ import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import { registerStepAxes } from './registry.js';
 import { tierCanary, type TierSupport } from '../cluster/tier-canary.js';
 import { notTestableReason, notTestableStep } from './tiers.js';
+import { LiveProber } from '../observe/live-prober.js';
+import { InPlaceFollower, ipInSnapshot, relearnPods } from './relearn.js';
 
 export interface SessionOptions {
   /** Override the suite's cluster settings (e.g. `--cni kube-router` on air-gapped hosts). */
@@ -143,6 +145,8 @@ export class HarnessSession {
   private sources = new Map<string, SourcePod>();
   /** Probing in place (run/in-place.ts): every pod of `sourcePods: all` sources, witnessed destinations. */
   inPlace?: InPlaceSetup;
+  /** Moves in-place containers to pods that replaced theirs (run/relearn.ts). */
+  private follower?: InPlaceFollower;
   /** The suite's own manifests (read before any cluster work). */
   private manifests: UserManifest[] = [];
   private podIPs = new Map<string, string>();
@@ -307,6 +311,7 @@ export class HarnessSession {
         setUpInPlace(cluster, this.loaded, this.deployment!, { agentImage, progress: this.progress }),
       );
       this.loaded = this.inPlace.loaded;
+      this.follower = new InPlaceFollower(this.inPlace, this.loaded.suite, this.inPlace.ensure);
       this.axes = buildAxes(this.loaded.suite);
       this.result.axes = resultAxes(this.axes);
     }
@@ -354,6 +359,17 @@ export class HarnessSession {
     for (const [id, src] of this.inPlace?.sources ?? []) this.sources.set(id, src);
   }
 
+  /** Before each step: pods replaced since they were learnt are probed as they are now (run/relearn.ts). */
+  private async relearn(): Promise<void> {
+    try {
+      for (const line of await relearnPods(this.cluster!.client, this.deployment!, watchTargets(this.deployment!, this.loaded.suite), this.follower)) this.progress.info(line);
+    } catch (e) {
+      // The step's guard reports what is wrong with stale pods; the step still runs.
+      this.progress.warn(`could not re-learn replaced pods: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.refreshEndpoints();
+  }
+
   /** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
   private async sweepOrphans(): Promise<void> {
     try {
@@ -394,7 +410,7 @@ export class HarnessSession {
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment, changer ? () => changer.applyStep(s) : undefined));
       this.appliedThrough = i;
     }
-    if (this.changer) this.refreshEndpoints();
+    await this.relearn();
     const untestable = notTestableReason(this.loaded, index, this.tiers);
     if (untestable !== undefined) {
       this.progress.warn(`step ${step.name}: ${untestable}`);
@@ -413,19 +429,27 @@ export class HarnessSession {
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
     // Watched while probing: failed execs are retried and counted, faults become errors (harness/observe).
+    let live: LiveProber | undefined;
     const observed = await observeStep({
       client: this.cluster!.client,
       executor: this.executor,
       targets: watchTargets(this.deployment!, this.loaded.suite),
       ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
-      onReplaced: (src) => this.sources.set(src.endpoint, src),
+      onReplaced: (src, old) => {
+        this.sources.set(src.endpoint, src);
+        live?.replaced(old, src);
+      },
+      ...(this.follower ? { prepareSource: (src: SourcePod) => this.follower!.prepareSource(src) } : {}),
     });
     // Existing workloads add their layers on top (the witness judges by arrival, fan-out over pods).
-    const prober = inPlaceProber(observed.prober, this.inPlace, {
+    const layered = inPlaceProber(observed.prober, this.inPlace, {
       axes: this.axes,
       podIPs: this.podIPs,
+      sourceIP: (s) => ipInSnapshot(observed.observer.last, s),
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
+    // Outermost: pods replaced mid-step are probed (and named in repro commands) as they are now.
+    const prober = (live = new LiveProber(layered, { snapshot: () => observed.observer.last, target: (e) => observed.observer.target(e) }));
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {
