@@ -3,7 +3,6 @@
 // workloads; `runStep` applies one step and probes it until it settles; `stop` cleans up.
 // The CLI's `run` and the mocha suites (suites/*.spec.ts) are thin shells over this class.
 import { VersionApi } from '@kubernetes/client-node';
-import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import { InfraError, UsageError, type Issue } from '../errors.js';
 import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
@@ -30,6 +29,7 @@ import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { ensureAgentImage } from '../cluster/agent/image.js';
 import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
+import { localImages } from '../cluster/images.js';
 import { axesAtStep } from '../matrix/step-axes.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
@@ -223,9 +223,9 @@ export class HarnessSession {
     // (only those present locally: others are pulled by the nodes as usual).
     const overrides = [...new Set(suite.workloads.filter((w) => !w.existing && w.image).map((w) => w.image!))];
     const docker = process.env.NPH_DOCKER ?? 'docker';
-    const local = await Promise.all(overrides.map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const local = await localImages(overrides, execaRunner, docker);
     // The manifests' images too, when the local engine has them (users without a registry build them there).
-    const theirs = await Promise.all(manifestImages(this.manifests).map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const theirs = await localImages(manifestImages(this.manifests), execaRunner, docker);
     const images = [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))];
     await this.sweepOrphans();
     const cluster = await createCluster(this.spec, {
