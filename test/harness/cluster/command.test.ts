@@ -28,7 +28,9 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-describe('cluster/command: docker and kind calls are bounded', () => {
+describe('cluster/command: docker and kind calls are bounded', function () {
+  // Real processes are started and killed: allow for a loaded machine (nothing here is timed).
+  this.timeout(30_000);
   let dir: string;
   let docker: string;
   let pidFile: string;
