@@ -56,7 +56,7 @@ app_images() { # same layer four times: docker stores it once
   docker import --change "$P:/usr/lib/postgresql/15/bin" --change 'ENV PGDATA=/var/lib/postgresql/data' \
     --change 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' --change 'CMD ["postgres"]' "$W/img/apps-rootfs.tar" postgres:15
   docker import --change "$P" --change 'CMD ["redis-server"]' "$W/img/apps-rootfs.tar" redis:7.0
-  docker image inspect $APP_TAGS >/dev/null   # every tag is there (run_step stops the step at any failure)
+  docker image inspect $APP_TAGS >/dev/null   # run_step runs this in an if: set -e does not stop it
 }
 for t in $APP_TAGS; do require_image app-images "$t"; done
 run_step app-images "$APPS_KEY" app_images
