@@ -1,6 +1,7 @@
 // One step under observation: the watch targets of a deployment, a prober that retries failed execs,
 // re-probes from replacement pods and distrusts results a fault may have caused, and the step's
 // infrastructure section when it is done.
+import { withoutRevisionLabels } from '../apply/in-place.js';
 import type { Deployment } from '../apply/workloads.js';
 import type { KubeClient } from '../cluster/kube-client.js';
 import { ENDPOINT_KEY } from '../cluster/labels.js';
@@ -21,20 +22,13 @@ export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kub
 
 const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
 
-/**
- * Labels read from a controller's pods include its revision hash, which a rollout changes: watching
- * by it would lose the pods that replace them (run/relearn.ts re-learns pods by these labels).
- */
-const REVISION_LABELS = new Set(['pod-template-hash', 'controller-revision-hash']);
-const withoutRevision = (labels: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(labels).filter(([k]) => !REVISION_LABELS.has(k)));
-
 /** Every endpoint the suite deployed or found, plus the DNS server. */
 export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[] {
   const out: WatchTarget[] = [];
   for (const ep of deployment.endpoints.values()) {
     if (ep.kind === 'existing') {
       const w = suite.workloads.find((x) => x.existing && x.namespace === ep.namespace && x.name === ep.name);
-      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: withoutRevision(w.labels), agent: false, addresses: ips(ep) });
+      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: withoutRevisionLabels(w.labels), agent: false, addresses: ips(ep) });
     } else {
       out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
     }
