@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { Deployment, EndpointInfo, PodInfo } from '../../../harness/apply/workloads.js';
 import type { KObject, PodLike } from '../../../harness/cluster/kube-types.js';
-import type { WatchTarget } from '../../../harness/observe/snapshot.js';
+import { takeSnapshot, type WatchTarget } from '../../../harness/observe/snapshot.js';
 import { InPlaceFollower, ipInSnapshot, livePods, relearnDeployment, relearnPods, type EnsureContainer, type InPlaceState } from '../../../harness/run/relearn.js';
 import { Suite } from '../../../harness/suite/schema.js';
 import { FakeKube } from '../cluster/fake-kube.js';
@@ -167,8 +167,8 @@ describe('run/relearn: pods replaced during a run are learnt again', () => {
     expect(added).to.deep.equal(['shop/api-2:probe']);
   });
 
-  it('ipInSnapshot finds a replacement source pod`s IP in the watcher`s reading', () => {
-    const snap = { at: 0, nodes: new Map(), pods: new Map([['u', { uid: 'u', name: 'api-2', namespace: 'shop', endpoints: ['shop/api'], node: 'w1', ip: '10.244.1.8', ready: true, terminating: false, restarts: 0, phase: 'Running' }]]) };
+  it('ipInSnapshot finds a replacement source pod`s IP in the watcher`s reading', async () => {
+    const snap = await takeSnapshot(world(), TARGETS);
     expect(ipInSnapshot(snap, { namespace: 'shop', pod: 'api-2' })).to.equal('10.244.1.8');
     expect(ipInSnapshot(snap, { namespace: 'shop', pod: 'api-1' })).to.equal(undefined);
     expect(ipInSnapshot(undefined, { namespace: 'shop', pod: 'api-2' })).to.equal(undefined);
