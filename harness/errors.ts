@@ -46,5 +46,16 @@ export class UsageError extends HarnessError {}
 /** The cluster, the container engine or a tool it needs failed. */
 export class InfraError extends HarnessError {}
 
+/** An external command (docker, kind) did not finish by its deadline and was killed. */
+export class CommandTimeoutError extends InfraError {
+  readonly command: string;
+  readonly timeoutMs: number;
+  constructor(message: string, opts: { command: string; timeoutMs: number; hint?: string }) {
+    super(message, opts.hint !== undefined ? { hint: opts.hint } : undefined);
+    this.command = opts.command;
+    this.timeoutMs = opts.timeoutMs;
+  }
+}
+
 /** The CNI does not enforce NetworkPolicy (the enforcement canary failed). */
 export class EnforcementError extends InfraError {}

@@ -2,7 +2,7 @@
 // errors, wrong cells (must be 0), runs that died, and the time from the fault's end until a step
 // fully matched again; plus leaked namespaces, containers and clusters (must be 0).
 import type { Cluster } from '../harness/cluster/provider.js';
-import { execa } from 'execa';
+import { execaRunner } from '../harness/cluster/command.js';
 import { verdictOf, type RunResult } from '../harness/diff/result.js';
 import { summarize } from '../harness/diff/three-way.js';
 import type { Injection } from './chaos.js';
@@ -31,7 +31,7 @@ export async function leakedNamespaces(cluster: Cluster, timeoutMs = 120_000): P
 
 /** External containers of this cluster still on the engine after a run. */
 export async function leakedContainers(clusterName: string): Promise<number> {
-  const r = await execa(process.env.NPH_DOCKER ?? 'docker', ['ps', '-aq', '--filter', 'label=netpol-harness.external', '--filter', `label=netpol-harness.cluster=${clusterName}`], { reject: false });
+  const r = await execaRunner.run(process.env.NPH_DOCKER ?? 'docker', ['ps', '-aq', '--filter', 'label=netpol-harness.external', '--filter', `label=netpol-harness.cluster=${clusterName}`]);
   return r.stdout.split('\n').filter(Boolean).length;
 }
 

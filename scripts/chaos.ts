@@ -2,7 +2,7 @@
 // probes, one of these lands on the soak's own kind cluster (never any other): the agent killed in a
 // harness pod, a harness pod deleted, CoreDNS scaled to zero (restored after a while), the
 // control-plane container paused (unpaused after a while). Every fault is undone by restore().
-import { execa } from 'execa';
+import { execaRunner, runChecked } from '../harness/cluster/command.js';
 import type { Cluster } from '../harness/cluster/provider.js';
 import type { PodLike } from '../harness/cluster/kube-types.js';
 
@@ -35,8 +35,9 @@ export class Chaos {
     return `${this.cluster.name}-control-plane`;
   }
 
+  /** Every docker call is bounded (cluster/command.ts): a stalled engine fails the fault, never hangs the soak. */
   private kubectl(...args: string[]) {
-    return execa(DOCKER, ['exec', this.controlPlane, 'kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args]);
+    return runChecked(execaRunner, DOCKER, ['exec', this.controlPlane, 'kubectl', '--kubeconfig', '/etc/kubernetes/admin.conf', ...args], `chaos: kubectl ${args.join(' ')}`);
   }
 
   private pick<T>(xs: readonly T[]): T {
@@ -67,7 +68,7 @@ export class Chaos {
       } else {
         // The agent container's PID on its node, via the node's CRI; only this cluster's node container is touched.
         const script = `pid=$(crictl inspect -o go-template --template '{{.info.pid}}' $(crictl ps -q --name agent --pod $(crictl pods -q --namespace ${pod.metadata.namespace} --name '^${pod.metadata.name}$'))) && kill -9 $pid`;
-        await execa(DOCKER, ['exec', pod.spec?.nodeName ?? '', 'sh', '-c', script]);
+        await runChecked(execaRunner, DOCKER, ['exec', pod.spec?.nodeName ?? '', 'sh', '-c', script], `chaos: killing the agent in ${id}`);
       }
       this.injection = { kind, step, target: id, at, restoredAt: at };
     } else if (kind === 'dns-zero') {
@@ -75,7 +76,7 @@ export class Chaos {
       this.injection = { kind, step, target: 'kube-system/coredns', at };
       this.pending = sleep(hold).then(() => this.restoreDns());
     } else {
-      await execa(DOCKER, ['pause', this.controlPlane]);
+      await runChecked(execaRunner, DOCKER, ['pause', this.controlPlane], `chaos: pausing ${this.controlPlane}`);
       this.injection = { kind, step, target: this.controlPlane, at };
       this.pending = sleep(hold).then(() => this.unpause());
     }
@@ -91,7 +92,7 @@ export class Chaos {
 
   private async unpause(): Promise<void> {
     if (!this.injection || this.injection.restoredAt) return;
-    await execa(DOCKER, ['unpause', this.controlPlane], { reject: false });
+    await execaRunner.run(DOCKER, ['unpause', this.controlPlane]).catch(() => undefined);
     this.injection.restoredAt = Date.now();
   }
 

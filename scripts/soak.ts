@@ -5,7 +5,6 @@
 // --chaos: once per run, while a seeded random step probes, a seeded random fault lands on the
 // cluster (scripts/chaos.ts). Errors are then expected (counted per fault kind, with the time to
 // recover); wrong cells and leaked namespaces, containers or clusters must stay 0 (exit 1 otherwise).
-import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { summarizeRun } from '../harness/report/index.js';
 import { writeReports } from '../harness/report/files.js';
@@ -102,7 +101,7 @@ console.log(
     `probe attempts ${totals.attempts}, time to enforce p50 ${(pct(50) / 1000).toFixed(1)} s, p95 ${(pct(95) / 1000).toFixed(1)} s, max ${((enforce.at(-1) ?? 0) / 1000).toFixed(1)} s, ` +
     `total ${((performance.now() - t0) / 1000 / 60).toFixed(1)} min`,
 );
-if (!values.keep && cluster.createdByUs) await execa(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', name], { reject: false });
+if (!values.keep && cluster.createdByUs) await execaRunner.run(readImagesEnv().NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', name]);
 if (chaos) {
   const clusters = !values.keep && cluster.createdByUs && (await kindClusters(execaRunner, readImagesEnv().NPH_KIND ?? 'kind')).includes(name) ? 1 : 0;
   for (const line of tally.report(clusters)) console.log(line);

@@ -95,6 +95,17 @@ export function discoverPorts(pod: PodWithPorts, services: ServiceWithTargets[])
   return out;
 }
 
+/** Labels a controller stamps with its revision: a rollout changes them on every pod. */
+const REVISION_LABELS = new Set(['pod-template-hash', 'controller-revision-hash']);
+
+/**
+ * The labels without the controller's revision hash: pods found by these (observe/step.ts watch
+ * targets, run/relearn.ts) include the ones a rollout puts in place of the pods seen first.
+ */
+export function withoutRevisionLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => !REVISION_LABELS.has(k)));
+}
+
 /** Labels every pod carries (a StatefulSet's per-pod name label is dropped: no policy can rely on it for all). */
 export function commonLabels(pods: PodLike[]): Record<string, string> {
   const [first, ...rest] = pods;

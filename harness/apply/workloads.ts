@@ -18,11 +18,14 @@ export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
 export interface RenderOptions {
   runId: string;
-  /** Image every harness pod runs unless a workload sets its own (e.g. netpol-harness/agent:0.1.0). */
+  /** Image every harness pod runs unless a workload sets its own (e.g. netpol-harness/agent:0.2.0). */
   agentImage: string;
   /** Schedulable worker node names to spread pods over; empty = let the scheduler decide. */
   nodes: string[];
 }
+
+/** The agent image this package was released with (images/agent/IMAGE:VERSION; a unit test keeps them equal). */
+export const BUNDLED_AGENT_IMAGE = 'netpol-harness/agent:0.2.0';
 
 /** The agent image: $NPH_AGENT_IMAGE, images.env, else images/agent/IMAGE:VERSION of this package. */
 export function defaultAgentImage(): string {
@@ -32,7 +35,7 @@ export function defaultAgentImage(): string {
     if (!img || !ver) return undefined;
     return `${readFileSync(img, 'utf8').trim()}:${readFileSync(ver, 'utf8').trim()}`;
   })();
-  return setting(undefined, 'NPH_AGENT_IMAGE', fromFiles ?? 'netpol-harness/agent:0.1.0')!;
+  return setting(undefined, 'NPH_AGENT_IMAGE', fromFiles ?? BUNDLED_AGENT_IMAGE)!;
 }
 
 /** `serve` arguments for the agent: one flag per protocol with a comma list of ports. */

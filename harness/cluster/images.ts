@@ -1,4 +1,5 @@
 // Preloading images into the cluster's nodes, so runs work offline and avoid registry rate limits.
+import { CommandTimeoutError } from '../errors.js';
 import { execaRunner, type CommandRunner } from './command.js';
 import { silentProgress, type Progress } from './progress.js';
 import type { Cluster } from './provider.js';
@@ -7,6 +8,22 @@ import type { Cluster } from './provider.js';
 export async function dockerImagePresent(image: string, runner: CommandRunner = execaRunner, docker = 'docker'): Promise<boolean> {
   const r = await runner.run(docker, ['image', 'inspect', '--format', '{{.Id}}', image]);
   return r.exitCode === 0;
+}
+
+/**
+ * The images of a list that the local Docker engine has. No Docker CLI on this host means none
+ * (an existing cluster needs none); an engine that does not answer is an error (CommandTimeoutError).
+ */
+export async function localImages(images: string[], runner: CommandRunner = execaRunner, docker = 'docker'): Promise<string[]> {
+  const present = await Promise.all(
+    images.map((i) =>
+      dockerImagePresent(i, runner, docker).catch((e: unknown) => {
+        if (e instanceof CommandTimeoutError) throw e;
+        return false;
+      }),
+    ),
+  );
+  return images.filter((_, n) => present[n]);
 }
 
 /**

@@ -1,6 +1,7 @@
 // One step under observation: the watch targets of a deployment, a prober that retries failed execs,
 // re-probes from replacement pods and distrusts results a fault may have caused, and the step's
 // infrastructure section when it is done.
+import { withoutRevisionLabels } from '../apply/in-place.js';
 import type { Deployment } from '../apply/workloads.js';
 import type { KubeClient } from '../cluster/kube-client.js';
 import { ENDPOINT_KEY } from '../cluster/labels.js';
@@ -28,7 +29,7 @@ export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[
   for (const ep of deployment.endpoints.values()) {
     if (ep.kind === 'existing') {
       const w = suite.workloads.find((x) => x.existing && x.namespace === ep.namespace && x.name === ep.name);
-      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { ...w.labels }, agent: false, addresses: ips(ep) });
+      if (w) out.push({ endpoint: ep.id, namespace: ep.namespace, labels: withoutRevisionLabels(w.labels), agent: false, addresses: ips(ep) });
     } else {
       out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
     }
@@ -42,8 +43,10 @@ export interface ObserveStepOptions {
   targets: WatchTarget[];
   concurrency?: number;
   retry?: RetryPolicy;
-  /** A source pod was replaced: later steps should probe from the new one. */
-  onReplaced?: (src: SourcePod) => void;
+  /** A source pod was replaced: later steps should probe from the new one (`old`: the pod it replaced). */
+  onReplaced?: (src: SourcePod, old: SourcePod) => void;
+  /** Readies a replacement source pod before it is probed (an in-place source needs its probe container there). */
+  prepareSource?: (src: SourcePod) => Promise<SourcePod>;
   pollIntervalMs?: number;
 }
 
@@ -61,8 +64,10 @@ export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> 
     retry: o.retry ?? DEFAULT_RETRY,
     onFault: (f) => observer.recordExecFault(f),
     resolveSource: async (src) => {
-      const r = await observer.resolveSource(src);
-      if (r && r.pod !== src.pod) o.onReplaced?.(r);
+      const found = await observer.resolveSource(src);
+      if (!found || found.pod === src.pod) return found;
+      const r = o.prepareSource ? await o.prepareSource(found) : found;
+      o.onReplaced?.(r, src);
       return r;
     },
   });

@@ -36,6 +36,8 @@ export interface InPlaceSetup {
   allSources: Map<string, SourcePod[]>;
   witnessed: Map<string, WitnessPod>;
   injections: (Injected & { role: InPlaceRole; endpoint: string })[];
+  /** Adds (or reuses) a container in another pod, as for these (a replaced pod: run/relearn.ts). */
+  ensure: (namespace: string, pod: string, role: InPlaceRole) => Promise<Injected>;
 }
 
 export interface InPlaceOptions {
@@ -71,11 +73,12 @@ export async function setUpInPlace(cluster: Pick<Cluster, 'client' | 'kubeConfig
     // The witness sits in the pod probes address (the first one: see probe/targets.ts hostFor).
     if (w.witness && pods[0]) jobs.push({ role: 'witness', endpoint: id, namespace: pods[0].namespace, pod: pods[0].name });
   }
+  const ensure = (namespace: string, pod: string, role: InPlaceRole): Promise<Injected> => ensureEphemeral(api, namespace, pod, role, opts.agentImage, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
   const limit = pLimit(4);
   const injections = await Promise.all(
     jobs.map((j) =>
       limit(async () => {
-        const r = await ensureEphemeral(api, j.namespace, j.pod, j.role, opts.agentImage, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
+        const r = await ensure(j.namespace, j.pod, j.role);
         progress.info(`${j.role} container ${r.container} in pod ${j.namespace}/${j.pod}: ${r.reused ? 'reused' : 'added'}, running after ${(r.ms / 1000).toFixed(1)} s`);
         return { ...r, role: j.role, endpoint: j.endpoint };
       }),
@@ -93,7 +96,7 @@ export async function setUpInPlace(cluster: Pick<Cluster, 'client' | 'kubeConfig
     if (!sources.has(r.endpoint)) sources.set(r.endpoint, s);
     allSources.set(r.endpoint, [...(allSources.get(r.endpoint) ?? []), s]);
   }
-  return { loaded: withDiscovered(loaded, found), sources, allSources, witnessed, injections };
+  return { loaded: withDiscovered(loaded, found), sources, allSources, witnessed, injections, ensure };
 }
 
 /**
@@ -101,13 +104,13 @@ export async function setUpInPlace(cluster: Pick<Cluster, 'client' | 'kubeConfig
  * source pod, and `sourcePods: all` fans each probe out over every pod (outermost, so each pod's
  * TCP SYN is matched by its own address).
  */
-export function inPlaceProber(base: Prober, setup: InPlaceSetup | undefined, ctx: { axes: Axes; podIPs: ReadonlyMap<string, string>; kubeConfig?: KubeConfig; start?: StartWitness }): Prober {
+export function inPlaceProber(base: Prober, setup: InPlaceSetup | undefined, ctx: { axes: Axes; podIPs: ReadonlyMap<string, string>; kubeConfig?: KubeConfig; start?: StartWitness; sourceIP?: (s: SourcePod) => string | undefined }): Prober {
   if (!setup) return base;
   let p = base;
   if (setup.witnessed.size > 0) {
     const columnDst = new Map(ctx.axes.columns.flatMap((c) => (c.kind === 'conn' ? [[c.key, c.dst] as const] : [])));
     const start = ctx.start ?? (ctx.kubeConfig ? execWitness(ctx.kubeConfig) : undefined);
-    if (start) p = new WitnessingProber(p, { witnessed: setup.witnessed, columnDst, sourceIP: (s) => ctx.podIPs.get(`${s.namespace}/${s.pod}`), start });
+    if (start) p = new WitnessingProber(p, { witnessed: setup.witnessed, columnDst, sourceIP: (s) => ctx.podIPs.get(`${s.namespace}/${s.pod}`) ?? ctx.sourceIP?.(s), start });
   }
   if ([...setup.allSources.values()].some((l) => l.length > 1)) p = new FanOutProber(p, setup.allSources);
   return p;

@@ -5,6 +5,8 @@ import type { Axes } from '../matrix/axes.js';
 import type { ExpectedCell } from '../matrix/expect.js';
 import type { Matrix } from '../matrix/matrix.js';
 import { cellKey } from '../matrix/matrix.js';
+import { probedAs } from '../observe/live-prober.js';
+import type { AgentResult } from '../probe/agent-output.js';
 import type { SourcePod } from '../probe/prober.js';
 import type { PlannedCell } from '../probe/settle.js';
 import { targetFor, type Addresses, type Via } from '../probe/targets.js';
@@ -50,15 +52,26 @@ export interface KubeTarget {
 const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** A command a person can paste to repeat one probe by hand (the kubeconfig of a kind run survives with --keep). */
-export function reproCommand(cell: PlannedCell, kube?: KubeTarget): string {
+export function reproCommand(cell: Pick<PlannedCell, 'source' | 'target'>, kube?: KubeTarget): string {
   const ctx = `${kube?.kubeconfig ? ` --kubeconfig ${shellQuote(kube.kubeconfig)}` : ''}${kube?.context ? ` --context ${shellQuote(kube.context)}` : ''}`;
   const t = JSON.stringify([cell.target]);
   return `kubectl${ctx} exec -n ${cell.source.namespace} ${cell.source.pod} -c ${cell.source.container} -- /bin/nph-agent probe --targets '${t}'`;
 }
 
+/**
+ * The repro command for what produced a result: the pod and address it was really probed from and
+ * at (a replacement pod, a re-learnt address; observe/live-prober.ts), saying which pod it replaced.
+ */
+export function reproFor(planned: PlannedCell, result: object, kube?: KubeTarget): string {
+  const as = probedAs(result);
+  if (!as) return reproCommand(planned, kube);
+  const cmd = reproCommand(as, kube);
+  return as.replacedPod ? `${cmd}  # pod ${as.source.pod} replaced ${as.replacedPod} during the run` : cmd;
+}
+
 export function observationFrom(
   planned: PlannedCell,
-  outcome: { result: { class: Observation['class']; latencyMs?: number; detail?: string }; attempts: number },
+  outcome: { result: Omit<AgentResult, 'id'>; attempts: number },
   kube?: KubeTarget,
 ): Observation {
   const v = outcome.result.class;
@@ -69,7 +82,7 @@ export function observationFrom(
     attempts: outcome.attempts,
     ...(outcome.result.latencyMs !== undefined ? { latencyMs: Math.round(outcome.result.latencyMs * 10) / 10 } : {}),
     ...(outcome.result.detail ? { detail: outcome.result.detail } : {}),
-    repro: reproCommand(planned, kube),
+    repro: reproFor(planned, outcome.result, kube),
   };
 }
 

@@ -3,7 +3,6 @@
 // workloads; `runStep` applies one step and probes it until it settles; `stop` cleans up.
 // The CLI's `run` and the mocha suites (suites/*.spec.ts) are thin shells over this class.
 import { VersionApi } from '@kubernetes/client-node';
-import { execa } from 'execa';
 import { access, constants } from 'node:fs/promises';
 import { InfraError, UsageError, type Issue } from '../errors.js';
 import { resultAxes, type CellResult, type RunResult, type StepResult } from '../diff/result.js';
@@ -31,6 +30,7 @@ import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
 import { ensureAgentImage } from '../cluster/agent/image.js';
 import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
+import { localImages } from '../cluster/images.js';
 import { axesAtStep } from '../matrix/step-axes.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
@@ -52,6 +52,8 @@ import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import { registerStepAxes } from './registry.js';
 import { tierCanary, type TierSupport } from '../cluster/tier-canary.js';
 import { notTestableReason, notTestableStep } from './tiers.js';
+import { LiveProber } from '../observe/live-prober.js';
+import { InPlaceFollower, ipInSnapshot, relearnPods } from './relearn.js';
 
 export interface SessionOptions {
   /** Override the suite's cluster settings (e.g. `--cni kube-router` on air-gapped hosts). */
@@ -144,6 +146,8 @@ export class HarnessSession {
   private sources = new Map<string, SourcePod>();
   /** Probing in place (run/in-place.ts): every pod of `sourcePods: all` sources, witnessed destinations. */
   inPlace?: InPlaceSetup;
+  /** Moves in-place containers to pods that replaced theirs (run/relearn.ts). */
+  private follower?: InPlaceFollower;
   /** The suite's own manifests (read before any cluster work). */
   private manifests: UserManifest[] = [];
   private podIPs = new Map<string, string>();
@@ -220,9 +224,9 @@ export class HarnessSession {
     // (only those present locally: others are pulled by the nodes as usual).
     const overrides = [...new Set(suite.workloads.filter((w) => !w.existing && w.image).map((w) => w.image!))];
     const docker = process.env.NPH_DOCKER ?? 'docker';
-    const local = await Promise.all(overrides.map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const local = await localImages(overrides, execaRunner, docker);
     // The manifests' images too, when the local engine has them (users without a registry build them there).
-    const theirs = await Promise.all(manifestImages(this.manifests).map(async (i) => ((await execa(docker, ['image', 'inspect', i], { reject: false })).exitCode === 0 ? i : undefined)));
+    const theirs = await localImages(manifestImages(this.manifests), execaRunner, docker);
     const images = [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))];
     await this.sweepOrphans();
     const cluster = await createCluster(this.spec, {
@@ -308,6 +312,7 @@ export class HarnessSession {
         setUpInPlace(cluster, this.loaded, this.deployment!, { agentImage, progress: this.progress }),
       );
       this.loaded = this.inPlace.loaded;
+      this.follower = new InPlaceFollower(this.inPlace, this.loaded.suite, this.inPlace.ensure);
       this.axes = buildAxes(this.loaded.suite);
       this.result.axes = resultAxes(this.axes);
     }
@@ -355,6 +360,17 @@ export class HarnessSession {
     for (const [id, src] of this.inPlace?.sources ?? []) this.sources.set(id, src);
   }
 
+  /** Before each step: pods replaced since they were learnt are probed as they are now (run/relearn.ts). */
+  private async relearn(): Promise<void> {
+    try {
+      for (const line of await relearnPods(this.cluster!.client, this.deployment!, watchTargets(this.deployment!, this.loaded.suite), this.follower)) this.progress.info(line);
+    } catch (e) {
+      // The step's guard reports what is wrong with stale pods; the step still runs.
+      this.progress.warn(`could not re-learn replaced pods: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.refreshEndpoints();
+  }
+
   /** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
   private async sweepOrphans(): Promise<void> {
     try {
@@ -395,7 +411,7 @@ export class HarnessSession {
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment, changer ? () => changer.applyStep(s) : undefined));
       this.appliedThrough = i;
     }
-    if (this.changer) this.refreshEndpoints();
+    await this.relearn();
     const untestable = notTestableReason(this.loaded, index, this.tiers);
     if (untestable !== undefined) {
       this.progress.warn(`step ${step.name}: ${untestable}`);
@@ -414,19 +430,27 @@ export class HarnessSession {
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
     // Watched while probing: failed execs are retried and counted, faults become errors (harness/observe).
+    let live: LiveProber | undefined;
     const observed = await observeStep({
       client: this.cluster!.client,
       executor: this.executor,
       targets: watchTargets(this.deployment!, this.loaded.suite),
       ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
-      onReplaced: (src) => this.sources.set(src.endpoint, src),
+      onReplaced: (src, old) => {
+        this.sources.set(src.endpoint, src);
+        live?.replaced(old, src);
+      },
+      ...(this.follower ? { prepareSource: (src: SourcePod) => this.follower!.prepareSource(src) } : {}),
     });
     // Existing workloads add their layers on top (the witness judges by arrival, fan-out over pods).
-    const prober = inPlaceProber(observed.prober, this.inPlace, {
+    const layered = inPlaceProber(observed.prober, this.inPlace, {
       axes: this.axes,
       podIPs: this.podIPs,
+      sourceIP: (s) => ipInSnapshot(observed.observer.last, s),
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
+    // Outermost: pods replaced mid-step are probed (and named in repro commands) as they are now.
+    const prober = (live = new LiveProber(layered, { snapshot: () => observed.observer.last, target: (e) => observed.observer.target(e) }));
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {

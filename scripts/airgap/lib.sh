@@ -27,17 +27,25 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 # run_step NAME KEY FUNC: runs FUNC once per KEY (a string of the step's inputs),
 # logging to $LOGS/NAME.log; a stamp records success so a re-run skips it.
+# FUNC runs in a subshell with `set -e` in force: any failing command fails the step. (Run as an
+# `if` condition or in a `||` list, bash ignores `set -e` inside it, even when set again there, so
+# the subshell runs as a plain command with errexit lifted in this shell only while it runs.)
 run_step() {
   local name=$1 key=$2 fn=$3
   local stamp="$STAMPS/$name.$(printf %s "$key" | sha256sum | cut -c1-16)"
   if [ -e "$stamp" ]; then log "skip $name (cached)"; return 0; fi
   log "step $name ... (log: $LOGS/$name.log)"
-  local t0=$SECONDS
-  if ( "$fn" ) >"$LOGS/$name.log" 2>&1; then
+  local t0=$SECONDS rc had_e=0
+  case $- in *e*) had_e=1 ;; esac
+  set +e
+  ( set -eo pipefail; "$fn" ) >"$LOGS/$name.log" 2>&1
+  rc=$?
+  if [ "$had_e" = 1 ]; then set -e; fi
+  if [ "$rc" = 0 ]; then
     echo "$((SECONDS - t0))s" >"$stamp"
     log "done $name in $((SECONDS - t0))s"
   else
-    log "FAILED $name after $((SECONDS - t0))s; last lines of $LOGS/$name.log:"
+    log "FAILED $name (exit $rc) after $((SECONDS - t0))s; last lines of $LOGS/$name.log:"
     tail -n 25 "$LOGS/$name.log" >&2
     return 1
   fi
