@@ -36,7 +36,7 @@ interface Recorded {
 }
 
 /** Events that say something went wrong (recoveries and new pods are context, not trouble). */
-const TROUBLE = new Set(['node-not-ready', 'node-gone', 'pod-deleted', 'pod-restart', 'pod-evicted', 'pod-terminating', 'pod-not-ready', 'api-unreachable', 'liveness-failure', 'probe-failed']);
+const TROUBLE = new Set(['node-not-ready', 'node-gone', 'pod-deleted', 'pod-restart', 'pod-evicted', 'pod-terminating', 'pod-not-ready', 'api-unreachable', 'liveness-failure', 'probe-failed', 'node-suspect']);
 
 /** How far before a round an event of this kind still disturbs it. */
 const lookbackMs = (kind: string): number => (kind === 'probe-failed' ? PROBE_FAILURE_SHADOW_MS : 1000);
@@ -136,6 +136,12 @@ export class StepObserver {
       { at: new Date(f.at).toISOString(), kind: 'exec-failure', subject: `${ns}/${f.pod}`, detail: `${f.kind}${f.node ? ` on node ${f.node}` : ''}: ${f.message}${f.willRetry ? ' (retrying)' : ''}` },
       [f.endpoint],
     );
+    // The kubelet of that node did not answer: everything else on the node (a CoreDNS pod, a
+    // destination) is suspect too, long before the node turns NotReady (about 40 s).
+    if (f.node && (f.kind === 'node-unreachable' || f.kind === 'timeout') && this.last) {
+      const mates = [...this.last.pods.values()].filter((p) => p.node === f.node).flatMap((p) => p.endpoints);
+      this.add({ at: new Date(f.at).toISOString(), kind: 'node-suspect', subject: f.node, detail: `an exec into ${ns}/${f.pod} there failed (${f.kind})` }, mates);
+    }
   }
 
   get events(): InfraEvent[] {

@@ -312,3 +312,22 @@ describe('observe/guard: cluster services whose pods are new have not taken effe
     expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
   });
 });
+
+describe('observe/guard: a node whose kubelet stops answering makes everything on it suspect at once', () => {
+  it('CoreDNS on a stopped worker (not NotReady yet): a DNS failure from a healthy node is an error naming the node; a deny between healthy pods stays', async () => {
+    const k = cluster();
+    k.put(pod('kube-system', 'coredns-1', '', 'w2', { labels: { 'k8s-app': 'kube-dns' } }));
+    const w = new World();
+    w.unreachable.add('db-1');
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure', 'shop/web:81/TCP': 'timeout' };
+    const { prober } = await guarded(k, w);
+    const db: SourcePod = { endpoint: 'shop/db', namespace: 'shop', pod: 'db-1', container: 'agent', node: 'w2' };
+    const res = await prober.round([
+      { source: client, targets: [dns, tcp('shop/web', 81)] },
+      { source: db, targets: [tcp('shop/web', 80)] },
+    ]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))?.detail).to.match(/^dns-failure \(lookup kubernetes.default: i\/o timeout\); not taken as a verdict: node-suspect w2 \(an exec into shop\/db-1 there failed \(node-unreachable\)\)/);
+    expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
+    expect(res.get(cellKey('shop/db', 'shop/web:80/TCP'))?.class).to.equal('error');
+  });
+});
