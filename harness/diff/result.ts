@@ -44,6 +44,8 @@ export interface CellResult {
   observed?: Observation;
   /** `false`: a `check` cell, judged on expected vs simulated without a probe (never set by a run). */
   probed?: false;
+  /** ms from the start of probing until the cell first showed its expected verdict and kept it (runs with per-cell timing). */
+  enforcedAtMs?: number;
 }
 
 /** Three kinds of mismatch, kept apart because they have different owners. */

@@ -35,6 +35,7 @@ export const CellSchema = z.object({
   explanation: z.object({ summary: z.string(), details: z.array(z.string()) }).optional(),
   observed: ObservationSchema.optional(),
   probed: z.literal(false).optional(),
+  enforcedAtMs: ms.optional(),
   /** Written by writeReports; readers recompute with classifyCell. */
   kinds: z.array(MismatchKind).optional(),
 });

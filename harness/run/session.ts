@@ -40,6 +40,7 @@ import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, rem
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
+import { enforcedAtMs, RecordingProber } from '../probe/timeline.js';
 import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import type { Addresses, Via } from '../probe/targets.js';
 import { applyManifests, loadManifests, manifestImages, type UserManifest } from '../apply/manifests.js';
@@ -71,6 +72,10 @@ export interface SessionOptions {
   settleMs?: number;
   /** Pause between re-probes of mismatching cells while a step settles (default 1000 ms). */
   settleIntervalMs?: number;
+  /** Probe and report only the cells this keeps (conformance lanes: cells across lanes are not judged). */
+  cellFilter?: (stepIndex: number, src: string, col: string) => boolean;
+  /** Record per cell when it first showed its expected verdict and kept it (`enforcedAtMs`). */
+  cellTimes?: boolean;
   /** Skip the enforcement canary (not recommended; `--cni none` skips it by design). */
   skipCanary?: boolean;
   /** Concurrent execs against the API server. */
@@ -405,13 +410,15 @@ export class HarnessSession {
     // Only what is present after this step has cells (suite/presence.ts).
     const axes = axesAtStep(this.loaded.suite, index, this.axes);
     const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);
-    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile });
+    const keep = this.opts.cellFilter;
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile, ...(keep ? { explain: (src: string, col: string) => keep(index, src, col) } : {}) });
     const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, profile }, simulated);
     const probeOpts = this.loaded.suite.probe;
     const plan = planStep(axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
+    if (keep) plan.cells = plan.cells.filter((c) => keep(index, c.source.endpoint, c.target.id));
     // Watched while probing: failed execs are retried and counted, faults become errors (harness/observe).
     const observed = await observeStep({
       client: this.cluster!.client,
@@ -421,15 +428,18 @@ export class HarnessSession {
       onReplaced: (src) => this.sources.set(src.endpoint, src),
     });
     // Existing workloads add their layers on top (the witness judges by arrival, fan-out over pods).
-    const prober = inPlaceProber(observed.prober, this.inPlace, {
+    const inner = inPlaceProber(observed.prober, this.inPlace, {
       axes: this.axes,
       podIPs: this.podIPs,
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
+    const timeline = this.opts.cellTimes ? new RecordingProber(inner) : undefined;
+    const prober = timeline ?? inner;
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {
       await this.opts.onProbing?.(step.name);
+      timeline?.restart();
       settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs, ...(this.opts.settleIntervalMs !== undefined ? { intervalMs: this.opts.settleIntervalMs } : {}) });
     } finally {
       observed.observer.stop();
@@ -440,7 +450,7 @@ export class HarnessSession {
     const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));
     const cells: CellResult[] = [];
     for (const { src, col, value } of expected.cells()) {
-      if (!value) continue;
+      if (!value || (keep && !keep(index, src.id, col.key))) continue;
       const k = cellKey(src.id, col.key);
       const sim = simulated.get(src.id, col.key);
       const cell: CellResult = {
@@ -453,6 +463,8 @@ export class HarnessSession {
       const p = planned.get(k);
       const outcome = settled.outcomes.get(k);
       if (p && outcome) cell.observed = observationFrom(p, outcome, this.cluster ? { kubeconfig: this.cluster.kubeconfigPath, context: this.cluster.context } : undefined);
+      const at = p && timeline ? enforcedAtMs(timeline.rounds, k, value.verdict) : undefined;
+      if (at !== undefined) cell.enforcedAtMs = Math.round(at);
       else cell.observed = { class: 'error', attempts: 0, detail: plan.unplanned.get(k) ?? 'not probed' };
       cells.push(cell);
     }

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature } from '../../conformance/index.js';
+import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
@@ -26,6 +26,7 @@ interface ConformanceFlags {
   timeout?: number;
   settle?: number;
   settleInterval?: number;
+  lanes?: number;
 }
 
 /** `--focus a,b`: every name must be a feature; exit 2 listing them otherwise. */
@@ -72,9 +73,10 @@ export function register(program: Command): void {
     .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
     .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
+    .option('--lanes <n>', `copies of the topology whose independent cases share a round (default ${DEFAULT_LANES}; 1 = one case at a time)`, intIn('--lanes', 1, MAX_LANES))
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
-      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}) });
+      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}), ...(f.lanes !== undefined ? { lanes: f.lanes } : {}) });
       const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
       const opts: SessionOptions = {
         cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
@@ -82,13 +84,19 @@ export function register(program: Command): void {
         reuse: f.reuse ?? false,
         handleSignals: true,
         settleIntervalMs: f.settleInterval ?? 200,
+        // Each case is judged on its lane's cells only; cells across lanes are not probed (lanes.ts).
+        cellFilter: (i, src, col) => cellInStep(battery.steps[i], src, col),
+        cellTimes: true,
         ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
         ...(f.context ? { context: f.context } : {}),
         ...(f.agentImage ? { agentImage: f.agentImage } : {}),
         ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
       };
-      process.stdout.write(`conformance battery: ${battery.cases.length} cases, ${battery.loaded.suite.steps.length} steps${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`);
+      const pods = battery.loaded.suite.workloads.filter((w) => w.initially !== 'absent').length;
+      process.stdout.write(
+        `conformance battery: ${battery.cases.length} cases in ${battery.rounds.length} rounds (${battery.loaded.suite.steps.length} steps) over ${battery.lanes} lane(s), ${pods} pods${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`,
+      );
       let session: HarnessSession;
       try {
         session = await HarnessSession.startLoaded(battery.loaded, opts);
@@ -103,7 +111,9 @@ export function register(program: Command): void {
         await session.runAll((step) => {
           const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
           const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match';
-          process.stdout.write(`  ${step.name}: ${step.cells.length} cells, ${wrong} deviating, ${tte}\n`);
+          const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
+          const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
+          process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);
         });
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));
