@@ -68,6 +68,8 @@ export interface Timing {
   samples: number;
   /** Of those, how many never kept their expected verdict within the settle time (not in the percentiles). */
   never: number;
+  /** Cells already right at the step's first probe (their time is that probe's: an upper bound). */
+  atFirstProbe?: number;
   p50Ms?: number;
   p95Ms?: number;
   maxMs?: number;
@@ -211,7 +213,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
   const stepsOf = new Map<string, { lane: number; steps: CaseStepCells[] }>();
   const tally = { ingress: { refused: 0, timeout: 0 }, egress: { refused: 0, timeout: 0 } };
   const perCell = run.steps.some((s) => s.cells.some((c) => c.enforcedAtMs !== undefined));
-  const samples = new Map<ChangeKind, { steps: number; times: number[]; total: number }>();
+  const samples = new Map<ChangeKind, { steps: number; times: number[]; total: number; atFirst: number }>();
   // The expected verdict each cell had when last probed, and the lanes probed so far: a change's
   // cells are those whose verdict it flips (or brings in); a fresh lane starts from default allow.
   const last = new Map<string, string>();
@@ -233,7 +235,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
           if (cell.expected === 'deny' && (cls === 'refused' || cls === 'timeout')) tally[c.direction][cls]++;
         }
       }
-      const k = samples.get(part.change) ?? { steps: 0, times: [], total: 0 };
+      const k = samples.get(part.change) ?? { steps: 0, times: [], total: 0, atFirst: 0 };
       k.steps++;
       if (perCell) {
         const fresh = !lanesSeen.has(part.lane);
@@ -244,7 +246,11 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
         // A recreated pod keeps its verdicts under new addresses: all its case's cells are the sample.
         const basis = part.change === 'pod-recreate' ? cells : changed;
         k.total += basis.length;
-        for (const cell of basis) if (cell.enforcedAtMs !== undefined) k.times.push(cell.enforcedAtMs);
+        for (const cell of basis) {
+          if (cell.enforcedAtMs === undefined) continue;
+          k.times.push(cell.enforcedAtMs);
+          if (s.firstProbeMs !== undefined && cell.enforcedAtMs <= s.firstProbeMs) k.atFirst++;
+        }
       } else if (s.notTestable === undefined) {
         k.total++;
         if (s.timeToEnforceMs !== undefined) k.times.push(s.timeToEnforceMs);
@@ -275,7 +281,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     features.push(row);
   }
 
-  const timing = [...samples].map(([change, k]) => timingOf(change, k.steps, k.times, k.total, perCell ? 'cells' : 'steps'));
+  const timing = [...samples].map(([change, k]) => ({ ...timingOf(change, k.steps, k.times, k.total, perCell ? 'cells' : 'steps'), ...(perCell ? { atFirstProbe: k.atFirst } : {}) }));
   const rounds = new Set(stepMeta.map((m) => m.round)).size;
   const lanes = Math.max(0, ...stepMeta.flatMap((m) => m.cases.map((c) => c.lane + 1)));
 

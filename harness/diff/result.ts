@@ -66,6 +66,8 @@ export interface StepResult {
   durationMs?: number;
   /** ms from the end of the step's changes until the whole matrix first matched; absent if it never did. */
   timeToEnforceMs?: number;
+  /** ms from the end of the step's changes until its first probe round was sent (runs with per-cell timing). */
+  firstProbeMs?: number;
   /** Total probe attempts in this step. */
   attempts?: number;
   /**

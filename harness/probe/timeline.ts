@@ -1,6 +1,8 @@
 // Per-cell time to enforce: a prober wrapper that remembers when each round was sent and what it
 // answered, and the reading of that timeline per cell: the time of the first probe of the final run
-// of probes that showed the expected verdict (the cell reached it then and kept it to the end).
+// of probes that showed the expected verdict (the cell reached it then and kept it to the end),
+// counted from the change. A cell right at the first probe was enforced by then: its time is an
+// upper bound, and the first probe's time (StepResult.firstProbeMs) is the floor of what can be seen.
 // The sample time is when the round was sent: the probe's connection attempt starts then, so it
 // shows the policy state of that moment, to within the exec start-up; the resolution is the gap
 // between two probes of the cell (the settle interval plus one round of the mismatching cells).
@@ -17,23 +19,16 @@ export interface TimedRound {
 
 export class RecordingProber implements Prober {
   readonly rounds: TimedRound[] = [];
-  private origin: number;
 
+  /** `origin`: when the change was made (performance.now() scale, like `now`). */
   constructor(
     private readonly inner: Prober,
+    private readonly origin: number,
     private readonly now: () => number = () => performance.now(),
-  ) {
-    this.origin = now();
-  }
+  ) {}
 
   get execCount(): number {
     return this.inner.execCount;
-  }
-
-  /** Starts the clock again (call right before the change settles) and forgets earlier rounds. */
-  restart(): void {
-    this.origin = this.now();
-    this.rounds.length = 0;
   }
 
   async round(requests: ProbeRequest[]): Promise<RoundResults> {

@@ -58,6 +58,7 @@ export const StepSchema = z.object({
   startedAt: timestamp.optional(),
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
+  firstProbeMs: ms.optional(),
   attempts: count.optional(),
   notTestable: z.string().min(1).optional(),
   cells: z.array(CellSchema),

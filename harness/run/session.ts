@@ -399,6 +399,8 @@ export class HarnessSession {
       await withStep(this.progress, `step ${s.name}: applying changes`, () => this.applier!.applyStep(s, this.deployment, changer ? () => changer.applyStep(s) : undefined));
       this.appliedThrough = i;
     }
+    // Per-cell times count from here, the end of the step's changes (not from the first probe).
+    const changedAt = performance.now();
     if (this.changer) this.refreshEndpoints();
     const untestable = notTestableReason(this.loaded, index, this.tiers);
     if (untestable !== undefined) {
@@ -433,13 +435,12 @@ export class HarnessSession {
       podIPs: this.podIPs,
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
-    const timeline = this.opts.cellTimes ? new RecordingProber(inner) : undefined;
+    const timeline = this.opts.cellTimes ? new RecordingProber(inner, changedAt) : undefined;
     const prober = timeline ?? inner;
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {
       await this.opts.onProbing?.(step.name);
-      timeline?.restart();
       settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs, ...(this.opts.settleIntervalMs !== undefined ? { intervalMs: this.opts.settleIntervalMs } : {}) });
     } finally {
       observed.observer.stop();
@@ -463,9 +464,9 @@ export class HarnessSession {
       const p = planned.get(k);
       const outcome = settled.outcomes.get(k);
       if (p && outcome) cell.observed = observationFrom(p, outcome, this.cluster ? { kubeconfig: this.cluster.kubeconfigPath, context: this.cluster.context } : undefined);
+      else cell.observed = { class: 'error', attempts: 0, detail: plan.unplanned.get(k) ?? 'not probed' };
       const at = p && timeline ? enforcedAtMs(timeline.rounds, k, value.verdict) : undefined;
       if (at !== undefined) cell.enforcedAtMs = Math.round(at);
-      else cell.observed = { class: 'error', attempts: 0, detail: plan.unplanned.get(k) ?? 'not probed' };
       cells.push(cell);
     }
     const result: StepResult = {
@@ -474,6 +475,7 @@ export class HarnessSession {
       startedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       ...(settled.timeToEnforceMs !== undefined ? { timeToEnforceMs: Math.round(settled.timeToEnforceMs) } : {}),
+      ...(timeline?.rounds[0] ? { firstProbeMs: Math.round(timeline.rounds[0].atMs) } : {}),
       attempts: settled.attempts,
       cells,
       infrastructure,

@@ -35,7 +35,12 @@ function probedCells(b: GeneratedBattery): { caseId: string; cell: FakeCell }[][
 function fakeRunOf(
   b: GeneratedBattery,
   observe: Observe,
-  opts: { tte?: (i: number) => number | undefined; at?: (caseId: string, c: FakeCell, step: number) => number | undefined; notTestable?: (i: number) => string | undefined } = {},
+  opts: {
+    tte?: (i: number) => number | undefined;
+    at?: (caseId: string, c: FakeCell, step: number) => number | undefined;
+    firstProbe?: number;
+    notTestable?: (i: number) => string | undefined;
+  } = {},
 ): RunResult {
   const cells = probedCells(b);
   return {
@@ -52,6 +57,7 @@ function fakeRunOf(
       return {
         name: s.name,
         ...(tte !== undefined ? { timeToEnforceMs: tte } : {}),
+        ...(opts.firstProbe !== undefined ? { firstProbeMs: opts.firstProbe } : {}),
         cells: cells[i]!.map(({ caseId, cell: c }): CellResult => {
           const at = opts.at?.(caseId, c, i);
           return { src: c.src, col: c.col, expected: c.v, simulated: c.v, observed: { class: observe(caseId, c), attempts: 1 }, ...(at !== undefined ? { enforcedAtMs: at } : {}) };
@@ -130,7 +136,8 @@ describe('conformance: verdicts', function () {
       const k = denied.findIndex((x) => x.i === step && x.cell.src === c.src && x.cell.col === c.col);
       return k === 3 ? undefined : 1000 + k;
     };
-    const r = judge(fakeRunOf(d, asSpec, { at }), d.cases, d.steps, { sctpTestable: false });
+    // The first probe went out 700 ms after each change: the delete's cells were right by then.
+    const r = judge(fakeRunOf(d, asSpec, { at, firstProbe: 700 }), d.cases, d.steps, { sctpTestable: false });
     const create = r.timing.find((t) => t.change === 'policy-create')!;
     // Every create starts in a fresh lane (default allow): its flipped cells are its denied ones.
     const times = denied.map((_, k) => 1000 + k).filter((_, k) => k !== 3).sort((x, y) => x - y);
@@ -139,13 +146,14 @@ describe('conformance: verdicts', function () {
     // The delete flips the cells the create denied (deny -> allow), each enforced at 700 ms.
     const del = r.timing.find((t) => t.change === 'policy-delete')!;
     const deleteDenied = cells[0]!.filter((x) => x.caseId === 'delete' && x.cell.v === 'deny').length;
-    expect(del).to.include({ samples: deleteDenied, never: 0, p50Ms: 700, maxMs: 700 });
+    expect(del).to.include({ samples: deleteDenied, never: 0, p50Ms: 700, maxMs: 700, atFirstProbe: deleteDenied });
+    expect(create.atFirstProbe).to.equal(0);
     // A case's time per step is its slowest cell; undefined when one never kept its verdict.
     const owner = r.cases.find((c) => c.id === never.caseId)!;
     expect(owner.timeToEnforceMs[0]).to.equal(undefined);
     const other = r.cases.find((c) => c.id !== never.caseId && c.id !== 'delete')!;
     expect(other.timeToEnforceMs[0]).to.be.greaterThanOrEqual(1000);
-    expect(renderConformance(r)).to.include('Time to enforce (per cell').and.match(/\| policy-delete \| 1 \| \d+ cells \| 0\.70 s \| 0\.70 s \| 0\.70 s \| 0 \|/);
+    expect(renderConformance(r)).to.include('Time to enforce (per cell').and.match(/\| policy-delete \| 1 \| \d+ cells \| 0\.70 s \| 0\.70 s \| 0\.70 s \| \d+ \| 0 \|/);
     expect(r.packing).to.deep.include({ rounds: d.rounds.length, steps: d.loaded.suite.steps.length });
   });
 

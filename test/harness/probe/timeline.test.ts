@@ -48,9 +48,8 @@ describe('probe/timeline: per-cell time to enforce', () => {
         return inner.round(reqs);
       },
     };
-    const rec = new RecordingProber(slow, () => t);
     t = 1000;
-    rec.restart();
+    const rec = new RecordingProber(slow, 1000, () => t);
     const cells = [cell('x', 'allow'), cell('y', 'deny'), cell('z', 'deny')];
     await probeUntilSettled(cells, rec, { deadlineMs: 10_000, intervalMs: 200, now: () => t, sleep: (ms) => Promise.resolve(void (t += ms)) });
     // Sends at 0, 350 (150 ms round + 200 ms interval), 700, 1050, then the confirmation at 1200 (no pause).
