@@ -2,15 +2,19 @@
 // every cell (spec N-ids in `spec`), written by hand from ../shared/spec/netpol-semantics.md and
 // never derived from the engine: the engine's simulation is checked against it like the CNI is.
 // Expectations start from "everything allowed"; rules are applied in order, a later one wins.
+import { CNP_API_VERSION, CNP_KIND, type ClusterNetworkPolicy } from '../policy/cnp/types.js';
 import type { NetworkPolicy, NetworkPolicySpec } from '../policy/types.js';
 import { formatCidr, isCidr, parseCidr } from '../suite/cidr.js';
 import type { LabelChange } from '../suite/schema.js';
 import type { Feature } from './features.js';
-import { EXTERNAL, NAMESPACES } from './topology.js';
+import { EXTERNAL } from './topology.js';
 
 /** What a step changes, for time-to-enforce per kind of change. */
 export type ChangeKind = 'policy-create' | 'policy-update' | 'policy-delete' | 'pod-label' | 'ns-label' | 'pod-recreate' | 'pod-join' | 'pod-leave';
 
+// An expectation rule: a suite traffic pattern, plus `*/<pod>` for that pod in every namespace.
+// Write peers that match everywhere with `*` (not by listing x, y, z): the battery replicates the
+// namespaces into lanes (lanes.ts), and the union check reads `*` as every lane.
 export type Rule = readonly ['allow' | 'deny', string];
 
 export interface CaseStep {
@@ -39,6 +43,11 @@ export interface ConformanceCase {
   steps: CaseStep[];
   /** Needs the late-joining pod x/n in the topology. */
   joiner?: boolean;
+  /**
+   * ClusterNetworkPolicies (Admin / Baseline tier) by the same local set names as `sets`: applied and
+   * removed with them. Expectations come from ../shared/spec/admin-and-calico-policies.md (A-ids in `spec`).
+   */
+  clusterSets?: Record<string, ClusterNetworkPolicy[]>;
 }
 
 export interface CaseContext {
@@ -58,13 +67,20 @@ const allow = (pattern: string): Rule => ['allow', pattern];
 /** Every in-cluster source into / out of an endpoint, and the external container. */
 const isolatedIn = (dst: string): Rule[] => [deny(`* -> ${dst}`)];
 const isolatedOut = (src: string): Rule[] => [deny(`${src} -> *`), deny(`${src} -> external:${EXTERNAL}`)];
-const each = (f: (ns: string) => Rule[]): Rule[] => NAMESPACES.flatMap(f);
 
 function lowerHalf(cidr: string): string {
   const c = parseCidr(cidr);
   if (!isCidr(c) || c.family !== 4 || c.prefix >= 31) throw new Error(`pod subnet ${cidr}: an IPv4 CIDR of /30 or wider is needed`);
   return formatCidr({ ...c, prefix: c.prefix + 1 });
 }
+
+const cnp = (name: string, tier: ClusterNetworkPolicy['spec']['tier'], priority: number, subjectNs: string, ingress: NonNullable<ClusterNetworkPolicy['spec']['ingress']>): ClusterNetworkPolicy => ({
+  apiVersion: CNP_API_VERSION,
+  kind: CNP_KIND,
+  metadata: { name },
+  spec: { tier, priority, subject: { namespaces: { matchLabels: { ns: subjectNs } } }, ingress },
+});
+const fromNs = (ns: string) => [{ namespaces: { matchLabels: { ns } } }];
 
 /** A single-step case: apply `main`, expect `rules`. */
 function simple(id: string, title: string, spec: string[], features: Feature[], direction: ConformanceCase['direction'], policies: NetworkPolicy[], rules: Rule[]): ConformanceCase {
@@ -119,7 +135,7 @@ export function battery(ctx: CaseContext): ConformanceCase[] {
       [np('serve-in', 'x', { podSelector: {}, ingress: [{ ports: [{ port: 'serve' }] }] })], [...isolatedIn('x/*'), allow('* -> x/a:80/TCP'), allow('* -> x/b:81/TCP')]),
     simple('named-port-egress', 'egress port by name: the number differs per destination; no name, no match', ['N20'], ['port-named', 'port-named-multi'], 'egress',
       [np('serve-out', 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ ports: [{ port: 'serve' }] }] })],
-      [...isolatedOut('x/a'), ...each((ns) => [...(ns === 'x' ? [] : [allow(`x/a -> ${ns}/a:80/TCP`)]), allow(`x/a -> ${ns}/b:81/TCP`)])]),
+      [...isolatedOut('x/a'), allow('x/a -> */a:80/TCP'), allow('x/a -> */b:81/TCP')]),
     simple('port-range', 'port 79 with endPort 80 admits 80, not 81', ['N17'], ['port-range'], 'ingress',
       [np('range-79-80', 'x', { podSelector: pod('a'), ingress: [{ ports: [{ port: 79, endPort: 80 }] }] })], [...isolatedIn('x/a'), allow('* -> x/a:80/TCP')]),
     simple('sctp-isolates', 'a policy allowing only SCTP still isolates: TCP and UDP are denied', ['N22', 'N23'], ['protocol-sctp'], 'ingress',
@@ -196,5 +212,32 @@ export function battery(ctx: CaseContext): ConformanceCase[] {
         { change: 'pod-leave', delete: ['x/n'], expect: [...isolatedIn('x/a'), allow('x/b -> x/a')] },
       ],
     },
+    ...tierCases(),
+  ];
+}
+
+/**
+ * ClusterNetworkPolicy tiers (spec §2.1, §2.2: Admin -> NetworkPolicy -> Baseline -> default allow).
+ * On a CNI without the CRD or without tier enforcement the run reports their steps not testable,
+ * with the tier canary's reason (harness/run/tiers.ts).
+ */
+function tierCases(): ConformanceCase[] {
+  const tier = (id: string, title: string, spec: string[], features: Feature[], policies: NetworkPolicy[], cluster: ClusterNetworkPolicy[], rules: Rule[]): ConformanceCase => ({
+    ...simple(id, title, spec, features, 'ingress', policies, rules),
+    clusterSets: { main: cluster },
+  });
+  return [
+    tier('tier-admin-deny', 'an Admin-tier Deny overrides a NetworkPolicy that allows everything', ['A01'], ['tier-admin-deny'],
+      [np('allow-all-in', 'x', { podSelector: {}, ingress: [{}] })],
+      [cnp('admin-deny-y-to-x', 'Admin', 10, 'x', [{ name: 'deny-from-y', action: 'Deny', from: fromNs('y') }])],
+      [deny('y/* -> x/*')]),
+    tier('tier-admin-pass', 'an Admin-tier Pass hands the decision to the NetworkPolicies (and to default allow where none selects the pod)', ['A03', 'A04'], ['tier-admin-pass'],
+      [np('y-a-only', 'x', { podSelector: pod('a'), ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } }, podSelector: pod('a') }] }] })],
+      [cnp('admin-pass-y', 'Admin', 10, 'x', [{ name: 'pass-y', action: 'Pass', from: fromNs('y') }, { name: 'deny-rest', action: 'Deny', from: [{ namespaces: {} }] }])],
+      [deny('* -> x/*'), allow('y/* -> x/*'), deny('y/* -> x/a'), allow('y/a -> x/a')]),
+    tier('tier-baseline-deny', 'a Baseline-tier Deny applies where no NetworkPolicy selects the pod, and a NetworkPolicy replaces it', ['A05'], ['tier-baseline-deny'],
+      [np('a-open', 'x', { podSelector: pod('a'), ingress: [{}] })],
+      [cnp('baseline-deny-z-to-x', 'Baseline', 10, 'x', [{ name: 'deny-from-z', action: 'Deny', from: fromNs('z') }])],
+      [deny('z/* -> x/*'), allow('z/* -> x/a')]),
   ];
 }

@@ -33,6 +33,9 @@ export const FEATURES = {
   'dynamic-delete': 'policy deleted',
   'dynamic-recreate': 'pod recreated with a new IP',
   'dynamic-join': 'new pod joining a selected set',
+  'tier-admin-deny': 'ClusterNetworkPolicy Admin Deny over a NetworkPolicy allow',
+  'tier-admin-pass': 'ClusterNetworkPolicy Admin Pass delegating to NetworkPolicy',
+  'tier-baseline-deny': 'ClusterNetworkPolicy Baseline Deny where no NetworkPolicy selects',
 } as const;
 
 export type Feature = keyof typeof FEATURES;

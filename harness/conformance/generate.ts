@@ -1,28 +1,39 @@
 // Turns battery cases into one ordinary suite (same schema, built in memory) for the existing run
-// path: the cases run one after the other over the shared topology; the first step of a case
-// removes what the previous case left applied. The step -> case map lets the verdict table find
-// each case's cells again.
+// path: cases are packed into rounds, one case per lane (lanes.ts); a round's steps change every
+// one of its cases at once; the first step of a round removes what the previous round left applied.
+// The step -> cases map lets the verdict table find each case's cells (its lane's) again.
 import { InputError } from '../errors.js';
+import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
 import type { SourcedPolicy } from '../policy/types.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { Suite, type StepSpec, type SuiteInput } from '../suite/schema.js';
 import { isError, validateLoaded } from '../suite/validate.js';
-import { battery, type CaseContext, type ChangeKind, type ConformanceCase } from './cases.js';
+import { battery, type CaseContext, type ChangeKind, type ConformanceCase, type Rule } from './cases.js';
 import type { Feature } from './features.js';
-import { topology } from './topology.js';
+import { inLane, laneDefaultAllow, lanePolicy, laneRule, laneStep, pack, type Round } from './lanes.js';
+import { EXTERNAL, topology } from './topology.js';
 
 export const DEFAULT_POD_SUBNET = '192.168.0.0/16';
 
-export interface GeneratedStep {
+/** A case's part in one suite step. `change` absent: the case is done and only keeps its state. */
+export interface StepCase {
   caseId: string;
-  change: ChangeKind;
+  lane: number;
+  change?: ChangeKind;
+}
+
+export interface GeneratedStep {
+  round: number;
+  cases: StepCase[];
 }
 
 export interface GeneratedBattery {
   loaded: LoadedSuite;
   cases: ConformanceCase[];
-  /** Per suite step (same index): the case and the kind of change it makes. */
+  /** Per suite step (same index): the round and each case's part in it. */
   steps: GeneratedStep[];
+  rounds: Round[];
+  lanes: number;
 }
 
 export interface GenerateOptions extends Partial<CaseContext> {
@@ -33,9 +44,15 @@ export interface GenerateOptions extends Partial<CaseContext> {
    * cases' cells toward it are not expected.
    */
   externals?: boolean;
+  /** Lanes (copies of the topology) whose cases share a round; default DEFAULT_LANES. */
+  lanes?: number;
 }
 
 const aboutExternal = (pattern: string): boolean => pattern.includes('external:');
+
+/** 4 lanes: 36 pods, about what a 2-core kind cluster deploys in a minute. */
+export const DEFAULT_LANES = 4;
+export const MAX_LANES = 8;
 
 const FILE = '<conformance battery>';
 
@@ -46,52 +63,95 @@ export function selectCases(all: ConformanceCase[], focus?: Feature[]): Conforma
   return all.filter((c) => c.features.some((f) => focus.includes(f)));
 }
 
+/** The expectation rules of case step `t` (a finished case keeps its last) in its lane, scoped or not (lanes.ts laneRule). */
+export function caseRules(c: ConformanceCase, lane: number, t: number, scoped: boolean, lanes = 1): Rule[] {
+  const s = c.steps[Math.min(t, c.steps.length - 1)]!;
+  return s.expect.flatMap((r) => laneRule(r, lane, scoped, lanes));
+}
+
+const toExpectRule = ([verdict, pattern]: Rule) => (verdict === 'allow' ? { allow: pattern } : { deny: pattern });
+
+/** Does this suite step probe the cell? Only cells inside the lanes of the cases that change in it. */
+export function cellInStep(meta: GeneratedStep | undefined, src: string, col: string): boolean {
+  return meta?.cases.some((c) => c.change !== undefined && inLane(src, col, c.lane)) ?? false;
+}
+
 /** Builds the battery suite; throws InputError if the generated suite does not validate (a bug here). */
 export function generateBattery(opts: GenerateOptions = {}): GeneratedBattery {
   const podSubnet = opts.podSubnet ?? DEFAULT_POD_SUBNET;
   const withExternal = opts.externals !== false;
+  const lanes = opts.lanes ?? DEFAULT_LANES;
   const cases = selectCases(battery({ podSubnet }), opts.focus).filter((c) => withExternal || !c.features.includes('ipblock-external'));
+  return suiteOfRounds(cases, pack(cases, lanes), podSubnet, lanes, withExternal);
+}
+
+/** The suite for cases already packed into rounds (generateBattery packs with lanes.ts). */
+export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubnet: string, lanes: number, withExternal = true): GeneratedBattery {
   const policies = new Map<string, SourcedPolicy[]>();
+  const clusterPolicies = new Map<string, SourcedClusterPolicy[]>();
   const refs: NonNullable<SuiteInput['policies']> = [];
   const steps: StepSpec[] = [];
   const meta: GeneratedStep[] = [];
   let leftover: string[] = [];
-  for (const c of cases) {
-    for (const [local, docs] of Object.entries(c.sets)) {
-      const id = setId(c, local);
-      refs.push({ id, file: `${c.id}/${local}.yaml` });
-      policies.set(id, docs.map((policy, docIndex) => ({ policy: structuredClone(policy), setId: id, file: `${FILE} ${c.id}/${local}.yaml`, docIndex })));
-    }
+  rounds.forEach((round, r) => {
     const applied = new Set<string>();
-    c.steps.forEach((s, i) => {
-      const apply = (s.apply ?? []).map((l) => setId(c, l));
-      const remove = [...(i === 0 ? leftover : []), ...(s.remove ?? []).map((l) => setId(c, l))];
-      for (const r of remove) applied.delete(r);
+    for (const { case: c, lane } of round.cases) {
+      for (const local of new Set([...Object.keys(c.sets), ...Object.keys(c.clusterSets ?? {})])) {
+        const id = setId(c, local);
+        const file = `${FILE} ${c.id}/${local}.yaml`;
+        refs.push({ id, file: `${c.id}/${local}.yaml` });
+        policies.set(id, (c.sets[local] ?? []).map((policy, docIndex) => ({ policy: lanePolicy(policy, lane), setId: id, file, docIndex })));
+        const cluster = c.clusterSets?.[local] ?? [];
+        if (cluster.length > 0) {
+          if (lane !== 0) throw new Error(`conformance: cluster policy case ${c.id} packed into lane ${lane}; tier cases run alone in lane 0`);
+          clusterPolicies.set(id, cluster.map((policy, docIndex) => ({ policy: structuredClone(policy), setId: id, file, docIndex: (c.sets[local]?.length ?? 0) + docIndex })));
+        }
+      }
+    }
+    const single = round.cases.length === 1 ? round.cases[0]!.case : undefined;
+    for (let t = 0; t < round.steps; t++) {
+      const active = round.cases.filter(({ case: c }) => t < c.steps.length).map(({ case: c, lane }) => ({ c, lane, s: laneStep(c.steps[t]!, lane) }));
+      const apply = active.flatMap(({ c, s }) => (s.apply ?? []).map((l) => setId(c, l)));
+      const remove = [...(t === 0 ? leftover : []), ...active.flatMap(({ c, s }) => (s.remove ?? []).map((l) => setId(c, l)))];
+      for (const x of remove) applied.delete(x);
       for (const a of apply) applied.add(a);
+      const name = single ? (single.steps.length === 1 ? single.id : `${single.id}-${t + 1}`) : round.steps === 1 ? `round-${r + 1}` : `round-${r + 1}-${t + 1}`;
+      const create = active.flatMap(({ s }) => s.create ?? []);
+      const del = active.flatMap(({ s }) => s.delete ?? []);
+      const recreate = active.flatMap(({ s }) => s.recreate ?? []);
       steps.push({
-        name: c.steps.length === 1 ? c.id : `${c.id}-${i + 1}`,
-        description: `${c.title} (${c.spec.join(', ')})`,
+        name,
+        description: round.cases.map(({ case: c, lane }) => `${c.id}${lane > 0 ? ` (lane ${lane})` : ''}: ${c.title} (${c.spec.join(', ')})`).join('; '),
         apply,
         remove,
-        labels: s.labels ?? [],
-        ...(s.create ? { create: s.create } : {}),
-        ...(s.delete ? { delete: s.delete } : {}),
-        ...(s.recreate ? { recreate: s.recreate } : {}),
-        expect: { default: 'allow', rules: s.expect.filter(([, p]) => withExternal || !aboutExternal(p)).map(([verdict, pattern]) => (verdict === 'allow' ? { allow: pattern } : { deny: pattern })) },
+        labels: active.flatMap(({ s }) => s.labels ?? []),
+        ...(create.length > 0 ? { create } : {}),
+        ...(del.length > 0 ? { delete: del } : {}),
+        ...(recreate.length > 0 ? { recreate } : {}),
+        // Inside each lane: default allow, then the case's rules; cells across lanes are the engine's
+        // (they are neither probed nor judged, lanes.ts).
+        expect: {
+          default: 'simulated',
+          rules: round.cases
+            .flatMap(({ case: c, lane }) => [...laneDefaultAllow(lane, EXTERNAL), ...caseRules(c, lane, t, true)])
+            .filter(([, p]) => withExternal || !aboutExternal(p))
+            .map(toExpectRule),
+        },
       });
-      meta.push({ caseId: c.id, change: s.change });
-    });
+      meta.push({ round: r, cases: round.cases.map(({ case: c, lane }) => ({ caseId: c.id, lane, ...(t < c.steps.length ? { change: c.steps[t]!.change } : {}) })) });
+    }
     leftover = [...applied];
-  }
+  });
+  const joinerLanes = rounds.flatMap((r) => r.cases.filter(({ case: c }) => c.joiner).map(({ lane }) => lane));
   const input: SuiteInput = {
-    ...topology({ podSubnet, joiner: cases.some((c) => c.joiner), externals: withExternal }),
-    metadata: { name: 'conformance', description: `NetworkPolicy conformance battery: ${cases.length} cases` },
+    ...topology({ podSubnet, joiner: false, lanes: Math.max(1, ...rounds.map((r) => r.cases.length)), joinerLanes, externals: withExternal }),
+    metadata: { name: 'conformance', description: `NetworkPolicy conformance battery: ${cases.length} cases in ${rounds.length} rounds over ${lanes} lane(s)` },
     policies: refs,
     steps,
   };
   const suite = Suite.parse(input);
-  const loaded: LoadedSuite = { file: FILE, dir: '.', suite, lineOf: () => undefined, policies };
+  const loaded: LoadedSuite = { file: FILE, dir: '.', suite, lineOf: () => undefined, policies, ...(clusterPolicies.size > 0 ? { clusterPolicies } : {}) };
   const problems = validateLoaded(loaded).filter(isError);
   if (problems.length > 0) throw new InputError(problems);
-  return { loaded, cases, steps: meta };
+  return { loaded, cases, steps: meta, rounds, lanes };
 }

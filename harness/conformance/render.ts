@@ -2,7 +2,7 @@
 import type { ConformanceReport, Status } from './verdict.js';
 
 const MARK: Record<Status, string> = { conforms: 'conforms', deviates: 'DEVIATES', 'not testable': 'not testable' };
-const secs = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+const secs = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
 
 export function renderConformance(r: ConformanceReport): string {
   const out: string[] = [];
@@ -12,7 +12,8 @@ export function renderConformance(r: ConformanceReport): string {
     return out.join('\n') + '\n';
   }
   const n = (s: Status) => r.cases.filter((c) => c.status === s).length;
-  out.push(`${r.cases.length} cases: ${n('conforms')} conform, ${n('deviates')} deviate, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
+  const packing = r.packing ? ` in ${r.packing.rounds} rounds over ${r.packing.lanes} lane(s) (${r.packing.casesPerRound} cases per round, ${r.packing.steps} steps)` : '';
+  out.push(`${r.cases.length} cases${packing}: ${n('conforms')} conform, ${n('deviates')} deviate, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
   out.push('| feature | verdict | cases (ok/dev/n.t.) | deviating cells |', '|---|---|---|---|');
   for (const f of r.features) {
     const cells = [...f.deviating, ...(f.note ? [f.note] : [])].join('; ') || '';
@@ -29,8 +30,14 @@ export function renderConformance(r: ConformanceReport): string {
   if (bugs.length > 0) out.push('', `Engine vs spec: ${bugs.length} cell(s) disagree where the CNI did not deviate as predicted (an engine bug): ${bugs.slice(0, 5).join('; ')}`);
   else if (engine.length > 0) out.push('', `Engine vs spec: ${engine.length} cell(s), all the profile's predicted departures from the spec.`);
   if (r.timing.length > 0) {
-    out.push('', '| change | steps | p50 | p95 | max | never matched |', '|---|---|---|---|---|---|');
-    for (const t of r.timing) out.push(`| ${t.change} | ${t.steps} | ${secs(t.p50Ms)} | ${secs(t.p95Ms)} | ${secs(t.maxMs)} | ${t.never} |`);
+    const basis = r.timing.every((t) => t.basis === 'cells') ? 'per cell' : 'per step';
+    out.push(
+      '',
+      `Time to enforce (${basis}: from the end of the change until the ${basis === 'per cell' ? 'cell' : 'whole step'} first showed its expected verdict and kept it; "at 1st probe": already right when first probed, an upper bound):`,
+      '',
+    );
+    out.push('| change | case steps | samples | p50 | p95 | max | at 1st probe | never |', '|---|---|---|---|---|---|---|---|');
+    for (const t of r.timing) out.push(`| ${t.change} | ${t.steps} | ${t.samples} ${t.basis} | ${secs(t.p50Ms)} | ${secs(t.p95Ms)} | ${secs(t.maxMs)} | ${t.atFirstProbe ?? '-'} | ${t.never} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -7,6 +7,11 @@ export const NAMESPACES = ['x', 'y', 'z'] as const;
 export const PODS = ['a', 'b', 'c'] as const;
 export const EXTERNAL = 'ext';
 
+/** Lane k's name for a namespace of the base topology (conformance/lanes.ts); lane 0 keeps it. */
+export const laneNs = (ns: string, lane: number): string => (lane === 0 ? ns : `${ns}-${lane}`);
+/** Lane k's value for a namespace label value (kubernetes.io/metadata.name follows the name). */
+export const laneValue = (v: string, lane: number): string => (lane === 0 ? v : `${v}-${lane}`);
+
 /** Namespace labels: `ns` on all, `env` on y (prod) and z (dev), none more on x. */
 export const NS_LABELS: Record<string, Record<string, string>> = {
   x: { ns: 'x' },
@@ -42,18 +47,26 @@ export interface TopologyOptions {
   joiner: boolean;
   /** Include the outside container (false for --provider existing, which has no Docker network to start it on). */
   externals?: boolean;
+  /** Copies of the namespaces and pods (conformance/lanes.ts); default 1, the plain x, y, z. */
+  lanes?: number;
+  /** Lanes (other than 0, which `joiner` covers) that get their own late-joining pod. */
+  joinerLanes?: number[];
 }
 
 /** The suite skeleton (everything but policies and steps). */
 export function topology(opts: TopologyOptions): Omit<SuiteInput, 'metadata' | 'policies' | 'steps'> {
+  const lanes = Array.from({ length: opts.lanes ?? 1 }, (_, i) => i);
+  const joiners = [...new Set([...(opts.joiner ? [0] : []), ...(opts.joinerLanes ?? [])])].sort((a, b) => a - b);
   return {
     apiVersion: 'netpol-harness/v1',
     kind: 'Suite',
     cluster: { provider: 'kind', cni: 'kube-router', podSubnet: opts.podSubnet, nodes: { controlPlanes: 1, workers: 2 } },
-    namespaces: NAMESPACES.map((name) => ({ name, labels: NS_LABELS[name]! })),
+    namespaces: lanes.flatMap((l) =>
+      NAMESPACES.map((name) => ({ name: laneNs(name, l), labels: Object.fromEntries(Object.entries(NS_LABELS[name]!).map(([k, v]) => [k, laneValue(v, l)])) })),
+    ),
     workloads: [
-      ...NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ name: pod, namespace: ns, labels: POD_LABELS[pod]!, ports: portsOf(pod) }))),
-      ...(opts.joiner ? [{ ...JOINER, ports: portsOf('b'), initially: 'absent' as const }] : []),
+      ...lanes.flatMap((l) => NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ name: pod, namespace: laneNs(ns, l), labels: POD_LABELS[pod]!, ports: portsOf(pod) })))),
+      ...joiners.map((l) => ({ ...JOINER, namespace: laneNs(JOINER.namespace, l), ports: portsOf('b'), initially: 'absent' as const })),
     ],
     externals: opts.externals === false ? [] : [{ name: EXTERNAL, ports: [{ port: 80, protocol: 'TCP' }] }],
     // Pod IPs: ipBlock cases are about pod addresses, and no DNS column (no case is about DNS).

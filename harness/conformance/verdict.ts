@@ -6,6 +6,7 @@ import { PROFILES, type CniProfile } from '../policy/profiles.js';
 import type { ChangeKind, ConformanceCase } from './cases.js';
 import { FEATURES, FEATURE_NAMES, type Feature } from './features.js';
 import type { GeneratedStep } from './generate.js';
+import { inLane } from './lanes.js';
 
 export type Status = 'conforms' | 'deviates' | 'not testable';
 
@@ -35,8 +36,12 @@ export interface CaseVerdict {
   engineDisagreements: string[];
   /** The CNI deviated, and did on every cell what the engine under its profile said ("deviates from spec, as the profile predicts"). */
   asProfilePredicts?: true;
-  /** Per step: ms until the whole matrix matched; undefined = never within the settle time. */
+  /** Per step of the case: ms until its slowest cell kept its expected verdict; undefined = never within the settle time. */
   timeToEnforceMs: (number | undefined)[];
+  /** The lane it ran in (lanes.ts). */
+  lane?: number;
+  /** Why it could not be tested here (the tier canary's reason for ClusterNetworkPolicy cases). */
+  notTestableReason?: string;
 }
 
 export interface FeatureRow {
@@ -58,12 +63,32 @@ export interface DenyStyleObservation {
 
 export interface Timing {
   change: ChangeKind;
+  /** Case steps making this kind of change. */
   steps: number;
-  /** Steps that never matched within the settle time (not in the percentiles). */
+  /**
+   * `cells`: percentiles over per-cell times (the cells whose expected verdict the change flipped or
+   * that it brought in; for a pod recreated with a new IP, all of its case's cells); `steps`: over
+   * step-level times (a run without per-cell times).
+   */
+  basis: 'cells' | 'steps';
+  /** Cells (basis cells) or steps counted. */
+  samples: number;
+  /** Of those, how many never kept their expected verdict within the settle time (not in the percentiles). */
   never: number;
+  /** Cells already right at the step's first probe (their time is that probe's: an upper bound). */
+  atFirstProbe?: number;
   p50Ms?: number;
   p95Ms?: number;
   maxMs?: number;
+}
+
+/** How the battery was packed: cases per round over lanes (lanes.ts). */
+export interface Packing {
+  lanes: number;
+  rounds: number;
+  /** Suite steps (rounds times their longest case). */
+  steps: number;
+  casesPerRound: number;
 }
 
 export interface ConformanceReport {
@@ -75,6 +100,7 @@ export interface ConformanceReport {
   features: FeatureRow[];
   denyStyle: { ingress: DenyStyleObservation; egress: DenyStyleObservation };
   timing: Timing[];
+  packing?: Packing;
   profile: { observed: Partial<CniProfile>; matching: string[]; suggested?: string; note: string };
   /** Set when the enforcement canary failed: nothing else was run. */
   notEnforcing?: string;
@@ -85,7 +111,23 @@ export interface JudgeOptions {
   sctpTestable: boolean;
 }
 
-function judgeCase(c: ConformanceCase, steps: { name: string; cells: CellResult[]; timeToEnforceMs?: number }[]): CaseVerdict {
+/** One step of a case as judged: its lane's cells of a suite step. */
+interface CaseStepCells {
+  name: string;
+  cells: CellResult[];
+  /** Step-level time (the whole step, every lane): runs without per-cell times. */
+  stepTimeMs?: number;
+  notTestable?: string;
+}
+
+/** A case step's time to enforce: its slowest cell (per-cell times), else the step's. */
+function caseStepTime(s: CaseStepCells): number | undefined {
+  if (s.cells.length === 0 || !s.cells.some((c) => c.enforcedAtMs !== undefined)) return s.stepTimeMs;
+  if (s.cells.some((c) => c.enforcedAtMs === undefined)) return undefined;
+  return Math.max(...s.cells.map((c) => c.enforcedAtMs!));
+}
+
+function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): CaseVerdict {
   const deviations: Deviation[] = [];
   const engineDisagreements: string[] = [];
   let unjudged = 0;
@@ -107,19 +149,24 @@ function judgeCase(c: ConformanceCase, steps: { name: string; cells: CellResult[
       if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls, ...(predicted ? { predicted: true as const } : {}) });
     }
   }
-  const status: Status = deviations.length > 0 ? 'deviates' : judged === 0 || unjudged > 0 ? 'not testable' : 'conforms';
   const asPredicted = deviations.length > 0 && unpredicted === 0;
+  const notTestable = steps.find((s) => s.notTestable !== undefined)?.notTestable;
+  // A step the cluster cannot test (ClusterNetworkPolicy without tier enforcement) has no cells:
+  // the case is "not testable" with that reason, never "conforms" or "deviates".
+  const status: Status = notTestable !== undefined ? 'not testable' : deviations.length > 0 ? 'deviates' : judged === 0 || unjudged > 0 ? 'not testable' : 'conforms';
   return {
     id: c.id,
     title: c.title,
     spec: c.spec,
     features: c.features,
+    lane,
     status,
+    ...(notTestable !== undefined ? { notTestableReason: notTestable } : {}),
     deviations,
     unjudged,
     engineDisagreements,
     ...(asPredicted ? { asProfilePredicts: true as const } : {}),
-    timeToEnforceMs: steps.map((s) => s.timeToEnforceMs),
+    timeToEnforceMs: steps.map(caseStepTime),
   };
 }
 
@@ -169,16 +216,64 @@ function suggestProfile(observed: Partial<CniProfile>, cni: string): Conformance
   return { observed, matching, ...(suggested ? { suggested } : {}), note };
 }
 
+function timingOf(change: ChangeKind, steps: number, samples: number[], total: number, basis: Timing['basis']): Timing {
+  const ok = [...samples].sort((a, b) => a - b);
+  const p50 = percentile(ok, 50);
+  return { change, steps, basis, samples: total, never: total - ok.length, ...(p50 !== undefined ? { p50Ms: p50, p95Ms: percentile(ok, 95)!, maxMs: ok[ok.length - 1]! } : {}) };
+}
+
 export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: GeneratedStep[], opts: JudgeOptions): ConformanceReport {
-  const stepsOf = new Map<string, { name: string; cells: CellResult[]; timeToEnforceMs?: number }[]>();
+  const stepsOf = new Map<string, { lane: number; steps: CaseStepCells[] }>();
+  const tally = { ingress: { refused: 0, timeout: 0 }, egress: { refused: 0, timeout: 0 } };
+  const perCell = run.steps.some((s) => s.cells.some((c) => c.enforcedAtMs !== undefined));
+  const samples = new Map<ChangeKind, { steps: number; times: number[]; total: number; atFirst: number }>();
+  // The expected verdict each cell had when last probed, and the lanes probed so far: a change's
+  // cells are those whose verdict it flips (or brings in); a fresh lane starts from default allow.
+  const last = new Map<string, string>();
+  const lanesSeen = new Set<number>();
   run.steps.forEach((s, i) => {
     const m = stepMeta[i];
     if (!m) return;
-    const list = stepsOf.get(m.caseId) ?? [];
-    list.push(s);
-    stepsOf.set(m.caseId, list);
+    for (const part of m.cases) {
+      if (part.change === undefined) continue;
+      const c = cases.find((x) => x.id === part.caseId);
+      if (!c) continue;
+      const cells = s.cells.filter((cell) => inLane(cell.src, cell.col, part.lane));
+      const entry = stepsOf.get(c.id) ?? { lane: part.lane, steps: [] };
+      entry.steps.push({ name: s.name, cells, ...(s.timeToEnforceMs !== undefined ? { stepTimeMs: s.timeToEnforceMs } : {}), ...(s.notTestable !== undefined ? { notTestable: s.notTestable } : {}) });
+      stepsOf.set(c.id, entry);
+      if (c.direction !== 'both') {
+        for (const cell of cells) {
+          const cls = cell.observed?.class;
+          if (cell.expected === 'deny' && (cls === 'refused' || cls === 'timeout')) tally[c.direction][cls]++;
+        }
+      }
+      const k = samples.get(part.change) ?? { steps: 0, times: [], total: 0, atFirst: 0 };
+      k.steps++;
+      if (perCell) {
+        const fresh = !lanesSeen.has(part.lane);
+        const changed = cells.filter((cell) => {
+          const before = last.get(`${cell.src} ${cell.col}`) ?? (fresh ? 'allow' : undefined);
+          return before !== cell.expected;
+        });
+        // A recreated pod keeps its verdicts under new addresses: all its case's cells are the sample.
+        const basis = part.change === 'pod-recreate' ? cells : changed;
+        k.total += basis.length;
+        for (const cell of basis) {
+          if (cell.enforcedAtMs === undefined) continue;
+          k.times.push(cell.enforcedAtMs);
+          if (s.firstProbeMs !== undefined && cell.enforcedAtMs <= s.firstProbeMs) k.atFirst++;
+        }
+      } else if (s.notTestable === undefined) {
+        k.total++;
+        if (s.timeToEnforceMs !== undefined) k.times.push(s.timeToEnforceMs);
+      }
+      samples.set(part.change, k);
+    }
+    for (const cell of s.cells) last.set(`${cell.src} ${cell.col}`, cell.expected);
+    for (const part of m.cases) if (part.change !== undefined) lanesSeen.add(part.lane);
   });
-  const verdicts = cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!));
+  const verdicts = cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!.steps, stepsOf.get(c.id)!.lane));
   const byId = new Map(verdicts.map((v) => [v.id, v]));
 
   const features: FeatureRow[] = [];
@@ -194,31 +289,14 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     const status: Status = count('deviates') > 0 ? 'deviates' : count('conforms') > 0 ? 'conforms' : 'not testable';
     const row: FeatureRow = { feature: f, title: FEATURES[f], status, cases: { conforms: count('conforms'), deviates: count('deviates'), notTestable: count('not testable') }, deviating };
     if (f === 'protocol-sctp' && !opts.sctpTestable) row.note = 'SCTP traffic not testable (the kernel has no SCTP); only that an SCTP rule isolates TCP/UDP is checked';
+    const reason = vs.find((v) => v.notTestableReason !== undefined)?.notTestableReason;
+    if (status === 'not testable' && reason !== undefined) row.note = reason;
     features.push(row);
   }
 
-  const tally = { ingress: { refused: 0, timeout: 0 }, egress: { refused: 0, timeout: 0 } };
-  run.steps.forEach((s, i) => {
-    const c = cases.find((x) => x.id === stepMeta[i]?.caseId);
-    if (!c || c.direction === 'both') return;
-    for (const cell of s.cells) {
-      const cls = cell.observed?.class;
-      if (cell.expected === 'deny' && (cls === 'refused' || cls === 'timeout')) tally[c.direction][cls]++;
-    }
-  });
-
-  const timing: Timing[] = [];
-  const byKind = new Map<ChangeKind, (number | undefined)[]>();
-  run.steps.forEach((s, i) => {
-    const m = stepMeta[i];
-    if (m) byKind.set(m.change, [...(byKind.get(m.change) ?? []), s.timeToEnforceMs]);
-  });
-  for (const [change, list] of byKind) {
-    const ok = list.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-    const p50 = percentile(ok, 50);
-    const p95 = percentile(ok, 95);
-    timing.push({ change, steps: list.length, never: list.length - ok.length, ...(p50 !== undefined ? { p50Ms: p50, p95Ms: p95!, maxMs: ok[ok.length - 1]! } : {}) });
-  }
+  const timing = [...samples].map(([change, k]) => ({ ...timingOf(change, k.steps, k.times, k.total, perCell ? 'cells' : 'steps'), ...(perCell ? { atFirstProbe: k.atFirst } : {}) }));
+  const rounds = new Set(stepMeta.map((m) => m.round)).size;
+  const lanes = Math.max(0, ...stepMeta.flatMap((m) => m.cases.map((c) => c.lane + 1)));
 
   return {
     schemaVersion: 1,
@@ -229,6 +307,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     features,
     denyStyle: { ingress: denyStyle(tally.ingress.refused, tally.ingress.timeout), egress: denyStyle(tally.egress.refused, tally.egress.timeout) },
     timing,
+    ...(rounds > 0 ? { packing: { lanes, rounds, steps: stepMeta.length, casesPerRound: Math.round((100 * verdicts.length) / rounds) / 100 } } : {}),
     profile: suggestProfile(observedSwitches(byId), run.cluster?.cni ?? ''),
   };
 }

@@ -50,6 +50,8 @@ export interface CellResult {
   observed?: Observation;
   /** `false`: a `check` cell, judged on expected vs simulated without a probe (never set by a run). */
   probed?: false;
+  /** ms from the start of probing until the cell first showed its expected verdict and kept it (runs with per-cell timing). */
+  enforcedAtMs?: number;
 }
 
 /** Three kinds of mismatch, kept apart because they have different owners. */
@@ -70,6 +72,8 @@ export interface StepResult {
   durationMs?: number;
   /** ms from the end of the step's changes until the whole matrix first matched; absent if it never did. */
   timeToEnforceMs?: number;
+  /** ms from the end of the step's changes until its first probe round was sent (runs with per-cell timing). */
+  firstProbeMs?: number;
   /** Total probe attempts in this step. */
   attempts?: number;
   /**

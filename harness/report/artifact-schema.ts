@@ -36,6 +36,7 @@ export const CellSchema = z.object({
   explanation: z.object({ summary: z.string(), details: z.array(z.string()) }).optional(),
   observed: ObservationSchema.optional(),
   probed: z.literal(false).optional(),
+  enforcedAtMs: ms.optional(),
   /** Written by writeReports; readers recompute with classifyCell. */
   kinds: z.array(MismatchKind).optional(),
 });
@@ -58,6 +59,7 @@ export const StepSchema = z.object({
   startedAt: timestamp.optional(),
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
+  firstProbeMs: ms.optional(),
   attempts: count.optional(),
   notTestable: z.string().min(1).optional(),
   cells: z.array(CellSchema),

@@ -41,6 +41,7 @@ import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, rem
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { AGENT_CONTAINER, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
+import { enforcedAtMs, RecordingProber } from '../probe/timeline.js';
 import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import type { Addresses, Via } from '../probe/targets.js';
 import { applyManifests, loadManifests, manifestImages, type UserManifest } from '../apply/manifests.js';
@@ -74,6 +75,10 @@ export interface SessionOptions {
   settleMs?: number;
   /** Pause between re-probes of mismatching cells while a step settles (default 1000 ms). */
   settleIntervalMs?: number;
+  /** Probe and report only the cells this keeps (conformance lanes: cells across lanes are not judged). */
+  cellFilter?: (stepIndex: number, src: string, col: string) => boolean;
+  /** Record per cell when it first showed its expected verdict and kept it (`enforcedAtMs`). */
+  cellTimes?: boolean;
   /** Skip the enforcement canary (not recommended; `--cni none` skips it by design). */
   skipCanary?: boolean;
   /** Concurrent execs against the API server. */
@@ -412,6 +417,8 @@ export class HarnessSession {
       this.appliedThrough = i;
     }
     await this.relearn();
+    // Per-cell times count from here, the end of the step's changes (not from the first probe).
+    const changedAt = performance.now();
     const untestable = notTestableReason(this.loaded, index, this.tiers);
     if (untestable !== undefined) {
       this.progress.warn(`step ${step.name}: ${untestable}`);
@@ -422,13 +429,15 @@ export class HarnessSession {
     // Only what is present after this step has cells (suite/presence.ts).
     const axes = axesAtStep(this.loaded.suite, index, this.axes);
     const profile = profileForRun(this.loaded, this.spec.cni, this.opts.cluster?.cni !== undefined);
-    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile });
+    const keep = this.opts.cellFilter;
+    const simulated: Matrix<SimCell> = simulateStep(this.loaded, index, { addresses: this.ipOf, profile, ...(keep ? { explain: (src: string, col: string) => keep(index, src, col) } : {}) });
     const expected = expectedMatrix(this.loaded, index, { addresses: this.ipOf, profile }, simulated);
     const probeOpts = this.loaded.suite.probe;
     const plan = planStep(axes, expected, this.sources, this.addresses, {
       via: this.opts.via ?? probeOpts.via,
       timeoutMs: this.opts.timeoutMs ?? probeOpts.timeoutMs,
     });
+    if (keep) plan.cells = plan.cells.filter((c) => keep(index, c.source.endpoint, c.target.id));
     // Watched while probing: failed execs are retried and counted, faults become errors (harness/observe).
     let live: LiveProber | undefined;
     const observed = await observeStep({
@@ -449,8 +458,11 @@ export class HarnessSession {
       sourceIP: (s) => ipInSnapshot(observed.observer.last, s),
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
-    // Outermost: pods replaced mid-step are probed (and named in repro commands) as they are now.
-    const prober = (live = new LiveProber(layered, { snapshot: () => observed.observer.last, target: (e) => observed.observer.target(e) }));
+    // Pods replaced mid-step are probed (and named in repro commands) as they are now.
+    live = new LiveProber(layered, { snapshot: () => observed.observer.last, target: (e) => observed.observer.target(e) });
+    // Outermost: the conformance battery's per-cell timeline records what every round saw.
+    const timeline = this.opts.cellTimes ? new RecordingProber(live, changedAt) : undefined;
+    const prober = timeline ?? live;
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {
@@ -465,7 +477,7 @@ export class HarnessSession {
     const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));
     const cells: CellResult[] = [];
     for (const { src, col, value } of expected.cells()) {
-      if (!value) continue;
+      if (!value || (keep && !keep(index, src.id, col.key))) continue;
       const k = cellKey(src.id, col.key);
       const sim = simulated.get(src.id, col.key);
       const cell: CellResult = {
@@ -479,6 +491,8 @@ export class HarnessSession {
       const outcome = settled.outcomes.get(k);
       if (p && outcome) cell.observed = observationFrom(p, outcome, this.cluster ? { kubeconfig: this.cluster.kubeconfigPath, context: this.cluster.context } : undefined);
       else cell.observed = { class: 'error', attempts: 0, detail: plan.unplanned.get(k) ?? 'not probed' };
+      const at = p && timeline ? enforcedAtMs(timeline.rounds, k, value.verdict) : undefined;
+      if (at !== undefined) cell.enforcedAtMs = Math.round(at);
       cells.push(cell);
     }
     const result: StepResult = {
@@ -487,6 +501,7 @@ export class HarnessSession {
       startedAt: started.toISOString(),
       durationMs: Math.round(performance.now() - t0),
       ...(settled.timeToEnforceMs !== undefined ? { timeToEnforceMs: Math.round(settled.timeToEnforceMs) } : {}),
+      ...(timeline?.rounds[0] ? { firstProbeMs: Math.round(timeline.rounds[0].atMs) } : {}),
       attempts: settled.attempts,
       cells,
       infrastructure,

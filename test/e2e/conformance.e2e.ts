@@ -58,11 +58,18 @@ describe('conformance on a real cluster (--focus isolation-ingress,isolation-egr
     expect(report.profile.suggested).to.equal(cni);
   });
 
-  it('measures time to enforce per kind of change', () => {
+  it('measures time to enforce per kind of change from per-cell times, and packs independent cases into shared rounds', () => {
     const create = report.timing.find((t) => t.change === 'policy-create')!;
     expect(create.steps).to.be.greaterThan(3);
-    expect(create.maxMs).to.be.a('number');
+    expect(create.basis).to.equal('cells');
+    expect(create.samples).to.be.greaterThan(20);
+    expect(create.maxMs).to.be.a('number').and.at.least(create.p95Ms!);
     expect(report.timing.map((t) => t.change)).to.include('policy-delete');
+    expect(report.packing!.lanes).to.be.greaterThan(1);
+    expect(report.packing!.rounds).to.be.lessThan(report.cases.length);
+    // Every case keeps its own verdict and its own time, whichever lane it ran in.
+    expect(report.cases.filter((c) => (c.lane ?? 0) > 0).length).to.be.greaterThan(0);
+    expect(report.cases.every((c) => c.timeToEnforceMs.every((t) => typeof t === 'number'))).to.equal(true);
   });
 
   it('an unknown --focus exits 2 listing the features, before any cluster exists', async () => {

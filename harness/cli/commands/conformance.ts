@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { generateBattery, hostHasSctp, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature, type GeneratedBattery } from '../../conformance/index.js';
+import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature, type GeneratedBattery } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
@@ -31,6 +31,7 @@ interface ConformanceFlags {
   seed?: string;
   namedPorts?: boolean;
   confirmRuns?: number;
+  lanes?: number;
 }
 
 /** `--focus a,b`: every name must be a feature; exit 2 listing them otherwise. */
@@ -97,6 +98,7 @@ export function register(program: Command): void {
     .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
     .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
+    .option('--lanes <n>', `copies of the topology whose independent cases share a round (default ${DEFAULT_LANES}; 1 = one case at a time)`, intIn('--lanes', 1, MAX_LANES))
     .option('--random <n>', 'instead of the battery: n random policy sets over its topology, each checked against the engine; deviating sets are shrunk and written out as suites', intIn('--random', 1, 1000))
     .option('--seed <s>', '--random: the seed (a whole number; the same seed gives the same sets; default: a new one, printed)')
     .option('--no-named-ports', '--random: generate no named ports (port: serve)')
@@ -104,7 +106,7 @@ export function register(program: Command): void {
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
       // An existing cluster has no Docker network for the outside container: those cases are left out.
-      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}), externals: f.provider !== 'existing' });
+      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}), externals: f.provider !== 'existing', ...(f.lanes !== undefined ? { lanes: f.lanes } : {}) });
       const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
       const opts: SessionOptions = {
         cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
@@ -119,14 +121,21 @@ export function register(program: Command): void {
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
       };
       if (f.random !== undefined || f.seed !== undefined) return runRandomMode(f, opts);
-      process.stdout.write(`conformance battery: ${battery.cases.length} cases, ${battery.loaded.suite.steps.length} steps${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`);
-      const session = await startBattery(battery, opts, f);
+      // Each case is judged on its lane's cells only; cells across lanes are not probed (lanes.ts).
+      const batteryOpts: SessionOptions = { ...opts, cellFilter: (i, src, col) => cellInStep(battery.steps[i], src, col), cellTimes: true };
+      const pods = battery.loaded.suite.workloads.filter((w) => w.initially !== 'absent').length;
+      process.stdout.write(
+        `conformance battery: ${battery.cases.length} cases in ${battery.rounds.length} rounds (${battery.loaded.suite.steps.length} steps) over ${battery.lanes} lane(s), ${pods} pods${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`,
+      );
+      const session = await startBattery(battery, batteryOpts, f);
       let failure: Error | undefined;
       try {
         await session.runAll((step) => {
           const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
           const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match';
-          process.stdout.write(`  ${step.name}: ${step.cells.length} cells, ${wrong} deviating, ${tte}\n`);
+          const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
+          const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
+          process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);
         });
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));

@@ -1,8 +1,10 @@
-// Judging a battery run: fake runs built from the generated suite's own expectations, with the
-// observed classes chosen per test, so each verdict, style and suggestion is forced by the data.
+// Judging a battery run: fake runs built from the generated suite's own expectations (the cells
+// each round probes: its cases' lanes), with the observed classes and per-cell times chosen per
+// test, so each verdict, style, timing and suggestion is forced by the data.
 import { expect } from 'chai';
 import type { CellResult, ObservedClass, RunResult } from '../../../harness/diff/result.js';
-import { generateBattery } from '../../../harness/conformance/generate.js';
+import { cellInStep, generateBattery, type GeneratedBattery } from '../../../harness/conformance/generate.js';
+import { inLane } from '../../../harness/conformance/lanes.js';
 import { renderConformance } from '../../../harness/conformance/render.js';
 import { judge, notEnforcingReport, percentile } from '../../../harness/conformance/verdict.js';
 import { parseFocus } from '../../../harness/cli/commands/conformance.js';
@@ -10,30 +12,66 @@ import { UsageError } from '../../../harness/errors.js';
 import { kubeRouter } from '../../../harness/policy/profiles.js';
 import { expectedMatrix, simulateStep } from '../../../harness/policy/simulate.js';
 
+interface FakeCell {
+  src: string;
+  col: string;
+  v: 'allow' | 'deny';
+}
+type Observe = (caseId: string, cell: FakeCell) => ObservedClass;
+
+/** The cells each step of `b` probes, with the case (by lane) each belongs to. */
+function probedCells(b: GeneratedBattery): { caseId: string; cell: FakeCell }[][] {
+  return b.loaded.suite.steps.map((_, i) =>
+    // Cells across lanes take the engine's verdict: the bulk engine is enough for them (not probed).
+    [...expectedMatrix(b.loaded, i, {}, simulateStep(b.loaded, i, { explain: () => false })).cells()]
+      .filter((c) => c.value && cellInStep(b.steps[i], c.src.id, c.col.key))
+      .map((c) => ({
+        caseId: b.steps[i]!.cases.find((p) => p.change !== undefined && inLane(c.src.id, c.col.key, p.lane))!.caseId,
+        cell: { src: c.src.id, col: c.col.key, v: c.value!.verdict },
+      })),
+  );
+}
+
+/** A run of `b` where each cell is observed by `observe`; optional per-cell times and step-level times. */
+function fakeRunOf(
+  b: GeneratedBattery,
+  observe: Observe,
+  opts: {
+    tte?: (i: number) => number | undefined;
+    at?: (caseId: string, c: FakeCell, step: number) => number | undefined;
+    firstProbe?: number;
+    notTestable?: (i: number) => string | undefined;
+  } = {},
+): RunResult {
+  const cells = probedCells(b);
+  return {
+    schemaVersion: 1,
+    suite: 'conformance',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:03:00.000Z',
+    cluster: { provider: 'kind', cni: 'kube-router' },
+    axes: { sources: [], columns: [] },
+    steps: b.loaded.suite.steps.map((s, i) => {
+      const why = opts.notTestable?.(i);
+      const tte = opts.tte?.(i);
+      if (why !== undefined) return { name: s.name, notTestable: why, cells: [] };
+      return {
+        name: s.name,
+        ...(tte !== undefined ? { timeToEnforceMs: tte } : {}),
+        ...(opts.firstProbe !== undefined ? { firstProbeMs: opts.firstProbe } : {}),
+        cells: cells[i]!.map(({ caseId, cell: c }): CellResult => {
+          const at = opts.at?.(caseId, c, i);
+          return { src: c.src, col: c.col, expected: c.v, simulated: c.v, observed: { class: observe(caseId, c), attempts: 1 }, ...(at !== undefined ? { enforcedAtMs: at } : {}) };
+        }),
+      };
+    }),
+  };
+}
+
 describe('conformance: verdicts', function () {
   this.timeout(60_000);
   const b = generateBattery({ focus: ['isolation-ingress', 'isolation-egress', 'port-range', 'ipblock', 'ipblock-except', 'protocol-sctp'] });
-  const expected = b.loaded.suite.steps.map((_, i) => [...expectedMatrix(b.loaded, i).cells()].filter((c) => c.value).map((c) => ({ src: c.src.id, col: c.col.key, v: c.value!.verdict })));
-
-  /** A run where each cell is observed by `observe` (default: as expected; denies refused). */
-  function fakeRun(observe: (step: string, cell: { src: string; col: string; v: 'allow' | 'deny' }) => ObservedClass, tte = (i: number) => 100 * (i + 1)): RunResult {
-    return {
-      schemaVersion: 1,
-      suite: 'conformance',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:03:00.000Z',
-      cluster: { provider: 'kind', cni: 'kube-router' },
-      axes: { sources: [], columns: [] },
-      steps: b.loaded.suite.steps.map((s, i) => ({
-        name: s.name,
-        timeToEnforceMs: tte(i),
-        cells: expected[i]!.map((c): CellResult => {
-          const cls = observe(s.name, c);
-          return { src: c.src, col: c.col, expected: c.v, simulated: c.v, observed: { class: cls, attempts: 1 } };
-        }),
-      })),
-    };
-  }
+  const fakeRun = (observe: Observe, tte: (i: number) => number | undefined = (i) => 100 * (i + 1)) => fakeRunOf(b, observe, { tte });
   const asSpec = (_: string, c: { v: string }): ObservedClass => (c.v === 'allow' ? 'connected' : 'refused');
 
   it('a CNI doing what the spec says conforms on every feature; reject-style denies are seen as reject', () => {
@@ -50,8 +88,7 @@ describe('conformance: verdicts', function () {
 
   it('drop on egress and reject on ingress are told apart per direction', () => {
     const egressCases = new Set(b.cases.filter((c) => c.direction === 'egress').map((c) => c.id));
-    const caseOf = (step: string) => b.steps[b.loaded.suite.steps.findIndex((s) => s.name === step)]!.caseId;
-    const r = judge(fakeRun((step, c) => (c.v === 'allow' ? 'connected' : egressCases.has(caseOf(step)) ? 'timeout' : 'refused')), b.cases, b.steps, { sctpTestable: false });
+    const r = judge(fakeRun((caseId, c) => (c.v === 'allow' ? 'connected' : egressCases.has(caseId) ? 'timeout' : 'refused')), b.cases, b.steps, { sctpTestable: false });
     expect(r.denyStyle.ingress).to.include({ style: 'reject', timeout: 0 });
     expect(r.denyStyle.egress).to.include({ style: 'drop', refused: 0 });
   });
@@ -68,8 +105,8 @@ describe('conformance: verdicts', function () {
   it('a CNI ignoring except and endPort is matched by no profile, and the table names the cells', () => {
     const r = judge(
       fakeRun((step, c) => {
-        if (step === 'ipblock-except-pods' && c.col.startsWith('x/a:')) return 'connected';
-        if (step === 'port-range' && c.col === 'x/a:80/TCP') return 'refused';
+        if (step === 'ipblock-except-pods' && /^x(-\d+)?\/a:/.test(c.col)) return 'connected';
+        if (step === 'port-range' && /^x(-\d+)?\/a:80\/TCP$/.test(c.col)) return 'refused';
         return asSpec(step, c);
       }),
       b.cases,
@@ -89,11 +126,44 @@ describe('conformance: verdicts', function () {
     expect(r.features.find((f) => f.feature === 'port-range')!.status).to.equal('not testable');
   });
 
-  it('time to enforce: p50/p95/max per kind of change, steps that never matched counted apart', () => {
-    const r = judge(fakeRun(asSpec, (i) => (i === 0 ? (undefined as unknown as number) : 100 * i)), b.cases, b.steps, { sctpTestable: false });
+  it('time to enforce, per cell: p50/p95/max per kind of change over the cells the change flipped; cells that never kept their verdict apart', () => {
+    const d = generateBattery({ focus: ['dynamic-delete', 'isolation-egress'] });
+    const cells = probedCells(d);
+    // A denied cell takes 1000 ms plus its index; one of them never settles; allowed cells are at 0.
+    const denied = cells.flatMap((step, i) => step.map((x, j) => ({ ...x, i, j }))).filter((x) => x.cell.v === 'deny');
+    const never = denied[3]!;
+    const at = (caseId: string, c: FakeCell, step: number) => {
+      if (c.v === 'allow') return step === 1 && caseId === 'delete' ? 700 : 0;
+      const k = denied.findIndex((x) => x.i === step && x.cell.src === c.src && x.cell.col === c.col);
+      return k === 3 ? undefined : 1000 + k;
+    };
+    // The first probe went out 700 ms after each change: the delete's cells were right by then.
+    const r = judge(fakeRunOf(d, asSpec, { at, firstProbe: 700 }), d.cases, d.steps, { sctpTestable: false });
     const create = r.timing.find((t) => t.change === 'policy-create')!;
-    expect(create.never).to.equal(1);
-    expect(create.steps).to.equal(b.steps.filter((s) => s.change === 'policy-create').length);
+    // Every create starts in a fresh lane (default allow): its flipped cells are its denied ones.
+    const times = denied.map((_, k) => 1000 + k).filter((_, k) => k !== 3).sort((x, y) => x - y);
+    expect(create).to.include({ basis: 'cells', samples: denied.length, never: 1, p50Ms: percentile(times, 50), p95Ms: percentile(times, 95), maxMs: times.at(-1) });
+    expect(create.steps).to.equal(d.steps.flatMap((m) => m.cases).filter((p) => p.change === 'policy-create').length);
+    // The delete flips the cells the create denied (deny -> allow), each enforced at 700 ms.
+    const del = r.timing.find((t) => t.change === 'policy-delete')!;
+    const deleteDenied = cells[0]!.filter((x) => x.caseId === 'delete' && x.cell.v === 'deny').length;
+    expect(del).to.include({ samples: deleteDenied, never: 0, p50Ms: 700, maxMs: 700, atFirstProbe: deleteDenied });
+    expect(create.atFirstProbe).to.equal(0);
+    // A case's time per step is its slowest cell; undefined when one never kept its verdict.
+    const owner = r.cases.find((c) => c.id === never.caseId)!;
+    expect(owner.timeToEnforceMs[0]).to.equal(undefined);
+    const other = r.cases.find((c) => c.id !== never.caseId && c.id !== 'delete')!;
+    expect(other.timeToEnforceMs[0]).to.be.greaterThanOrEqual(1000);
+    expect(renderConformance(r)).to.include('Time to enforce (per cell').and.match(/\| policy-delete \| 1 \| \d+ cells \| 0\.70 s \| 0\.70 s \| 0\.70 s \| \d+ \| 0 \|/);
+    expect(r.packing).to.deep.include({ rounds: d.rounds.length, steps: d.loaded.suite.steps.length });
+  });
+
+  it('time to enforce, per step, for runs without per-cell times', () => {
+    const r = judge(fakeRun(asSpec, (i) => (i === 0 ? undefined : 100 * i)), b.cases, b.steps, { sctpTestable: false });
+    const create = r.timing.find((t) => t.change === 'policy-create')!;
+    expect(create.basis).to.equal('steps');
+    // Step 0 never matched: every case creating its policy in it counts once.
+    expect(create.never).to.equal(b.steps[0]!.cases.filter((p) => p.change === 'policy-create').length).and.greaterThan(1);
     expect(create.maxMs).to.be.greaterThanOrEqual(create.p95Ms!).and.greaterThanOrEqual(create.p50Ms!);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50)).to.equal(5);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).to.equal(10);
@@ -101,7 +171,7 @@ describe('conformance: verdicts', function () {
   });
 
   it('named ports on kube-router: deviations the kube-router profile predicts are reported as such, others as engine bugs', () => {
-    const nb = generateBattery({ focus: ['port-named'] });
+    const nb = generateBattery({ focus: ['port-named'], lanes: 1 });
     const addresses = new Map(nb.loaded.suite.workloads.map((w, i) => [`${w.namespace}/${w.name}`, `192.168.1.${10 + i}`]));
     /** Cells as a kube-router run records them: simulated under its profile; observed = the simulation, or `observe`. */
     const krRun = (observe: (step: string, c: CellResult) => ObservedClass | undefined): RunResult => ({
@@ -141,6 +211,21 @@ describe('conformance: verdicts', function () {
     expect(eg.deviations.filter((d) => !d.predicted)).to.deep.equal([]);
     expect(eg.deviations).to.have.length(11);
     expect(renderConformance(wrong)).to.match(/12 cell\(s\) disagree where the CNI did not deviate as predicted \(an engine bug\)/);
+  });
+
+  it('ClusterNetworkPolicy cases are "not testable", with the tier canary\'s reason, when the run says so; judged like any case when tiers are enforced', () => {
+    const t = generateBattery({ focus: ['tier-admin-deny', 'tier-admin-pass', 'tier-baseline-deny'] });
+    expect(t.cases.map((c) => c.id)).to.deep.equal(['tier-admin-deny', 'tier-admin-pass', 'tier-baseline-deny']);
+    const why = 'not testable on this CNI: the step depends on ClusterNetworkPolicy (admin-deny-y-to-x), and the cluster does not serve the ClusterNetworkPolicy API';
+    const r = judge(fakeRunOf(t, () => 'refused', { notTestable: () => why }), t.cases, t.steps, { sctpTestable: false });
+    expect(r.cases.map((c) => c.status)).to.deep.equal(['not testable', 'not testable', 'not testable']);
+    expect(r.cases.every((c) => c.notTestableReason === why && c.deviations.length === 0)).to.equal(true);
+    expect(r.features.filter((f) => f.feature.startsWith('tier-')).every((f) => f.status === 'not testable' && f.note === why)).to.equal(true);
+    expect(renderConformance(r)).to.include('not testable').and.include('does not serve the ClusterNetworkPolicy API').and.not.include('DEVIATES');
+    const enforced = judge(fakeRunOf(t, asSpec), t.cases, t.steps, { sctpTestable: false });
+    expect(enforced.cases.map((c) => c.status)).to.deep.equal(['conforms', 'conforms', 'conforms']);
+    const wrong = judge(fakeRunOf(t, () => 'connected'), t.cases, t.steps, { sctpTestable: false });
+    expect(wrong.cases.map((c) => c.status)).to.deep.equal(['deviates', 'deviates', 'deviates']);
   });
 
   it('a failed canary gives a report that says the CNI does not enforce NetworkPolicy, and nothing else', () => {
