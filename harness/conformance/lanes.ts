@@ -182,9 +182,19 @@ export interface Round {
   steps: number;
 }
 
+/**
+ * The case names ports: CNIs read a name over pods beyond the rule's peers (kube-router opens the
+ * numbers of every pod in the policy's namespace, order-dependently), so it is not lane-bound.
+ */
+export const usesNamedPorts = (c: ConformanceCase): boolean =>
+  Object.values(c.sets)
+    .flat()
+    .some((p) => [...(p.spec.ingress ?? []), ...(p.spec.egress ?? [])].some((r) => (r.ports ?? []).some((x) => typeof x.port === 'string')));
+
 /** Why two cases may not share a round (undefined: they may). */
 export function conflict(a: ConformanceCase, b: ConformanceCase): string | undefined {
   if (isTierCase(a) || isTierCase(b)) return 'a ClusterNetworkPolicy case runs alone';
+  if (usesNamedPorts(a) || usesNamedPorts(b)) return 'a named-port case runs alone';
   if (crossesLanes(a) && crossesLanes(b)) return 'two cases whose peers reach across lanes';
   if ((crossesLanes(a) && changesEndpoints(b)) || (crossesLanes(b) && changesEndpoints(a))) return 'a peer reaching across lanes next to a case changing labels or pods';
   return undefined;
