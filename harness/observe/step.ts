@@ -10,6 +10,7 @@ import { cellKey } from '../matrix/matrix.js';
 import type { PodExecutor } from '../probe/exec.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../probe/exec-faults.js';
 import { BatchProber, type Prober, type SourcePod } from '../probe/prober.js';
+import { canStream, SessionPool } from '../probe/session.js';
 import type { PlannedCell, SettleResult } from '../probe/settle.js';
 import type { Suite } from '../suite/schema.js';
 import { DNS_ENDPOINT, GuardedProber } from './guard.js';
@@ -44,19 +45,26 @@ export interface ObserveStepOptions {
   /** A source pod was replaced: later steps should probe from the new one. */
   onReplaced?: (src: SourcePod) => void;
   pollIntervalMs?: number;
+  /** Probe over long-lived sessions when the executor can (default true). */
+  sessions?: boolean;
 }
 
 export interface ObservedStep {
   observer: StepObserver;
   prober: Prober;
+  /** Stops watching and ends the probe sessions (idempotent; finish() does it too). */
+  stop(): void;
   /** Stops watching and returns the infrastructure section. */
   finish(cells: PlannedCell[], settled: SettleResult): StepInfrastructure;
 }
 
 export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> {
   const observer = await StepObserver.start({ client: o.client, targets: o.targets, ...(o.pollIntervalMs !== undefined ? { intervalMs: o.pollIntervalMs } : {}) });
+  // One pool per step: sessions open on the step's first round and end with the step.
+  const sessions = o.sessions !== false && canStream(o.executor) ? new SessionPool(o.executor, o.concurrency !== undefined ? { openConcurrency: o.concurrency } : {}) : undefined;
   const inner = new BatchProber(o.executor, {
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(sessions ? { sessions } : {}),
     retry: o.retry ?? DEFAULT_RETRY,
     onFault: (f) => observer.recordExecFault(f),
     resolveSource: async (src) => {
@@ -66,12 +74,17 @@ export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> 
     },
   });
   const agentEndpoints = new Set(o.targets.filter((t) => t.agent).map((t) => t.endpoint));
-  const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints });
+  const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints, ...(sessions ? { sessions } : {}) });
+  const stop = (): void => {
+    observer.stop();
+    sessions?.close();
+  };
   return {
     observer,
     prober,
+    stop,
     finish(cells, settled) {
-      observer.stop();
+      stop();
       return observer.infrastructure(unsettledSummary(cells, settled, observer));
     },
   };

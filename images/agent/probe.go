@@ -144,13 +144,24 @@ func validate(t target) error {
 // timeout starting when it starts, and prints one JSON line per result as it finishes, then
 // the done line. With len(targets) <= parallel the whole run takes about max(timeoutMs).
 func runProbes(targets []target, parallel int, out io.Writer) {
+	emit := lineEmitter(out)
+	probeAll(targets, parallel, emit)
+	emit(doneLine{Done: true, Count: len(targets), ElapsedMs: ms(time.Since(processStart))})
+}
+
+// lineEmitter writes one JSON value per line; safe for concurrent use.
+func lineEmitter(out io.Writer) func(v any) {
 	var mu sync.Mutex
-	emit := func(v any) {
+	return func(v any) {
 		b, _ := json.Marshal(v)
 		mu.Lock()
 		defer mu.Unlock()
 		out.Write(append(b, '\n'))
 	}
+}
+
+// probeAll runs every target (at most parallel at once) and emits each result as it finishes.
+func probeAll(targets []target, parallel int, emit func(v any)) {
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for _, t := range targets {
@@ -164,7 +175,6 @@ func runProbes(targets []target, parallel int, out io.Writer) {
 		}(t)
 	}
 	wg.Wait()
-	emit(doneLine{Done: true, Count: len(targets), ElapsedMs: ms(time.Since(processStart))})
 }
 
 // runOne runs one probe under its own deadline, with the hangGrace backstop.
