@@ -132,7 +132,7 @@ export class GuardedProber implements Prober {
     let exit: number | undefined = 0;
     try {
       // A session that cannot answer (the agent was killed, so its session ended) falls back to an exec.
-      stdout = await this.opts.sessions?.run({ namespace: pod.namespace, pod: pod.name, container: AGENT_CONTAINER }, probe, 1, timeoutMs);
+      stdout = await this.opts.sessions?.run({ namespace: pod.namespace, pod: pod.name, container: AGENT_CONTAINER }, probe, { parallel: 1, probeMs: timeoutMs });
       if (stdout === undefined) {
         const res = await this.opts.executor.exec(pod.namespace, pod.name, AGENT_CONTAINER, [AGENT_PATH, 'probe', '--targets', JSON.stringify(probe)], timeoutMs + (this.opts.livenessSlackMs ?? 8000));
         stdout = res.stdout;

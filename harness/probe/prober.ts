@@ -144,11 +144,18 @@ export async function execProbe(executor: PodExecutor, src: SourcePod, targets: 
  * In-pod parallelism and how long a batch's probes may take: the agent runs `parallel` probes at
  * once, so many targets take several timeouts, and no backstop may cut a healthy batch short.
  */
-export function batchTiming(targets: AgentTarget[], opts: Pick<BatchProberOptions, 'inPodParallel'>): { parallel: number; probeMs: number } {
+export function batchTiming(targets: AgentTarget[], opts: Pick<BatchProberOptions, 'inPodParallel'>): { parallel: number; probeMs: number; spreadMs: number } {
   const parallel = opts.inPodParallel ?? DEFAULT_IN_POD_PARALLEL;
   const longest = Math.max(...targets.map((t) => t.timeoutMs));
-  return { parallel, probeMs: Math.ceil(targets.length / parallel) * longest };
+  // Sessions spread a pod's starts (SPREAD_PER_PROBE_MS each, at most half a timeout): many pods
+  // starting hundreds of connections in the same instant overflow the kernel's per-CPU packet
+  // backlog, and the lost SYNs look like drops (measured: 4,000 of 10,000 open cells at 100 x 100).
+  const spreadMs = Math.min(Math.floor(longest / 2), targets.length * SPREAD_PER_PROBE_MS);
+  return { parallel, probeMs: Math.ceil(targets.length / parallel) * longest, spreadMs };
 }
+
+/** Start spacing of the probes in one pod's session round. */
+export const SPREAD_PER_PROBE_MS = 5;
 
 function mapResults(pod: SourcePod, endpoint: string, targets: AgentTarget[], res: ExecResult, out: RoundResults): void {
   const parsed = parseAgentOutput(res.stdout);
@@ -189,8 +196,8 @@ export class BatchProber implements Prober {
         const key = `${r.source.namespace}/${r.source.pod}`;
         const src = this.replaced.get(key) ?? r.source;
         if (this.opts.sessions) {
-          const { parallel, probeMs } = batchTiming(r.targets, this.opts);
-          const stdout = await this.opts.sessions.run(src, r.targets, parallel, probeMs);
+          const { parallel, probeMs, spreadMs } = batchTiming(r.targets, this.opts);
+          const stdout = await this.opts.sessions.run(src, r.targets, { parallel, spreadMs, probeMs });
           if (stdout !== undefined) {
             mapResults(src, r.source.endpoint, r.targets, { stdout, stderr: '', exitCode: 0 }, out);
             return;

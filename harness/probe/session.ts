@@ -108,14 +108,18 @@ class AgentSession {
   }
 
   /** One round: the agent's output lines (done line included), or undefined when the session failed. */
-  run(targets: AgentTarget[], parallel: number, deadlineMs: number): Promise<string | undefined> {
+  run(targets: AgentTarget[], shape: RoundShape, deadlineMs: number): Promise<string | undefined> {
     if (this.dead || !this.stream || this.pending) return Promise.resolve(undefined);
     const round = ++this.rounds;
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.kill(), deadlineMs);
       this.pending = { round, lines: [], resolve, timer };
-      this.stream!.write(`${JSON.stringify({ round, parallel, targets })}\n`);
+      this.stream!.write(`${JSON.stringify({ round, parallel: shape.parallel, ...(shape.spreadMs ? { spreadMs: shape.spreadMs } : {}), targets })}\n`);
     });
+  }
+
+  get busy(): boolean {
+    return this.pending !== undefined;
   }
 
   kill(): void {
@@ -123,6 +127,14 @@ class AgentSession {
     this.stream?.close();
     this.finish(undefined);
   }
+}
+
+/** How a round runs in the pod: probes at once, start spreading, and how long its probes may take. */
+export interface RoundShape {
+  parallel: number;
+  spreadMs?: number;
+  /** The probes' own time (timeouts times waves); the session's deadline adds slack and the spread. */
+  probeMs: number;
 }
 
 export interface SessionStats {
@@ -154,11 +166,11 @@ export class SessionPool {
    * Runs one round of probes from a pod over its session. Returns the agent's output, or undefined
    * when no session could answer (the caller then uses a one-shot exec).
    */
-  async run(pod: { namespace: string; pod: string; container: string }, targets: AgentTarget[], parallel: number, probeMs: number): Promise<string | undefined> {
+  async run(pod: { namespace: string; pod: string; container: string }, targets: AgentTarget[], shape: RoundShape): Promise<string | undefined> {
     const key = `${pod.namespace}/${pod.pod}/${pod.container}`;
     if (this.unsupported.has(key)) return this.fallback();
     let s = this.sessions.get(key);
-    let deadline = probeMs + (this.opts.roundSlackMs ?? 5000);
+    let deadline = shape.probeMs + (shape.spreadMs ?? 0) + (this.opts.roundSlackMs ?? 5000);
     if (!s || s.dead) {
       s = new AgentSession();
       this.sessions.set(key, s);
@@ -176,7 +188,10 @@ export class SessionPool {
       });
       if (!opened) return this.drop(key, s);
     }
-    const out = await s.run(targets, parallel, deadline);
+    // A session runs one round at a time; a second caller meanwhile (never the prober's own rounds)
+    // uses a one-shot exec rather than disturb it.
+    if (s.busy) return this.fallback();
+    const out = await s.run(targets, shape, deadline);
     if (out === undefined) return this.drop(key, s);
     this.stats.rounds++;
     return out;

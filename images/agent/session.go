@@ -16,8 +16,10 @@ import (
 
 // sessionRequest is one line on stdin: a round of probes.
 type sessionRequest struct {
-	Round    int             `json:"round"`
-	Parallel int             `json:"parallel"`
+	Round    int `json:"round"`
+	Parallel int `json:"parallel"`
+	// SpreadMs spreads the probes' starts over this many milliseconds (see probeAll).
+	SpreadMs int             `json:"spreadMs"`
 	Targets  json.RawMessage `json:"targets"`
 }
 
@@ -95,6 +97,9 @@ func serveRound(line []byte, parallel int, emit func(v any)) sessionDone {
 	if req.Parallel > 0 {
 		parallel = req.Parallel
 	}
-	probeAll(targets, parallel, emit)
+	if req.SpreadMs < 0 || req.SpreadMs > maxTimeoutMs {
+		return sessionDone{Done: true, Round: req.Round, Error: fmt.Sprintf("invalid request: spreadMs must be 0..%d", maxTimeoutMs)}
+	}
+	probeAll(targets, parallel, time.Duration(req.SpreadMs)*time.Millisecond, emit)
 	return sessionDone{Done: true, Round: req.Round, Count: len(targets), ElapsedMs: ms(time.Since(start))}
 }

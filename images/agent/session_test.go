@@ -91,3 +91,32 @@ func firstWord(s string) string {
 	}
 	return s
 }
+
+// TestSessionSpread: spreadMs spreads the starts (the last of 3 starts 2/3 of the way in); a
+// negative spread is refused without probing.
+func TestSessionSpread(t *testing.T) {
+	closed := closedPort(t, "tcp")
+	tg := []target{}
+	for _, id := range []string{"a", "b", "c"} {
+		tg = append(tg, target{ID: id, Kind: "tcp", Host: "127.0.0.1", Port: closed, TimeoutMs: 1000})
+	}
+	b, _ := json.Marshal(map[string]any{"round": 1, "spreadMs": 300, "targets": tg})
+	in := string(b) + "\n" + `{"round":2,"spreadMs":-1,"targets":[]}` + "\n"
+	var out, errb bytes.Buffer
+	if code := run([]string{"session"}, strings.NewReader(in), &out, &errb); code != 0 {
+		t.Fatalf("session exit %d: %s", code, errb.String())
+	}
+	var dones []sessionDone
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var d sessionDone
+		if json.Unmarshal([]byte(l), &d) == nil && d.Done {
+			dones = append(dones, d)
+		}
+	}
+	if len(dones) != 2 || dones[0].Count != 3 || dones[0].ElapsedMs < 190 {
+		t.Fatalf("done lines %+v: want round 1 with 3 results after >= 200 ms", dones)
+	}
+	if !strings.Contains(dones[1].Error, "spreadMs") {
+		t.Errorf("round 2: %+v, want a spreadMs error", dones[1])
+	}
+}

@@ -6,10 +6,12 @@ import { StepObserver } from '../../../harness/observe/observer.js';
 import { unsettledSummary } from '../../../harness/observe/step.js';
 import type { ExecResult, PodExecutor } from '../../../harness/probe/exec.js';
 import { BatchProber, type SourcePod } from '../../../harness/probe/prober.js';
+import { SessionPool } from '../../../harness/probe/session.js';
 import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
 import type { AgentTarget } from '../../../harness/probe/targets.js';
 import { cluster, node, pod, TARGETS } from './fixtures.js';
 import type { FakeKube } from '../cluster/fake-kube.js';
+import { FakeStreamer } from '../probe/fakes.js';
 
 const client: SourcePod = { endpoint: 'shop/client', namespace: 'shop', pod: 'client-1', container: 'agent', node: 'w1' };
 const web: SourcePod = { endpoint: 'shop/web', namespace: 'shop', pod: 'web-1', container: 'agent', node: 'w1' };
@@ -36,6 +38,17 @@ class World implements PodExecutor {
     return Promise.resolve({ stdout: `${lines.join('\n')}\n{"done":true}\n`, stderr: '', exitCode: 0 });
   }
 }
+
+/** The same world, probed over sessions (self-probes too), as a run step does. */
+async function guardedWithSessions(k: FakeKube, world: World) {
+  const streamer = new FakeStreamer(world);
+  const pool = new SessionPool(streamer, { roundSlackMs: 50, openSlackMs: 50 });
+  const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 0, replacementTimeoutMs: 0 });
+  const inner = new BatchProber(streamer, { sessions: pool, retry: { retries: 1, baseDelayMs: 0, maxDelayMs: 0 }, onFault: (f) => observer.recordExecFault(f), sleep: () => Promise.resolve() });
+  return { observer, streamer, pool, prober: new GuardedProber(inner, observer, { executor: streamer, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']), sessions: pool }) };
+}
+
+const lists = (k: FakeKube): number => k.calls.filter((c) => c[0] === 'list').length;
 
 async function guarded(k: FakeKube, world: World) {
   const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 0, replacementTimeoutMs: 0 });
@@ -186,5 +199,74 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(u.byClass).to.deep.equal({ error: 3 });
     expect(observer.execFailures['node-unreachable']).to.be.greaterThan(0);
     expect(observer.execRetries).to.be.greaterThan(0);
+  });
+
+  it('a round where every probe connected costs no cluster reading and no self-probe (a connection is never a fault)', async () => {
+    const k = cluster();
+    const w = new World();
+    const { prober } = await guarded(k, w);
+    const before = lists(k);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/web', 80), tcp('shop/db', 5432)] }]);
+    expect([...res.values()].map((r) => r.class)).to.deep.equal(['connected', 'connected']);
+    expect(lists(k) - before).to.equal(0);
+    expect(w.calls).to.deep.equal(['client-1']);
+  });
+
+  it('a round with a deny takes one cluster reading (pods and nodes), not one before and one after', async () => {
+    const k = cluster();
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober } = await guarded(k, w);
+    const before = lists(k);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(lists(k) - before).to.equal(2);
+  });
+
+  it('only denies are self-probed: an error or a DNS failure asks no destination agent', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'error', 'dns:kubernetes.default': 'dns-failure' };
+    const { prober } = await guarded(cluster(), w);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432), dns] }]);
+    expect(w.calls).to.deep.equal(['client-1']);
+  });
+
+  it('with sessions: a healthy deny stays a verdict and its self-probe goes over the destination session (no exec)', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, streamer, pool } = await guardedWithSessions(cluster(), w);
+    for (let i = 0; i < 2; i++) {
+      const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+      expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    }
+    // every call into a pod was a session round: client's probes and db's self-probes, twice each
+    expect(w.calls).to.deep.equal(streamer.sessionRounds);
+    expect(streamer.sessionRounds.sort()).to.deep.equal(['client-1', 'client-1', 'db-1', 'db-1']);
+    expect(streamer.opens.sort()).to.deep.equal(['client-1', 'db-1']);
+    expect(pool.stats.fallbacks).to.equal(0);
+    pool.close();
+  });
+
+  it('with sessions: a killed destination agent (its session ends, the exec finds nothing on its port) is an error, not a deny', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    const { prober, streamer, pool } = await guardedWithSessions(cluster(), w);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    // The agent is killed: its session dies with it; the one-shot self-probe finds its port closed.
+    streamer.dieOnNext.add('db-1');
+    w.deadAgents.add('db-1');
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^refused; not taken as a verdict: agent in pod shop\/db-1 on node w2 does not answer on its own port 5432/);
+    expect(pool.stats.fallbacks).to.equal(1);
+    pool.close();
+  });
+
+  it('with sessions: a destination whose node is gone (no session, no exec) is an error naming the node', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    w.unreachable.add('db-1');
+    const { prober, pool } = await guardedWithSessions(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^timeout; not taken as a verdict: pod shop\/db-1 on node w2 cannot be reached.*no route to host/);
+    pool.close();
   });
 });
