@@ -43,6 +43,8 @@ const { values } = parseArgs({
     'baseline-max': { type: 'string', default: '9' },
     concurrency: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '3' },
+    // Spacing of probe starts in a session round, per probe (SPREAD_PER_PROBE_MS when not given).
+    'spread-per-probe': { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -159,7 +161,8 @@ async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: 
   console.log(`  ${n}x${n}x2 (${cells} cells) one-shot execs: ${describe(oneShot)}, ${n} execs`);
 
   const pool = new SessionPool(executor, { openConcurrency: concurrency });
-  const sessions = new BatchProber(executor, { concurrency, sessions: pool });
+  const spread = values['spread-per-probe'];
+  const sessions = new BatchProber(executor, { concurrency, sessions: pool, ...(spread !== undefined ? { spreadPerProbeMs: Number(spread) } : {}) });
   const cold = await measure(sessions, reqs);
   const hot = await warm(sessions, reqs, rounds);
   console.log(`  ${n}x${n}x2 sessions: first round (opens ${pool.stats.opened} sessions) ${describe(cold)}; later rounds median ${describe(hot.median)}, slowest ${fmt(hot.max.wallMs)}${pool.stats.fallbacks ? `, ${pool.stats.fallbacks} fallbacks to one-shot execs` : ''}`);
@@ -214,7 +217,8 @@ async function main(): Promise<void> {
     for (const l of summary) console.log(`  ${l}`);
   } finally {
     await nodeDrop(cluster, false).catch(() => undefined);
-    await cluster.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: NS }).catch(() => undefined);
+    // --keep keeps the bench pods too: the next run on this cluster skips deploying a hundred pods.
+    if (!values.keep) await cluster.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: NS }).catch(() => undefined);
     // Only a cluster this bench created is deleted; a reused one (yours) is left as it was.
     if (!values.keep && cluster.createdByUs) await execa(env.NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', NAME], { reject: false });
   }

@@ -56,6 +56,8 @@ export interface BatchProberOptions {
    * answer falls back to a one-shot exec, so faults are classified and reported as without them.
    */
   sessions?: SessionPool;
+  /** Start spacing per probe in a session round (default SPREAD_PER_PROBE_MS; 0: all at once). */
+  spreadPerProbeMs?: number;
   /** Extra time allowed for exec setup on top of the longest probe timeout. */
   execSlackMs?: number;
   /** Retry failed execs with back-off (default: no retries). */
@@ -144,18 +146,18 @@ export async function execProbe(executor: PodExecutor, src: SourcePod, targets: 
  * In-pod parallelism and how long a batch's probes may take: the agent runs `parallel` probes at
  * once, so many targets take several timeouts, and no backstop may cut a healthy batch short.
  */
-export function batchTiming(targets: AgentTarget[], opts: Pick<BatchProberOptions, 'inPodParallel'>): { parallel: number; probeMs: number; spreadMs: number } {
+export function batchTiming(targets: AgentTarget[], opts: Pick<BatchProberOptions, 'inPodParallel' | 'spreadPerProbeMs'>): { parallel: number; probeMs: number; spreadMs: number } {
   const parallel = opts.inPodParallel ?? DEFAULT_IN_POD_PARALLEL;
   const longest = Math.max(...targets.map((t) => t.timeoutMs));
-  // Sessions spread a pod's starts (SPREAD_PER_PROBE_MS each, at most half a timeout): many pods
-  // starting hundreds of connections in the same instant overflow the kernel's per-CPU packet
-  // backlog, and the lost SYNs look like drops (measured: 4,000 of 10,000 open cells at 100 x 100).
-  const spreadMs = Math.min(Math.floor(longest / 2), targets.length * SPREAD_PER_PROBE_MS);
+  // Sessions spread a pod's starts (SPREAD_PER_PROBE_MS each, at most a quarter of a timeout): a
+  // hundred pods starting hundreds of connections in the same instant overflowed the kernel's
+  // per-CPU packet backlog here (net.core.netdev_max_backlog), and a lost SYN looks like a drop.
+  const spreadMs = Math.min(Math.floor(longest / 4), targets.length * (opts.spreadPerProbeMs ?? SPREAD_PER_PROBE_MS));
   return { parallel, probeMs: Math.ceil(targets.length / parallel) * longest, spreadMs };
 }
 
 /** Start spacing of the probes in one pod's session round. */
-export const SPREAD_PER_PROBE_MS = 5;
+export const SPREAD_PER_PROBE_MS = 2;
 
 function mapResults(pod: SourcePod, endpoint: string, targets: AgentTarget[], res: ExecResult, out: RoundResults): void {
   const parsed = parseAgentOutput(res.stdout);

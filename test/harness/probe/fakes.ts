@@ -34,6 +34,8 @@ export class FakeExecutor implements PodExecutor {
  */
 export class FakeStreamer implements PodExecutor, PodStreamer {
   opens: string[] = [];
+  /** Every request line written, as parsed. */
+  requests: { pod: string; round: number; parallel: number; spreadMs?: number; targets: AgentTarget[] }[] = [];
   /** Rounds answered over sessions, by pod. */
   sessionRounds: string[] = [];
   noSession = new Set<string>();
@@ -66,7 +68,8 @@ export class FakeStreamer implements PodExecutor, PodStreamer {
     expect(command).to.deep.equal(SESSION_COMMAND);
     return {
       write: (data) => {
-        const req = JSON.parse(data) as { round: number; parallel: number; targets: AgentTarget[] };
+        const req = JSON.parse(data) as { round: number; parallel: number; spreadMs?: number; targets: AgentTarget[] };
+        this.requests.push({ pod, ...req });
         if (ended || this.hang.has(pod) || this.noSession.has(pod)) return;
         if (this.dieOnNext.has(pod)) {
           setImmediate(() => end({ stdout: '', stderr: '', exitCode: 137 }));

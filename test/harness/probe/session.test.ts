@@ -99,4 +99,16 @@ describe('probe/session: one long-lived exec per pod, reused every round', () =>
     expect(streamer.maxConcurrentOpens).to.equal(3);
     pool.close();
   });
+
+  it('a round asks for every probe at once and spreads the starts (2 ms a probe, at most a quarter of a timeout)', async () => {
+    const execs = new FakeExecutor(() => 'connected');
+    const streamer = new FakeStreamer(execs);
+    const pool = new SessionPool(streamer);
+    const wide = Array.from({ length: 200 }, (_, i) => tcp(`d${i}:80/TCP`, 2000));
+    await new BatchProber(streamer, { sessions: pool }).round([{ source: src('a'), targets: wide }, { source: src('b'), targets: wide.slice(0, 2) }]);
+    await new BatchProber(streamer, { sessions: pool, spreadPerProbeMs: 0 }).round([{ source: src('a'), targets: wide.slice(0, 2) }]);
+    const shape = streamer.requests.map((r) => `${r.pod} ${r.targets.length} parallel ${r.parallel} spread ${r.spreadMs ?? 'none'}`);
+    expect(shape.sort()).to.deep.equal(['a-pod 2 parallel 256 spread none', 'a-pod 200 parallel 256 spread 400', 'b-pod 2 parallel 256 spread 4']);
+    pool.close();
+  });
 });
