@@ -124,6 +124,7 @@ async function measure(prober: Prober, reqs: ProbeRequest[]): Promise<Measured> 
   const wallMs = performance.now() - t0;
   const classes: Record<string, number> = {};
   let wrong = 0;
+  let sameNode = 0;
   const samples = new Map<string, string>();
   for (const [key, r] of res) {
     classes[r.class] = (classes[r.class] ?? 0) + 1;
@@ -131,11 +132,15 @@ async function measure(prober: Prober, reqs: ProbeRequest[]): Promise<Measured> 
     const self = key.slice(0, key.indexOf('|')) === r.id.slice(0, r.id.lastIndexOf(':'));
     if (r.class !== (r.id.endsWith(':8080/TCP') || self ? 'connected' : 'timeout')) {
       wrong++;
+      // Pods alternate between the two workers: p<i> and p<j> share a node when i and j have the same parity.
+      const [a, b] = [key.slice(0, key.indexOf('|')), r.id].map((x) => Number(/\/p(\d+)/.exec(x)?.[1] ?? 0));
+      if (a! % 2 === b! % 2) sameNode++;
       const what = `${r.class}: ${(r.detail ?? '').replace(/\d+(\.\d+)*/g, 'N').slice(0, 160)}`;
       if (!samples.has(what) && samples.size < 4) samples.set(what, `${key} ${r.id} -> ${r.class} ${r.detail ?? ''}`.slice(0, 300));
     }
   }
   for (const s of samples.values()) console.log(`      e.g. ${s}`);
+  if (wrong) console.log(`      wrong cells between pods on the same node: ${sameNode} of ${wrong}`);
   return { wallMs, cells: res.size, classes, wrong };
 }
 
