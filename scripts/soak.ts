@@ -1,4 +1,4 @@
-// `npm run soak -- [--runs 20] [--suite suites/zero-trust/suite.yaml] [--cluster-name nph-soak] [--chaos [--seed 1]]`
+// `npm run soak -- [--runs 20] [--suite suites/zero-trust/suite.yaml] [--cluster-name nph-soak] [--chaos [--seed 1]] [--report-dir DIR]`
 // Runs a suite N times on one kind cluster (each run deploys, applies every step, probes, cleans up)
 // and counts wrong cells (observed verdict != expected) and error cells per run.
 // Target: 0 wrong cells over all runs. Exit 1 when any cell was wrong or an error.
@@ -8,6 +8,7 @@
 import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { summarizeRun } from '../harness/report/index.js';
+import { writeReports } from '../harness/report/files.js';
 import { installCni } from '../harness/cluster/cni/index.js';
 import { readImagesEnv } from '../harness/cluster/paths.js';
 import { createProgress } from '../harness/cluster/progress.js';
@@ -28,6 +29,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     chaos: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
+    // Every run that was not clean keeps its reports here (run-NN/), so a wrong cell can be read cell by cell.
+    'report-dir': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -77,6 +80,9 @@ for (let i = 1; i <= runs; i++) {
   const wrong = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected));
   const errors = session.result.steps.flatMap((st) => st.cells.filter((c) => c.observed?.verdict === undefined));
   const retried = session.result.steps.flatMap((st) => st.cells.filter((c) => (c.observed?.attempts ?? 0) > 1)).length;
+  if (values['report-dir'] && (wrong.length || errors.length)) {
+    await writeReports(session.result, `${values['report-dir']}/run-${String(i).padStart(2, '0')}`).catch((e: unknown) => console.log(`  reports not written: ${String(e)}`));
+  }
   totals.wrong += wrong.length;
   totals.errors += errors.length;
   totals.cells += session.result.steps.reduce((n, st) => n + st.cells.length, 0);

@@ -48,7 +48,7 @@ export interface PodLike extends KObject {
     podIP?: string;
     reason?: string;
     message?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string | null }[];
     containerStatuses?: ContainerStatusLike[];
     initContainerStatuses?: ContainerStatusLike[];
   };

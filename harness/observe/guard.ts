@@ -1,14 +1,15 @@
 // Keeps faults out of verdicts. A probe result other than `connected` is taken as a policy verdict
-// only if nothing it depends on (its source, its destination, the DNS server) was disturbed while
-// the round ran, and the destination's agent still answers a loopback self-probe afterwards
-// (NetworkPolicy never applies to loopback, so a failure there is the pod, not a policy). Otherwise
-// the result becomes an error naming the fault; the settle loop probes it again.
+// only if nothing it depends on (its source, its destination, the DNS server, the CNI agents on their
+// nodes) was disturbed while the round ran, and the destination's agent still answers a loopback
+// self-probe afterwards (NetworkPolicy never applies to loopback, so a failure there is the pod, not
+// a policy). A `connected` result is not a verdict either while the CNI agent on its source's or
+// destination's node is in trouble (its rules lag: it may let through what a policy denies).
+// Otherwise the result becomes an error naming the fault; the settle loop probes it again.
 //
-// Cost on the hot path: a round whose results are all `connected` costs nothing more (a connection
-// is never a fault's doing). Otherwise one reading of the cluster after the round (changes since the
-// previous reading count as seen during the round), and, at the same time, one self-probe per pod of
-// each destination that answered with a deny (refused or timeout), over that pod's probe session
-// when there is one (a line on an open stream) and a one-shot exec otherwise.
+// Cost on the hot path: one reading of the cluster after the round (changes since the previous
+// reading count as seen during the round; no reading before it), and, at the same time, one
+// self-probe per pod of each agent destination that answered with a deny (refused or timeout), over
+// that pod's probe session when there is one (a line on an open stream), a one-shot exec otherwise.
 import { isIP } from 'node:net';
 import pLimit from 'p-limit';
 import type { AgentResult } from '../probe/agent-output.js';
@@ -68,17 +69,24 @@ export class GuardedProber implements Prober {
   async round(requests: ProbeRequest[]): Promise<RoundResults> {
     const t0 = this.observer.now();
     const results = await this.inner.round(requests);
-    const suspect = (r: AgentResult | undefined): r is AgentResult => r !== undefined && r.class !== 'connected' && r.class !== 'unsupported';
-    if (![...results.values()].some(suspect)) return results;
-    // The reading after the round and the self-probes are independent: run them together.
+    // Every round needs the reading after it (a lagging CNI agent casts doubt on connections too);
+    // the self-probes (denies only) are independent of it: run them together.
     const [after, liveness] = await Promise.all([this.observer.refresh(), this.liveness(requests, results)]);
     for (const req of requests) {
       for (const t of req.targets) {
         const key = cellKey(req.source.endpoint, t.id);
         const r = results.get(key);
-        if (!suspect(r)) continue;
-        const deps = dependencies(req.source.endpoint, t);
+        if (!r || r.class === 'unsupported') continue;
         const dst = destinationOf(t);
+        if (r.class === 'connected') {
+          const lag = [req.source.endpoint, ...(dst ? [dst] : [])].map((d) => this.observer.cniTroubleFor(d, t0, after)).find((p) => p !== undefined);
+          if (lag) {
+            this.observer.distrusted++;
+            results.set(key, distrust(r, lag));
+          }
+          continue;
+        }
+        const deps = dependencies(req.source.endpoint, t);
         const watched = dst !== undefined ? this.observer.target(dst) : undefined;
         const stale = watched && after ? staleAddress(after, watched, t.host) : undefined;
         const problem = stale ?? deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);

@@ -8,7 +8,8 @@ import { withDeadline } from '../cluster/wait.js';
 import type { InfraEvent, StepInfrastructure } from '../diff/result.js';
 import type { ExecFault } from '../probe/exec-faults.js';
 import type { SourcePod } from '../probe/prober.js';
-import { diffSnapshots, endpointProblem, matchesLabels, takeSnapshot, type Snapshot, type WatchTarget } from './snapshot.js';
+import { cniAgentProblem, CNI_ENDPOINT, endpointsOnNode } from './cni-agents.js';
+import { diffSnapshots, endpointProblem, matchesLabels, probeFailures, PROBE_FAILURE_SHADOW_MS, recentlyReady, takeSnapshot, type Snapshot, type WatchTarget } from './snapshot.js';
 
 export interface ObserverOptions {
   client: KubeClient;
@@ -30,10 +31,15 @@ interface Recorded {
   at: number;
   /** Endpoints the event may have disturbed. */
   endpoints: Set<string>;
+  /** The event is about a CNI agent: it casts doubt on allows as well as denies. */
+  cni: boolean;
 }
 
 /** Events that say something went wrong (recoveries and new pods are context, not trouble). */
-const TROUBLE = new Set(['node-not-ready', 'node-gone', 'pod-deleted', 'pod-restart', 'pod-evicted', 'pod-terminating', 'pod-not-ready', 'api-unreachable', 'liveness-failure']);
+const TROUBLE = new Set(['node-not-ready', 'node-gone', 'pod-deleted', 'pod-restart', 'pod-evicted', 'pod-terminating', 'pod-not-ready', 'api-unreachable', 'liveness-failure', 'probe-failed']);
+
+/** How far before a round an event of this kind still disturbs it. */
+const lookbackMs = (kind: string): number => (kind === 'probe-failed' ? PROBE_FAILURE_SHADOW_MS : 1000);
 
 export const describeEvent = (e: InfraEvent): string => `${e.kind} ${e.subject}${e.detail ? ` (${e.detail})` : ''}`;
 
@@ -97,6 +103,8 @@ export class StepObserver {
     if (this.last) {
       const prev = this.last;
       for (const e of diffSnapshots(prev, snap)) this.add(e, this.affected(e, prev, snap));
+    } else {
+      for (const e of probeFailures(snap)) this.add(e, this.affected(e, snap, snap));
     }
     this.last = snap;
     return snap;
@@ -105,7 +113,10 @@ export class StepObserver {
   private affected(e: InfraEvent, prev: Snapshot, next: Snapshot): string[] {
     const pods = [...prev.pods.values(), ...next.pods.values()];
     if (e.kind.startsWith('node-')) return pods.filter((p) => p.node === e.subject).flatMap((p) => p.endpoints);
-    return pods.filter((p) => `${p.namespace}/${p.name}` === e.subject).flatMap((p) => p.endpoints);
+    const subject = pods.filter((p) => `${p.namespace}/${p.name}` === e.subject);
+    // A CNI agent's trouble reaches every endpoint whose pods share its node.
+    const cniNodes = subject.filter((p) => p.endpoints.includes(CNI_ENDPOINT)).map((p) => p.node);
+    return [...subject.flatMap((p) => p.endpoints), ...cniNodes.flatMap((n) => endpointsOnNode(next, n))];
   }
 
   add(event: InfraEvent, endpoints: Iterable<string>): void {
@@ -113,7 +124,8 @@ export class StepObserver {
       this.dropped++;
       return;
     }
-    this.recorded.push({ event, at: Date.parse(event.at), endpoints: new Set(endpoints) });
+    const set = new Set(endpoints);
+    this.recorded.push({ event, at: Date.parse(event.at), endpoints: set, cni: set.has(CNI_ENDPOINT) });
   }
 
   /** For BatchProber's onFault: counts the failure by kind and records it as an event. */
@@ -139,9 +151,24 @@ export class StepObserver {
     // Externals (containers beside the cluster) have no pods to watch: nothing to say about them here.
     if (!this.target(endpoint)) return undefined;
     if (!latest) return `cluster state unknown: ${this.apiDown?.message ?? 'the API server did not answer'}`;
-    const seen = this.recorded.find((r) => r.at >= t0 - 1000 && TROUBLE.has(r.event.kind) && r.endpoints.has(endpoint));
+    const seen = this.seen(endpoint, t0, false);
     if (seen) return describeEvent(seen.event);
-    return endpointProblem(latest, endpoint);
+    const fresh = this.target(endpoint)?.clusterService ? recentlyReady(latest, endpoint, t0) : undefined;
+    return endpointProblem(latest, endpoint) ?? fresh ?? cniAgentProblem(latest, endpoint, t0);
+  }
+
+  /**
+   * Why even a connection from or to this endpoint is not a verdict: the CNI agent on its node was
+   * in trouble in the window (a lagging agent lets through what a policy already denies).
+   */
+  cniTroubleFor(endpoint: string, t0: number, latest: Snapshot | undefined): string | undefined {
+    if (!this.target(endpoint) || !latest) return undefined;
+    const seen = this.seen(endpoint, t0, true);
+    return seen ? describeEvent(seen.event) : cniAgentProblem(latest, endpoint, t0);
+  }
+
+  private seen(endpoint: string, t0: number, cniOnly: boolean): Recorded | undefined {
+    return this.recorded.find((r) => TROUBLE.has(r.event.kind) && (!cniOnly || r.cni) && r.at >= t0 - lookbackMs(r.event.kind) && r.endpoints.has(endpoint));
   }
 
   /** The watch target of an endpoint, if it is watched. */

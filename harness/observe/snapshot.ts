@@ -2,7 +2,7 @@
 // tell two readings apart (node NotReady, pod restarted, deleted, evicted, not Ready). Pure except
 // takeSnapshot; the watcher and the probe guard build on these.
 import type { KubeClient } from '../cluster/kube-client.js';
-import { isNodeReady, isPodReady, type NodeLike, type PodLike } from '../cluster/kube-types.js';
+import { isNodeReady, isPodReady, type EventLike, type NodeLike, type PodLike } from '../cluster/kube-types.js';
 import { withDeadline } from '../cluster/wait.js';
 import type { InfraEvent } from '../diff/result.js';
 
@@ -17,6 +17,8 @@ export interface WatchTarget {
   agent: boolean;
   /** Pod IPs the step's probes may address directly (learnt at deploy time; stale once pods are replaced). */
   addresses?: string[];
+  /** A cluster service we depend on but do not own (DNS server, CNI agents): new pods of it need time to take effect. */
+  clusterService?: boolean;
 }
 
 export interface PodSnap {
@@ -27,6 +29,8 @@ export interface PodSnap {
   node: string;
   ip: string;
   ready: boolean;
+  /** ms since the epoch when it last turned Ready (from the Ready condition), if known. */
+  readySince?: number;
   terminating: boolean;
   restarts: number;
   phase: string;
@@ -41,12 +45,34 @@ export interface NodeSnap {
   reason?: string;
 }
 
+/** A kubelet probe failure (`Unhealthy` Warning event) of a watched pod. */
+export interface WarningSnap {
+  /** `<ns>/<pod>`. */
+  pod: string;
+  message: string;
+  count: number;
+  /** ms since the epoch of its last occurrence. */
+  last: number;
+}
+
 export interface Snapshot {
   /** ms since the epoch. */
   at: number;
   pods: Map<string, PodSnap>;
   nodes: Map<string, NodeSnap>;
+  /**
+   * Probe failures of watched pods, by event uid. A starved CNI agent or DNS server fails its
+   * health probe long before it restarts or turns NotReady (if it ever does), while its rules lag.
+   */
+  warnings: Map<string, WarningSnap>;
 }
+
+/**
+ * How long a probe failure of a pod casts doubt on results: kubelet probes every 10 s by default,
+ * so the pod was already struggling for a while before the event, and it may take as long again to
+ * catch up (a CNI agent re-syncing its rules).
+ */
+export const PROBE_FAILURE_SHADOW_MS = 30_000;
 
 export const matchesLabels = (labels: Record<string, string> | undefined, want: Record<string, string>): boolean =>
   Object.entries(want).every(([k, v]) => labels?.[k] === v);
@@ -58,6 +84,8 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
   const statuses = p.status?.containerStatuses ?? [];
   const restarted = statuses.find((s) => (s.restartCount ?? 0) > 0 && s.lastState?.terminated);
   const term = restarted?.lastState?.terminated;
+  const readyCond = (p.status?.conditions ?? []).find((c) => c.type === 'Ready' && c.status === 'True');
+  const readySince = readyCond?.lastTransitionTime ? Date.parse(readyCond.lastTransitionTime) : NaN;
   return {
     uid: p.metadata.uid ?? `${ns}/${p.metadata.name ?? ''}`,
     name: p.metadata.name ?? '',
@@ -66,6 +94,7 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
     node: p.spec?.nodeName ?? '',
     ip: p.status?.podIP ?? '',
     ready: isPodReady(p),
+    ...(Number.isNaN(readySince) ? {} : { readySince }),
     terminating: p.metadata.deletionTimestamp !== undefined,
     restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
     phase: p.status?.phase ?? 'Unknown',
@@ -82,11 +111,13 @@ export function nodeSnap(n: NodeLike): NodeSnap {
 
 /** Reads every pod of the targets and every node; each call bounded by deadlineMs. */
 export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], deadlineMs = 10_000, now = Date.now): Promise<Snapshot> {
-  const [pods, nodes] = await Promise.all([
+  const [pods, nodes, events] = await Promise.all([
     withDeadline(client.list<PodLike>('v1', 'Pod'), deadlineMs, 'listing pods'),
     withDeadline(client.list<NodeLike>('v1', 'Node'), deadlineMs, 'listing nodes'),
+    // Best effort: a cluster that does not let us read events still gets pods and nodes watched.
+    withDeadline(client.list<EventLike>('v1', 'Event', { fieldSelector: 'reason=Unhealthy' }), deadlineMs, 'listing events').catch(() => [] as EventLike[]),
   ]);
-  const snap: Snapshot = { at: now(), pods: new Map(), nodes: new Map() };
+  const snap: Snapshot = { at: now(), pods: new Map(), nodes: new Map(), warnings: new Map() };
   for (const p of pods) {
     const s = podSnap(p, targets);
     if (s) snap.pods.set(s.uid, s);
@@ -95,7 +126,20 @@ export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], d
     const s = nodeSnap(n);
     snap.nodes.set(s.name, s);
   }
+  const watched = new Set([...snap.pods.values()].map(podId));
+  for (const e of events) {
+    const w = warningSnap(e);
+    if (w && watched.has(w.pod)) snap.warnings.set(e.metadata.uid ?? `${w.pod}/${w.message}`, w);
+  }
   return snap;
+}
+
+export function warningSnap(e: EventLike): WarningSnap | undefined {
+  const o = e.involvedObject;
+  if (e.reason !== 'Unhealthy' || o?.kind !== 'Pod' || !o.name) return undefined;
+  const last = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? '');
+  if (Number.isNaN(last)) return undefined;
+  return { pod: `${o.namespace ?? e.metadata.namespace ?? ''}/${o.name}`, message: (e.message ?? '').trim().slice(0, 300), count: e.count ?? 1, last };
 }
 
 const podId = (p: PodSnap): string => `${p.namespace}/${p.name}`;
@@ -124,6 +168,21 @@ export function diffSnapshots(prev: Snapshot, next: Snapshot): InfraEvent[] {
     if (!p.ready && n.ready) out.push({ at, kind: 'pod-ready', subject: podId(n), detail: podWhere(n) });
   }
   for (const [uid, n] of next.pods) if (!prev.pods.has(uid)) out.push({ at, kind: 'pod-created', subject: podId(n), detail: podWhere(n) });
+  out.push(...probeFailures(next, prev));
+  return out;
+}
+
+/**
+ * Probe failures new since prev (or, for a first reading, recent enough to still matter), each
+ * stamped with its own time so the guard's window reaches back to it.
+ */
+export function probeFailures(next: Snapshot, prev?: Snapshot): InfraEvent[] {
+  const out: InfraEvent[] = [];
+  for (const [uid, w] of next.warnings) {
+    const before = prev?.warnings.get(uid);
+    const fresh = before ? w.count > before.count || w.last > before.last : w.last >= (prev?.at ?? next.at - PROBE_FAILURE_SHADOW_MS);
+    if (fresh) out.push({ at: new Date(w.last).toISOString(), kind: 'probe-failed', subject: w.pod, detail: w.message });
+  }
   return out;
 }
 
@@ -141,6 +200,18 @@ export function endpointProblem(snap: Snapshot, endpoint: string): string | unde
   const ready = pods.filter((p) => p.ready && !p.terminating);
   if (ready.length === 0) return `${endpoint} has no Ready pod (${pods.map((p) => `${podId(p)} on node ${p.node || '?'}: ${p.terminating ? 'terminating' : `phase ${p.phase}`}`).join('; ')})`;
   return undefined;
+}
+
+/**
+ * A cluster service we depend on but do not own (the DNS server, a CNI agent) whose pods turned
+ * Ready only moments ago: kube-proxy and the CNI agents may not route to or enforce for the new
+ * pods yet, so a failure through it is the catching up, not a policy. Undefined when settled.
+ */
+export function recentlyReady(snap: Snapshot, endpoint: string, t0: number, shadowMs = PROBE_FAILURE_SHADOW_MS): string | undefined {
+  const fresh = [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready && p.readySince !== undefined && p.readySince > t0 - shadowMs);
+  if (fresh.length === 0) return undefined;
+  const newest = Math.max(...fresh.map((p) => p.readySince!));
+  return `${fresh.map(podId).join(', ')} of ${endpoint} turned Ready only ${((t0 - newest) / 1000).toFixed(0)} s before the round (routes and rules to new pods may still be catching up)`;
 }
 
 /**

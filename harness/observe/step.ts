@@ -14,15 +14,16 @@ import { canStream, SessionPool } from '../probe/session.js';
 import type { PlannedCell, SettleResult } from '../probe/settle.js';
 import type { Suite } from '../suite/schema.js';
 import { DNS_ENDPOINT, GuardedProber } from './guard.js';
+import { CNI_TARGETS } from './cni-agents.js';
 import { StepObserver } from './observer.js';
 import type { WatchTarget } from './snapshot.js';
 
 /** The cluster DNS server as kubeadm, kind and k3s label it. */
-export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false };
+export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false, clusterService: true };
 
 const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
 
-/** Every endpoint the suite deployed or found, plus the DNS server. */
+/** Every endpoint the suite deployed or found, plus the DNS server and the CNI's node agents. */
 export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[] {
   const out: WatchTarget[] = [];
   for (const ep of deployment.endpoints.values()) {
@@ -33,7 +34,7 @@ export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[
       out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
     }
   }
-  return [...out, DNS_TARGET];
+  return [...out, DNS_TARGET, ...CNI_TARGETS];
 }
 
 export interface ObserveStepOptions {

@@ -7,7 +7,7 @@ export function node(name: string, ready = true): KObject {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'Unknown', ...(ready ? {} : { reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }) }] } };
 }
 
-export function pod(ns: string, name: string, endpoint: string, nodeName: string, over: { ready?: boolean; restarts?: number; uid?: string; labels?: Record<string, string>; reason?: string; ip?: string } = {}): KObject {
+export function pod(ns: string, name: string, endpoint: string, nodeName: string, over: { ready?: boolean; restarts?: number; uid?: string; labels?: Record<string, string>; reason?: string; ip?: string; readyAgoMs?: number } = {}): KObject {
   const ready = over.ready ?? true;
   return {
     apiVersion: 'v1',
@@ -18,7 +18,7 @@ export function pod(ns: string, name: string, endpoint: string, nodeName: string
       phase: 'Running',
       podIP: over.ip ?? '10.244.1.5',
       ...(over.reason ? { reason: over.reason } : {}),
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', ...(over.readyAgoMs !== undefined ? { lastTransitionTime: new Date(Date.now() - over.readyAgoMs).toISOString() } : {}) }],
       containerStatuses: [
         { name: 'agent', ready, restartCount: over.restarts ?? 0, state: { running: {} }, ...(over.restarts ? { lastState: { terminated: { reason: 'Error', exitCode: 137 } } } : {}) },
       ],
@@ -41,5 +41,5 @@ export const TARGETS: WatchTarget[] = [
   { endpoint: 'shop/web', namespace: 'shop', labels: { 'netpol-harness/endpoint': 'web' }, agent: true },
   { endpoint: 'shop/db', namespace: 'shop', labels: { 'netpol-harness/endpoint': 'db' }, agent: true },
   { endpoint: 'shop/client', namespace: 'shop', labels: { 'netpol-harness/endpoint': 'client' }, agent: true },
-  { endpoint: 'cluster-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false },
+  { endpoint: 'cluster-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, agent: false, clusterService: true },
 ];

@@ -9,6 +9,7 @@ import { BatchProber, type SourcePod } from '../../../harness/probe/prober.js';
 import { SessionPool } from '../../../harness/probe/session.js';
 import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
 import type { AgentTarget } from '../../../harness/probe/targets.js';
+import { CNI_TARGETS } from '../../../harness/observe/cni-agents.js';
 import { cluster, node, pod, TARGETS } from './fixtures.js';
 import type { FakeKube } from '../cluster/fake-kube.js';
 import { FakeStreamer } from '../probe/fakes.js';
@@ -48,7 +49,8 @@ async function guardedWithSessions(k: FakeKube, world: World) {
   return { observer, streamer, pool, prober: new GuardedProber(inner, observer, { executor: streamer, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']), sessions: pool }) };
 }
 
-const lists = (k: FakeKube): number => k.calls.filter((c) => c[0] === 'list').length;
+/** Cluster readings taken (each lists the nodes once). */
+const readings = (k: FakeKube): number => k.calls.filter((c) => c[0] === 'list' && c[1] === 'Node').length;
 
 async function guarded(k: FakeKube, world: World) {
   const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 0, replacementTimeoutMs: 0 });
@@ -201,25 +203,25 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(observer.execRetries).to.be.greaterThan(0);
   });
 
-  it('a round where every probe connected costs no cluster reading and no self-probe (a connection is never a fault)', async () => {
+  it('a round where every probe connected takes one cluster reading (for lagging CNI agents) and no self-probe', async () => {
     const k = cluster();
     const w = new World();
     const { prober } = await guarded(k, w);
-    const before = lists(k);
+    const before = readings(k);
     const res = await prober.round([{ source: client, targets: [tcp('shop/web', 80), tcp('shop/db', 5432)] }]);
     expect([...res.values()].map((r) => r.class)).to.deep.equal(['connected', 'connected']);
-    expect(lists(k) - before).to.equal(0);
+    expect(readings(k) - before).to.equal(1);
     expect(w.calls).to.deep.equal(['client-1']);
   });
 
-  it('a round with a deny takes one cluster reading (pods and nodes), not one before and one after', async () => {
+  it('a round with a deny takes one cluster reading, not one before and one after', async () => {
     const k = cluster();
     const w = new World();
     w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
     const { prober } = await guarded(k, w);
-    const before = lists(k);
+    const before = readings(k);
     await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
-    expect(lists(k) - before).to.equal(2);
+    expect(readings(k) - before).to.equal(1);
   });
 
   it('only denies are self-probed: an error or a DNS failure asks no destination agent', async () => {
@@ -268,5 +270,128 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^timeout; not taken as a verdict: pod shop\/db-1 on node w2 cannot be reached.*no route to host/);
     pool.close();
+  });
+});
+
+describe('observe/guard: a starved CNI agent or DNS server (probe failures) keeps lagging rules out of verdicts', () => {
+  const unhealthy = (podName: string, ns: string, agoMs: number, uid = `ev-${podName}`) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${podName}.1`, namespace: ns, uid },
+    reason: 'Unhealthy',
+    type: 'Warning',
+    count: 1,
+    message: 'Liveness probe failed: Get "http://172.18.0.2:20244/healthz": context deadline exceeded',
+    lastTimestamp: new Date(Date.now() - agoMs).toISOString(),
+    involvedObject: { kind: 'Pod', name: podName, namespace: ns },
+  });
+  const withCni = (k: FakeKube) => {
+    k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1' }));
+    k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr2' }));
+    return k;
+  };
+  async function guardedCni(k: FakeKube, w: World) {
+    const observer = await StepObserver.start({ client: k, targets: [...TARGETS, ...CNI_TARGETS], intervalMs: 0, replacementTimeoutMs: 0 });
+    return { observer, prober: new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']) }) };
+  }
+
+  it('the agent on the destination node failed its health probe 10 s ago: a deny AND an allow to pods there are errors; pods on healthy nodes keep verdicts', async () => {
+    const k = withCni(cluster());
+    k.put(unhealthy('kube-router-w2', 'kube-system', 10_000));
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout', 'shop/db:5433/TCP': 'connected', 'shop/web:81/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/db', 5433), tcp('shop/web', 81), tcp('shop/web', 80)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^timeout; not taken as a verdict: probe-failed kube-system\/kube-router-w2 \(Liveness probe failed/);
+    expect(res.get(cellKey('shop/client', 'shop/db:5433/TCP'))?.detail).to.match(/^connected; not taken as a verdict: probe-failed kube-system\/kube-router-w2/);
+    expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.distrusted).to.equal(2);
+  });
+
+  it('a probe failure long past (90 s) casts no doubt', async () => {
+    const k = withCni(cluster());
+    k.put(unhealthy('kube-router-w2', 'kube-system', 90_000));
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+  });
+
+  it('the agent on the source node is not Ready: even its connections are errors naming it', async () => {
+    const k = withCni(cluster());
+    k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1', ready: false }));
+    const w = new World();
+    const { prober } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^connected; not taken as a verdict: CNI agent kube-system\/kube-router-w1 on node w1 is not Ready/);
+  });
+
+  it('a CNI whose agents we do not know (no agent pods): verdicts as before', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/web', 80)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    expect(res.get(cellKey('shop/client', 'shop/web:80/TCP'))?.class).to.equal('connected');
+    expect(observer.distrusted).to.equal(0);
+  });
+
+  it('CoreDNS Ready again but failing its readiness probe (starved) 20 s ago: a dns-failure is not a verdict', async () => {
+    const k = cluster();
+    k.put(unhealthy('coredns-1', 'kube-system', 20_000));
+    const w = new World();
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure' };
+    const { prober } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [dns] }]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))?.detail).to.match(/^dns-failure \(lookup kubernetes.default: i\/o timeout\); not taken as a verdict: probe-failed kube-system\/coredns-1/);
+  });
+
+  it('a probe failure that lands while the step runs (count goes up) is an event stamped with its own time', async () => {
+    const k = withCni(cluster());
+    const ev = unhealthy('kube-router-w2', 'kube-system', 120_000);
+    k.put(ev);
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(k, w);
+    const inner = w.exec.bind(w);
+    w.exec = (...a) => {
+      k.put({ ...ev, count: 2, lastTimestamp: new Date().toISOString() });
+      return inner(...a);
+    };
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('error');
+    expect(observer.events.filter((e) => e.kind === 'probe-failed').map((e) => e.subject)).to.deep.equal(['kube-system/kube-router-w2']);
+  });
+});
+
+describe('observe/guard: cluster services whose pods are new have not taken effect yet', () => {
+  async function guardedAll(k: FakeKube, w: World) {
+    const observer = await StepObserver.start({ client: k, targets: [...TARGETS, ...CNI_TARGETS], intervalMs: 0, replacementTimeoutMs: 0 });
+    return new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']) });
+  }
+
+  it('CoreDNS scaled back up 10 s ago (Ready, no event in this step): a dns-failure is not a verdict; 5 min later it is', async () => {
+    const w = new World();
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure' };
+    const k = cluster();
+    k.put(pod('kube-system', 'coredns-1', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, readyAgoMs: 10_000 }));
+    const res = await (await guardedAll(k, w)).round([{ source: client, targets: [dns] }]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))?.detail).to.match(/not taken as a verdict: kube-system\/coredns-1 of cluster-dns turned Ready only 1\d s before the round/);
+    k.put(pod('kube-system', 'coredns-1', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, readyAgoMs: 300_000 }));
+    const later = await (await guardedAll(k, w)).round([{ source: client, targets: [dns] }]);
+    expect(later.get(cellKey('shop/client', 'dns:kubernetes.default'))?.class).to.equal('dns-failure');
+  });
+
+  it('the CNI agent on the destination node restarted and turned Ready 5 s ago: a deny there is an error; a deny on the other node stays', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout', 'shop/web:81/TCP': 'timeout' };
+    const k = cluster();
+    k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1', readyAgoMs: 600_000 }));
+    k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr2', readyAgoMs: 5_000 }));
+    const res = await (await guardedAll(k, w)).round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/web', 81)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: CNI agent: kube-system\/kube-router-w2 of cni-agent turned Ready only \d s before the round/);
+    expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
   });
 });
