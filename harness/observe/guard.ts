@@ -89,7 +89,9 @@ export class GuardedProber implements Prober {
         const deps = dependencies(req.source.endpoint, t);
         const watched = dst !== undefined ? this.observer.target(dst) : undefined;
         const stale = watched && after ? staleAddress(after, watched, t.host) : undefined;
-        const problem = stale ?? deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);
+        // Every fault seen is named (the source's and the destination's): the reason a reader looks for
+        // (say, the destination's node going away) must not hide behind another.
+        const problem = stale ?? [...new Set(deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).filter((p): p is string => p !== undefined))].join('; and ');
         if (!problem) continue;
         if (r.class !== 'error') this.observer.distrusted++;
         results.set(key, distrust(r, problem, t.kind === 'dns'));

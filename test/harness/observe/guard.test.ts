@@ -394,4 +394,19 @@ describe('observe/guard: cluster services whose pods are new have not taken effe
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: CNI agent: kube-system\/kube-router-w2 of cni-agent turned Ready only \d s before the round/);
     expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
   });
+
+  it('names every fault seen: the source restarting does not hide the destination agent that stopped answering', async () => {
+    const k = cluster();
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    w.deadAgents.add('db-1');
+    const { prober } = await guarded(k, w);
+    const inner = w.exec.bind(w);
+    w.exec = (...a) => {
+      k.put(pod('shop', 'client-1', 'client', 'w1', { restarts: 1 }));
+      return inner(...a);
+    };
+    const detail = (await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }])).get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail;
+    expect(detail).to.match(/not taken as a verdict: pod-restart shop\/client-1 .*; and agent in pod shop\/db-1 on node w2 does not answer/);
+  });
 });
