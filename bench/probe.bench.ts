@@ -7,9 +7,17 @@
 // denied traffic, which would turn timeouts into instant refusals and flatter both probers, so the bench
 // drops TCP/8081 with an iptables rule in each kind node's FORWARD chain (containers this bench owns).
 //
-// Usage: npm run bench:probe [-- --sizes 9,30 --timeout 2000 --keep --baseline-max 30]
-// Targets (30 x 30 x 2): one batched round within 2 x the probe timeout, and >= 10x faster than the baseline.
+// Per size it measures: the batched prober with one-shot execs (one exec per source per round); the same
+// over probe sessions (one long-lived exec per pod, harness/probe/session.ts), its first round (which
+// opens the sessions) and its later rounds; and the guarded prober (harness/observe/guard.ts, what every
+// run step uses) over sessions, so the guard's cost is measured on the same matrix. Every round is
+// checked: port 8080 must connect and 8081 must time out; any other class is counted as wrong.
+//
+// Usage: npm run bench:probe [-- --sizes 9,30,100 --timeout 2000 --keep --baseline-max 9 --rounds 3]
+// Targets: one batched round within 2 x the probe timeout at 30 x 30 x 2 and at 100 x 100 x 2 (20,000
+// cells), and >= 10x faster than the baseline (1 exec per probe, 3 workers; slow: capped by --baseline-max).
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultAgentImage } from '../harness/apply/workloads.js';
 import { installCni } from '../harness/cluster/cni/index.js';
@@ -18,18 +26,26 @@ import { createProgress } from '../harness/cluster/progress.js';
 import { createCluster, workerNodeNames, type Cluster } from '../harness/cluster/provider.js';
 import type { KObject, PodLike } from '../harness/cluster/kube-types.js';
 import { isPodReady } from '../harness/cluster/kube-types.js';
+import { GuardedProber } from '../harness/observe/guard.js';
+import { StepObserver } from '../harness/observe/observer.js';
+import type { WatchTarget } from '../harness/observe/snapshot.js';
 import { ApiServerExecutor } from '../harness/probe/exec.js';
 import { AGENT_CONTAINER, BatchProber, PerProbeExecProber, type ProbeRequest, type Prober } from '../harness/probe/prober.js';
+import { SessionPool } from '../harness/probe/session.js';
 import { ClusterSpec } from '../harness/suite/schema.js';
 
 const { values } = parseArgs({
   options: {
-    sizes: { type: 'string', default: '9,30' },
+    sizes: { type: 'string', default: '9,30,100' },
     timeout: { type: 'string', default: '2000' },
     keep: { type: 'boolean', default: false },
     'cluster-name': { type: 'string', default: 'nph-bench' },
-    'baseline-max': { type: 'string', default: '30' },
+    // The baseline waits out every dropped probe one by one: 81 s at 9 sources, 10 min at 30.
+    'baseline-max': { type: 'string', default: '9' },
     concurrency: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+    // Spacing of probe starts in a session round, per probe (SPREAD_PER_PROBE_MS when not given).
+    'spread-per-probe': { type: 'string' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -55,7 +71,7 @@ function pod(i: number, node: string, image: string): KObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `p${i}`, namespace: NS, labels: { app: 'nph-bench' } },
+    metadata: { name: `p${i}`, namespace: NS, labels: { app: 'nph-bench', 'nph-bench-pod': `p${i}` } },
     spec: {
       nodeName: node,
       terminationGracePeriodSeconds: 1,
@@ -89,16 +105,18 @@ function requests(pods: { name: string; ip: string }[], n: number): ProbeRequest
   return sel.map((src) => ({
     source: { endpoint: `${NS}/${src.name}`, namespace: NS, pod: src.name, container: AGENT_CONTAINER },
     targets: sel.flatMap((dst) =>
-      [8080, 8081].map((port) => ({ id: `${dst.name}:${port}/TCP`, kind: 'tcp' as const, host: dst.ip, port, timeoutMs: TIMEOUT })),
+      // Target ids name the destination endpoint, as a run's do (the guard reads them).
+      [8080, 8081].map((port) => ({ id: `${NS}/${dst.name}:${port}/TCP`, kind: 'tcp' as const, host: dst.ip, port, timeoutMs: TIMEOUT })),
     ),
   }));
 }
 
 interface Measured {
   wallMs: number;
-  execs: number;
   cells: number;
   classes: Record<string, number>;
+  /** Cells whose class is not the one the bench set up (8080 connected, 8081 timeout). */
+  wrong: number;
 }
 
 async function measure(prober: Prober, reqs: ProbeRequest[]): Promise<Measured> {
@@ -106,11 +124,102 @@ async function measure(prober: Prober, reqs: ProbeRequest[]): Promise<Measured> 
   const res = await prober.round(reqs);
   const wallMs = performance.now() - t0;
   const classes: Record<string, number> = {};
-  for (const r of res.values()) classes[r.class] = (classes[r.class] ?? 0) + 1;
-  return { wallMs, execs: prober.execCount, cells: res.size, classes };
+  let wrong = 0;
+  let sameNode = 0;
+  const samples = new Map<string, string>();
+  for (const [key, r] of res) {
+    classes[r.class] = (classes[r.class] ?? 0) + 1;
+    // A pod's probes to its own address never leave it (the node's drop rule cannot see them).
+    const self = key.slice(0, key.indexOf('|')) === r.id.slice(0, r.id.lastIndexOf(':'));
+    if (r.class !== (r.id.endsWith(':8080/TCP') || self ? 'connected' : 'timeout')) {
+      wrong++;
+      // Pods alternate between the two workers: p<i> and p<j> share a node when i and j have the same parity.
+      const [a, b] = [key.slice(0, key.indexOf('|')), r.id].map((x) => Number(/\/p(\d+)/.exec(x)?.[1] ?? 0));
+      if (a! % 2 === b! % 2) sameNode++;
+      const what = `${r.class}: ${(r.detail ?? '').replace(/\d+(\.\d+)*/g, 'N').slice(0, 160)}`;
+      if (!samples.has(what) && samples.size < 4) samples.set(what, `${key} ${r.id} -> ${r.class} ${r.detail ?? ''}`.slice(0, 300));
+    }
+  }
+  for (const s of samples.values()) console.log(`      e.g. ${s}`);
+  if (wrong) console.log(`      wrong cells between pods on the same node: ${sameNode} of ${wrong}`);
+  return { wallMs, cells: res.size, classes, wrong };
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const ratio = (ms: number) => `${(ms / TIMEOUT).toFixed(2)}x`;
+const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
+const describe = (m: Measured) => `${fmt(m.wallMs)} (${ratio(m.wallMs)} the probe timeout), classes ${JSON.stringify(m.classes)}${m.wrong ? `, WRONG ${m.wrong}` : ''}`;
+
+/** Rounds after the first: the median and the slowest. */
+async function warm(prober: Prober, reqs: ProbeRequest[], rounds: number): Promise<{ median: Measured; max: Measured }> {
+  const all: Measured[] = [];
+  for (let i = 0; i < rounds; i++) all.push(await measure(prober, reqs));
+  all.sort((a, b) => a.wallMs - b.wallMs);
+  return { median: all[Math.floor(all.length / 2)]!, max: all[all.length - 1]! };
+}
+
+async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: { name: string; ip: string }[], n: number, summary: string[]): Promise<void> {
+  const reqs = requests(pods, n);
+  const cells = n * n * 2;
+  const rounds = Number(values.rounds);
+  const concurrency = Number(values.concurrency);
+  const oneShot = await measure(new BatchProber(executor, { concurrency }), reqs);
+  console.log(`  ${n}x${n}x2 (${cells} cells) one-shot execs: ${describe(oneShot)}, ${n} execs`);
+
+  const pool = new SessionPool(executor, { openConcurrency: concurrency });
+  const spread = values['spread-per-probe'];
+  const sessions = new BatchProber(executor, { concurrency, sessions: pool, ...(spread !== undefined ? { spreadPerProbeMs: Number(spread) } : {}) });
+  const cold = await measure(sessions, reqs);
+  const hot = await warm(sessions, reqs, rounds);
+  console.log(`  ${n}x${n}x2 sessions: first round (opens ${pool.stats.opened} sessions) ${describe(cold)}; later rounds median ${describe(hot.median)}, slowest ${fmt(hot.max.wallMs)}${pool.stats.fallbacks ? `, ${pool.stats.fallbacks} fallbacks to one-shot execs` : ''}`);
+
+  // The guard as a run step uses it: the observer polls every 2 s; self-probes go over the sessions.
+  const targets: WatchTarget[] = pods.slice(0, n).map((p) => ({ endpoint: `${NS}/${p.name}`, namespace: NS, labels: { 'nph-bench-pod': p.name }, agent: true, addresses: [p.ip] }));
+  const observer = await StepObserver.start({ client: cluster.client, targets });
+  const guardOpts = { executor, agentEndpoints: new Set(targets.map((t) => t.endpoint)) };
+  let guarded: { median: Measured; max: Measured };
+  let guardedExec: Measured;
+  try {
+    guarded = await warm(new GuardedProber(sessions, observer, { ...guardOpts, sessions: pool }), reqs, rounds);
+    // Self-probes by one-shot exec (what the guard did for every round before sessions).
+    guardedExec = await measure(new GuardedProber(sessions, observer, guardOpts), reqs);
+  } finally {
+    observer.stop();
+    pool.close();
+  }
+  console.log(`  ${n}x${n}x2 guarded (sessions): median ${describe(guarded.median)}, slowest ${fmt(guarded.max.wallMs)}, distrusted ${observer.distrusted}; with self-probes by exec: ${describe(guardedExec)}`);
+  const rss = process.memoryUsage();
+  const peak = process.resourceUsage().maxRSS * 1024;
+  console.log(`  memory: rss ${mb(rss.rss)}, heap ${mb(rss.heapUsed)}, peak rss so far ${mb(peak)}`);
+  let line = `${n}x${n}x2: one-shot ${fmt(oneShot.wallMs)} (${ratio(oneShot.wallMs)}); sessions first ${fmt(cold.wallMs)} (${ratio(cold.wallMs)}), later ${fmt(hot.median.wallMs)} (${ratio(hot.median.wallMs)}); guarded ${fmt(guarded.median.wallMs)} (${ratio(guarded.median.wallMs)}); peak rss ${mb(peak)}`;
+  const wrong = oneShot.wrong + cold.wrong + hot.max.wrong + hot.median.wrong + guarded.median.wrong;
+  if (wrong) line += `; WRONG cells ${wrong}`;
+  if (n <= Number(values['baseline-max'])) {
+    const base = await measure(new PerProbeExecProber(executor, 3), reqs);
+    console.log(`  ${n}x${n}x2 baseline (1 exec per probe, 3 workers): ${describe(base)}, ${cells} execs`);
+    line += `; baseline ${fmt(base.wallMs)}, speed-up ${(base.wallMs / hot.median.wallMs).toFixed(1)}x (sessions) / ${(base.wallMs / oneShot.wallMs).toFixed(1)}x (one-shot)`;
+  }
+  summary.push(line);
+}
+
+/**
+ * kind nodes share the host kernel, whose ARP table is shared by every network namespace and capped
+ * at net.ipv4.neigh.default.gc_thresh3 (1024 by default). Each pod keeps an entry per same-node peer it
+ * talks to, so n pods on w workers need about n * n / w entries; past the cap the kernel drops the
+ * packets of new neighbours ("neighbor table overflow") and same-node probes time out like drops.
+ */
+function arpTableWarning(n: number, workers: number): string | undefined {
+  let cap: number;
+  try {
+    cap = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  const need = Math.ceil((n * n) / workers);
+  return need > cap
+    ? `warning: ${n} pods on ${workers} workers need about ${need} ARP entries, more than the host's net.ipv4.neigh.default.gc_thresh3 = ${cap}: same-node probes will be lost ("neighbor table overflow" in dmesg) and counted WRONG. Raise gc_thresh2/gc_thresh3 on the host for this size.`
+    : undefined;
+}
 
 async function main(): Promise<void> {
   const env = readImagesEnv();
@@ -129,25 +238,16 @@ async function main(): Promise<void> {
     console.log(`probe benchmark: kind ${NAME}, CNI ${cni}, probe timeout ${TIMEOUT} ms, ports 8080 (open) and 8081 (dropped)`);
     const summary: string[] = [];
     for (const n of SIZES) {
-      const reqs = requests(pods, n);
-      const cells = n * n * 2;
-      const rssBefore = process.memoryUsage().rss;
-      const batch = await measure(new BatchProber(executor, { concurrency: Number(values.concurrency) }), reqs);
-      const rssAfter = process.memoryUsage().rss;
-      console.log(`  ${n}x${n}x2 (${cells} cells) batched: ${fmt(batch.wallMs)}, ${batch.execs} execs, classes ${JSON.stringify(batch.classes)}, rss ${(rssAfter / 1048576).toFixed(0)} MB (+${((rssAfter - rssBefore) / 1048576).toFixed(0)} MB)`);
-      let line = `${n}x${n}x2: batched ${fmt(batch.wallMs)} (${(batch.wallMs / TIMEOUT).toFixed(2)}x the probe timeout)`;
-      if (n <= Number(values['baseline-max'])) {
-        const base = await measure(new PerProbeExecProber(executor, 3), reqs);
-        console.log(`  ${n}x${n}x2 (${cells} cells) baseline (1 exec per probe, 3 workers): ${fmt(base.wallMs)}, ${base.execs} execs, classes ${JSON.stringify(base.classes)}`);
-        line += `, baseline ${fmt(base.wallMs)}, speed-up ${(base.wallMs / batch.wallMs).toFixed(1)}x`;
-      }
-      summary.push(line);
+      const warn = arpTableWarning(n, 2);
+      if (warn) console.log(`  ${warn}`);
+      await measureSize(cluster, executor, pods, n, summary);
     }
     console.log('\nsummary');
     for (const l of summary) console.log(`  ${l}`);
   } finally {
     await nodeDrop(cluster, false).catch(() => undefined);
-    await cluster.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: NS }).catch(() => undefined);
+    // --keep keeps the bench pods too: the next run on this cluster skips deploying a hundred pods.
+    if (!values.keep) await cluster.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: NS }).catch(() => undefined);
     // Only a cluster this bench created is deleted; a reused one (yours) is left as it was.
     if (!values.keep && cluster.createdByUs) await execa(env.NPH_KIND ?? 'kind', ['delete', 'cluster', '--name', NAME], { reject: false });
   }

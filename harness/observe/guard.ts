@@ -5,11 +5,17 @@
 // a policy). A `connected` result is not a verdict either while the CNI agent on its source's or
 // destination's node is in trouble (its rules lag: it may let through what a policy denies).
 // Otherwise the result becomes an error naming the fault; the settle loop probes it again.
+//
+// Cost on the hot path: one reading of the cluster after the round (changes since the previous
+// reading count as seen during the round; no reading before it), and, at the same time, one
+// self-probe per pod of each agent destination that answered with a deny (refused or timeout), over
+// that pod's probe session when there is one (a line on an open stream), a one-shot exec otherwise.
 import { isIP } from 'node:net';
 import pLimit from 'p-limit';
 import type { AgentResult } from '../probe/agent-output.js';
 import type { PodExecutor } from '../probe/exec.js';
-import { AGENT_PATH, type ProbeRequest, type Prober, type RoundResults } from '../probe/prober.js';
+import { AGENT_CONTAINER, AGENT_PATH, type ProbeRequest, type Prober, type RoundResults } from '../probe/prober.js';
+import type { SessionPool } from '../probe/session.js';
 import type { AgentTarget } from '../probe/targets.js';
 import { cellKey } from '../matrix/matrix.js';
 import { parseAgentOutput } from '../probe/agent-output.js';
@@ -42,7 +48,12 @@ export interface GuardOptions {
   /** Per liveness self-probe (default 1 s) plus exec slack (default 8 s). */
   livenessTimeoutMs?: number;
   livenessSlackMs?: number;
+  /** Probe sessions: a self-probe goes over the pod's session when it has one. */
+  sessions?: SessionPool;
 }
+
+/** A deny the guard must check (refused or timeout); errors are not verdicts anyway. */
+const isDeny = (r: AgentResult): boolean => r.class === 'refused' || r.class === 'timeout';
 
 export class GuardedProber implements Prober {
   constructor(
@@ -56,11 +67,11 @@ export class GuardedProber implements Prober {
   }
 
   async round(requests: ProbeRequest[]): Promise<RoundResults> {
-    const before = await this.observer.refresh();
-    const t0 = before?.at ?? Date.now();
+    const t0 = this.observer.now();
     const results = await this.inner.round(requests);
-    const liveness = await this.liveness(requests, results);
-    const after = await this.observer.refresh();
+    // Every round needs the reading after it (a lagging CNI agent casts doubt on connections too);
+    // the self-probes (denies only) are independent of it: run them together.
+    const [after, liveness] = await Promise.all([this.observer.refresh(), this.liveness(requests, results)]);
     for (const req of requests) {
       for (const t of req.targets) {
         const key = cellKey(req.source.endpoint, t.id);
@@ -78,7 +89,9 @@ export class GuardedProber implements Prober {
         const deps = dependencies(req.source.endpoint, t);
         const watched = dst !== undefined ? this.observer.target(dst) : undefined;
         const stale = watched && after ? staleAddress(after, watched, t.host) : undefined;
-        const problem = stale ?? deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).find((p) => p !== undefined);
+        // Every fault seen is named (the source's and the destination's): the reason a reader looks for
+        // (say, the destination's node going away) must not hide behind another.
+        const problem = stale ?? [...new Set(deps.map((d) => liveness.get(d) ?? this.observer.troubleFor(d, t0, after)).filter((p): p is string => p !== undefined))].join('; and ');
         if (!problem) continue;
         if (r.class !== 'error') this.observer.distrusted++;
         results.set(key, distrust(r, problem, t.kind === 'dns'));
@@ -87,40 +100,30 @@ export class GuardedProber implements Prober {
     return results;
   }
 
-  /** Self-probes the agent in each pod of every destination that gave a non-connected result. */
+  /** Self-probes the agent in each pod of every agent destination that answered a TCP probe with a deny. */
   private async liveness(requests: ProbeRequest[], results: RoundResults): Promise<Map<string, string>> {
     const ports = new Map<string, number>();
     for (const req of requests) {
       for (const t of req.targets) {
         const dst = destinationOf(t);
         const r = results.get(cellKey(req.source.endpoint, t.id));
-        if (!dst || !r || r.class === 'connected' || r.class === 'error' || t.kind !== 'tcp' || t.port === undefined) continue;
+        if (!dst || !r || !isDeny(r) || t.kind !== 'tcp' || t.port === undefined) continue;
         if (this.opts.agentEndpoints.has(dst) && !ports.has(dst)) ports.set(dst, t.port);
       }
     }
     const problems = new Map<string, string>();
     const snap = this.observer.last;
     if (ports.size === 0 || !snap) return problems;
-    const limit = pLimit(8);
-    const timeoutMs = this.opts.livenessTimeoutMs ?? 1000;
+    const limit = pLimit(this.opts.sessions ? 64 : 8);
     const jobs: Promise<void>[] = [];
     for (const [endpoint, port] of ports) {
       for (const pod of [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready)) {
         jobs.push(
           limit(async () => {
-            const where = `pod ${pod.namespace}/${pod.name} on node ${pod.node || '?'}`;
-            const cmd = [AGENT_PATH, 'probe', '--targets', JSON.stringify([{ id: 'live', kind: 'tcp', host: '127.0.0.1', port, timeoutMs }])];
-            let why: string | undefined;
-            try {
-              const res = await this.opts.executor.exec(pod.namespace, pod.name, 'agent', cmd, timeoutMs + (this.opts.livenessSlackMs ?? 8000));
-              const live = parseAgentOutput(res.stdout).results.get('live');
-              if (live?.class !== 'connected') why = `agent in ${where} does not answer on its own port ${port} (${live ? live.class : `exit ${res.exitCode ?? 'unknown'}`})`;
-            } catch (e) {
-              why = `${where} cannot be reached for a liveness check: ${e instanceof Error ? e.message : String(e)}`;
-            }
+            const why = await this.selfProbe(pod, port);
             if (why && !problems.has(endpoint)) {
               problems.set(endpoint, why);
-              this.observer.add({ at: new Date().toISOString(), kind: 'liveness-failure', subject: `${pod.namespace}/${pod.name}`, detail: why }, [endpoint]);
+              this.observer.add({ at: new Date(this.observer.now()).toISOString(), kind: 'liveness-failure', subject: `${pod.namespace}/${pod.name}`, detail: why }, [endpoint]);
             }
           }),
         );
@@ -128,6 +131,28 @@ export class GuardedProber implements Prober {
     }
     await Promise.all(jobs);
     return problems;
+  }
+
+  /** Why the agent in a pod does not count as alive, or undefined when it answers on its own port. */
+  private async selfProbe(pod: { namespace: string; name: string; node: string }, port: number): Promise<string | undefined> {
+    const where = `pod ${pod.namespace}/${pod.name} on node ${pod.node || '?'}`;
+    const timeoutMs = this.opts.livenessTimeoutMs ?? 1000;
+    const probe = [{ id: 'live', kind: 'tcp' as const, host: '127.0.0.1', port, timeoutMs }];
+    let stdout: string | undefined;
+    let exit: number | undefined = 0;
+    try {
+      // A session that cannot answer (the agent was killed, so its session ended) falls back to an exec.
+      stdout = await this.opts.sessions?.run({ namespace: pod.namespace, pod: pod.name, container: AGENT_CONTAINER }, probe, { parallel: 1, probeMs: timeoutMs });
+      if (stdout === undefined) {
+        const res = await this.opts.executor.exec(pod.namespace, pod.name, AGENT_CONTAINER, [AGENT_PATH, 'probe', '--targets', JSON.stringify(probe)], timeoutMs + (this.opts.livenessSlackMs ?? 8000));
+        stdout = res.stdout;
+        exit = res.exitCode;
+      }
+    } catch (e) {
+      return `${where} cannot be reached for a liveness check: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    const live = parseAgentOutput(stdout).results.get('live');
+    return live?.class === 'connected' ? undefined : `agent in ${where} does not answer on its own port ${port} (${live ? live.class : `exit ${exit ?? 'unknown'}`})`;
   }
 }
 

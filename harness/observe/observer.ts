@@ -53,7 +53,8 @@ export class StepObserver {
   private apiDown: { since: number; message: string } | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private readonly now: () => number;
+  /** The observer's clock (event times, trouble windows). */
+  readonly now: () => number;
 
   private constructor(private readonly opts: ObserverOptions) {
     this.now = opts.now ?? Date.now;

@@ -11,6 +11,7 @@ import { cellKey } from '../matrix/matrix.js';
 import type { PodExecutor } from '../probe/exec.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../probe/exec-faults.js';
 import { BatchProber, type Prober, type SourcePod } from '../probe/prober.js';
+import { canStream, SessionPool } from '../probe/session.js';
 import type { PlannedCell, SettleResult } from '../probe/settle.js';
 import type { Suite } from '../suite/schema.js';
 import { DNS_ENDPOINT, GuardedProber } from './guard.js';
@@ -48,19 +49,26 @@ export interface ObserveStepOptions {
   /** Readies a replacement source pod before it is probed (an in-place source needs its probe container there). */
   prepareSource?: (src: SourcePod) => Promise<SourcePod>;
   pollIntervalMs?: number;
+  /** Probe over long-lived sessions when the executor can (default true). */
+  sessions?: boolean;
 }
 
 export interface ObservedStep {
   observer: StepObserver;
   prober: Prober;
+  /** Stops watching and ends the probe sessions (idempotent; finish() does it too). */
+  stop(): void;
   /** Stops watching and returns the infrastructure section. */
   finish(cells: PlannedCell[], settled: SettleResult): StepInfrastructure;
 }
 
 export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> {
   const observer = await StepObserver.start({ client: o.client, targets: o.targets, ...(o.pollIntervalMs !== undefined ? { intervalMs: o.pollIntervalMs } : {}) });
+  // One pool per step: sessions open on the step's first round and end with the step.
+  const sessions = o.sessions !== false && canStream(o.executor) ? new SessionPool(o.executor, o.concurrency !== undefined ? { openConcurrency: o.concurrency } : {}) : undefined;
   const inner = new BatchProber(o.executor, {
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(sessions ? { sessions } : {}),
     retry: o.retry ?? DEFAULT_RETRY,
     onFault: (f) => observer.recordExecFault(f),
     resolveSource: async (src) => {
@@ -72,12 +80,17 @@ export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> 
     },
   });
   const agentEndpoints = new Set(o.targets.filter((t) => t.agent).map((t) => t.endpoint));
-  const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints });
+  const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints, ...(sessions ? { sessions } : {}) });
+  const stop = (): void => {
+    observer.stop();
+    sessions?.close();
+  };
   return {
     observer,
     prober,
+    stop,
     finish(cells, settled) {
-      observer.stop();
+      stop();
       return observer.infrastructure(unsettledSummary(cells, settled, observer));
     },
   };

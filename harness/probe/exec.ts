@@ -2,7 +2,8 @@
 // client-node's exec resolves when the WebSocket opens, not when the command ends, and may never
 // deliver a status frame; we wait for `close` and treat a missing status as an error, never a deny.
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import type { PodStream, PodStreamHandlers, PodStreamer } from './session.js';
 
 class Sink extends Writable {
   private readonly chunks: Buffer[] = [];
@@ -47,10 +48,46 @@ export interface PodExecutor {
   exec(namespace: string, pod: string, container: string, command: string[], timeoutMs: number): Promise<ExecResult>;
 }
 
-export class ApiServerExecutor implements PodExecutor {
+export class ApiServerExecutor implements PodExecutor, PodStreamer {
   private readonly execApi: Exec;
   constructor(kc: KubeConfig) {
     this.execApi = new Exec(kc);
+  }
+
+  /** A command with stdin open for as long as the caller wants (a probe session). */
+  async openStream(namespace: string, pod: string, container: string, command: string[], handlers: PodStreamHandlers): Promise<PodStream> {
+    const stdin = new PassThrough();
+    const out = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        handlers.stdout(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    const err = new Sink();
+    let status: V1Status | undefined;
+    let ended = false;
+    const end = (res: ExecResult | Error): void => {
+      if (ended) return;
+      ended = true;
+      handlers.end(res);
+    };
+    let ws: Awaited<ReturnType<Exec['exec']>>;
+    try {
+      ws = await this.execApi.exec(namespace, pod, container, command, out, err, stdin, false, (s) => {
+        status = s;
+      });
+    } catch (e) {
+      throw new ExecError(`exec in ${namespace}/${pod}: ${errorText(e)}`);
+    }
+    ws.on('close', () => end({ stdout: '', stderr: err.text(), exitCode: exitCodeFromStatus(status), ...(status ? { status } : {}) }));
+    ws.on('error', (e: Error) => end(new ExecError(`exec in ${namespace}/${pod}: ${e.message}`)));
+    return {
+      write: (data) => void stdin.write(data),
+      close: () => {
+        stdin.end();
+        ws.close();
+      },
+    };
   }
 
   exec(namespace: string, pod: string, container: string, command: string[], timeoutMs: number): Promise<ExecResult> {

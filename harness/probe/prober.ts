@@ -6,6 +6,7 @@ import { cellKey } from '../matrix/matrix.js';
 import { parseAgentOutput, type AgentResult } from './agent-output.js';
 import type { ExecResult, PodExecutor } from './exec.js';
 import { backoffMs, classifyExecError, type ExecFault, type ExecFaultKind, type RetryPolicy } from './exec-faults.js';
+import type { SessionPool } from './session.js';
 import type { AgentTarget } from './targets.js';
 
 export const AGENT_PATH = '/bin/nph-agent';
@@ -14,6 +15,11 @@ export const AGENT_PATH = '/bin/nph-agent';
  * sources makes a round take one probe timeout; 32 stays far below exec storms that throttle an API server.
  */
 export const DEFAULT_EXEC_CONCURRENCY = 32;
+/**
+ * Probes in flight at once inside one pod. A source's round takes one probe timeout only if every
+ * probe that may time out runs at once: 64 made a 100 x 2-port row take three or four timeouts.
+ */
+export const DEFAULT_IN_POD_PARALLEL = 256;
 export const AGENT_CONTAINER = 'agent';
 
 export interface SourcePod {
@@ -43,8 +49,15 @@ export interface Prober {
 export interface BatchProberOptions {
   /** Concurrent execs against the API server. */
   concurrency?: number;
-  /** Probes run at once inside one pod. */
+  /** Probes run at once inside one pod (default DEFAULT_IN_POD_PARALLEL). */
   inPodParallel?: number;
+  /**
+   * Long-lived probe sessions (one exec per pod, reused every round). A round a session cannot
+   * answer falls back to a one-shot exec, so faults are classified and reported as without them.
+   */
+  sessions?: SessionPool;
+  /** Start spacing per probe in a session round (default SPREAD_PER_PROBE_MS; 0: all at once). */
+  spreadPerProbeMs?: number;
   /** Extra time allowed for exec setup on top of the longest probe timeout. */
   execSlackMs?: number;
   /** Retry failed execs with back-off (default: no retries). */
@@ -56,7 +69,7 @@ export interface BatchProberOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export function agentCommand(targets: AgentTarget[], inPodParallel = 64): string[] {
+export function agentCommand(targets: AgentTarget[], inPodParallel = DEFAULT_IN_POD_PARALLEL): string[] {
   return [AGENT_PATH, 'probe', '--parallel', String(inPodParallel), '--targets', JSON.stringify(targets)];
 }
 
@@ -101,13 +114,9 @@ async function attempt(executor: PodExecutor, src: SourcePod, cmd: string[], tim
  */
 export async function execProbe(executor: PodExecutor, src: SourcePod, targets: AgentTarget[], opts: BatchProberOptions, out: RoundResults): Promise<SourcePod> {
   if (targets.length === 0) return src;
-  const longest = Math.max(...targets.map((t) => t.timeoutMs));
-  const parallel = opts.inPodParallel ?? 64;
+  const { parallel, probeMs } = batchTiming(targets, opts);
   const cmd = agentCommand(targets, parallel);
-  // The agent runs `parallel` probes at once, so many targets take several timeouts; the exec
-  // backstop must not cut a healthy batch short and turn it into errors.
-  const waves = Math.ceil(targets.length / parallel);
-  const timeoutMs = waves * longest + (opts.execSlackMs ?? 20_000);
+  const timeoutMs = probeMs + (opts.execSlackMs ?? 20_000);
   const retries = opts.retry?.retries ?? 0;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let pod = src;
@@ -133,6 +142,23 @@ export async function execProbe(executor: PodExecutor, src: SourcePod, targets: 
   }
 }
 
+/**
+ * In-pod parallelism and how long a batch's probes may take: the agent runs `parallel` probes at
+ * once, so many targets take several timeouts, and no backstop may cut a healthy batch short.
+ */
+export function batchTiming(targets: AgentTarget[], opts: Pick<BatchProberOptions, 'inPodParallel' | 'spreadPerProbeMs'>): { parallel: number; probeMs: number; spreadMs: number } {
+  const parallel = opts.inPodParallel ?? DEFAULT_IN_POD_PARALLEL;
+  const longest = Math.max(...targets.map((t) => t.timeoutMs));
+  // Sessions spread a pod's starts (SPREAD_PER_PROBE_MS each, at most a quarter of a timeout): a
+  // hundred pods starting hundreds of connections in the same instant overflowed the kernel's
+  // per-CPU packet backlog here (net.core.netdev_max_backlog), and a lost SYN looks like a drop.
+  const spreadMs = Math.min(Math.floor(longest / 4), targets.length * (opts.spreadPerProbeMs ?? SPREAD_PER_PROBE_MS));
+  return { parallel, probeMs: Math.ceil(targets.length / parallel) * longest, spreadMs };
+}
+
+/** Start spacing of the probes in one pod's session round. */
+export const SPREAD_PER_PROBE_MS = 2;
+
 function mapResults(pod: SourcePod, endpoint: string, targets: AgentTarget[], res: ExecResult, out: RoundResults): void {
   const parsed = parseAgentOutput(res.stdout);
   for (const t of targets) {
@@ -156,23 +182,35 @@ export class BatchProber implements Prober {
     private readonly opts: BatchProberOptions = {},
   ) {}
 
+  /** One-shot execs plus the sessions opened (each an exec) by this prober's pool. */
   get execCount(): number {
-    return this.execs;
+    return this.execs + (this.opts.sessions?.stats.opened ?? 0);
   }
 
   async round(requests: ProbeRequest[]): Promise<RoundResults> {
+    // The cap is on exec setups (one-shot execs here, session opens in the pool); rounds on open
+    // sessions are lines on streams already open and all run at once.
     const limit = pLimit(this.opts.concurrency ?? DEFAULT_EXEC_CONCURRENCY);
     const out: RoundResults = new Map();
     await Promise.all(
-      requests.map((r) =>
-        limit(async () => {
-          if (r.targets.length === 0) return;
+      requests.map(async (r) => {
+        if (r.targets.length === 0) return;
+        const key = `${r.source.namespace}/${r.source.pod}`;
+        const src = this.replaced.get(key) ?? r.source;
+        if (this.opts.sessions) {
+          const { parallel, probeMs, spreadMs } = batchTiming(r.targets, this.opts);
+          const stdout = await this.opts.sessions.run(src, r.targets, { parallel, spreadMs, probeMs });
+          if (stdout !== undefined) {
+            mapResults(src, r.source.endpoint, r.targets, { stdout, stderr: '', exitCode: 0 }, out);
+            return;
+          }
+        }
+        await limit(async () => {
           this.execs++;
-          const key = `${r.source.namespace}/${r.source.pod}`;
-          const used = await execProbe(this.executor, this.replaced.get(key) ?? r.source, r.targets, this.opts, out);
+          const used = await execProbe(this.executor, src, r.targets, this.opts, out);
           if (used.pod !== r.source.pod) this.replaced.set(key, used);
-        }),
-      ),
+        });
+      }),
     );
     return out;
   }

@@ -469,7 +469,7 @@ export class HarnessSession {
       await this.opts.onProbing?.(step.name);
       settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: this.opts.settleMs ?? probeOpts.settleMs, ...(this.opts.settleIntervalMs !== undefined ? { intervalMs: this.opts.settleIntervalMs } : {}) });
     } finally {
-      observed.observer.stop();
+      observed.stop();
     }
     const infrastructure = observed.finish(plan.cells, settled);
     end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : `did not match: ${infrastructure.unsettled ? unsettledLine(infrastructure.unsettled) : 'no cells'}`);

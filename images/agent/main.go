@@ -22,6 +22,7 @@ const usage = `usage:
   nph-agent version
   nph-agent serve [--tcp 80,8080] [--udp 53] [--sctp 9000]   (or env NPH_SERVE=tcp:80,udp:53,...)
   nph-agent probe --targets '<json array>'|- [--parallel 64]
+  nph-agent session [--parallel 64]   (request lines on stdin, see README)
   nph-agent witness --expect '<json array>' [--max-ms 120000] [--grace-ms 300]   (needs CAP_NET_RAW)
 `
 
@@ -47,13 +48,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdServe(args[1:], stderr)
 	case "probe":
 		return cmdProbe(args[1:], stdin, stdout, stderr)
+	case "session":
+		return cmdSession(args[1:], stdin, stdout, stderr)
 	case "witness":
 		return cmdWitness(args[1:], stdin, stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "nph-agent: unknown subcommand %q (want version, serve, probe or witness)\n", args[0])
+		fmt.Fprintf(stderr, "nph-agent: unknown subcommand %q (want version, serve, probe, session or witness)\n", args[0])
 		return 2
 	}
 }

@@ -144,27 +144,44 @@ func validate(t target) error {
 // timeout starting when it starts, and prints one JSON line per result as it finishes, then
 // the done line. With len(targets) <= parallel the whole run takes about max(timeoutMs).
 func runProbes(targets []target, parallel int, out io.Writer) {
+	emit := lineEmitter(out)
+	probeAll(targets, parallel, 0, emit)
+	emit(doneLine{Done: true, Count: len(targets), ElapsedMs: ms(time.Since(processStart))})
+}
+
+// lineEmitter writes one JSON value per line; safe for concurrent use.
+func lineEmitter(out io.Writer) func(v any) {
 	var mu sync.Mutex
-	emit := func(v any) {
+	return func(v any) {
 		b, _ := json.Marshal(v)
 		mu.Lock()
 		defer mu.Unlock()
 		out.Write(append(b, '\n'))
 	}
+}
+
+// probeAll runs every target (at most parallel at once) and emits each result as it finishes.
+// With spread > 0 the starts are spread evenly over that time: a hundred pods opening hundreds
+// of connections each in the same instant overflow the kernel's per-CPU backlog of packets
+// (net.core.netdev_max_backlog), and a lost SYN looks exactly like a policy's drop.
+func probeAll(targets []target, parallel int, spread time.Duration, emit func(v any)) {
+	start := time.Now()
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for _, t := range targets {
+	for i, t := range targets {
 		wg.Add(1)
-		go func(t target) {
+		go func(i int, t target) {
 			defer wg.Done()
+			if spread > 0 {
+				time.Sleep(time.Until(start.Add(spread * time.Duration(i) / time.Duration(len(targets)))))
+			}
 			sem <- struct{}{}
 			r := runOne(t)
 			<-sem
 			emit(r)
-		}(t)
+		}(i, t)
 	}
 	wg.Wait()
-	emit(doneLine{Done: true, Count: len(targets), ElapsedMs: ms(time.Since(processStart))})
 }
 
 // runOne runs one probe under its own deadline, with the hangGrace backstop.

@@ -121,7 +121,9 @@ describe('faults during a run (real kind cluster)', function () {
       for (const src of ['nph-fault/web', 'nph-fault/db', 'nph-fault/client']) {
         const c = cell(step, src, DNS);
         expect(c.observed?.class, `${src} -> ${DNS}`).to.equal('error');
-        expect(c.observed?.detail).to.match(/^dns-failure.*; not taken as a verdict: cluster-dns has no pods/);
+        // Either fault of the DNS server may be named: it has no pods, or its readiness probe failed while it
+        // shut down (kubelet Events, 30 s shadow): both say the DNS server, not a policy.
+        expect(c.observed?.detail).to.match(/^dns-failure.*; not taken as a verdict: (cluster-dns has no pods|probe-failed kube-system\/coredns-)/);
       }
       // Connections go by Service ClusterIP: unaffected by DNS, every one judged and correct.
       for (const c of step.cells.filter((x) => x.col !== DNS)) expect(verdictOf(c.observed!.class), `${c.src} -> ${c.col}`).to.equal(c.expected);

@@ -6,11 +6,13 @@ import { StepObserver } from '../../../harness/observe/observer.js';
 import { unsettledSummary } from '../../../harness/observe/step.js';
 import type { ExecResult, PodExecutor } from '../../../harness/probe/exec.js';
 import { BatchProber, type SourcePod } from '../../../harness/probe/prober.js';
+import { SessionPool } from '../../../harness/probe/session.js';
 import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
 import type { AgentTarget } from '../../../harness/probe/targets.js';
 import { CNI_TARGETS } from '../../../harness/observe/cni-agents.js';
 import { cluster, node, pod, TARGETS } from './fixtures.js';
 import type { FakeKube } from '../cluster/fake-kube.js';
+import { FakeStreamer } from '../probe/fakes.js';
 
 const client: SourcePod = { endpoint: 'shop/client', namespace: 'shop', pod: 'client-1', container: 'agent', node: 'w1' };
 const web: SourcePod = { endpoint: 'shop/web', namespace: 'shop', pod: 'web-1', container: 'agent', node: 'w1' };
@@ -37,6 +39,18 @@ class World implements PodExecutor {
     return Promise.resolve({ stdout: `${lines.join('\n')}\n{"done":true}\n`, stderr: '', exitCode: 0 });
   }
 }
+
+/** The same world, probed over sessions (self-probes too), as a run step does. */
+async function guardedWithSessions(k: FakeKube, world: World) {
+  const streamer = new FakeStreamer(world);
+  const pool = new SessionPool(streamer, { roundSlackMs: 50, openSlackMs: 50 });
+  const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 0, replacementTimeoutMs: 0 });
+  const inner = new BatchProber(streamer, { sessions: pool, retry: { retries: 1, baseDelayMs: 0, maxDelayMs: 0 }, onFault: (f) => observer.recordExecFault(f), sleep: () => Promise.resolve() });
+  return { observer, streamer, pool, prober: new GuardedProber(inner, observer, { executor: streamer, agentEndpoints: new Set(['shop/web', 'shop/db', 'shop/client']), sessions: pool }) };
+}
+
+/** Cluster readings taken (each lists the nodes once). */
+const readings = (k: FakeKube): number => k.calls.filter((c) => c[0] === 'list' && c[1] === 'Node').length;
 
 async function guarded(k: FakeKube, world: World) {
   const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 0, replacementTimeoutMs: 0 });
@@ -188,6 +202,75 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(observer.execFailures['node-unreachable']).to.be.greaterThan(0);
     expect(observer.execRetries).to.be.greaterThan(0);
   });
+
+  it('a round where every probe connected takes one cluster reading (for lagging CNI agents) and no self-probe', async () => {
+    const k = cluster();
+    const w = new World();
+    const { prober } = await guarded(k, w);
+    const before = readings(k);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/web', 80), tcp('shop/db', 5432)] }]);
+    expect([...res.values()].map((r) => r.class)).to.deep.equal(['connected', 'connected']);
+    expect(readings(k) - before).to.equal(1);
+    expect(w.calls).to.deep.equal(['client-1']);
+  });
+
+  it('a round with a deny takes one cluster reading, not one before and one after', async () => {
+    const k = cluster();
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober } = await guarded(k, w);
+    const before = readings(k);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(readings(k) - before).to.equal(1);
+  });
+
+  it('only denies are self-probed: an error or a DNS failure asks no destination agent', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'error', 'dns:kubernetes.default': 'dns-failure' };
+    const { prober } = await guarded(cluster(), w);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432), dns] }]);
+    expect(w.calls).to.deep.equal(['client-1']);
+  });
+
+  it('with sessions: a healthy deny stays a verdict and its self-probe goes over the destination session (no exec)', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, streamer, pool } = await guardedWithSessions(cluster(), w);
+    for (let i = 0; i < 2; i++) {
+      const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+      expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    }
+    // every call into a pod was a session round: client's probes and db's self-probes, twice each
+    expect(w.calls).to.deep.equal(streamer.sessionRounds);
+    expect(streamer.sessionRounds.sort()).to.deep.equal(['client-1', 'client-1', 'db-1', 'db-1']);
+    expect(streamer.opens.sort()).to.deep.equal(['client-1', 'db-1']);
+    expect(pool.stats.fallbacks).to.equal(0);
+    pool.close();
+  });
+
+  it('with sessions: a killed destination agent (its session ends, the exec finds nothing on its port) is an error, not a deny', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    const { prober, streamer, pool } = await guardedWithSessions(cluster(), w);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    // The agent is killed: its session dies with it; the one-shot self-probe finds its port closed.
+    streamer.dieOnNext.add('db-1');
+    w.deadAgents.add('db-1');
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^refused; not taken as a verdict: agent in pod shop\/db-1 on node w2 does not answer on its own port 5432/);
+    expect(pool.stats.fallbacks).to.equal(1);
+    pool.close();
+  });
+
+  it('with sessions: a destination whose node is gone (no session, no exec) is an error naming the node', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    w.unreachable.add('db-1');
+    const { prober, pool } = await guardedWithSessions(cluster(), w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/^timeout; not taken as a verdict: pod shop\/db-1 on node w2 cannot be reached.*no route to host/);
+    pool.close();
+  });
 });
 
 describe('observe/guard: a starved CNI agent or DNS server (probe failures) keeps lagging rules out of verdicts', () => {
@@ -310,6 +393,21 @@ describe('observe/guard: cluster services whose pods are new have not taken effe
     const res = await (await guardedAll(k, w)).round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/web', 81)] }]);
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: CNI agent: kube-system\/kube-router-w2 of cni-agent turned Ready only \d s before the round/);
     expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
+  });
+
+  it('names every fault seen: the source restarting does not hide the destination agent that stopped answering', async () => {
+    const k = cluster();
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    w.deadAgents.add('db-1');
+    const { prober } = await guarded(k, w);
+    const inner = w.exec.bind(w);
+    w.exec = (...a) => {
+      k.put(pod('shop', 'client-1', 'client', 'w1', { restarts: 1 }));
+      return inner(...a);
+    };
+    const detail = (await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }])).get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail;
+    expect(detail).to.match(/not taken as a verdict: pod-restart shop\/client-1 .*; and agent in pod shop\/db-1 on node w2 does not answer/);
   });
 });
 
