@@ -459,10 +459,10 @@ export class HarnessSession {
       ...(this.cluster ? { kubeConfig: this.cluster.kubeConfig } : {}),
     });
     // Pods replaced mid-step are probed (and named in repro commands) as they are now.
-    live = new LiveProber(layered, { snapshot: () => observed.observer.last, target: (e) => observed.observer.target(e) });
+    const current = (live = new LiveProber(layered, { snapshot: () => observed.observer.last, target: (e) => observed.observer.target(e) }));
     // Outermost: the conformance battery's per-cell timeline records what every round saw.
-    const timeline = this.opts.cellTimes ? new RecordingProber(live, changedAt) : undefined;
-    const prober = timeline ?? live;
+    const timeline = this.opts.cellTimes ? new RecordingProber(current, changedAt) : undefined;
+    const prober = timeline ?? current;
     const end = this.progress.step(`step ${step.name}: probing ${plan.cells.length} cells`);
     let settled;
     try {
