@@ -27,8 +27,8 @@ export function endpointsOnNode(snap: Snapshot, node: string): string[] {
 }
 
 /**
- * A CNI agent on one of the endpoint's nodes that is not Ready right now, or turned Ready only just
- * before the round (restarted: still re-syncing its rules), as a reason; else undefined.
+ * A CNI agent on one of the endpoint's nodes that is not Ready right now, or restarted and turned
+ * Ready only just before the round (still re-syncing its rules), as a reason; else undefined.
  */
 export function cniAgentProblem(snap: Snapshot, endpoint: string, t0: number): string | undefined {
   if (endpoint === CNI_ENDPOINT) return undefined;
@@ -36,6 +36,8 @@ export function cniAgentProblem(snap: Snapshot, endpoint: string, t0: number): s
   const agents = [...snap.pods.values()].filter((p) => p.endpoints.includes(CNI_ENDPOINT) && nodes.has(p.node));
   const sick = agents.find((p) => !p.ready || p.terminating);
   if (sick) return `CNI agent ${sick.namespace}/${sick.name} on node ${sick.node} is not Ready (phase ${sick.phase}): its rules may lag behind the policies`;
-  const fresh = agents.map((p) => recentlyReady({ ...snap, pods: new Map([[p.uid, p]]) }, CNI_ENDPOINT, t0)).find((x) => x !== undefined);
+  // Only a restarted agent re-syncs rules that already existed; a new cluster's agents come up before
+  // the run's pods and policies, so their first Ready is no lag.
+  const fresh = agents.filter((p) => p.restarts > 0).map((p) => recentlyReady({ ...snap, pods: new Map([[p.uid, p]]) }, CNI_ENDPOINT, t0)).find((x) => x !== undefined);
   return fresh ? `CNI agent: ${fresh}` : undefined;
 }

@@ -384,12 +384,16 @@ describe('observe/guard: cluster services whose pods are new have not taken effe
     expect(later.get(cellKey('shop/client', 'dns:kubernetes.default'))?.class).to.equal('dns-failure');
   });
 
-  it('the CNI agent on the destination node restarted and turned Ready 5 s ago: a deny there is an error; a deny on the other node stays', async () => {
+  it('the CNI agent on the destination node restarted and turned Ready 5 s ago: a deny there is an error; a deny on the other node stays; a first Ready is no lag', async () => {
     const w = new World();
     w.verdicts = { 'shop/db:5432/TCP': 'timeout', 'shop/web:81/TCP': 'timeout' };
     const k = cluster();
     k.put(pod('kube-system', 'kube-router-w1', '', 'w1', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr1', readyAgoMs: 600_000 }));
+    // A new cluster: the agent's first Ready 5 s ago is no lag (it came up before the run's pods and policies).
     k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr2', readyAgoMs: 5_000 }));
+    const first = await (await guardedAll(k, w)).round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(first.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr2', readyAgoMs: 5_000, restarts: 1 }));
     const res = await (await guardedAll(k, w)).round([{ source: client, targets: [tcp('shop/db', 5432), tcp('shop/web', 81)] }]);
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: CNI agent: kube-system\/kube-router-w2 of cni-agent turned Ready only \d s before the round/);
     expect(res.get(cellKey('shop/client', 'shop/web:81/TCP'))?.class).to.equal('timeout');
