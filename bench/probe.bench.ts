@@ -17,7 +17,7 @@
 // Targets: one batched round within 2 x the probe timeout at 30 x 30 x 2 and at 100 x 100 x 2 (20,000
 // cells), and >= 10x faster than the baseline (1 exec per probe, 3 workers; slow: capped by --baseline-max).
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { arpTableWarning, hostArpCap } from '../harness/cluster/host-limits.js';
 import { parseArgs } from 'node:util';
 import { defaultAgentImage } from '../harness/apply/workloads.js';
 import { installCni } from '../harness/cluster/cni/index.js';
@@ -202,23 +202,10 @@ async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: 
   summary.push(line);
 }
 
-/**
- * kind nodes share the host kernel, whose ARP table is shared by every network namespace and capped
- * at net.ipv4.neigh.default.gc_thresh3 (1024 by default). Each pod keeps an entry per same-node peer it
- * talks to, so n pods on w workers need about n * n / w entries; past the cap the kernel drops the
- * packets of new neighbours ("neighbor table overflow") and same-node probes time out like drops.
- */
-function arpTableWarning(n: number, workers: number): string | undefined {
-  let cap: number;
-  try {
-    cap = Number(readFileSync('/proc/sys/net/ipv4/neigh/default/gc_thresh3', 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  const need = Math.ceil((n * n) / workers);
-  return need > cap
-    ? `warning: ${n} pods on ${workers} workers need about ${need} ARP entries, more than the host's net.ipv4.neigh.default.gc_thresh3 = ${cap}: same-node probes will be lost ("neighbor table overflow" in dmesg) and counted WRONG. Raise gc_thresh2/gc_thresh3 on the host for this size.`
-    : undefined;
+/** The host-limit warning of harness/cluster/host-limits.ts, for the bench's own size. */
+function arpWarning(n: number, workers: number): string | undefined {
+  const w = arpTableWarning(n, workers, hostArpCap());
+  return w ? `warning: ${w}` : undefined;
 }
 
 async function main(): Promise<void> {
@@ -238,7 +225,7 @@ async function main(): Promise<void> {
     console.log(`probe benchmark: kind ${NAME}, CNI ${cni}, probe timeout ${TIMEOUT} ms, ports 8080 (open) and 8081 (dropped)`);
     const summary: string[] = [];
     for (const n of SIZES) {
-      const warn = arpTableWarning(n, 2);
+      const warn = arpWarning(n, 2);
       if (warn) console.log(`  ${warn}`);
       await measureSize(cluster, executor, pods, n, summary);
     }

@@ -34,6 +34,7 @@ import { localImages } from '../cluster/images.js';
 import { axesAtStep } from '../matrix/step-axes.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
+import { arpTableWarning, hostArpCap } from '../cluster/host-limits.js';
 import type { CalicoDataplane } from '../cluster/cni/types.js';
 import { calicoDataplaneFor } from './dataplane.js';
 import { withDeadline } from '../cluster/wait.js';
@@ -308,6 +309,12 @@ export class HarnessSession {
         clusterIsDeleted: cluster.ephemeral,
         progress: this.progress,
       });
+    }
+    if (cluster.dockerNetwork) {
+      // Local clusters share the host kernel's neighbour table: too many pods and same-node probes vanish like drops.
+      const pods = presentFromStart(suite).workloads.filter((w) => !w.existing).reduce((n, w) => n + w.replicas, 0) + suite.probes.length;
+      const arp = arpTableWarning(pods, Math.max(1, workers.length), hostArpCap());
+      if (arp) this.progress.warn(arp);
     }
     const existingQueries = await existingPodQueries(cluster.client, suite);
     // What starts absent (initially: absent) is created by a later step.
