@@ -159,7 +159,8 @@ export class StepObserver {
     if (!latest) return `cluster state unknown: ${this.apiDown?.message ?? 'the API server did not answer'}`;
     const seen = this.seen(endpoint, t0, false);
     if (seen) return describeEvent(seen.event);
-    const fresh = this.target(endpoint)?.clusterService ? recentlyReady(latest, endpoint, t0) : undefined;
+    const target = this.target(endpoint);
+    const fresh = target?.clusterService ? recentlyReady(latest, endpoint, t0, undefined, target.freshAfter) : undefined;
     return endpointProblem(latest, endpoint) ?? fresh ?? cniAgentProblem(latest, endpoint, t0);
   }
 

@@ -19,6 +19,11 @@ export interface WatchTarget {
   addresses?: string[];
   /** A cluster service we depend on but do not own (DNS server, CNI agents): new pods of it need time to take effect. */
   clusterService?: boolean;
+  /**
+   * ms since the epoch the run deployed its pods: a cluster service pod Ready before then came up before
+   * the run's pods and policies existed, so its freshness is no lag (a new cluster's CoreDNS).
+   */
+  freshAfter?: number;
 }
 
 export interface PodSnap {
@@ -207,8 +212,8 @@ export function endpointProblem(snap: Snapshot, endpoint: string): string | unde
  * Ready only moments ago: kube-proxy and the CNI agents may not route to or enforce for the new
  * pods yet, so a failure through it is the catching up, not a policy. Undefined when settled.
  */
-export function recentlyReady(snap: Snapshot, endpoint: string, t0: number, shadowMs = PROBE_FAILURE_SHADOW_MS): string | undefined {
-  const fresh = [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready && p.readySince !== undefined && p.readySince > t0 - shadowMs);
+export function recentlyReady(snap: Snapshot, endpoint: string, t0: number, shadowMs = PROBE_FAILURE_SHADOW_MS, freshAfter = -Infinity): string | undefined {
+  const fresh = [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready && p.readySince !== undefined && p.readySince > t0 - shadowMs && p.readySince > freshAfter);
   if (fresh.length === 0) return undefined;
   const newest = Math.max(...fresh.map((p) => p.readySince!));
   return `${fresh.map(podId).join(', ')} of ${endpoint} turned Ready only ${((t0 - newest) / 1000).toFixed(0)} s before the round (routes and rules to new pods may still be catching up)`;

@@ -24,8 +24,11 @@ export const DNS_TARGET: WatchTarget = { endpoint: DNS_ENDPOINT, namespace: 'kub
 
 const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.ip).filter(Boolean);
 
-/** Every endpoint the suite deployed or found, plus the DNS server and the CNI's node agents. */
-export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[] {
+/**
+ * Every endpoint the suite deployed or found, plus the DNS server and the CNI's node agents
+ * (`deployedAt`: when the run deployed its pods; cluster service pods Ready before then are no lag).
+ */
+export function watchTargets(deployment: Deployment, suite: Suite, deployedAt?: number): WatchTarget[] {
   const out: WatchTarget[] = [];
   for (const ep of deployment.endpoints.values()) {
     if (ep.kind === 'existing') {
@@ -35,7 +38,8 @@ export function watchTargets(deployment: Deployment, suite: Suite): WatchTarget[
       out.push({ endpoint: ep.id, namespace: ep.namespace, labels: { [ENDPOINT_KEY]: ep.name }, agent: true, addresses: ips(ep) });
     }
   }
-  return [...out, DNS_TARGET, ...CNI_TARGETS];
+  const since = deployedAt !== undefined ? { freshAfter: deployedAt } : {};
+  return [...out, { ...DNS_TARGET, ...since }, ...CNI_TARGETS.map((t) => ({ ...t, ...since }))];
 }
 
 export interface ObserveStepOptions {

@@ -138,6 +138,8 @@ export class HarnessSession {
   readonly result: RunResult;
   cluster?: Cluster;
   deployment?: Deployment;
+  /** When the run deployed its pods (ms since the epoch): cluster service pods Ready before then are no lag (observe/). */
+  private deployedAt?: number;
   canary?: CanaryResult;
   /** ClusterNetworkPolicy support found by the tier canary (only for suites that use cluster policies). */
   tiers?: TierSupport;
@@ -318,6 +320,7 @@ export class HarnessSession {
     }
     const existingQueries = await existingPodQueries(cluster.client, suite);
     // What starts absent (initially: absent) is created by a later step.
+    this.deployedAt = Date.now();
     this.deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress: this.progress, cleanup: this.cleanup, existingQueries });
     if (suite.workloads.some((w) => w.existing)) {
       this.inPlace = await withStep(this.progress, 'existing workloads: reading their ports, adding probe/witness containers', () =>
@@ -450,7 +453,7 @@ export class HarnessSession {
     const observed = await observeStep({
       client: this.cluster!.client,
       executor: this.executor,
-      targets: watchTargets(this.deployment!, this.loaded.suite),
+      targets: watchTargets(this.deployment!, this.loaded.suite, this.deployedAt),
       ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
       onReplaced: (src, old) => {
         this.sources.set(src.endpoint, src);

@@ -384,6 +384,17 @@ describe('observe/guard: cluster services whose pods are new have not taken effe
     expect(later.get(cellKey('shop/client', 'dns:kubernetes.default'))?.class).to.equal('dns-failure');
   });
 
+  it('a new cluster: CoreDNS Ready 10 s ago but before the run deployed its pods is no lag; a dns-failure stays a verdict', async () => {
+    const w = new World();
+    w.verdicts = { 'dns:kubernetes.default': 'dns-failure' };
+    const k = cluster();
+    k.put(pod('kube-system', 'coredns-1', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, readyAgoMs: 10_000 }));
+    const targets = [...TARGETS, ...CNI_TARGETS].map((t) => (t.clusterService ? { ...t, freshAfter: Date.now() - 5_000 } : t));
+    const observer = await StepObserver.start({ client: k, targets, intervalMs: 0, replacementTimeoutMs: 0 });
+    const res = await new GuardedProber(new BatchProber(w), observer, { executor: w, agentEndpoints: new Set() }).round([{ source: client, targets: [dns] }]);
+    expect(res.get(cellKey('shop/client', 'dns:kubernetes.default'))?.class).to.equal('dns-failure');
+  });
+
   it('the CNI agent on the destination node restarted and turned Ready 5 s ago: a deny there is an error; a deny on the other node stays; a first Ready is no lag', async () => {
     const w = new World();
     w.verdicts = { 'shop/db:5432/TCP': 'timeout', 'shop/web:81/TCP': 'timeout' };
