@@ -79,6 +79,13 @@ export interface Snapshot {
  */
 export const PROBE_FAILURE_SHADOW_MS = 30_000;
 
+/**
+ * How long a cluster service's new pod is not trusted: kube-proxy and the CNI agents program a new
+ * endpoint within seconds when they are healthy (a starved one fails its own probe: the longer
+ * shadow above). Longer would keep a step whose CoreDNS pod merely flapped from ever settling.
+ */
+export const NEW_POD_SHADOW_MS = 10_000;
+
 export const matchesLabels = (labels: Record<string, string> | undefined, want: Record<string, string>): boolean =>
   Object.entries(want).every(([k, v]) => labels?.[k] === v);
 
@@ -212,7 +219,7 @@ export function endpointProblem(snap: Snapshot, endpoint: string): string | unde
  * Ready only moments ago: kube-proxy and the CNI agents may not route to or enforce for the new
  * pods yet, so a failure through it is the catching up, not a policy. Undefined when settled.
  */
-export function recentlyReady(snap: Snapshot, endpoint: string, t0: number, shadowMs = PROBE_FAILURE_SHADOW_MS, freshAfter = -Infinity): string | undefined {
+export function recentlyReady(snap: Snapshot, endpoint: string, t0: number, shadowMs = NEW_POD_SHADOW_MS, freshAfter = -Infinity): string | undefined {
   const fresh = [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint) && p.ready && p.readySince !== undefined && p.readySince > t0 - shadowMs && p.readySince > freshAfter);
   if (fresh.length === 0) return undefined;
   const newest = Math.max(...fresh.map((p) => p.readySince!));
