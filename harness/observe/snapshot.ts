@@ -138,12 +138,21 @@ export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], d
     const s = nodeSnap(n);
     snap.nodes.set(s.name, s);
   }
-  const watched = new Set([...snap.pods.values()].map(podId));
+  const watched = new Map([...snap.pods.values()].map((p) => [podId(p), p]));
   for (const e of events) {
     const w = warningSnap(e);
-    if (w && watched.has(w.pod)) snap.warnings.set(e.metadata.uid ?? `${w.pod}/${w.message}`, w);
+    const pod = w ? watched.get(w.pod) : undefined;
+    if (w && pod && !startupNoise(w, pod)) snap.warnings.set(e.metadata.uid ?? `${w.pod}/${w.message}`, w);
   }
   return snap;
+}
+
+/**
+ * A probe failure while the pod was still starting (a startup probe, or any failure before it last
+ * turned Ready) is how every pod comes up, not trouble: a later crash shows as a restart.
+ */
+export function startupNoise(w: WarningSnap, pod: PodSnap): boolean {
+  return /^Startup probe/i.test(w.message) || (pod.ready && pod.readySince !== undefined && w.last <= pod.readySince);
 }
 
 export function warningSnap(e: EventLike): WarningSnap | undefined {

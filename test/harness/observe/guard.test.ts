@@ -309,6 +309,23 @@ describe('observe/guard: a starved CNI agent or DNS server (probe failures) keep
     expect(observer.distrusted).to.equal(2);
   });
 
+  it('probe failures while a pod was still starting (startup probe, or before it turned Ready) are how pods come up, not trouble', async () => {
+    const k = withCni(cluster());
+    k.put(pod('shop', 'db-1', 'db', 'w2', { readyAgoMs: 3_000 }));
+    k.put({ ...unhealthy('db-1', 'shop', 8_000, 'ev-start'), message: 'Startup probe failed: dial tcp 10.244.2.5:5432: connect: connection refused' });
+    k.put({ ...unhealthy('db-1', 'shop', 6_000, 'ev-ready'), message: 'Readiness probe failed: connection refused' });
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober, observer } = await guardedCni(k, w);
+    const res = await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
+    expect(observer.events.filter((e) => e.kind === 'probe-failed')).to.deep.equal([]);
+    // The same readiness failure after it turned Ready is trouble.
+    k.put({ ...unhealthy('db-1', 'shop', 1_000, 'ev-ready'), message: 'Readiness probe failed: connection refused' });
+    const later = await (await guardedCni(k, w)).prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(later.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.detail).to.match(/not taken as a verdict: probe-failed shop\/db-1 \(Readiness probe failed/);
+  });
+
   it('a probe failure long past (90 s) casts no doubt', async () => {
     const k = withCni(cluster());
     k.put(unhealthy('kube-router-w2', 'kube-system', 90_000));
