@@ -170,9 +170,17 @@ export class StepObserver {
    */
   cniTroubleFor(endpoint: string, t0: number, latest: Snapshot | undefined): string | undefined {
     if (!this.target(endpoint) || !latest) return undefined;
-    const seen = this.seen(endpoint, t0, true);
-    return seen ? describeEvent(seen.event) : cniAgentProblem(latest, endpoint, t0);
+    // Asked for every connected cell of a round, with a handful of endpoints: answer each once per round.
+    if (this.cniMemo?.snap !== latest || this.cniMemo.t0 !== t0) this.cniMemo = { snap: latest, t0, answers: new Map() };
+    const memo = this.cniMemo.answers;
+    if (!memo.has(endpoint)) {
+      const seen = this.seen(endpoint, t0, true);
+      memo.set(endpoint, seen ? describeEvent(seen.event) : cniAgentProblem(latest, endpoint, t0));
+    }
+    return memo.get(endpoint);
   }
+
+  private cniMemo: { snap: Snapshot; t0: number; answers: Map<string, string | undefined> } | undefined;
 
   private seen(endpoint: string, t0: number, cniOnly: boolean): Recorded | undefined {
     return this.recorded.find((r) => TROUBLE.has(r.event.kind) && (!cniOnly || r.cni) && r.at >= t0 - lookbackMs(r.event.kind) && r.endpoints.has(endpoint));
