@@ -18,14 +18,14 @@ export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
 export interface RenderOptions {
   runId: string;
-  /** Image every harness pod runs unless a workload sets its own (e.g. netpol-harness/agent:0.3.0). */
+  /** Image every harness pod runs unless a workload sets its own (e.g. netpol-harness/agent:0.3.1). */
   agentImage: string;
   /** Schedulable worker node names to spread pods over; empty = let the scheduler decide. */
   nodes: string[];
 }
 
 /** The agent image this package was released with (images/agent/IMAGE:VERSION; a unit test keeps them equal). */
-export const BUNDLED_AGENT_IMAGE = 'netpol-harness/agent:0.3.0';
+export const BUNDLED_AGENT_IMAGE = 'netpol-harness/agent:0.3.1';
 
 /** The agent image: $NPH_AGENT_IMAGE, images.env, else images/agent/IMAGE:VERSION of this package. */
 export function defaultAgentImage(): string {

@@ -55,6 +55,11 @@ export interface ObserveStepOptions {
   pollIntervalMs?: number;
   /** Probe over long-lived sessions when the executor can (default true). */
   sessions?: boolean;
+  /**
+   * The run's session pool (kept from step to step, warmed before the first): used instead of a
+   * pool of the step's own, and left open when the step ends.
+   */
+  pool?: SessionPool;
 }
 
 export interface ObservedStep {
@@ -68,8 +73,9 @@ export interface ObservedStep {
 
 export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> {
   const observer = await StepObserver.start({ client: o.client, targets: o.targets, ...(o.pollIntervalMs !== undefined ? { intervalMs: o.pollIntervalMs } : {}) });
-  // One pool per step: sessions open on the step's first round and end with the step.
-  const sessions = o.sessions !== false && canStream(o.executor) ? new SessionPool(o.executor, o.concurrency !== undefined ? { openConcurrency: o.concurrency } : {}) : undefined;
+  // The run's pool when it has one; else one per step: sessions open on the step's first round and end with the step.
+  const own = o.sessions !== false && !o.pool && canStream(o.executor) ? new SessionPool(o.executor, o.concurrency !== undefined ? { openConcurrency: o.concurrency } : {}) : undefined;
+  const sessions = o.sessions === false ? undefined : (o.pool ?? own);
   const inner = new BatchProber(o.executor, {
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
     ...(sessions ? { sessions } : {}),
@@ -87,7 +93,7 @@ export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> 
   const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints, ...(sessions ? { sessions } : {}) });
   const stop = (): void => {
     observer.stop();
-    sessions?.close();
+    own?.close();
   };
   return {
     observer,

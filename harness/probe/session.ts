@@ -54,6 +54,8 @@ class AgentSession {
   private rounds = 0;
   private pending: Pending | undefined;
   stream: PodStream | undefined;
+  /** Resolves when the stream is open (true) or could not open (false). */
+  opening: Promise<boolean> = Promise.resolve(false);
   dead = false;
   /** Why it died (for telemetry), e.g. the agent has no `session` subcommand. */
   endedWith: ExecResult | Error | undefined;
@@ -129,6 +131,31 @@ class AgentSession {
   }
 }
 
+export interface PodRef {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+const keyOf = (p: PodRef): string => `${p.namespace}/${p.pod}/${p.container}`;
+
+/**
+ * The stream, or a rejection when it does not open in time (an exec that never opens must not hold
+ * a round); one that opens after that is closed at once, so its agent does not wait on stdin forever.
+ */
+function openWithin(p: Promise<PodStream>, ms: number): Promise<PodStream> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late = true;
+      p.then((stream) => stream.close(), () => undefined);
+      reject(new Error(`session did not open within ${ms} ms`));
+    }, ms);
+  });
+  return Promise.race([p.then((stream) => (late ? Promise.reject(new Error('opened too late')) : stream)), t]).finally(() => clearTimeout(timer));
+}
+
 /** How a round runs in the pod: probes at once, start spreading, and how long its probes may take. */
 export interface RoundShape {
   parallel: number;
@@ -153,6 +180,7 @@ export class SessionPool {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly unsupported = new Set<string>();
   private readonly openLimit: ReturnType<typeof pLimit>;
+  private closed = false;
   readonly stats: SessionStats = { opened: 0, rounds: 0, fallbacks: 0 };
 
   constructor(
@@ -163,31 +191,24 @@ export class SessionPool {
   }
 
   /**
+   * Opens sessions for these pods ahead of their first round (a run opens its sources' sessions
+   * while it applies the first step, so that step's first round pays no exec setups). Failures are
+   * not errors here: the pod's first round tries again, then falls back to a one-shot exec.
+   */
+  async warm(pods: readonly PodRef[]): Promise<void> {
+    await Promise.all(pods.map((p) => this.session(keyOf(p), p)));
+  }
+
+  /**
    * Runs one round of probes from a pod over its session. Returns the agent's output, or undefined
    * when no session could answer (the caller then uses a one-shot exec).
    */
-  async run(pod: { namespace: string; pod: string; container: string }, targets: AgentTarget[], shape: RoundShape): Promise<string | undefined> {
-    const key = `${pod.namespace}/${pod.pod}/${pod.container}`;
+  async run(pod: PodRef, targets: AgentTarget[], shape: RoundShape): Promise<string | undefined> {
+    const key = keyOf(pod);
     if (this.unsupported.has(key)) return this.fallback();
-    let s = this.sessions.get(key);
-    let deadline = shape.probeMs + (shape.spreadMs ?? 0) + (this.opts.roundSlackMs ?? 5000);
-    if (!s || s.dead) {
-      s = new AgentSession();
-      this.sessions.set(key, s);
-      deadline += this.opts.openSlackMs ?? 20_000;
-      const session = s;
-      const opened = await this.openLimit(async () => {
-        try {
-          session.stream = await this.streamer.openStream(pod.namespace, pod.pod, pod.container, SESSION_COMMAND, session.handlers);
-          this.stats.opened++;
-          return true;
-        } catch {
-          session.dead = true;
-          return false;
-        }
-      });
-      if (!opened) return this.drop(key, s);
-    }
+    const deadline = shape.probeMs + (shape.spreadMs ?? 0) + (this.opts.roundSlackMs ?? 5000);
+    const s = await this.session(key, pod);
+    if (!s) return this.fallback();
     // A session runs one round at a time; a second caller meanwhile (never the prober's own rounds)
     // uses a one-shot exec rather than disturb it.
     if (s.busy) return this.fallback();
@@ -197,13 +218,51 @@ export class SessionPool {
     return out;
   }
 
+  /** The pod's open session: the one open (or being opened, by warm()), else a new one; undefined when it cannot open. */
+  private async session(key: string, pod: PodRef): Promise<AgentSession | undefined> {
+    if (this.unsupported.has(key) || this.closed) return undefined;
+    let s = this.sessions.get(key);
+    if (!s || s.dead) {
+      s = new AgentSession();
+      this.sessions.set(key, s);
+      const session = s;
+      session.opening = this.openLimit(async () => {
+        if (session.dead) return false; // closed while it waited for its turn
+        try {
+          session.stream = await openWithin(this.streamer.openStream(pod.namespace, pod.pod, pod.container, SESSION_COMMAND, session.handlers), this.opts.openSlackMs ?? 20_000);
+          this.stats.opened++;
+          return true;
+        } catch {
+          session.dead = true;
+          return false;
+        }
+      });
+    }
+    const opened = await s.opening;
+    if (!opened || s.dead) {
+      this.forget(key, s);
+      return undefined;
+    }
+    // A session closed (close()) while it was opening must not outlive the pool.
+    if (this.closed) {
+      s.kill();
+      return undefined;
+    }
+    return s;
+  }
+
   private drop(key: string, s: AgentSession): undefined {
+    this.forget(key, s);
+    return this.fallback();
+  }
+
+  /** Ends a failed session; an agent without `session` is not asked again. */
+  private forget(key: string, s: AgentSession): void {
     s.kill();
     if (this.sessions.get(key) === s) this.sessions.delete(key);
     const e = s.endedWith;
     // `nph-agent: unknown subcommand "session"`, exit 2: an agent built before sessions.
     if (e && !(e instanceof Error) && e.exitCode === 2 && /unknown subcommand/.test(e.stderr)) this.unsupported.add(key);
-    return this.fallback();
   }
 
   private fallback(): undefined {
@@ -211,8 +270,9 @@ export class SessionPool {
     return undefined;
   }
 
-  /** Ends every session (their agents see end of input and exit). */
+  /** Ends every session (their agents see end of input and exit); later rounds use one-shot execs. */
   close(): void {
+    this.closed = true;
     for (const s of this.sessions.values()) s.kill();
     this.sessions.clear();
   }

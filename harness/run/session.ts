@@ -40,6 +40,7 @@ import { calicoDataplaneFor } from './dataplane.js';
 import { withDeadline } from '../cluster/wait.js';
 import { EndpointChanger, PolicyApplier, defaultAgentImage, deployWorkloads, removeLeftoverExternals, removeOrphanedExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
+import { canStream, SessionPool } from '../probe/session.js';
 import { AGENT_CONTAINER, type SourcePod } from '../probe/prober.js';
 import { probeUntilSettled } from '../probe/settle.js';
 import { enforcedAtMs, RecordingProber } from '../probe/timeline.js';
@@ -149,6 +150,8 @@ export class HarnessSession {
   /** Steps' create/delete/recreate (only when the suite has dynamics). */
   private changer?: EndpointChanger;
   private executor?: PodExecutor;
+  /** Probe sessions for the whole run (opened while the first step applies; harness/probe/session.ts). */
+  private probeSessions?: SessionPool;
   private addresses: Addresses = { serviceIP: new Map(), podIPs: new Map() };
   private ipOf = new Map<string, string>();
   private sources = new Map<string, SourcePod>();
@@ -338,6 +341,12 @@ export class HarnessSession {
       this.ipOf.set(`external:${name}`, ext.ip);
     }
     this.refreshEndpoints();
+    if (canStream(this.executor)) {
+      // Sessions open now, in the background, while the first step applies its changes: a step's
+      // first round then pays no exec setups (a hundred of them take seconds on a small machine).
+      this.probeSessions = new SessionPool(this.executor, this.opts.execConcurrency !== undefined ? { openConcurrency: this.opts.execConcurrency } : {});
+      void this.probeSessions.warm([...this.sources.values()]);
+    }
     if (hasDynamics(suite)) this.changer = new EndpointChanger({ client: cluster.client, suite, deployment: this.deployment, guard, agentImage, progress: this.progress });
     this.applier = new PolicyApplier({
       client: cluster.client,
@@ -454,6 +463,7 @@ export class HarnessSession {
       client: this.cluster!.client,
       executor: this.executor,
       targets: watchTargets(this.deployment!, this.loaded.suite, this.deployedAt),
+      ...(this.probeSessions ? { pool: this.probeSessions } : {}),
       ...(this.opts.execConcurrency !== undefined ? { concurrency: this.opts.execConcurrency } : {}),
       onReplaced: (src, old) => {
         this.sources.set(src.endpoint, src);
@@ -556,6 +566,9 @@ export class HarnessSession {
   /** Restores what the run changed and removes what it created (unless keep). Safe to call twice. */
   async stop(): Promise<CleanupReport> {
     this.result.finishedAt = new Date().toISOString();
+    // Before the cleanup deletes the pods the sessions run in.
+    this.probeSessions?.close();
+    this.probeSessions = undefined;
     try {
       return await this.cleanup.run();
     } finally {

@@ -51,12 +51,20 @@ func cmdSession(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nph-agent session: --parallel must be at least 1")
 		return 2
 	}
-	emit := lineEmitter(stdout)
+	// A round's lines are buffered and written at its end (the harness reads nothing before the
+	// done line): a line per result would be one frame per result through runc, the kubelet and
+	// the API server, which with a hundred sessions of hundreds of results is what a round waits for.
+	out := bufio.NewWriterSize(stdout, 256<<10)
+	emit := lineEmitter(out)
 	in := bufio.NewReaderSize(stdin, 64<<10)
 	for {
 		line, err := readLine(in)
 		if len(line) > 0 {
 			emit(serveRound(line, *parallel, emit))
+			if ferr := out.Flush(); ferr != nil {
+				fmt.Fprintf(stderr, "nph-agent session: writing results: %v\n", ferr)
+				return 1
+			}
 		}
 		if err == io.EOF {
 			return 0 // the harness closed the session

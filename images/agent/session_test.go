@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestSession: each request line gets its results and a done line naming its round, in order;
@@ -118,5 +122,55 @@ func TestSessionSpread(t *testing.T) {
 	}
 	if !strings.Contains(dones[1].Error, "spreadMs") {
 		t.Errorf("round 2: %+v, want a spreadMs error", dones[1])
+	}
+}
+
+// countingWriter records each Write call (a frame on the exec stream).
+type countingWriter struct {
+	mu     sync.Mutex
+	writes []string
+	seen   chan string
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.writes = append(w.writes, string(p))
+	w.mu.Unlock()
+	w.seen <- string(p)
+	return len(p), nil
+}
+
+// TestSessionRoundIsOneWrite: a round's result lines and its done line leave in one write, and
+// they leave before the session waits for the next request (the harness waits for the done line).
+func TestSessionRoundIsOneWrite(t *testing.T) {
+	closed := closedPort(t, "tcp")
+	tg := []target{}
+	for i := 0; i < 50; i++ {
+		tg = append(tg, target{ID: fmt.Sprintf("c%d", i), Kind: "tcp", Host: "127.0.0.1", Port: closed, TimeoutMs: 1000})
+	}
+	b, _ := json.Marshal(map[string]any{"round": 1, "parallel": 8, "targets": tg})
+	inR, inW := io.Pipe()
+	w := &countingWriter{seen: make(chan string, 16)}
+	exit := make(chan int, 1)
+	go func() { exit <- run([]string{"session"}, inR, w, io.Discard) }()
+	if _, err := inW.Write(append(b, '\n')); err != nil {
+		t.Fatal(err)
+	}
+	// stdin stays open: the round's output must arrive anyway.
+	select {
+	case first := <-w.seen:
+		lines := strings.Split(strings.TrimSpace(first), "\n")
+		if len(lines) != 51 || !strings.HasPrefix(lines[50], `{"done":true,"round":1`) {
+			t.Fatalf("first write has %d lines (want 50 results and the done line), last %q", len(lines), lines[len(lines)-1])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no output for round 1 while the session waits for its next request")
+	}
+	inW.Close()
+	if code := <-exit; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if len(w.writes) != 1 {
+		t.Fatalf("%d writes, want 1", len(w.writes))
 	}
 }

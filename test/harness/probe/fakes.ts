@@ -44,6 +44,11 @@ export class FakeStreamer implements PodExecutor, PodStreamer {
   hang = new Set<string>();
   wrongRound = new Set<string>();
   openFails = new Set<string>();
+  /** Opens of these pods wait until release() (an exec setup that hangs). */
+  held = new Set<string>();
+  private releases: (() => void)[] = [];
+  /** Streams closed, by pod. */
+  closed: string[] = [];
   private inFlight = 0;
   maxConcurrentOpens = 0;
   constructor(readonly inner: PodExecutor) {}
@@ -57,6 +62,7 @@ export class FakeStreamer implements PodExecutor, PodStreamer {
     this.inFlight++;
     this.maxConcurrentOpens = Math.max(this.maxConcurrentOpens, this.inFlight);
     await new Promise((r) => setImmediate(r));
+    if (this.held.has(pod)) await new Promise<void>((r) => this.releases.push(r));
     this.inFlight--;
     if (this.openFails.has(pod)) throw new Error(`exec in ${namespace}/${pod}: Unexpected server response: 404`);
     let ended = false;
@@ -89,7 +95,20 @@ export class FakeStreamer implements PodExecutor, PodStreamer {
           (e: unknown) => end(e instanceof Error ? e : new Error(String(e))),
         );
       },
-      close: () => end({ stdout: '', stderr: '', exitCode: 0 }),
+      close: () => {
+        this.closed.push(pod);
+        end({ stdout: '', stderr: '', exitCode: 0 });
+      },
     };
+  }
+
+  /** Opens waiting for release(). */
+  get holding(): number {
+    return this.releases.length;
+  }
+
+  /** Lets every held open go on. */
+  release(): void {
+    for (const r of this.releases.splice(0)) r();
   }
 }

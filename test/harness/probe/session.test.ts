@@ -111,4 +111,70 @@ describe('probe/session: one long-lived exec per pod, reused every round', () =>
     expect(shape.sort()).to.deep.equal(['a-pod 2 parallel 256 spread none', 'a-pod 200 parallel 256 spread 400', 'b-pod 2 parallel 256 spread 4']);
     pool.close();
   });
+
+  describe('warm(): sessions opened ahead of the first round', () => {
+    it('a warmed pool answers its first round with no exec setup in it', async () => {
+      const { streamer, pool, prober } = setup();
+      await pool.warm(requests.map((r) => r.source));
+      expect(streamer.opens.sort()).to.deep.equal(['a-pod', 'b-pod']);
+      const res = await prober.round(requests);
+      expect(res.get(cellKey('ns/a', 'y:80/TCP'))?.class).to.equal('timeout');
+      expect(streamer.opens).to.have.length(2);
+      expect(pool.stats).to.deep.equal({ opened: 2, rounds: 2, fallbacks: 0 });
+      pool.close();
+    });
+
+    it('a round that comes while warm() is still opening waits for that open (one exec setup, not two)', async () => {
+      const { streamer, pool, prober } = setup();
+      streamer.held.add('a-pod');
+      const warming = pool.warm([src('a')]);
+      while (streamer.holding === 0) await new Promise((r) => setImmediate(r));
+      const round = prober.round([{ source: src('a'), targets: [tcp('x:80/TCP')] }]);
+      await new Promise((r) => setTimeout(r, 5));
+      streamer.release();
+      const [res] = await Promise.all([round, warming]);
+      expect(res.get(cellKey('ns/a', 'x:80/TCP'))?.class).to.equal('connected');
+      expect(streamer.opens).to.deep.equal(['a-pod']);
+      expect(pool.stats).to.deep.equal({ opened: 1, rounds: 1, fallbacks: 0 });
+      pool.close();
+    });
+
+    it('a failed warm-up is no error: the first round opens again, then falls back to a one-shot exec', async () => {
+      const { streamer, pool, prober } = setup();
+      streamer.openFails.add('a-pod');
+      await pool.warm([src('a')]);
+      const res = await prober.round([{ source: src('a'), targets: [tcp('x:80/TCP')] }]);
+      expect(res.get(cellKey('ns/a', 'x:80/TCP'))?.class).to.equal('connected');
+      expect(streamer.opens).to.deep.equal(['a-pod', 'a-pod']);
+      expect(pool.stats.fallbacks).to.equal(1);
+      pool.close();
+    });
+
+    it('an open that hangs past openSlackMs gives a one-shot exec; the stream that opens late is closed at once', async () => {
+      const { streamer, pool, prober } = setup();
+      streamer.held.add('a-pod');
+      const res = await prober.round([{ source: src('a'), targets: [tcp('x:80/TCP')] }]);
+      expect(res.get(cellKey('ns/a', 'x:80/TCP'))?.class).to.equal('connected');
+      expect(pool.stats).to.include({ opened: 0, fallbacks: 1 });
+      streamer.release();
+      await new Promise((r) => setTimeout(r, 5));
+      expect(streamer.closed).to.deep.equal(['a-pod']);
+      pool.close();
+    });
+
+    it('close() while sessions are opening: none outlives the pool, later rounds use one-shot execs', async () => {
+      const { streamer, pool, prober } = setup();
+      streamer.held.add('a-pod');
+      const warming = pool.warm([src('a')]);
+      while (streamer.holding === 0) await new Promise((r) => setImmediate(r));
+      pool.close();
+      streamer.release();
+      await warming;
+      expect(streamer.closed).to.deep.equal(['a-pod']);
+      const res = await prober.round([{ source: src('a'), targets: [tcp('x:80/TCP')] }]);
+      expect(res.get(cellKey('ns/a', 'x:80/TCP'))?.class).to.equal('connected');
+      expect(streamer.opens).to.have.length(1);
+      expect(pool.stats.rounds).to.equal(0);
+    });
+  });
 });
