@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RandomReport } from '../../harness/conformance/random/drive.js';
+import { parseRandomReport } from '../../harness/conformance/random/report-schema.js';
 import { cellKey, deviationsOf } from '../../harness/conformance/random/oracle.js';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
 import type { RunResult } from '../../harness/diff/result.js';
@@ -22,7 +22,7 @@ const cli = (args: string[]) => execa(process.execPath, [...CLI, ...args], { cwd
 describe('conformance --random on a real cluster (--random 4 --seed 1)', function () {
   this.timeout(1_200_000);
   const cni = effectiveCni('kube-router');
-  let report: RandomReport;
+  let report: ReturnType<typeof parseRandomReport>;
   let output = '';
   let exitCode: number | undefined;
   let dir = '';
@@ -38,7 +38,8 @@ describe('conformance --random on a real cluster (--random 4 --seed 1)', functio
     const r = await cli(['conformance', '--random', '4', '--seed', '1', '--cni', cni, '--cluster-name', CLUSTER, '--keep', '--report-dir', dir]);
     output = r.all;
     exitCode = r.exitCode;
-    report = JSON.parse(await readFile(path.join(dir, 'random.json'), 'utf8')) as RandomReport;
+    // Validated against its schema (schema/conformance-random.schema.json), as a reader would.
+    report = parseRandomReport(JSON.parse(await readFile(path.join(dir, 'random.json'), 'utf8')), 'random.json');
   });
 
   after(async () => {

@@ -40,6 +40,8 @@ export interface SetOutcome {
 }
 
 export interface RandomReport {
+  /** random.json's format (report-schema.ts; schema/conformance-random.schema.json). */
+  schemaVersion: 1;
   seed: number;
   sets: number;
   cni: string;
@@ -149,6 +151,7 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
   }
   const deviatingSets = outcomes.filter((o) => o.deviations.length > 0).length;
   return {
+    schemaVersion: 1,
     seed: opts.seed,
     sets: n,
     cni: session.spec.cni,
