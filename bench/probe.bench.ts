@@ -19,7 +19,7 @@
 // Targets: one batched round within 2 x the probe timeout at 30 x 30 x 2 and at 100 x 100 x 2 (20,000
 // cells), and >= 10x faster than the baseline (1 exec per probe, 3 workers; slow: capped by --baseline-max).
 import { execa } from 'execa';
-import { arpTableWarning, hostArpCap } from '../harness/cluster/host-limits.js';
+import { arpTableWarning, hostArpCap } from '../harness/cluster/checks/host-limits.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultAgentImage } from '../harness/apply/workloads.js';
@@ -211,7 +211,7 @@ async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: 
   summary.push(line);
 }
 
-/** The host-limit warning of harness/cluster/host-limits.ts, for the bench's own size. */
+/** The host-limit warning of harness/cluster/checks/host-limits.ts, for the bench's own size. */
 function arpWarning(n: number, workers: number): string | undefined {
   const w = arpTableWarning(n, workers, hostArpCap());
   return w ? `warning: ${w}` : undefined;

@@ -13,7 +13,7 @@ export { simulateStep, expectedMatrix, explainCell, lintSuite, lintPath } from '
 
 // cluster, apply, probe: the adapters
 export * as cluster from './cluster/index.js';
-export { enforcementCanary, type CanaryResult } from './cluster/canary.js';
+export { enforcementCanary, type CanaryResult } from './cluster/checks/canary.js';
 export * as apply from './apply/index.js';
 export { BatchProber, PerProbeExecProber, type Prober } from './probe/prober.js';
 export { probeUntilSettled } from './probe/settle.js';

@@ -13,7 +13,7 @@ import { readImagesEnv } from '../harness/cluster/paths.js';
 import { createProgress } from '../harness/cluster/progress.js';
 import { createCluster } from '../harness/cluster/provider.js';
 import { execaRunner } from '../harness/cluster/command.js';
-import { kindClusters } from '../harness/cluster/kind.js';
+import { kindClusters } from '../harness/cluster/providers/kind.js';
 import { loadSuite } from '../harness/suite/load.js';
 import { HarnessSession, effectiveCni } from '../harness/run/session.js';
 import { rng } from '../bench/synthetic.js';

@@ -8,7 +8,7 @@ import { netpolChai } from '../harness/chai/index.js';
 import type { StepResult } from '../harness/diff/result.js';
 import { HarnessSession } from '../harness/run/session.js';
 import { createProgress } from '../harness/cluster/progress.js';
-import { kindClusters } from '../harness/cluster/kind.js';
+import { kindClusters } from '../harness/cluster/providers/kind.js';
 import { execaRunner } from '../harness/cluster/command.js';
 import { readImagesEnv } from '../harness/cluster/paths.js';
 

@@ -3,7 +3,7 @@
 // permission is one clear list up front instead of a failure half-way through a run.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../errors.js';
-import type { AccessNeed, AccessReviewer } from '../cluster/access.js';
+import type { AccessNeed, AccessReviewer } from '../cluster/checks/access.js';
 import type { Suite } from '../suite/schema.js';
 
 export interface AccessCheck extends AccessNeed {
@@ -33,7 +33,7 @@ export function requiredAccess(suite: Suite, policyNamespaces: Iterable<string>)
   return out;
 }
 
-/** The SelfSubjectAccessReview asker of cluster/access.ts (apiServerReviewer), or a fake in tests. */
+/** The SelfSubjectAccessReview asker of cluster/checks/access.ts (apiServerReviewer), or a fake in tests. */
 export type Reviewer = AccessReviewer;
 
 /** The checks the reviewer denies, in order. */

@@ -5,7 +5,7 @@
 import { InfraError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
 import { execaRunner, runChecked, tail, type CommandRunner } from '../cluster/command.js';
-import { dockerBinary } from '../cluster/kind.js';
+import { dockerBinary } from '../cluster/providers/kind.js';
 import { DOCKER_CLUSTER_KEY, DOCKER_EXTERNAL_KEY, DOCKER_RUN_KEY, KIND_CLUSTER_LABEL } from '../cluster/labels.js';
 import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
 import type { Cluster } from '../cluster/provider.js';

@@ -1,6 +1,6 @@
 // The thin reader behind `discover`: lists, never writes. Namespaces named with -n must exist.
 import { UsageError } from '../errors.js';
-import type { AccessNeed } from '../cluster/access.js';
+import type { AccessNeed } from '../cluster/checks/access.js';
 import type { KubeClient } from '../cluster/kube-client.js';
 import type { KObject } from '../cluster/kube-types.js';
 import { UNDECLARABLE_NAMESPACES, type ClusterReading } from './transform.js';

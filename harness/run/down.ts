@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { removeOrphanedExternals } from '../apply/externals.js';
 import { execaRunner, runChecked, type CommandRunner } from '../cluster/command.js';
-import { dockerBinary, kindBinary, kindClusters } from '../cluster/kind.js';
+import { dockerBinary, kindBinary, kindClusters } from '../cluster/providers/kind.js';
 import { DOCKER_CLUSTER_KEY } from '../cluster/labels.js';
 import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
 

@@ -26,7 +26,7 @@ import {
   type Cluster,
   type Progress,
 } from '../cluster/index.js';
-import { enforcementCanary, type CanaryResult } from '../cluster/canary.js';
+import { enforcementCanary, type CanaryResult } from '../cluster/checks/canary.js';
 import { ensureAgentImage } from '../cluster/agent/image.js';
 import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
@@ -34,7 +34,7 @@ import { localImages } from '../cluster/images.js';
 import { axesAtStep } from '../matrix/step-axes.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
-import { arpTableWarning, hostArpCap } from '../cluster/host-limits.js';
+import { arpTableWarning, hostArpCap } from '../cluster/checks/host-limits.js';
 import type { CalicoDataplane } from '../cluster/cni/types.js';
 import { calicoDataplaneFor } from './dataplane.js';
 import { withDeadline } from '../cluster/wait.js';
@@ -50,10 +50,10 @@ import { applyManifests, loadManifests, manifestImages, type UserManifest } from
 import { checkInPlaceAccess, servesEphemeralContainers } from '../apply/access.js';
 import { existingPodQueries, inPlaceProber, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
-import { apiServerReviewer, type AccessReviewer } from '../cluster/access.js';
+import { apiServerReviewer, type AccessReviewer } from '../cluster/checks/access.js';
 import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import { registerStepAxes } from './registry.js';
-import { tierCanary, type TierSupport } from '../cluster/tier-canary.js';
+import { tierCanary, type TierSupport } from '../cluster/checks/tier-canary.js';
 import { notTestableReason, notTestableStep } from './tiers.js';
 import { LiveProber } from '../observe/live-prober.js';
 import { InPlaceFollower, ipInSnapshot, relearnPods } from './relearn.js';

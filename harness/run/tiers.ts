@@ -2,7 +2,7 @@
 // cluster that does not enforce it: "not testable on this CNI", with the reason, and no cells
 // (neither a pass nor a failure; the exit code ignores it, docs/report-schema.md).
 import type { StepResult } from '../diff/result.js';
-import type { TierSupport } from '../cluster/tier-canary.js';
+import type { TierSupport } from '../cluster/checks/tier-canary.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { stateAtStep } from '../suite/state.js';
 

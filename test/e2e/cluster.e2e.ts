@@ -4,10 +4,10 @@
 import { expect } from 'chai';
 import { execa, type ResultPromise } from 'execa';
 import path from 'node:path';
-import { enforcementCanary } from '../../harness/cluster/canary.js';
+import { enforcementCanary } from '../../harness/cluster/checks/canary.js';
 import { execaRunner } from '../../harness/cluster/command.js';
 import { installCni } from '../../harness/cluster/cni/index.js';
-import { kindClusters } from '../../harness/cluster/kind.js';
+import { kindClusters } from '../../harness/cluster/providers/kind.js';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
 import { createProgress } from '../../harness/cluster/progress.js';
 import { createCluster, workerNodeNames, type Cluster } from '../../harness/cluster/provider.js';

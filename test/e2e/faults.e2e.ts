@@ -9,7 +9,7 @@ import path from 'node:path';
 import { exitCodeFor } from '../../harness/cli/commands/run.js';
 import { execaRunner } from '../../harness/cluster/command.js';
 import { installCni } from '../../harness/cluster/cni/index.js';
-import { kindClusters } from '../../harness/cluster/kind.js';
+import { kindClusters } from '../../harness/cluster/providers/kind.js';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
 import { createProgress } from '../../harness/cluster/progress.js';
 import { createCluster, type Cluster } from '../../harness/cluster/provider.js';

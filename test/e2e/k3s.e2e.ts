@@ -3,7 +3,7 @@
 // pull rancher/k3s. Not matched by the unit config; run with:
 //   npx mocha --node-option import=tsx --timeout 600000 test/e2e/k3s.e2e.ts
 import { expect } from 'chai';
-import { k3sImage } from '../../harness/cluster/k3s.js';
+import { k3sImage } from '../../harness/cluster/providers/k3s.js';
 import { dockerImagePresent } from '../../harness/cluster/images.js';
 import { createCluster } from '../../harness/cluster/provider.js';
 import { createProgress } from '../../harness/cluster/progress.js';

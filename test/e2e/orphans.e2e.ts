@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execaRunner } from '../../harness/cluster/command.js';
-import { kindClusters } from '../../harness/cluster/kind.js';
+import { kindClusters } from '../../harness/cluster/providers/kind.js';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
 import { isClusterTempDir } from '../../harness/run/down.js';
 

@@ -6,7 +6,7 @@
 // Docker network). Nothing here reads NetworkPolicies. Re-running rewrites the same file and routes.
 import { InfraError } from '../../errors.js';
 import { execaRunner, runChecked, type CommandRunner } from '../command.js';
-import { KindCluster, dockerBinary } from '../kind.js';
+import { KindCluster, dockerBinary } from '../providers/kind.js';
 import { silentProgress, withStep } from '../progress.js';
 import type { Cluster, NodeInfo } from '../provider.js';
 import { pollUntil, waitForDeployment, waitForNodesReady } from '../wait.js';

@@ -1,5 +1,5 @@
 // The CNI installer interface. Installers apply their manifests and wait until the CNI runs on
-// every node; whether it enforces NetworkPolicy is the canary's job (harness/cluster/canary.ts).
+// every node; whether it enforces NetworkPolicy is the canary's job (harness/cluster/checks/canary.ts).
 import type { ClusterSpec } from '../../suite/schema.js';
 import type { Progress } from '../progress.js';
 import type { Cluster } from '../provider.js';

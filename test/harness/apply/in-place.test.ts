@@ -4,7 +4,7 @@
 /* eslint-disable @typescript-eslint/require-await -- fakes implement async interfaces without awaiting */
 import { expect } from 'chai';
 import { checkInPlaceAccess, describeCheck, requiredAccess } from '../../../harness/apply/access.js';
-import type { AccessNeed } from '../../../harness/cluster/access.js';
+import type { AccessNeed } from '../../../harness/cluster/checks/access.js';
 import { commonLabels, discoverExisting, discoverPorts, podQuery, selectorString } from '../../../harness/apply/in-place.js';
 import type { KObject, PodLike } from '../../../harness/cluster/kube-types.js';
 import { UsageError } from '../../../harness/errors.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CALICO_IMAGES, CALICO_MANIFEST_URL, NFTABLES_MODE_ENV, calicoInstaller, kubeProxyMode, manifestImages, parseManifest, withCalicoDataplane } from '../../../harness/cluster/cni/index.js';
 import { preloadAndInstallCni } from '../../../harness/cluster/cni/bring-up.js';
-import { KindCluster, kindConfig } from '../../../harness/cluster/kind.js';
+import { KindCluster, kindConfig } from '../../../harness/cluster/providers/kind.js';
 import type { KObject } from '../../../harness/cluster/kube-types.js';
 import { findPackageFile } from '../../../harness/cluster/paths.js';
 import type { Progress } from '../../../harness/cluster/progress.js';

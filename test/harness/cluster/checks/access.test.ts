@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { assertAccess, rehearsalNeeds, type AccessNeed } from '../../../harness/cluster/access.js';
-import { UsageError } from '../../../harness/errors.js';
+import { assertAccess, rehearsalNeeds, type AccessNeed } from '../../../../harness/cluster/checks/access.js';
+import { UsageError } from '../../../../harness/errors.js';
 
 describe('cluster/access', () => {
   it('a rehearsal needs to read, apply and delete policies in each namespace; a plan only to read', () => {

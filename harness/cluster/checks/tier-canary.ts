@@ -4,13 +4,13 @@
 // A CNI that does not enforce cluster policies makes their steps "not testable", never pass or fail.
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { InfraError } from '../errors.js';
-import { CNP_API_VERSION, CNP_KIND } from '../policy/cnp/types.js';
-import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
-import { probeUntilSettled } from '../probe/settle.js';
+import { InfraError } from '../../errors.js';
+import { CNP_API_VERSION, CNP_KIND } from '../../policy/cnp/types.js';
+import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../../probe/prober.js';
+import { probeUntilSettled } from '../../probe/settle.js';
 import { pod, waitRunning, type CanaryOptions } from './canary.js';
-import type { KubeClient } from './kube-client.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from './labels.js';
+import type { KubeClient } from '../kube-client.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../labels.js';
 
 export const CNP_CRD = 'clusternetworkpolicies.policy.networking.k8s.io';
 

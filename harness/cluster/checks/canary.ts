@@ -4,11 +4,11 @@
 // nothing, and a matrix measured on them would pass every "allow" and fail every "deny" for no reason.
 import { CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { EnforcementError, InfraError } from '../errors.js';
-import type { PodExecutor } from '../probe/exec.js';
-import type { CleanupStack } from './cleanup.js';
-import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../probe/prober.js';
-import { probeUntilSettled } from '../probe/settle.js';
+import { EnforcementError, InfraError } from '../../errors.js';
+import type { PodExecutor } from '../../probe/exec.js';
+import type { CleanupStack } from '../cleanup.js';
+import { AGENT_CONTAINER, BatchProber, type SourcePod } from '../../probe/prober.js';
+import { probeUntilSettled } from '../../probe/settle.js';
 
 export interface CanaryOptions {
   agentImage: string;

@@ -5,13 +5,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { InfraError, UsageError } from '../errors.js';
-import type { ClusterSpec } from '../suite/schema.js';
-import { execaRunner, runChecked, type CommandRunner } from './command.js';
-import { ClientNodeKubeClient, type KubeClient } from './kube-client.js';
-import { setting } from './paths.js';
-import { silentProgress, withStep, type Progress } from './progress.js';
-import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from './provider.js';
+import { InfraError, UsageError } from '../../errors.js';
+import type { ClusterSpec } from '../../suite/schema.js';
+import { execaRunner, runChecked, type CommandRunner } from '../command.js';
+import { ClientNodeKubeClient, type KubeClient } from '../kube-client.js';
+import { setting } from '../paths.js';
+import { silentProgress, withStep, type Progress } from '../progress.js';
+import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from '../cluster.js';
 
 /**
  * Hosts without CAP_SYS_RESOURCE cannot set negative oom_score_adj; containerd's rootless knob

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { K3S_DEFAULT_IMAGE, k3sImage, k3sImageTarget, k3sServerArgs } from '../../../harness/cluster/k3s.js';
-import { dockerImagePresent } from '../../../harness/cluster/images.js';
-import { ClusterSpec } from '../../../harness/suite/schema.js';
-import { FakeRunner } from './helpers.js';
+import { K3S_DEFAULT_IMAGE, k3sImage, k3sImageTarget, k3sServerArgs } from '../../../../harness/cluster/providers/k3s.js';
+import { dockerImagePresent } from '../../../../harness/cluster/images.js';
+import { ClusterSpec } from '../../../../harness/suite/schema.js';
+import { FakeRunner } from '../helpers.js';
 
 describe('cluster/k3s: config pieces', () => {
   it('server flags carry the suite subnets and turn off add-ons the harness does not need', () => {

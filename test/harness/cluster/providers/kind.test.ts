@@ -4,12 +4,12 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { homedir } from 'node:os';
 import { parse } from 'yaml';
-import { CleanupStack } from '../../../harness/cluster/cleanup.js';
-import { CONTAINERD_OOM_PATCH, KindCluster, createKindCluster, imageIdFromCrictl, kindConfig, renderKindConfig } from '../../../harness/cluster/kind.js';
-import { UsageError } from '../../../harness/errors.js';
-import { ClusterSpec } from '../../../harness/suite/schema.js';
-import { FakeKube } from './fake-kube.js';
-import { FakeRunner } from './helpers.js';
+import { CleanupStack } from '../../../../harness/cluster/cleanup.js';
+import { CONTAINERD_OOM_PATCH, KindCluster, createKindCluster, imageIdFromCrictl, kindConfig, renderKindConfig } from '../../../../harness/cluster/providers/kind.js';
+import { UsageError } from '../../../../harness/errors.js';
+import { ClusterSpec } from '../../../../harness/suite/schema.js';
+import { FakeKube } from '../fake-kube.js';
+import { FakeRunner } from '../helpers.js';
 
 const spec = (over: Partial<ClusterSpec> = {}) => ClusterSpec.parse({ ...over });
 

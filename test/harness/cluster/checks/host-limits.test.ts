@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ARP_CAP_FILE, arpTableWarning, hostArpCap } from '../../../harness/cluster/host-limits.js';
+import { ARP_CAP_FILE, arpTableWarning, hostArpCap } from '../../../../harness/cluster/checks/host-limits.js';
 
 describe('cluster/host-limits: the host ARP table shared by local cluster nodes', () => {
   it('reads the cap from /proc, and says nothing where it cannot', () => {

@@ -3,11 +3,11 @@
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { InfraError, UsageError } from '../errors.js';
-import type { ClusterSpec } from '../suite/schema.js';
-import { ClientNodeKubeClient, apiErrorMessage, type KubeClient } from './kube-client.js';
-import { silentProgress, withStep } from './progress.js';
-import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from './provider.js';
+import { InfraError, UsageError } from '../../errors.js';
+import type { ClusterSpec } from '../../suite/schema.js';
+import { ClientNodeKubeClient, apiErrorMessage, type KubeClient } from '../kube-client.js';
+import { silentProgress, withStep } from '../progress.js';
+import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from '../cluster.js';
 
 export function defaultKubeconfigPath(env: NodeJS.ProcessEnv = process.env): string {
   const first = env.KUBECONFIG?.split(path.delimiter).find((p) => p.trim() !== '');

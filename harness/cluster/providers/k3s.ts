@@ -6,16 +6,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StartedK3sContainer } from '@testcontainers/k3s';
-import { InfraError } from '../errors.js';
-import type { ClusterSpec } from '../suite/schema.js';
-import { execaRunner, runChecked, type CommandRunner } from './command.js';
-import { dockerImagePresent } from './images.js';
+import { InfraError } from '../../errors.js';
+import type { ClusterSpec } from '../../suite/schema.js';
+import { execaRunner, runChecked, type CommandRunner } from '../command.js';
+import { dockerImagePresent } from '../images.js';
 import { dockerBinary } from './kind.js';
-import { ClientNodeKubeClient, type KubeClient } from './kube-client.js';
-import { DOCKER_CLUSTER_KEY, DOCKER_RUN_KEY, MANAGED_BY_VALUE } from './labels.js';
-import { setting } from './paths.js';
-import { silentProgress, withStep, type Progress } from './progress.js';
-import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from './provider.js';
+import { ClientNodeKubeClient, type KubeClient } from '../kube-client.js';
+import { DOCKER_CLUSTER_KEY, DOCKER_RUN_KEY, MANAGED_BY_VALUE } from '../labels.js';
+import { setting } from '../paths.js';
+import { silentProgress, withStep, type Progress } from '../progress.js';
+import { listNodes, type Cluster, type CreateClusterOptions, type NodeInfo } from '../cluster.js';
 
 /** Matches the kind node image's Kubernetes minor; override with NPH_K3S_IMAGE. */
 export const K3S_DEFAULT_IMAGE = 'rancher/k3s:v1.34.4-k3s1';

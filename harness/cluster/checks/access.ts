@@ -2,8 +2,8 @@
 // verb and resource, so a rehearsal fails before its first change (exit 2) listing everything missing,
 // not half-way through a step.
 import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { InfraError, UsageError } from '../errors.js';
-import { apiErrorMessage } from './kube-client.js';
+import { InfraError, UsageError } from '../../errors.js';
+import { apiErrorMessage } from '../kube-client.js';
 
 export interface AccessNeed {
   verb: string;
