@@ -21,6 +21,7 @@
 import { execa } from 'execa';
 import { arpTableWarning, hostArpCap } from '../harness/cluster/checks/host-limits.js';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { defaultAgentImage } from '../harness/apply/workloads.js';
 import { installCni } from '../harness/cluster/cni/index.js';
@@ -116,8 +117,24 @@ function requests(pods: { name: string; ip: string }[], n: number): ProbeRequest
   }));
 }
 
+/** The host's cumulative CPU time (ms) from /proc/stat's first line: user+nice, system, softirq. */
+function hostCpu(): { user: number; system: number; softirq: number } {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const tick = 10; // USER_HZ = 100 on Linux
+    return { user: (f[0]! + f[1]!) * tick, system: f[2]! * tick, softirq: f[6]! * tick };
+  } catch {
+    return { user: 0, system: 0, softirq: 0 };
+  }
+}
+const cpus = (): number => availableParallelism();
+
 interface Measured {
   wallMs: number;
+  /** CPU time of this (the harness's) process during the round: user + system. */
+  cpuMs: number;
+  /** The host's busy CPU time during the round (kind nodes share the host kernel): user, system, softirq. */
+  host: { userMs: number; systemMs: number; softirqMs: number };
   cells: number;
   classes: Record<string, number>;
   /** Cells whose class is not the one the bench set up (8080 connected, 8081 timeout). */
@@ -126,8 +143,12 @@ interface Measured {
 
 async function measure(prober: Prober, reqs: ProbeRequest[]): Promise<Measured> {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const host0 = hostCpu();
   const res = await prober.round(reqs);
+  const host1 = hostCpu();
   const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const classes: Record<string, number> = {};
   let wrong = 0;
   let sameNode = 0;
@@ -147,13 +168,15 @@ async function measure(prober: Prober, reqs: ProbeRequest[]): Promise<Measured> 
   }
   for (const s of samples.values()) console.log(`      e.g. ${s}`);
   if (wrong) console.log(`      wrong cells between pods on the same node: ${sameNode} of ${wrong}`);
-  return { wallMs, cells: res.size, classes, wrong };
+  const host = { userMs: host1.user - host0.user, systemMs: host1.system - host0.system, softirqMs: host1.softirq - host0.softirq };
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, host, cells: res.size, classes, wrong };
 }
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (ms: number) => `${(ms / TIMEOUT).toFixed(2)}x`;
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
-const describe = (m: Measured) => `${fmt(m.wallMs)} (${ratio(m.wallMs)} the probe timeout), classes ${JSON.stringify(m.classes)}${m.wrong ? `, WRONG ${m.wrong}` : ''}`;
+const describe = (m: Measured) =>
+  `${fmt(m.wallMs)} (${ratio(m.wallMs)} the probe timeout; CPU: harness ${fmt(m.cpuMs)}, host user ${fmt(m.host.userMs)} + system ${fmt(m.host.systemMs)} + softirq ${fmt(m.host.softirqMs)} of ${fmt(m.wallMs * cpus())}), classes ${JSON.stringify(m.classes)}${m.wrong ? `, WRONG ${m.wrong}` : ''}`;
 
 /** Rounds after the first: the median and the slowest. */
 async function warm(prober: Prober, reqs: ProbeRequest[], rounds: number): Promise<{ median: Measured; max: Measured }> {
