@@ -178,13 +178,14 @@ const mb = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MB`;
 const describe = (m: Measured) =>
   `${fmt(m.wallMs)} (${ratio(m.wallMs)} the probe timeout; CPU: harness ${fmt(m.cpuMs)}, host user ${fmt(m.host.userMs)} + system ${fmt(m.host.systemMs)} + softirq ${fmt(m.host.softirqMs)} of ${fmt(m.wallMs * cpus())}), classes ${JSON.stringify(m.classes)}${m.wrong ? `, WRONG ${m.wrong}` : ''}`;
 
-/** Rounds after the first: the median and the slowest. */
-async function warm(prober: Prober, reqs: ProbeRequest[], rounds: number): Promise<{ median: Measured; max: Measured }> {
+/** Rounds after the first: the median, the slowest, and wrong cells over all of them. */
+async function warm(prober: Prober, reqs: ProbeRequest[], rounds: number): Promise<{ median: Measured; max: Measured; wrong: number }> {
   const all: Measured[] = [];
   for (let i = 0; i < rounds; i++) all.push(await measure(prober, reqs));
   all.sort((a, b) => a.wallMs - b.wallMs);
-  return { median: all[Math.floor(all.length / 2)]!, max: all[all.length - 1]! };
+  return { median: all[Math.floor(all.length / 2)]!, max: all[all.length - 1]!, wrong: all.reduce((n, m) => n + m.wrong, 0) };
 }
+const wrongIn = (w: { wrong: number }, rounds: number): string => (w.wrong ? `, WRONG ${w.wrong} over the ${rounds} rounds` : '');
 
 async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: { name: string; ip: string }[], n: number, summary: string[]): Promise<void> {
   const reqs = requests(pods, n);
@@ -203,13 +204,13 @@ async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: 
   const opening = performance.now() - w0;
   const cold = await measure(sessions, reqs);
   const hot = await warm(sessions, reqs, rounds);
-  console.log(`  ${n}x${n}x2 sessions: opening ${pool.stats.opened} ahead took ${fmt(opening)}; first round ${describe(cold)}; later rounds median ${describe(hot.median)}, slowest ${fmt(hot.max.wallMs)}${pool.stats.fallbacks ? `, ${pool.stats.fallbacks} fallbacks to one-shot execs` : ''}`);
+  console.log(`  ${n}x${n}x2 sessions: opening ${pool.stats.opened} ahead took ${fmt(opening)}; first round ${describe(cold)}; later rounds median ${describe(hot.median)}, slowest ${fmt(hot.max.wallMs)}${wrongIn(hot, rounds)}${pool.stats.fallbacks ? `, ${pool.stats.fallbacks} fallbacks to one-shot execs` : ''}`);
 
   // The guard as a run step uses it: the observer polls every 2 s; self-probes go over the sessions.
   const targets: WatchTarget[] = pods.slice(0, n).map((p) => ({ endpoint: `${NS}/${p.name}`, namespace: NS, labels: { 'nph-bench-pod': p.name }, agent: true, addresses: [p.ip] }));
   const observer = await StepObserver.start({ client: cluster.client, targets });
   const guardOpts = { executor, agentEndpoints: new Set(targets.map((t) => t.endpoint)) };
-  let guarded: { median: Measured; max: Measured };
+  let guarded: { median: Measured; max: Measured; wrong: number };
   let guardedExec: Measured;
   try {
     guarded = await warm(new GuardedProber(sessions, observer, { ...guardOpts, sessions: pool }), reqs, rounds);
@@ -219,12 +220,12 @@ async function measureSize(cluster: Cluster, executor: ApiServerExecutor, pods: 
     observer.stop();
     pool.close();
   }
-  console.log(`  ${n}x${n}x2 guarded (sessions): median ${describe(guarded.median)}, slowest ${fmt(guarded.max.wallMs)}, distrusted ${observer.distrusted}; with self-probes by exec: ${describe(guardedExec)}`);
+  console.log(`  ${n}x${n}x2 guarded (sessions): median ${describe(guarded.median)}, slowest ${fmt(guarded.max.wallMs)}${wrongIn(guarded, rounds)}, distrusted ${observer.distrusted}; with self-probes by exec: ${describe(guardedExec)}`);
   const rss = process.memoryUsage();
   const peak = process.resourceUsage().maxRSS * 1024;
   console.log(`  memory: rss ${mb(rss.rss)}, heap ${mb(rss.heapUsed)}, peak rss so far ${mb(peak)}`);
   let line = `${n}x${n}x2: one-shot ${fmt(oneShot.wallMs)} (${ratio(oneShot.wallMs)}); sessions opened ahead in ${fmt(opening)}, first round ${fmt(cold.wallMs)} (${ratio(cold.wallMs)}), later ${fmt(hot.median.wallMs)} (${ratio(hot.median.wallMs)}); guarded ${fmt(guarded.median.wallMs)} (${ratio(guarded.median.wallMs)}); peak rss ${mb(peak)}`;
-  const wrong = oneShot.wrong + cold.wrong + hot.max.wrong + hot.median.wrong + guarded.median.wrong;
+  const wrong = oneShot.wrong + cold.wrong + hot.wrong + guarded.wrong + guardedExec.wrong;
   if (wrong) line += `; WRONG cells ${wrong}`;
   if (n <= Number(values['baseline-max'])) {
     const base = await measure(new PerProbeExecProber(executor, 3), reqs);
