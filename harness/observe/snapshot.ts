@@ -121,10 +121,31 @@ export function nodeSnap(n: NodeLike): NodeSnap {
   return { name: n.metadata.name ?? '', ready, ...(!ready ? { reason: c ? `${c.reason ?? c.status}${c.message ? ` (${c.message})` : ''}` : 'no Ready condition' } : {}) };
 }
 
+/** Above this many namespaces one cluster-wide pod list is cheaper than one list per namespace. */
+export const MAX_SCOPED_NAMESPACES = 10;
+
+/**
+ * The namespaces to list pods in, or undefined for one cluster-wide list. A rehearsal on a shared
+ * cluster watches a few namespaces among thousands of pods: listing all of them every reading would
+ * cost the API server and the guard more than the probes (and past the deadline, every deny would
+ * become "cluster state unknown"). Many namespaces (the conformance battery's lanes) take one list.
+ */
+export function podListScope(targets: readonly WatchTarget[], max = MAX_SCOPED_NAMESPACES): string[] | undefined {
+  const namespaces = [...new Set(targets.map((t) => t.namespace))].sort();
+  return namespaces.length <= max ? namespaces : undefined;
+}
+
+async function listPods(client: KubeClient, targets: readonly WatchTarget[], deadlineMs: number): Promise<PodLike[]> {
+  const scope = podListScope(targets);
+  if (!scope) return withDeadline(client.list<PodLike>('v1', 'Pod'), deadlineMs, 'listing pods');
+  const lists = await Promise.all(scope.map((namespace) => withDeadline(client.list<PodLike>('v1', 'Pod', { namespace }), deadlineMs, `listing pods in ${namespace}`)));
+  return lists.flat();
+}
+
 /** Reads every pod of the targets and every node; each call bounded by deadlineMs. */
 export async function takeSnapshot(client: KubeClient, targets: WatchTarget[], deadlineMs = 10_000, now = Date.now): Promise<Snapshot> {
   const [pods, nodes, events] = await Promise.all([
-    withDeadline(client.list<PodLike>('v1', 'Pod'), deadlineMs, 'listing pods'),
+    listPods(client, targets, deadlineMs),
     withDeadline(client.list<NodeLike>('v1', 'Node'), deadlineMs, 'listing nodes'),
     // Best effort: a cluster that does not let us read events still gets pods and nodes watched.
     withDeadline(client.list<EventLike>('v1', 'Event', { fieldSelector: 'reason=Unhealthy' }), deadlineMs, 'listing events').catch(() => [] as EventLike[]),

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { diffSnapshots, endpointProblem, takeSnapshot } from '../../../harness/observe/snapshot.js';
+import { diffSnapshots, endpointProblem, MAX_SCOPED_NAMESPACES, podListScope, takeSnapshot, type WatchTarget } from '../../../harness/observe/snapshot.js';
 import { cluster, node, pod, TARGETS } from './fixtures.js';
 
 describe('observe/snapshot', () => {
@@ -9,6 +9,23 @@ describe('observe/snapshot', () => {
     const s = await takeSnapshot(k, TARGETS, 1000, () => 5);
     expect([...s.pods.values()].map((p) => `${p.namespace}/${p.name}:${p.endpoints.join('+')}`).sort()).to.deep.equal(['kube-system/coredns-1:cluster-dns', 'shop/client-1:shop/client', 'shop/db-1:shop/db', 'shop/web-1:shop/web']);
     expect([...s.nodes.keys()].sort()).to.deep.equal(['cp', 'w1', 'w2']);
+  });
+
+  it('lists pods only in the watched namespaces (a shared cluster has thousands elsewhere); many namespaces take one list', async () => {
+    const k = cluster();
+    for (let i = 0; i < 50; i++) k.put(pod(`team-${i}`, `app-${i}`, 'x', 'w1'));
+    k.calls.length = 0;
+    const s = await takeSnapshot(k, TARGETS, 1000);
+    const podLists = k.calls.filter(([verb, what]) => verb === 'list' && what.startsWith('Pod')).map(([, what]) => what);
+    expect(podLists.sort()).to.deep.equal(['Pod kube-system', 'Pod shop']);
+    expect(s.pods.size).to.equal(4);
+
+    const many: WatchTarget[] = Array.from({ length: MAX_SCOPED_NAMESPACES + 1 }, (_, i) => ({ endpoint: `ns${i}/a`, namespace: `ns${i}`, labels: { app: 'a' }, agent: true }));
+    expect(podListScope(many)).to.equal(undefined);
+    expect(podListScope(many.slice(0, MAX_SCOPED_NAMESPACES))).to.have.length(MAX_SCOPED_NAMESPACES);
+    k.calls.length = 0;
+    await takeSnapshot(k, many, 1000);
+    expect(k.calls.filter(([verb, what]) => verb === 'list' && what.startsWith('Pod')).map(([, what]) => what)).to.deep.equal(['Pod']);
   });
 
   it('turns changes into timestamped events: node NotReady, restart, deletion, eviction', async () => {
