@@ -127,6 +127,7 @@ export function renderManifests(suite: Suite, opts: RenderOptions): KObject[] {
         metadata: { name: w.name, namespace: w.namespace, labels: { [MANAGED_BY_KEY]: MANAGED_BY_VALUE } },
         spec: {
           selector: { [ENDPOINT_KEY]: w.name },
+          ...(w.clusterIP ? { clusterIP: w.clusterIP } : {}),
           ports: w.ports.map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.port, protocol: p.protocol ?? 'TCP' })),
         },
       });

@@ -19,6 +19,8 @@ export interface Endpoint {
   ip?: string;
   /** An existing workload whose ports are discovered at run time (none declared): offline its columns are unknown. */
   portsDiscovered?: boolean;
+  /** How probes address it when not the suite's probe.via (workloads[].via). */
+  via?: 'service' | 'pod' | 'dns';
 }
 
 export interface ConnColumn {
@@ -68,6 +70,7 @@ export function buildAxes(suite: Suite): Axes {
     ports: w.ports,
     existing: w.existing,
     ...(w.existing && w.ports.length === 0 ? { portsDiscovered: true } : {}),
+    ...(w.via !== undefined ? { via: w.via } : {}),
   }));
   const probes: Endpoint[] = suite.probes.map((p) => ({
     id: endpointId(p.namespace, p.name),

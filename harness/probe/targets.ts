@@ -27,7 +27,9 @@ export interface Addresses {
 
 export type Via = 'service' | 'pod' | 'dns';
 
-export function hostFor(dst: Endpoint, via: Via, addr: Addresses): string | undefined {
+export function hostFor(dst: Endpoint, suiteVia: Via, addr: Addresses): string | undefined {
+  // A workload may override the suite's addressing (workloads[].via).
+  const via = dst.via ?? suiteVia;
   if (via === 'dns' && dst.kind === 'workload' && !dst.existing) {
     const name = addr.serviceName?.get(dst.id);
     if (name) return name;

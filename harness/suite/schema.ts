@@ -92,6 +92,13 @@ export const WorkloadSpec = z.strictObject({
   existing: z.boolean().default(false),
   /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
   node: z.number().int().min(0).optional(),
+  /**
+   * Pin its Service's ClusterIP (spec.clusterIP), so a policy can name it in an ipBlock; it must
+   * lie in cluster.serviceSubnet (docs/conformance.md "ipBlock against Service IPs").
+   */
+  clusterIP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** How probes address this workload, overriding probe.via (e.g. `service` in a suite probing pod IPs). */
+  via: z.enum(['service', 'pod', 'dns']).optional(),
   initially: Initially.optional(),
   /**
    * An existing workload found by reference instead of labels: `deployment/<name>`,
