@@ -53,6 +53,6 @@ export function implementationObservations(
     }
     if (verdicts.length !== 1) return { ...base, observed: 'mixed', reading: 'not determined: allowed on some probes and denied on others' };
     const v = verdicts[0]!;
-    return { ...base, observed: v!, reading: m.readings[v!] };
+    return { ...base, observed: v, reading: m.readings[v] };
   });
 }
