@@ -43,15 +43,15 @@ export function implementationObservations(
     const classes = [...new Set(cells.map((c) => c.observed!.class))];
     const verdicts = [...new Set(classes.map(verdictOf))];
     const base = { cell: `${src} -> ${col}`, typical: m.typical, classes, note: m.note, refs: m.refs };
-    if (cells.length === 0) return { ...base, observed: 'undetermined', reading: 'not determined: the cell was not judged (no probe result)' };
+    if (cells.length === 0) return { ...base, observed: 'undetermined', reading: 'the cell was not judged (no probe result)' };
     if (deviations > 0) {
       return {
         ...base,
         observed: 'undetermined',
-        reading: `not determined: ${deviations} other cell(s) of the case deviate, so the policy was not enforced as written (a CNI enforcing nothing allows this cell too) and the cell says nothing about the implementation`,
+        reading: `${deviations} other cell(s) of the case deviate: the policy was not enforced as written (a CNI enforcing nothing allows this cell too), so the cell says nothing about the implementation`,
       };
     }
-    if (verdicts.length !== 1) return { ...base, observed: 'mixed', reading: 'not determined: allowed on some probes and denied on others' };
+    if (verdicts.length !== 1) return { ...base, observed: 'mixed', reading: 'allowed on some probes and denied on others' };
     const v = verdicts[0]!;
     return { ...base, observed: v, reading: m.readings[v] };
   });

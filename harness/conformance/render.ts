@@ -31,7 +31,8 @@ export function renderConformance(r: ConformanceReport): string {
   out.push('| feature | verdict | cases (ok/dev/n.t.) | deviating cells |', '|---|---|---|---|');
   for (const f of r.features) {
     const cells = [...f.deviating, ...(f.observed ?? []), ...(f.note ? [f.note] : [])].join('; ') || '';
-    out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable} | ${cells} |`);
+    const impl = f.cases.implementationDefined ? ` + ${f.cases.implementationDefined} impl.-defined` : '';
+    out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable}${impl} | ${cells} |`);
   }
   out.push(...implementationSection(r));
   out.push('', `Deny style: ingress **${r.denyStyle.ingress.style}** (${r.denyStyle.ingress.refused} refused, ${r.denyStyle.ingress.timeout} timed out), egress **${r.denyStyle.egress.style}** (${r.denyStyle.egress.refused} refused, ${r.denyStyle.egress.timeout} timed out).`);

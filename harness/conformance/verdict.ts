@@ -328,7 +328,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
       cases: { conforms: count('conforms'), deviates: count('deviates'), notTestable: count('not testable'), ...(impl > 0 ? { implementationDefined: impl } : {}) },
       deviating,
     };
-    const observed = vs.flatMap((v) => (v.implementationDefined ?? []).map((o) => `${v.id}: ${o.cell} ${o.observed === 'undetermined' ? '' : `${o.observed}, `}${o.reading}`));
+    const observed = vs.flatMap((v) => (v.implementationDefined ?? []).map((o) => `${v.id}: ${o.cell} ${o.observed}${o.observed === o.typical ? ' (typical)' : ''}: ${o.reading}`));
     if (observed.length > 0) row.observed = observed;
     if (f === 'protocol-sctp' && !opts.sctpTestable) row.note = 'SCTP traffic not testable (the kernel has no SCTP); only that an SCTP rule isolates TCP/UDP is checked';
     const reason = vs.find((v) => v.notTestableReason !== undefined)?.notTestableReason;
