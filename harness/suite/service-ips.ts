@@ -14,7 +14,8 @@ type Add = (path: string, message: string, severity?: 'warning') => void;
 export function staticBandSize(c: Cidr): bigint {
   const size = 1n << BigInt((c.family === 4 ? 32 : 128) - c.prefix);
   const band = size / 16n;
-  return band < 16n ? 16n : band > 256n ? 256n : band;
+  const clamped = band < 16n ? 16n : band > 256n ? 256n : band;
+  return clamped > size ? size : clamped;
 }
 
 // Offsets no pinned address takes: the network address, the `kubernetes` Service (first address),

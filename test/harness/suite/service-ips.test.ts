@@ -24,6 +24,8 @@ describe('suite/service-ips', () => {
     expect(staticBandSize(cidr('10.96.0.0/20'))).to.equal(256n);
     expect(staticBandSize(cidr('10.96.0.0/22'))).to.equal(64n);
     expect(staticBandSize(cidr('fd00:10:96::/112'))).to.equal(256n);
+    // Never more than the range itself.
+    expect(staticBandSize(cidr('10.96.0.0/30'))).to.equal(4n);
   });
 
   it('pins from the top of the static band downwards, skipping the network address, `kubernetes` (.1) and cluster DNS (.10)', () => {
