@@ -16,6 +16,7 @@ const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'harness/cli/bin.ts')];
 const CLUSTER = 'nph-s-e2e';
 const KIND = process.env.NPH_KIND ?? readImagesEnv().NPH_KIND ?? 'kind';
+const KUBECTL = process.env.NPH_KUBECTL ?? readImagesEnv().NPH_KUBECTL ?? 'kubectl';
 const cli = (args: string[]) => execa(process.execPath, [...CLI, ...args], { cwd: ROOT, reject: false, all: true, env: { NO_COLOR: '1' } });
 /** The host a cell was probed at, from its repro command. */
 const hostOf = (repro: string | undefined) => /"host":"([^"]+)"/.exec(repro ?? '')?.[1];
@@ -27,6 +28,7 @@ describe('ipBlock against a Service ClusterIP on a real cluster (conformance --f
   let results: RunResult;
   let output = '';
   let exitCode: number | undefined;
+  let kubeconfig = '';
 
   before(async function () {
     // About 2-3 minutes with its own cluster: opt in with the other conformance e2e groups (README).
@@ -73,11 +75,24 @@ describe('ipBlock against a Service ClusterIP on a real cluster (conformance --f
     expect(others.length).to.be.greaterThan(0);
     expect(others.every((c) => hostOf(c.observed!.repro)!.startsWith('192.168.'))).to.equal(true);
     // --keep left the namespaces: the Service really holds the pinned address.
-    const kubeconfig = path.join(await mkdtemp(path.join(tmpdir(), 'nph-s-kc-')), 'kubeconfig');
+    kubeconfig = path.join(await mkdtemp(path.join(tmpdir(), 'nph-s-kc-')), 'kubeconfig');
     await writeFile(kubeconfig, (await execa(KIND, ['get', 'kubeconfig', '--name', CLUSTER])).stdout);
-    const kubectl = process.env.NPH_KUBECTL ?? readImagesEnv().NPH_KUBECTL ?? 'kubectl';
-    const ip = await execa(kubectl, ['--kubeconfig', kubeconfig, 'get', 'service', '-n', 'y', 'svc', '-o', 'jsonpath={.spec.clusterIP}']);
+    const ip = await execa(KUBECTL, ['--kubeconfig', kubeconfig, 'get', 'service', '-n', 'y', 'svc', '-o', 'jsonpath={.spec.clusterIP}']);
     expect(ip.stdout).to.equal('10.96.0.254');
+    // The next tests need the battery's namespaces gone again.
+    await execa(KUBECTL, ['--kubeconfig', kubeconfig, 'delete', 'namespace', 'x', 'y', 'z', '--wait=true', '--timeout=180s']);
+  });
+
+  it('--provider existing without --service-subnet: the Service cases are "not testable" with the reason, the rest is judged', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'nph-conformance-svc-existing-'));
+    const r = await cli(['conformance', '--provider', 'existing', '--kubeconfig', kubeconfig, '--focus', 'ipblock-service,isolation-egress', '--report-dir', dir]);
+    expect(r.exitCode, r.all).to.equal(0);
+    const existing = JSON.parse(await readFile(path.join(dir, 'conformance.json'), 'utf8')) as ConformanceReport;
+    const svc = existing.cases.filter((c) => c.features.includes('ipblock-service'));
+    expect(svc.map((c) => c.status)).to.deep.equal(['not testable', 'not testable']);
+    expect(svc.every((c) => /Service CIDR is unknown/.test(c.notTestableReason ?? ''))).to.equal(true);
+    expect(existing.cases.find((c) => c.id === 'iso-egress')!.status).to.equal('conforms');
+    expect(r.all).to.include('--service-subnet');
   });
 
   it('`run` on a user suite pinning a ClusterIP (workloads[].clusterIP) reproduces N30 three-way', async () => {
