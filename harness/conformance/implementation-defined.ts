@@ -26,6 +26,11 @@ export function laneCell(text: string, lane: number): string {
   return slash < 0 ? text : `${laneNs(text.slice(0, slash), lane)}${text.slice(slash)}`;
 }
 
+/** Is `src -> col` one of the case's implementation-defined cells (in `lane`)? */
+export function isImplementationDefined(markers: ImplementationDefined[] | undefined, lane: number, src: string, col: string): boolean {
+  return (markers ?? []).some((m) => laneCell(m.src, lane) === src && laneCell(m.col, lane) === col);
+}
+
 /**
  * One observation per marker. `cellsOf`: the judged results of a cell (one per case step that
  * probed it); `deviations`: the case's deviating ordinary cells.

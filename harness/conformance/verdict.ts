@@ -6,7 +6,7 @@ import { PROFILES, type CniProfile } from '../policy/profiles.js';
 import type { ChangeKind, ConformanceCase } from './cases.js';
 import { FEATURES, FEATURE_NAMES, type Feature } from './features.js';
 import { caseSees, type GeneratedStep } from './generate.js';
-import { implementationObservations, laneCell, type ImplementationObservation } from './implementation-defined.js';
+import { implementationObservations, isImplementationDefined, type ImplementationObservation } from './implementation-defined.js';
 
 export type { ImplementationObservation };
 
@@ -146,7 +146,6 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
   let unpredicted = 0;
   const implCells = new Map<string, CellResult[]>();
   const implKey = (src: string, col: string) => `${src} -> ${col}`;
-  const implIds = new Set((c.implementationDefined ?? []).map((m) => implKey(laneCell(m.src, lane), laneCell(m.col, lane))));
   for (const s of steps) {
     for (const cell of s.cells) {
       if (cell.simulated !== undefined && cell.simulated !== cell.expected) engineDisagreements.push(`${s.name}: ${cell.src} -> ${cell.col} spec ${cell.expected}, engine ${cell.simulated}`);
@@ -158,7 +157,7 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
       }
       judged++;
       // The spec leaves this cell open: what was observed is reported, never a deviation.
-      if (implIds.has(implKey(cell.src, cell.col))) {
+      if (isImplementationDefined(c.implementationDefined, lane, cell.src, cell.col)) {
         implCells.set(implKey(cell.src, cell.col), [...(implCells.get(implKey(cell.src, cell.col)) ?? []), cell]);
         continue;
       }
@@ -286,7 +285,8 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
           return before !== cell.expected;
         });
         // A recreated pod keeps its verdicts under new addresses: all its case's cells are the sample.
-        const basis = part.change === 'pod-recreate' ? cells : changed;
+        // A cell the spec leaves open has no verdict to enforce: it is no time-to-enforce sample.
+        const basis = (part.change === 'pod-recreate' ? cells : changed).filter((cell) => !isImplementationDefined(c.implementationDefined, part.lane, cell.src, cell.col));
         k.total += basis.length;
         for (const cell of basis) {
           if (cell.enforcedAtMs === undefined) continue;

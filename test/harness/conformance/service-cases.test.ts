@@ -105,6 +105,9 @@ describe('conformance: ipBlock against Service IPs', function () {
     expect(r.cases.every((c) => c.deviations.length === 0)).to.equal(true);
     expect(r.features.find((f) => f.feature === 'ipblock-service')!.status).to.equal('implementation-defined');
     expect(renderConformance(r)).to.include('atypical: most implementations deny').and.not.include('DEVIATES');
+    // The open cell is no time-to-enforce sample: nothing "never" enforced.
+    const timed = judge(fakeRunOf(b, preDnat, { at: (_, c) => (c.v === 'deny' && !isCell(c) ? 300 : c.v === 'allow' && !isCell(c) ? 0 : undefined) }), b.cases, b.steps, { sctpTestable: false });
+    expect(timed.timing.find((t) => t.change === 'policy-create')).to.deep.include({ never: 0 });
   });
 
   it('a CNI enforcing nothing (--cni none): the cases deviate on their ordinary cells and the marked cell is undetermined, never "pre-DNAT"', () => {
