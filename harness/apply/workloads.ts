@@ -128,7 +128,7 @@ export function renderManifests(suite: Suite, opts: RenderOptions): KObject[] {
         spec: {
           selector: { [ENDPOINT_KEY]: w.name },
           ...(w.clusterIP ? { clusterIP: w.clusterIP } : {}),
-          ports: w.ports.map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.port, protocol: p.protocol ?? 'TCP' })),
+          ports: w.ports.map((p) => ({ name: servicePortName(p), port: p.servicePort ?? p.port, targetPort: p.port, protocol: p.protocol ?? 'TCP' })),
         },
       });
     }

@@ -1,10 +1,12 @@
-// ipBlock against Service IPs (spec §1.5 "Service VIPs", §1.7; catalogue N30): x/a reaches y/svc
-// through its Service, whose ClusterIP the suite pins (workloads[].clusterIP), so a policy can name
-// it. Whether the Service's DNAT happens before or after policy is not defined by the API; nearly
-// every implementation judges the backend (post-DNAT), and real CNIs have had bugs both ways. The
-// cell through the Service is therefore implementation-defined: the verdict reports what the CNI
-// did and what that means, never a deviation. The rest of each case (x/a's other egress) is
-// ordinary and shows the policy was enforced at all, without which the cell says nothing.
+// The cases through y/svc's Service. ipBlock against Service IPs (spec §1.5 "Service VIPs", §1.7;
+// catalogue N30): x/a reaches y/svc through its Service, whose ClusterIP the suite pins
+// (workloads[].clusterIP), so a policy can name it. Whether the Service's DNAT happens before or
+// after policy is not defined by the API; nearly every implementation judges the backend
+// (post-DNAT), and real CNIs have had bugs both ways. The cell through the Service is therefore
+// implementation-defined: the verdict reports what the CNI did and what that means, never a
+// deviation. The rest of each case (x/a's other egress) is ordinary and shows the policy was
+// enforced at all, without which the cell says nothing. Egress ports through a Service (N31) are
+// ordinary cases.
 import { allow, deny, isolatedOut, np, pod } from './case-dsl.js';
 import type { ConformanceCase, ImplementationDefined } from './cases.js';
 import { EXTERNAL, SERVICE_BACKEND } from './topology.js';
@@ -49,6 +51,34 @@ export function serviceCases(clusterIP: string, podSubnet: string): ConformanceC
       sets: { main: [np('to-pods-via-service', 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: podSubnet } }], ports: onlyPort80 }] })] },
       steps: [{ change: 'policy-create', apply: ['main'], expect: [...isolatedOut('x/a'), allow('x/a -> *:80/TCP'), deny(`x/a -> external:${EXTERNAL}`)] }],
       implementationDefined: marker('allow', { allow: `${POST} (inside the pod subnet)`, deny: `${PRE} (outside the pod subnet)` }),
+    },
+    ...targetPortCases(clusterIP),
+  ];
+}
+
+/**
+ * Spec N31 (§1.4: egress ports refer to the backend's port after the Service's DNAT): x/a may reach
+ * y/svc's pods on one port only; the probe goes to the Service port 8081, which forwards to 8080.
+ * Not implementation-defined: a CNI matching the Service port deviates (the AWS agent's bug, PR #210).
+ */
+function targetPortCases(clusterIP: string): ConformanceCase[] {
+  const toBackend = (name: string, port: number) =>
+    np(name, 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } }, podSelector: pod('svc') }], ports: [{ port, protocol: 'TCP' }] }] });
+  const common = { spec: ['N31'], features: ['service-target-port' as const], direction: 'egress' as const, throughService: { clusterIP } };
+  return [
+    {
+      ...common,
+      id: 'service-target-port',
+      title: 'egress to the Service\'s backend on port 8080 (its targetPort; the Service port is 8081): allowed through the Service',
+      sets: { main: [toBackend('to-target-port', 8080)] },
+      steps: [{ change: 'policy-create', apply: ['main'], expect: [...isolatedOut('x/a'), allow(`x/a -> ${BACKEND}:8080/TCP`)] }],
+    },
+    {
+      ...common,
+      id: 'service-port-not-target',
+      title: 'egress to the Service\'s backend on port 8081 (the Service port, not the targetPort 8080): denied through the Service',
+      sets: { main: [toBackend('to-service-port', 8081)] },
+      steps: [{ change: 'policy-create', apply: ['main'], expect: isolatedOut('x/a') }],
     },
   ];
 }

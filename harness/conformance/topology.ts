@@ -42,11 +42,16 @@ function portsOf(pod: string): NonNullable<SuiteInput['workloads']>[number]['por
 export const JOINER = { name: 'n', namespace: 'x', labels: { pod: 'b', tier: 'web' } };
 
 /**
- * The Service-fronted pod of the ipBlock-against-a-Service cases (service-cases.ts), lane 0 only:
- * its own label (no other case's selector picks it), TCP 80 only, probed through its Service.
+ * The Service-fronted pod of the Service cases (service-cases.ts), lane 0 only: its own label (no
+ * other case's selector picks it), probed through its Service.
  */
 export const SERVICE_BACKEND = { name: 'svc', namespace: 'y', labels: { pod: 'svc' } };
 export const SERVICE_BACKEND_ID = `${SERVICE_BACKEND.namespace}/${SERVICE_BACKEND.name}`;
+/** TCP 80 (Service port 80), and TCP 8080 behind Service port 8081 (spec N31: egress ports are the targetPort). */
+export const SERVICE_BACKEND_PORTS = [
+  { port: 80, protocol: 'TCP' as const },
+  { port: 8080, protocol: 'TCP' as const, servicePort: 8081 },
+];
 
 export interface TopologyOptions {
   podSubnet: string;
@@ -79,7 +84,7 @@ export function topology(opts: TopologyOptions): Omit<SuiteInput, 'metadata' | '
       ...lanes.flatMap((l) => NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ name: pod, namespace: laneNs(ns, l), labels: POD_LABELS[pod]!, ports: portsOf(pod) })))),
       ...joiners.map((l) => ({ ...JOINER, namespace: laneNs(JOINER.namespace, l), ports: portsOf('b'), initially: 'absent' as const })),
       // Addressed through its Service while the rest of the battery probes pod IPs.
-      ...(opts.serviceIP ? [{ ...SERVICE_BACKEND, ports: [{ port: 80, protocol: 'TCP' as const }], clusterIP: opts.serviceIP, via: 'service' as const }] : []),
+      ...(opts.serviceIP ? [{ ...SERVICE_BACKEND, ports: SERVICE_BACKEND_PORTS, clusterIP: opts.serviceIP, via: 'service' as const }] : []),
     ],
     externals: opts.externals === false ? [] : [{ name: EXTERNAL, ports: [{ port: 80, protocol: 'TCP' }] }],
     // Pod IPs: ipBlock cases are about pod addresses, and no DNS column (no case is about DNS).

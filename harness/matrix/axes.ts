@@ -31,6 +31,8 @@ export interface ConnColumn {
   port: number;
   portName?: string;
   protocol: Protocol;
+  /** The Service's port when it differs from the container port (ports[].servicePort). */
+  servicePort?: number;
 }
 
 export interface DnsColumn {
@@ -103,6 +105,7 @@ export function buildAxes(suite: Suite): Axes {
         port: p.port,
         protocol: p.protocol,
         ...(p.name !== undefined ? { portName: p.name } : {}),
+        ...(p.servicePort !== undefined ? { servicePort: p.servicePort } : {}),
       });
     }
   }

@@ -36,6 +36,8 @@ export const PortSpec = z.strictObject({
     .optional(),
   port: z.number().int().min(1).max(65535),
   protocol: Protocol.default('TCP'),
+  /** Deployed workloads: the Service's port for this container port (default the same); probes through the Service use it. */
+  servicePort: z.number().int().min(1).max(65535).optional(),
 });
 export type PortSpec = z.infer<typeof PortSpec>;
 

@@ -1,6 +1,7 @@
-// Pinned Service ClusterIPs (`workloads[].clusterIP`) and per-workload probe addressing
-// (`workloads[].via`): where a pinned address may lie, and the checks that keep a suite from
-// asking the API server for a Service it would reject. Pure.
+// Pinned Service ClusterIPs (`workloads[].clusterIP`), Service ports that differ from the container's
+// (`ports[].servicePort`) and per-workload probe addressing (`workloads[].via`): where a pinned
+// address may lie, and the checks that keep a suite from asking the API server for a Service it
+// would reject. Pure.
 import ipaddr from 'ipaddr.js';
 import { cidrContains, isCidr, parseCidr, type Cidr } from './cidr.js';
 import type { Suite } from './schema.js';
@@ -67,8 +68,30 @@ function checkClusterIP(suite: Suite, w: Suite['workloads'][number], base: strin
   }
 }
 
+/** `ports[].servicePort` only on deployed workloads, one Service port per protocol. */
+function checkServicePorts(suite: Suite, add: Add): void {
+  suite.externals.forEach((e, i) =>
+    e.ports.forEach((p, j) => {
+      if (p.servicePort !== undefined) add(`externals[${i}].ports[${j}].servicePort`, 'is set on an external container, which has no Service: remove it');
+    }),
+  );
+  suite.workloads.forEach((w, i) => {
+    const taken = new Map<string, number>();
+    w.ports.forEach((p, j) => {
+      const path = `workloads[${i}].ports[${j}]`;
+      if (p.servicePort !== undefined && w.existing) add(`${path}.servicePort`, 'is set on an existing workload: the harness deploys no Service for it; remove servicePort');
+      const key = `${p.servicePort ?? p.port}/${p.protocol}`;
+      const first = taken.get(key);
+      // Same container port twice is references.ts's finding; here only clashes a servicePort makes.
+      if (first !== undefined && !w.existing && (p.servicePort !== undefined || w.ports[first]!.servicePort !== undefined)) add(`${path}${p.servicePort !== undefined ? '.servicePort' : '.port'}`, `Service port ${key} is also workloads[${i}].ports[${first}]'s: one Service cannot expose a port twice; pick another servicePort`);
+      else taken.set(key, j);
+    });
+  });
+}
+
 /** `workloads[].clusterIP` inside cluster.serviceSubnet, unique; `via: service|dns` only where the harness deploys a Service. */
 export function checkServiceAddresses(suite: Suite, add: Add): void {
+  checkServicePorts(suite, add);
   const s = parseCidr(suite.cluster.serviceSubnet);
   const subnet = isCidr(s) ? s : undefined;
   const seen = new Map<string, number>();

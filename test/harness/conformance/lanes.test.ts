@@ -99,10 +99,10 @@ describe('conformance: lanes and packing', function () {
   it('a case through y/svc opens its own round, so it runs in lane 0, the only lane with y/svc', () => {
     const all = battery({ podSubnet: SUBNET, serviceIP: '10.96.0.254' });
     const svc = all.filter((c) => c.throughService);
-    expect(svc.map((c) => c.id)).to.deep.equal(['ipblock-cluster-ip', 'ipblock-backend-via-service']);
+    expect(svc.map((c) => c.id)).to.deep.equal(['ipblock-cluster-ip', 'ipblock-backend-via-service', 'service-target-port', 'service-port-not-target']);
     for (const lanes of [1, 2, 4, 8]) {
       const placed = pack(all, lanes).flatMap((r) => r.cases).filter(({ case: c }) => c.throughService);
-      expect(placed.map((p) => p.lane), `${lanes} lanes`).to.deep.equal([0, 0]);
+      expect(placed.map((p) => p.lane), `${lanes} lanes`).to.deep.equal([0, 0, 0, 0]);
     }
   });
 

@@ -65,7 +65,7 @@ describe('conformance: ipBlock against Service IPs', function () {
   it('only the Service cases probe y/svc; they run in lane 0 and see its cells', () => {
     const whole = generateBattery();
     const svcSteps = whole.steps.filter((m) => m.cases.some((c) => c.throughService));
-    expect(svcSteps).to.have.length(2);
+    expect(svcSteps).to.have.length(4);
     for (const m of svcSteps) expect(m.cases.find((c) => c.throughService)!.lane).to.equal(0);
     for (const m of whole.steps.filter((x) => !svcSteps.includes(x))) {
       expect(cellInStep(m, 'x/a', 'y/svc:80/TCP')).to.equal(false);
@@ -162,9 +162,33 @@ describe('conformance: ipBlock against Service IPs', function () {
     expect(() => serviceSubnetOf({ serviceSubnet: '10.96.0.0/31' })).to.throw(UsageError, /no address number 0/);
   });
 
+  it('N31: egress ports through a Service are the backend targetPort (8080), not the Service port (8081); ordinary cases, a CNI matching the Service port deviates', () => {
+    const t = generateBattery({ focus: ['service-target-port'] });
+    expect(t.cases.map((c) => [c.id, c.spec, c.implementationDefined])).to.deep.equal([
+      ['service-target-port', ['N31'], undefined],
+      ['service-port-not-target', ['N31'], undefined],
+    ]);
+    const svc = t.loaded.suite.workloads.find((w) => w.name === 'svc')!;
+    expect(svc.ports).to.deep.include({ port: 8080, protocol: 'TCP', servicePort: 8081 });
+    const addresses = new Map(t.loaded.suite.workloads.map((w, i) => [`${w.namespace}/${w.name}`, `192.168.1.${10 + i}`]));
+    ['allow', 'deny'].forEach((want, i) => {
+      const sim = simulateStep(t.loaded, i, { addresses, profile: PROFILES.upstream!, explain: () => false });
+      expect(expectedMatrix(t.loaded, i, { addresses, profile: PROFILES.upstream! }, sim).get('x/a', 'y/svc:8080/TCP')!.verdict, `step ${i}`).to.equal(want);
+      expect(sim.get('x/a', 'y/svc:8080/TCP')!.verdict, `step ${i} engine`).to.equal(want);
+    });
+    const target = (c: FakeCell) => c.src === 'x/a' && c.col === 'y/svc:8080/TCP';
+    expect(judge(fakeRunOf(t, asSpec), t.cases, t.steps, { sctpTestable: false }).cases.map((c) => c.status)).to.deep.equal(['conforms', 'conforms']);
+    // The AWS agent's bug (pre-DNAT ports): the Service port opens, the targetPort does not.
+    const servicePortCni = (_: string, c: FakeCell): ObservedClass => (target(c) ? (c.v === 'allow' ? 'timeout' : 'connected') : asSpec(_, c));
+    const r = judge(fakeRunOf(t, servicePortCni), t.cases, t.steps, { sctpTestable: false });
+    expect(r.cases.map((c) => c.status)).to.deep.equal(['deviates', 'deviates']);
+    expect(r.features.find((f) => f.feature === 'service-target-port')!.deviating[0]).to.match(/x\/a -> y\/svc:8080\/TCP/);
+  });
+
   it('every case stays covered: the whole battery carries both Service cases', () => {
     const all = battery({ podSubnet: '192.168.0.0/16', serviceIP: '10.96.0.254' });
     expect(all.filter((c) => c.features.includes('ipblock-service')).map((c) => c.id)).to.deep.equal(['ipblock-cluster-ip', 'ipblock-backend-via-service']);
+    expect(all.filter((c) => c.features.includes('service-target-port')).map((c) => c.id)).to.deep.equal(['service-target-port', 'service-port-not-target']);
     expect(battery({ podSubnet: '192.168.0.0/16' }).some((c) => c.throughService)).to.equal(false);
   });
 });

@@ -10,7 +10,7 @@ describe('probe/targets: addressing', () => {
     namespaces: [{ name: 'demo' }],
     workloads: [
       { name: 'a', namespace: 'demo', ports: [{ port: 80 }] },
-      { name: 'svc', namespace: 'demo', ports: [{ port: 80 }], clusterIP: '10.96.0.254', via: 'service' },
+      { name: 'svc', namespace: 'demo', ports: [{ port: 80 }, { port: 8080, servicePort: 8081 }], clusterIP: '10.96.0.254', via: 'service' },
       { name: 'direct', namespace: 'demo', ports: [{ port: 80 }], via: 'pod' },
     ],
   });
@@ -35,6 +35,14 @@ describe('probe/targets: addressing', () => {
     expect(hostFor(dst('demo/svc'), 'pod', addr)).to.equal('10.96.0.254');
     const col = axes.columns.find((c) => c.key === 'demo/svc:80/TCP')!;
     expect(targetFor(col, dst('demo/svc'), 'pod', addr, 1000)).to.deep.equal({ id: 'demo/svc:80/TCP', kind: 'tcp', host: '10.96.0.254', port: 80, timeoutMs: 1000 });
+  });
+
+  it('through the Service a probe goes to the Service port (ports[].servicePort); at the pod IP to the container port', () => {
+    const col = axes.columns.find((c) => c.key === 'demo/svc:8080/TCP')!;
+    expect(col).to.deep.include({ port: 8080, servicePort: 8081 });
+    expect(targetFor(col, dst('demo/svc'), 'pod', addr, 1000)).to.include({ host: '10.96.0.254', port: 8081 });
+    const direct = { ...dst('demo/svc'), via: 'pod' as const };
+    expect(targetFor(col, direct, 'service', addr, 1000)).to.include({ host: '192.168.1.2', port: 8080 });
   });
 
   it('a workload with via: pod is probed at its pod IP while the suite probes Services', () => {

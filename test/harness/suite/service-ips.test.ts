@@ -71,6 +71,19 @@ describe('suite/service-ips', () => {
     expect(via[0]!.message).to.include('deploys no Service');
   });
 
+  it('ports[].servicePort: only on deployed workloads, and never two Service ports alike', () => {
+    expect(issuesOf([web({ ports: [{ port: 80 }, { port: 8080, servicePort: 8081 }] })])).to.deep.equal([]);
+    const clash = issuesOf([web({ ports: [{ port: 80 }, { port: 8080, servicePort: 80 }] })]);
+    expect(clash.map((c) => c.path)).to.deep.equal(['workloads[0].ports[1].servicePort']);
+    expect(clash[0]!.message).to.include('Service port 80/TCP is also workloads[0].ports[0]');
+    // Same port number on another protocol is another Service port.
+    expect(issuesOf([web({ ports: [{ port: 80 }, { port: 8080, protocol: 'UDP', servicePort: 80 }] })])).to.deep.equal([]);
+    expect(issuesOf([{ name: 'dns', namespace: 'kube-system', existing: true, ports: [{ port: 53, servicePort: 5353 }] }])[0]).to.include({ path: 'workloads[0].ports[0].servicePort' });
+    const out: { path: string }[] = [];
+    checkServiceAddresses(suite({ externals: [{ name: 'api', ports: [{ port: 443, servicePort: 8443 }] }] }), (path) => out.push({ path }));
+    expect(out).to.deep.equal([{ path: 'externals[0].ports[0].servicePort' }]);
+  });
+
   it('suite validation runs these checks: the issue names the suite file and the field', () => {
     const s = suite({ workloads: [web({ clusterIP: '172.16.0.9' })] });
     const issues = checkReferences({ file: 'suite.yaml', dir: '.', suite: s, lineOf: () => 12, policies: new Map() });
