@@ -33,13 +33,14 @@ export function isImplementationDefined(markers: ImplementationDefined[] | undef
 
 /**
  * One observation per marker. `cellsOf`: the judged results of a cell (one per case step that
- * probed it); `deviations`: the case's deviating ordinary cells.
+ * probed it); `deviations`: the case's deviating ordinary cells; `unjudged`: its cells without a verdict.
  */
 export function implementationObservations(
   markers: ImplementationDefined[],
   lane: number,
   cellsOf: (src: string, col: string) => CellResult[],
   deviations: number,
+  unjudged = 0,
 ): ImplementationObservation[] {
   return markers.map((m) => {
     const src = laneCell(m.src, lane);
@@ -55,6 +56,9 @@ export function implementationObservations(
         observed: 'undetermined',
         reading: `${deviations} other cell(s) of the case deviate: the policy was not enforced as written (a CNI enforcing nothing allows this cell too), so the cell says nothing about the implementation`,
       };
+    }
+    if (unjudged > 0) {
+      return { ...base, observed: 'undetermined', reading: `${unjudged} cell(s) of the case could not be judged (errors), so whether the policy was enforced as written is unknown` };
     }
     if (verdicts.length !== 1) return { ...base, observed: 'mixed', reading: 'allowed on some probes and denied on others' };
     const v = verdicts[0]!;

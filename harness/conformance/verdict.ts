@@ -170,7 +170,7 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
   const notTestable = steps.find((s) => s.notTestable !== undefined)?.notTestable;
   // A step the cluster cannot test (ClusterNetworkPolicy without tier enforcement) has no cells:
   // the case is "not testable" with that reason, never "conforms" or "deviates".
-  const observations = implementationObservations(c.implementationDefined ?? [], lane, (src, col) => implCells.get(implKey(src, col)) ?? [], deviations.length);
+  const observations = implementationObservations(c.implementationDefined ?? [], lane, (src, col) => implCells.get(implKey(src, col)) ?? [], deviations.length, unjudged);
   const status: Status =
     notTestable !== undefined
       ? 'not testable'

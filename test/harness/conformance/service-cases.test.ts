@@ -124,6 +124,13 @@ describe('conformance: ipBlock against Service IPs', function () {
     expect(renderConformance(r)).not.to.include('pre-DNAT');
   });
 
+  it('a case with cells the probe could not judge is "not testable", and its marked cell undetermined', () => {
+    const r = judge(fakeRunOf(b, (id, c) => (id === 'ipblock-backend-via-service' && c.col === 'y/svc:8080/TCP' ? 'error' : asSpec(id, c))), b.cases, b.steps, { sctpTestable: false });
+    expect(r.cases.map((c) => c.status)).to.deep.equal(['implementation-defined', 'not testable']);
+    expect(r.cases[1]!.implementationDefined![0]).to.deep.include({ observed: 'undetermined' });
+    expect(r.cases[1]!.implementationDefined![0]!.reading).to.match(/could not be judged/);
+  });
+
   it('the report with implementation-defined verdicts validates against the conformance.json schema', () => {
     const r = judge(fakeRunOf(b, asSpec), b.cases, b.steps, { sctpTestable: false });
     const parsed = parseConformance(json(r), 'conformance.json');
