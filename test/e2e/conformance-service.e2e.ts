@@ -21,7 +21,7 @@ const cli = (args: string[]) => execa(process.execPath, [...CLI, ...args], { cwd
 /** The host a cell was probed at, from its repro command. */
 const hostOf = (repro: string | undefined) => /"host":"([^"]+)"/.exec(repro ?? '')?.[1];
 
-describe('ipBlock against a Service ClusterIP on a real cluster (conformance --focus ipblock-service, run on a pinned-ClusterIP suite)', function () {
+describe('through a Service on a real cluster (conformance --focus ipblock-service,service-target-port; run on a pinned-ClusterIP suite)', function () {
   this.timeout(900_000);
   const cni = effectiveCni('kube-router');
   let report: ConformanceReport;
@@ -38,7 +38,7 @@ describe('ipBlock against a Service ClusterIP on a real cluster (conformance --f
     }
     await execa(KIND, ['delete', 'cluster', '--name', CLUSTER], { reject: false });
     const dir = await mkdtemp(path.join(tmpdir(), 'nph-conformance-svc-'));
-    const r = await cli(['conformance', '--cni', cni, '--cluster-name', CLUSTER, '--focus', 'ipblock-service', '--keep', '--report-dir', dir]);
+    const r = await cli(['conformance', '--cni', cni, '--cluster-name', CLUSTER, '--focus', 'ipblock-service,service-target-port', '--keep', '--report-dir', dir]);
     output = r.all;
     exitCode = r.exitCode;
     report = JSON.parse(await readFile(path.join(dir, 'conformance.json'), 'utf8')) as ConformanceReport;
@@ -54,6 +54,9 @@ describe('ipBlock against a Service ClusterIP on a real cluster (conformance --f
     expect(report.cases.map((c) => [c.id, c.status])).to.deep.equal([
       ['ipblock-cluster-ip', 'implementation-defined'],
       ['ipblock-backend-via-service', 'implementation-defined'],
+      // N31: egress ports through a Service are the backend's targetPort (8080 behind Service port 8081).
+      ['service-target-port', 'conforms'],
+      ['service-port-not-target', 'conforms'],
     ]);
     const [n30, control] = report.cases.map((c) => c.implementationDefined![0]!);
     if (cni === 'kube-router') {
@@ -71,6 +74,10 @@ describe('ipBlock against a Service ClusterIP on a real cluster (conformance --f
     const svc = cells.filter((c) => c.col === 'y/svc:80/TCP' && c.observed?.repro);
     expect(svc.length).to.be.greaterThan(0);
     expect([...new Set(svc.map((c) => hostOf(c.observed!.repro)))]).to.deep.equal(['10.96.0.254']);
+    // Container port 8080 is probed at the Service's port 8081.
+    const via8081 = cells.filter((c) => c.col === 'y/svc:8080/TCP' && c.observed?.repro);
+    expect(via8081.length).to.be.greaterThan(0);
+    expect(via8081.every((c) => c.observed!.repro!.includes('"host":"10.96.0.254","port":8081'))).to.equal(true);
     const others = cells.filter((c) => !c.col.startsWith('y/svc') && !c.col.startsWith('external:') && c.observed?.repro);
     expect(others.length).to.be.greaterThan(0);
     expect(others.every((c) => hostOf(c.observed!.repro)!.startsWith('192.168.'))).to.equal(true);
