@@ -58,7 +58,7 @@ describe('through a Service on a real cluster (conformance --focus ipblock-servi
       ['service-target-port', 'conforms'],
       ['service-port-not-target', 'conforms'],
     ]);
-    const [n30, control] = report.cases.map((c) => c.implementationDefined![0]!);
+    const [n30, control] = report.cases.slice(0, 2).map((c) => c.implementationDefined![0]!);
     if (cni === 'kube-router') {
       expect(n30).to.deep.include({ cell: 'x/a -> y/svc:80/TCP', observed: 'deny', typical: 'deny' });
       expect(control).to.deep.include({ observed: 'allow', typical: 'allow' });
