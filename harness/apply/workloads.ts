@@ -127,7 +127,8 @@ export function renderManifests(suite: Suite, opts: RenderOptions): KObject[] {
         metadata: { name: w.name, namespace: w.namespace, labels: { [MANAGED_BY_KEY]: MANAGED_BY_VALUE } },
         spec: {
           selector: { [ENDPOINT_KEY]: w.name },
-          ports: w.ports.map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.port, protocol: p.protocol ?? 'TCP' })),
+          ...(w.clusterIP ? { clusterIP: w.clusterIP } : {}),
+          ports: w.ports.map((p) => ({ name: servicePortName(p), port: p.servicePort ?? p.port, targetPort: p.port, protocol: p.protocol ?? 'TCP' })),
         },
       });
     }

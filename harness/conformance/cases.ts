@@ -7,6 +7,8 @@ import type { NetworkPolicy, NetworkPolicySpec } from '../policy/types.js';
 import { formatCidr, isCidr, parseCidr } from '../suite/cidr.js';
 import type { LabelChange } from '../suite/schema.js';
 import type { Feature } from './features.js';
+import { allow, deny, isolatedIn, isolatedOut, np, pod } from './case-dsl.js';
+import { serviceCases } from './service-cases.js';
 import { EXTERNAL } from './topology.js';
 
 /** What a step changes, for time-to-enforce per kind of change. */
@@ -30,6 +32,24 @@ export interface CaseStep {
   expect: Rule[];
 }
 
+/**
+ * A cell whose answer the spec leaves to the implementation (e.g. whether a Service's DNAT happens
+ * before or after policy, spec §1.5 "Service VIPs"). The case's `expect` rules still give it the
+ * `typical` verdict (what practically every implementation answers, and the engine simulates); the
+ * verdict reports what was observed and what it means, and never calls it a deviation.
+ */
+export interface ImplementationDefined {
+  /** The cell, lane-0 names: source `ns/pod`, column `ns/pod:port/PROTO`. */
+  src: string;
+  col: string;
+  typical: 'allow' | 'deny';
+  /** What an observed allow or deny says about the implementation. */
+  readings: { allow: string; deny: string };
+  note: string;
+  /** Evidence: where implementations answered each way. */
+  refs: string[];
+}
+
 export interface ConformanceCase {
   id: string;
   title: string;
@@ -48,25 +68,21 @@ export interface ConformanceCase {
    * removed with them. Expectations come from ../shared/spec/admin-and-calico-policies.md (A-ids in `spec`).
    */
   clusterSets?: Record<string, ClusterNetworkPolicy[]>;
+  /** Cells the spec leaves to the implementation (reported as observed, never as deviating). */
+  implementationDefined?: ImplementationDefined[];
+  /**
+   * Needs the Service-fronted workload y/svc (topology.ts SERVICE_BACKEND), probed through its
+   * Service, whose ClusterIP is pinned to `clusterIP`; such a case runs in lane 0.
+   */
+  throughService?: { clusterIP: string };
 }
 
 export interface CaseContext {
   /** The cluster's pod CIDR (ipBlock cases are written against it). */
   podSubnet: string;
+  /** The ClusterIP pinned on y/svc's Service (the ipBlock-against-a-Service cases); none: those cases are left out. */
+  serviceIP?: string;
 }
-
-const np = (name: string, namespace: string, spec: NetworkPolicySpec): NetworkPolicy => ({
-  apiVersion: 'networking.k8s.io/v1',
-  kind: 'NetworkPolicy',
-  metadata: { name, namespace },
-  spec,
-});
-const pod = (p: string) => ({ matchLabels: { pod: p } });
-const deny = (pattern: string): Rule => ['deny', pattern];
-const allow = (pattern: string): Rule => ['allow', pattern];
-/** Every in-cluster source into / out of an endpoint, and the external container. */
-const isolatedIn = (dst: string): Rule[] => [deny(`* -> ${dst}`)];
-const isolatedOut = (src: string): Rule[] => [deny(`${src} -> *`), deny(`${src} -> external:${EXTERNAL}`)];
 
 function lowerHalf(cidr: string): string {
   const c = parseCidr(cidr);
@@ -212,6 +228,7 @@ export function battery(ctx: CaseContext): ConformanceCase[] {
         { change: 'pod-leave', delete: ['x/n'], expect: [...isolatedIn('x/a'), allow('x/b -> x/a')] },
       ],
     },
+    ...(ctx.serviceIP !== undefined ? serviceCases(ctx.serviceIP, podNet) : []),
     ...tierCases(),
   ];
 }

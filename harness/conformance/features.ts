@@ -25,6 +25,8 @@ export const FEATURES = {
   ipblock: 'ipBlock against pod IPs',
   'ipblock-except': 'ipBlock except',
   'ipblock-external': 'ipBlock against a container outside the cluster',
+  'ipblock-service': 'ipBlock against a Service ClusterIP (implementation-defined: pre- or post-DNAT)',
+  'service-target-port': "egress ports through a Service: the backend's targetPort, not the Service port",
   union: 'union of several policies',
   'other-namespace': 'policies in other namespaces',
   'dynamic-pod-label': 'pod label change',

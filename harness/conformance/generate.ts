@@ -2,7 +2,7 @@
 // path: cases are packed into rounds, one case per lane (lanes.ts); a round's steps change every
 // one of its cases at once; the first step of a round removes what the previous round left applied.
 // The step -> cases map lets the verdict table find each case's cells (its lane's) again.
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
 import type { SourcedPolicy } from '../policy/types.js';
 import type { LoadedSuite } from '../suite/load.js';
@@ -11,15 +11,20 @@ import { isError, validateLoaded } from '../suite/validate.js';
 import { battery, type CaseContext, type ChangeKind, type ConformanceCase, type Rule } from './cases.js';
 import type { Feature } from './features.js';
 import { inLane, laneDefaultAllow, lanePolicy, laneRule, laneStep, pack, type Round } from './lanes.js';
-import { EXTERNAL, topology } from './topology.js';
+import { EXTERNAL, SERVICE_BACKEND_ID, topology } from './topology.js';
+import { staticServiceIP } from '../suite/service-ips.js';
 
 export const DEFAULT_POD_SUBNET = '192.168.0.0/16';
+/** The kind cluster's Service CIDR (the suite default). */
+export const DEFAULT_SERVICE_SUBNET = '10.96.0.0/12';
 
 /** A case's part in one suite step. `change` absent: the case is done and only keeps its state. */
 export interface StepCase {
   caseId: string;
   lane: number;
   change?: ChangeKind;
+  /** The case probes y/svc through its Service (only such cases see y/svc's cells). */
+  throughService?: true;
 }
 
 export interface GeneratedStep {
@@ -34,6 +39,8 @@ export interface GeneratedBattery {
   steps: GeneratedStep[];
   rounds: Round[];
   lanes: number;
+  /** Selected cases this cluster cannot test, with the reason (reported "not testable"). */
+  leftOut: { case: ConformanceCase; reason: string }[];
 }
 
 export interface GenerateOptions extends Partial<CaseContext> {
@@ -46,7 +53,15 @@ export interface GenerateOptions extends Partial<CaseContext> {
   externals?: boolean;
   /** Lanes (copies of the topology) whose cases share a round; default DEFAULT_LANES. */
   lanes?: number;
+  /**
+   * The cluster's Service CIDR (default DEFAULT_SERVICE_SUBNET); null: unknown (an existing
+   * cluster), so the cases pinning a ClusterIP are left out as not testable.
+   */
+  serviceSubnet?: string | null;
 }
+
+export const SERVICE_SUBNET_UNKNOWN =
+  "the cluster's Service CIDR is unknown (--provider existing), so no ClusterIP can be pinned for the ipBlock to name: pass --service-subnet <cidr>";
 
 const aboutExternal = (pattern: string): boolean => pattern.includes('external:');
 
@@ -71,9 +86,14 @@ export function caseRules(c: ConformanceCase, lane: number, t: number, scoped: b
 
 const toExpectRule = ([verdict, pattern]: Rule) => (verdict === 'allow' ? { allow: pattern } : { deny: pattern });
 
-/** Does this suite step probe the cell? Only cells inside the lanes of the cases that change in it. */
+/** Is the cell one of this case part's? Inside its lane; y/svc's cells only for the cases about it. */
+export function caseSees(part: StepCase, src: string, col: string): boolean {
+  return inLane(src, col, part.lane) && (part.throughService === true || (src !== SERVICE_BACKEND_ID && !col.startsWith(`${SERVICE_BACKEND_ID}:`)));
+}
+
+/** Does this suite step probe the cell? Only cells of the cases that change in it. */
 export function cellInStep(meta: GeneratedStep | undefined, src: string, col: string): boolean {
-  return meta?.cases.some((c) => c.change !== undefined && inLane(src, col, c.lane)) ?? false;
+  return meta?.cases.some((c) => c.change !== undefined && caseSees(c, src, col)) ?? false;
 }
 
 /** Builds the battery suite; throws InputError if the generated suite does not validate (a bug here). */
@@ -81,12 +101,18 @@ export function generateBattery(opts: GenerateOptions = {}): GeneratedBattery {
   const podSubnet = opts.podSubnet ?? DEFAULT_POD_SUBNET;
   const withExternal = opts.externals !== false;
   const lanes = opts.lanes ?? DEFAULT_LANES;
-  const cases = selectCases(battery({ podSubnet }), opts.focus).filter((c) => withExternal || !c.features.includes('ipblock-external'));
-  return suiteOfRounds(cases, pack(cases, lanes), podSubnet, lanes, withExternal);
+  const serviceSubnet = opts.serviceSubnet === undefined ? DEFAULT_SERVICE_SUBNET : opts.serviceSubnet;
+  // The cases are written even when the CIDR is unknown (then left out with the reason).
+  const serviceIP = staticServiceIP(serviceSubnet ?? DEFAULT_SERVICE_SUBNET);
+  const selected = selectCases(battery({ podSubnet, serviceIP }), opts.focus).filter((c) => withExternal || !c.features.includes('ipblock-external'));
+  const cases = selected.filter((c) => serviceSubnet !== null || !c.throughService);
+  const leftOut = selected.filter((c) => !cases.includes(c)).map((c) => ({ case: c, reason: SERVICE_SUBNET_UNKNOWN }));
+  if (cases.length === 0 && leftOut.length > 0) throw new UsageError(`--focus: none of the selected cases can run here: ${SERVICE_SUBNET_UNKNOWN}`);
+  return { ...suiteOfRounds(cases, pack(cases, lanes), podSubnet, lanes, withExternal, serviceSubnet ?? undefined), leftOut };
 }
 
 /** The suite for cases already packed into rounds (generateBattery packs with lanes.ts). */
-export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubnet: string, lanes: number, withExternal = true): GeneratedBattery {
+export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubnet: string, lanes: number, withExternal = true, serviceSubnet?: string): GeneratedBattery {
   const policies = new Map<string, SourcedPolicy[]>();
   const clusterPolicies = new Map<string, SourcedClusterPolicy[]>();
   const refs: NonNullable<SuiteInput['policies']> = [];
@@ -138,13 +164,25 @@ export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubn
             .map(toExpectRule),
         },
       });
-      meta.push({ round: r, cases: round.cases.map(({ case: c, lane }) => ({ caseId: c.id, lane, ...(t < c.steps.length ? { change: c.steps[t]!.change } : {}) })) });
+      meta.push({
+        round: r,
+        cases: round.cases.map(({ case: c, lane }) => ({ caseId: c.id, lane, ...(t < c.steps.length ? { change: c.steps[t]!.change } : {}), ...(c.throughService ? { throughService: true as const } : {}) })),
+      });
     }
     leftover = [...applied];
   });
+  const serviceIP = cases.find((c) => c.throughService)?.throughService?.clusterIP;
   const joinerLanes = rounds.flatMap((r) => r.cases.filter(({ case: c }) => c.joiner).map(({ lane }) => lane));
   const input: SuiteInput = {
-    ...topology({ podSubnet, joiner: false, lanes: Math.max(1, ...rounds.map((r) => r.cases.length)), joinerLanes, externals: withExternal }),
+    ...topology({
+      podSubnet,
+      joiner: false,
+      lanes: Math.max(1, ...rounds.map((r) => r.cases.length)),
+      joinerLanes,
+      externals: withExternal,
+      ...(serviceSubnet ? { serviceSubnet } : {}),
+      ...(serviceIP ? { serviceIP } : {}),
+    }),
     metadata: { name: 'conformance', description: `NetworkPolicy conformance battery: ${cases.length} cases in ${rounds.length} rounds over ${lanes} lane(s)` },
     policies: refs,
     steps,
@@ -153,5 +191,5 @@ export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubn
   const loaded: LoadedSuite = { file: FILE, dir: '.', suite, lineOf: () => undefined, policies, ...(clusterPolicies.size > 0 ? { clusterPolicies } : {}) };
   const problems = validateLoaded(loaded).filter(isError);
   if (problems.length > 0) throw new InputError(problems);
-  return { loaded, cases, steps: meta, rounds, lanes };
+  return { loaded, cases, steps: meta, rounds, lanes, leftOut: [] };
 }

@@ -211,7 +211,8 @@ export function pack(cases: ConformanceCase[], lanes: number): Round[] {
   const order = cases.map((c, i) => ({ c, i })).sort((a, b) => b.c.steps.length - a.c.steps.length || Number(crossesLanes(b.c)) - Number(crossesLanes(a.c)) || a.i - b.i);
   const rounds: ConformanceCase[][] = [];
   for (const { c } of order) {
-    const fit = rounds.find((r) => r.length < lanes && r.every((o) => conflict(o, c) === undefined));
+    // A case through y/svc opens its own round: lane 0, the only lane with y/svc.
+    const fit = c.throughService ? undefined : rounds.find((r) => r.length < lanes && r.every((o) => conflict(o, c) === undefined));
     if (fit) fit.push(c);
     else rounds.push([c]);
   }

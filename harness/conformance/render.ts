@@ -1,8 +1,21 @@
 // The conformance answer as Markdown: readable in a terminal, pasteable into a README or a PR.
 import type { ConformanceReport, Status } from './verdict.js';
 
-const MARK: Record<Status, string> = { conforms: 'conforms', deviates: 'DEVIATES', 'not testable': 'not testable' };
+const MARK: Record<Status, string> = { conforms: 'conforms', deviates: 'DEVIATES', 'implementation-defined': 'implementation-defined', 'not testable': 'not testable' };
 const secs = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
+
+/** The cells the spec leaves open: what this CNI did there, what it means, and whether it is the typical answer. */
+function implementationSection(r: ConformanceReport): string[] {
+  const seen = r.cases.flatMap((c) => (c.implementationDefined ?? []).map((o) => ({ c, o })));
+  if (seen.length === 0) return [];
+  const out = ['', 'Implementation-defined (the spec leaves the answer open: reported as observed, never as a deviation):', ''];
+  for (const { c, o } of seen) {
+    const typical = o.observed === 'allow' || o.observed === 'deny' ? (o.observed === o.typical ? ' (the typical answer)' : ` (atypical: most implementations ${o.typical}; the engine simulates the typical answer)`) : '';
+    const classes = o.classes.length > 0 ? ` [${o.classes.join(', ')}]` : '';
+    out.push(`- \`${c.id}\` (${c.spec.join(', ')}): ${o.cell}: **${o.observed}**${classes}: ${o.reading}${typical}.`);
+  }
+  return out;
+}
 
 export function renderConformance(r: ConformanceReport): string {
   const out: string[] = [];
@@ -13,12 +26,15 @@ export function renderConformance(r: ConformanceReport): string {
   }
   const n = (s: Status) => r.cases.filter((c) => c.status === s).length;
   const packing = r.packing ? ` in ${r.packing.rounds} rounds over ${r.packing.lanes} lane(s) (${r.packing.casesPerRound} cases per round, ${r.packing.steps} steps)` : '';
-  out.push(`${r.cases.length} cases${packing}: ${n('conforms')} conform, ${n('deviates')} deviate, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
+  const impl = n('implementation-defined') > 0 ? `, ${n('implementation-defined')} implementation-defined` : '';
+  out.push(`${r.cases.length} cases${packing}: ${n('conforms')} conform, ${n('deviates')} deviate${impl}, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
   out.push('| feature | verdict | cases (ok/dev/n.t.) | deviating cells |', '|---|---|---|---|');
   for (const f of r.features) {
-    const cells = [...f.deviating, ...(f.note ? [f.note] : [])].join('; ') || '';
-    out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable} | ${cells} |`);
+    const cells = [...f.deviating, ...(f.observed ?? []), ...(f.note ? [f.note] : [])].join('; ') || '';
+    const impl = f.cases.implementationDefined ? ` + ${f.cases.implementationDefined} impl.-defined` : '';
+    out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable}${impl} | ${cells} |`);
   }
+  out.push(...implementationSection(r));
   out.push('', `Deny style: ingress **${r.denyStyle.ingress.style}** (${r.denyStyle.ingress.refused} refused, ${r.denyStyle.ingress.timeout} timed out), egress **${r.denyStyle.egress.style}** (${r.denyStyle.egress.refused} refused, ${r.denyStyle.egress.timeout} timed out).`);
   out.push('', `Engine profile: ${r.profile.suggested ? `**${r.profile.suggested}**` : 'none matches'}. ${r.profile.note}.`);
   const engine = r.cases.flatMap((c) => c.engineDisagreements);

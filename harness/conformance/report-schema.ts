@@ -19,7 +19,7 @@ void _allKinds;
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
-const Status = z.enum(['conforms', 'deviates', 'not testable']);
+const Status = z.enum(['conforms', 'deviates', 'implementation-defined', 'not testable']);
 const Feature = z.enum(FEATURE_NAMES as [string, ...string[]]);
 const ObservedClass = z.enum(['connected', 'refused', 'timeout', 'dns-failure', 'error', 'unsupported']);
 
@@ -30,6 +30,17 @@ export const DeviationSchema = z.object({
   expected: z.enum(['allow', 'deny']),
   observed: ObservedClass,
   predicted: z.literal(true).optional(),
+});
+
+/** A cell the spec leaves to the implementation: what was observed and what it means (verdict.ts). */
+export const ImplementationObservationSchema = z.object({
+  cell: z.string().min(1),
+  typical: z.enum(['allow', 'deny']),
+  observed: z.enum(['allow', 'deny', 'mixed', 'undetermined']),
+  reading: z.string().min(1),
+  classes: z.array(ObservedClass),
+  note: z.string(),
+  refs: z.array(z.string()),
 });
 
 export const CaseVerdictSchema = z.object({
@@ -44,15 +55,18 @@ export const CaseVerdictSchema = z.object({
   asProfilePredicts: z.literal(true).optional(),
   /** JSON has no undefined: a step that never matched is written as null. */
   timeToEnforceMs: z.array(ms.nullable().optional()),
+  notTestableReason: z.string().optional(),
+  implementationDefined: z.array(ImplementationObservationSchema).optional(),
 });
 
 export const FeatureRowSchema = z.object({
   feature: Feature,
   title: z.string(),
   status: Status,
-  cases: z.object({ conforms: count, deviates: count, notTestable: count }),
+  cases: z.object({ conforms: count, deviates: count, notTestable: count, implementationDefined: count.optional() }),
   deviating: z.array(z.string()),
   note: z.string().optional(),
+  observed: z.array(z.string()).optional(),
 });
 
 const DenyStyleSchema = z.object({ style: z.enum(['drop', 'reject', 'mixed', 'unknown']), refused: count, timeout: count });

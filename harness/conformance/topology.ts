@@ -41,8 +41,24 @@ function portsOf(pod: string): NonNullable<SuiteInput['workloads']>[number]['por
 /** A pod that joins the selected set later (`initially: absent`): labelled like b, tier web. */
 export const JOINER = { name: 'n', namespace: 'x', labels: { pod: 'b', tier: 'web' } };
 
+/**
+ * The Service-fronted pod of the Service cases (service-cases.ts), lane 0 only: its own label (no
+ * other case's selector picks it), probed through its Service.
+ */
+export const SERVICE_BACKEND = { name: 'svc', namespace: 'y', labels: { pod: 'svc' } };
+export const SERVICE_BACKEND_ID = `${SERVICE_BACKEND.namespace}/${SERVICE_BACKEND.name}`;
+/** TCP 80 (Service port 80), and TCP 8080 behind Service port 8081 (spec N31: egress ports are the targetPort). */
+export const SERVICE_BACKEND_PORTS = [
+  { port: 80, protocol: 'TCP' as const },
+  { port: 8080, protocol: 'TCP' as const, servicePort: 8081 },
+];
+
 export interface TopologyOptions {
   podSubnet: string;
+  /** The cluster's Service CIDR (default the suite's, 10.96.0.0/12). */
+  serviceSubnet?: string;
+  /** Include y/svc with its Service's ClusterIP pinned to this address. */
+  serviceIP?: string;
   /** Include the late-joining pod x/n (only suites with a joining case need it). */
   joiner: boolean;
   /** Include the outside container (false for --provider existing, which has no Docker network to start it on). */
@@ -60,13 +76,15 @@ export function topology(opts: TopologyOptions): Omit<SuiteInput, 'metadata' | '
   return {
     apiVersion: 'netpol-harness/v1',
     kind: 'Suite',
-    cluster: { provider: 'kind', cni: 'kube-router', podSubnet: opts.podSubnet, nodes: { controlPlanes: 1, workers: 2 } },
+    cluster: { provider: 'kind', cni: 'kube-router', podSubnet: opts.podSubnet, ...(opts.serviceSubnet ? { serviceSubnet: opts.serviceSubnet } : {}), nodes: { controlPlanes: 1, workers: 2 } },
     namespaces: lanes.flatMap((l) =>
       NAMESPACES.map((name) => ({ name: laneNs(name, l), labels: Object.fromEntries(Object.entries(NS_LABELS[name]!).map(([k, v]) => [k, laneValue(v, l)])) })),
     ),
     workloads: [
       ...lanes.flatMap((l) => NAMESPACES.flatMap((ns) => PODS.map((pod) => ({ name: pod, namespace: laneNs(ns, l), labels: POD_LABELS[pod]!, ports: portsOf(pod) })))),
       ...joiners.map((l) => ({ ...JOINER, namespace: laneNs(JOINER.namespace, l), ports: portsOf('b'), initially: 'absent' as const })),
+      // Addressed through its Service while the rest of the battery probes pod IPs.
+      ...(opts.serviceIP ? [{ ...SERVICE_BACKEND, ports: SERVICE_BACKEND_PORTS, clusterIP: opts.serviceIP, via: 'service' as const }] : []),
     ],
     externals: opts.externals === false ? [] : [{ name: EXTERNAL, ports: [{ port: 80, protocol: 'TCP' }] }],
     // Pod IPs: ipBlock cases are about pod addresses, and no DNS column (no case is about DNS).

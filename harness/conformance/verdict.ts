@@ -5,10 +5,16 @@ import { verdictOf, type CellResult, type ObservedClass, type RunResult } from '
 import { PROFILES, type CniProfile } from '../policy/profiles.js';
 import type { ChangeKind, ConformanceCase } from './cases.js';
 import { FEATURES, FEATURE_NAMES, type Feature } from './features.js';
-import type { GeneratedStep } from './generate.js';
-import { inLane } from './lanes.js';
+import { caseSees, type GeneratedStep } from './generate.js';
+import { implementationObservations, isImplementationDefined, type ImplementationObservation } from './implementation-defined.js';
 
-export type Status = 'conforms' | 'deviates' | 'not testable';
+export type { ImplementationObservation };
+
+/**
+ * `implementation-defined`: every ordinary cell conformed and the case holds cells the spec leaves
+ * to the implementation, reported as observed (ImplementationObservation), never as deviating.
+ */
+export type Status = 'conforms' | 'deviates' | 'implementation-defined' | 'not testable';
 
 export interface Deviation {
   step: string;
@@ -42,15 +48,19 @@ export interface CaseVerdict {
   lane?: number;
   /** Why it could not be tested here (the tier canary's reason for ClusterNetworkPolicy cases). */
   notTestableReason?: string;
+  /** What the CNI did on the cells the spec leaves to the implementation, and what that means. */
+  implementationDefined?: ImplementationObservation[];
 }
 
 export interface FeatureRow {
   feature: Feature;
   title: string;
   status: Status;
-  cases: { conforms: number; deviates: number; notTestable: number };
+  cases: { conforms: number; deviates: number; notTestable: number; implementationDefined?: number };
   deviating: string[];
   note?: string;
+  /** Per implementation-defined case: `<case>: <observed> (<what it means>)`. */
+  observed?: string[];
 }
 
 export type DenyStyle = 'drop' | 'reject' | 'mixed' | 'unknown';
@@ -134,6 +144,8 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
   let judged = 0;
   /** Judged cells where the CNI did not do what the engine under its profile said. */
   let unpredicted = 0;
+  const implCells = new Map<string, CellResult[]>();
+  const implKey = (src: string, col: string) => `${src} -> ${col}`;
   for (const s of steps) {
     for (const cell of s.cells) {
       if (cell.simulated !== undefined && cell.simulated !== cell.expected) engineDisagreements.push(`${s.name}: ${cell.src} -> ${cell.col} spec ${cell.expected}, engine ${cell.simulated}`);
@@ -144,6 +156,11 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
         continue;
       }
       judged++;
+      // The spec leaves this cell open: what was observed is reported, never a deviation.
+      if (isImplementationDefined(c.implementationDefined, lane, cell.src, cell.col)) {
+        implCells.set(implKey(cell.src, cell.col), [...(implCells.get(implKey(cell.src, cell.col)) ?? []), cell]);
+        continue;
+      }
       const predicted = cell.engineUnknown === true || (cell.simulated !== undefined && cell.simulated === v);
       if (!predicted) unpredicted++;
       if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls, ...(predicted ? { predicted: true as const } : {}) });
@@ -153,7 +170,17 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
   const notTestable = steps.find((s) => s.notTestable !== undefined)?.notTestable;
   // A step the cluster cannot test (ClusterNetworkPolicy without tier enforcement) has no cells:
   // the case is "not testable" with that reason, never "conforms" or "deviates".
-  const status: Status = notTestable !== undefined ? 'not testable' : deviations.length > 0 ? 'deviates' : judged === 0 || unjudged > 0 ? 'not testable' : 'conforms';
+  const observations = implementationObservations(c.implementationDefined ?? [], lane, (src, col) => implCells.get(implKey(src, col)) ?? [], deviations.length, unjudged);
+  const status: Status =
+    notTestable !== undefined
+      ? 'not testable'
+      : deviations.length > 0
+        ? 'deviates'
+        : judged === 0 || unjudged > 0
+          ? 'not testable'
+          : observations.some((o) => o.observed !== 'undetermined')
+            ? 'implementation-defined'
+            : 'conforms';
   return {
     id: c.id,
     title: c.title,
@@ -167,6 +194,7 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
     engineDisagreements,
     ...(asPredicted ? { asProfilePredicts: true as const } : {}),
     timeToEnforceMs: steps.map(caseStepTime),
+    ...(observations.length > 0 ? { implementationDefined: observations } : {}),
   };
 }
 
@@ -222,7 +250,7 @@ function timingOf(change: ChangeKind, steps: number, samples: number[], total: n
   return { change, steps, basis, samples: total, never: total - ok.length, ...(p50 !== undefined ? { p50Ms: p50, p95Ms: percentile(ok, 95)!, maxMs: ok[ok.length - 1]! } : {}) };
 }
 
-export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: GeneratedStep[], opts: JudgeOptions): ConformanceReport {
+export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: GeneratedStep[], opts: JudgeOptions, leftOut: { case: ConformanceCase; reason: string }[] = []): ConformanceReport {
   const stepsOf = new Map<string, { lane: number; steps: CaseStepCells[] }>();
   const tally = { ingress: { refused: 0, timeout: 0 }, egress: { refused: 0, timeout: 0 } };
   const perCell = run.steps.some((s) => s.cells.some((c) => c.enforcedAtMs !== undefined));
@@ -238,7 +266,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
       if (part.change === undefined) continue;
       const c = cases.find((x) => x.id === part.caseId);
       if (!c) continue;
-      const cells = s.cells.filter((cell) => inLane(cell.src, cell.col, part.lane));
+      const cells = s.cells.filter((cell) => caseSees(part, cell.src, cell.col));
       const entry = stepsOf.get(c.id) ?? { lane: part.lane, steps: [] };
       entry.steps.push({ name: s.name, cells, ...(s.timeToEnforceMs !== undefined ? { stepTimeMs: s.timeToEnforceMs } : {}), ...(s.notTestable !== undefined ? { notTestable: s.notTestable } : {}) });
       stepsOf.set(c.id, entry);
@@ -257,7 +285,8 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
           return before !== cell.expected;
         });
         // A recreated pod keeps its verdicts under new addresses: all its case's cells are the sample.
-        const basis = part.change === 'pod-recreate' ? cells : changed;
+        // A cell the spec leaves open has no verdict to enforce: it is no time-to-enforce sample.
+        const basis = (part.change === 'pod-recreate' ? cells : changed).filter((cell) => !isImplementationDefined(c.implementationDefined, part.lane, cell.src, cell.col));
         k.total += basis.length;
         for (const cell of basis) {
           if (cell.enforcedAtMs === undefined) continue;
@@ -273,7 +302,11 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     for (const cell of s.cells) last.set(`${cell.src} ${cell.col}`, cell.expected);
     for (const part of m.cases) if (part.change !== undefined) lanesSeen.add(part.lane);
   });
-  const verdicts = cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!.steps, stepsOf.get(c.id)!.lane));
+  const verdicts = [
+    ...cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!.steps, stepsOf.get(c.id)!.lane)),
+    // Cases this cluster cannot test (e.g. no known Service CIDR to pin a ClusterIP in): not run.
+    ...leftOut.map(({ case: c, reason }) => judgeCase(c, [{ name: c.id, cells: [], notTestable: reason }], 0)),
+  ];
   const byId = new Map(verdicts.map((v) => [v.id, v]));
 
   const features: FeatureRow[] = [];
@@ -286,8 +319,17 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
       const classes = [...new Set(v.deviations.map((x) => `${x.expected}->${x.observed}`))].join(', ');
       return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}${v.asProfilePredicts ? `, as the ${run.cluster?.cni ?? ''} engine profile predicts` : ''}`;
     });
-    const status: Status = count('deviates') > 0 ? 'deviates' : count('conforms') > 0 ? 'conforms' : 'not testable';
-    const row: FeatureRow = { feature: f, title: FEATURES[f], status, cases: { conforms: count('conforms'), deviates: count('deviates'), notTestable: count('not testable') }, deviating };
+    const impl = count('implementation-defined');
+    const status: Status = count('deviates') > 0 ? 'deviates' : impl > 0 ? 'implementation-defined' : count('conforms') > 0 ? 'conforms' : 'not testable';
+    const row: FeatureRow = {
+      feature: f,
+      title: FEATURES[f],
+      status,
+      cases: { conforms: count('conforms'), deviates: count('deviates'), notTestable: count('not testable'), ...(impl > 0 ? { implementationDefined: impl } : {}) },
+      deviating,
+    };
+    const observed = vs.flatMap((v) => (v.implementationDefined ?? []).map((o) => `${v.id}: ${o.cell} ${o.observed}${o.observed === o.typical ? ' (typical)' : ''}: ${o.reading}`));
+    if (observed.length > 0) row.observed = observed;
     if (f === 'protocol-sctp' && !opts.sctpTestable) row.note = 'SCTP traffic not testable (the kernel has no SCTP); only that an SCTP rule isolates TCP/UDP is checked';
     const reason = vs.find((v) => v.notTestableReason !== undefined)?.notTestableReason;
     if (status === 'not testable' && reason !== undefined) row.note = reason;

@@ -19,6 +19,8 @@ export interface Endpoint {
   ip?: string;
   /** An existing workload whose ports are discovered at run time (none declared): offline its columns are unknown. */
   portsDiscovered?: boolean;
+  /** How probes address it when not the suite's probe.via (workloads[].via). */
+  via?: 'service' | 'pod' | 'dns';
 }
 
 export interface ConnColumn {
@@ -29,6 +31,8 @@ export interface ConnColumn {
   port: number;
   portName?: string;
   protocol: Protocol;
+  /** The Service's port when it differs from the container port (ports[].servicePort). */
+  servicePort?: number;
 }
 
 export interface DnsColumn {
@@ -68,6 +72,7 @@ export function buildAxes(suite: Suite): Axes {
     ports: w.ports,
     existing: w.existing,
     ...(w.existing && w.ports.length === 0 ? { portsDiscovered: true } : {}),
+    ...(w.via !== undefined ? { via: w.via } : {}),
   }));
   const probes: Endpoint[] = suite.probes.map((p) => ({
     id: endpointId(p.namespace, p.name),
@@ -100,6 +105,7 @@ export function buildAxes(suite: Suite): Axes {
         port: p.port,
         protocol: p.protocol,
         ...(p.name !== undefined ? { portName: p.name } : {}),
+        ...(p.servicePort !== undefined ? { servicePort: p.servicePort } : {}),
       });
     }
   }

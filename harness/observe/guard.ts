@@ -32,6 +32,15 @@ export function destinationOf(target: AgentTarget): string | undefined {
   return i > 0 ? target.id.slice(0, i) : undefined;
 }
 
+/**
+ * The destination pod's own port for a target: the column's (`ns/name:8080/TCP`), which differs from
+ * `target.port` when the probe goes through a Service port (ports[].servicePort).
+ */
+export function containerPortOf(target: AgentTarget): number | undefined {
+  const m = /:(\d+)\/(?:TCP|UDP|SCTP)$/.exec(target.id);
+  return m ? Number(m[1]) : target.port;
+}
+
 /** What a result from src to target depends on: the source, the destination, and DNS when a name is resolved. */
 export function dependencies(srcEndpoint: string, target: AgentTarget): string[] {
   const deps = [srcEndpoint];
@@ -107,8 +116,9 @@ export class GuardedProber implements Prober {
       for (const t of req.targets) {
         const dst = destinationOf(t);
         const r = results.get(cellKey(req.source.endpoint, t.id));
-        if (!dst || !r || !isDeny(r) || t.kind !== 'tcp' || t.port === undefined) continue;
-        if (this.opts.agentEndpoints.has(dst) && !ports.has(dst)) ports.set(dst, t.port);
+        const own = containerPortOf(t);
+        if (!dst || !r || !isDeny(r) || t.kind !== 'tcp' || own === undefined) continue;
+        if (this.opts.agentEndpoints.has(dst) && !ports.has(dst)) ports.set(dst, own);
       }
     }
     const problems = new Map<string, string>();

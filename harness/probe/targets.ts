@@ -27,23 +27,32 @@ export interface Addresses {
 
 export type Via = 'service' | 'pod' | 'dns';
 
-export function hostFor(dst: Endpoint, via: Via, addr: Addresses): string | undefined {
+/** Where a probe goes, and whether through the workload's Service (then to the Service's port). */
+function addressOf(dst: Endpoint, suiteVia: Via, addr: Addresses): { host: string; throughService: boolean } | undefined {
+  // A workload may override the suite's addressing (workloads[].via).
+  const via = dst.via ?? suiteVia;
   if (via === 'dns' && dst.kind === 'workload' && !dst.existing) {
     const name = addr.serviceName?.get(dst.id);
-    if (name) return name;
+    if (name) return { host: name, throughService: true };
   }
   if ((via === 'service' || via === 'dns') && dst.kind === 'workload' && !dst.existing) {
     const ip = addr.serviceIP.get(dst.id);
-    if (ip) return ip;
+    if (ip) return { host: ip, throughService: true };
   }
-  return addr.podIPs.get(dst.id)?.[0];
+  const ip = addr.podIPs.get(dst.id)?.[0];
+  return ip ? { host: ip, throughService: false } : undefined;
+}
+
+export function hostFor(dst: Endpoint, suiteVia: Via, addr: Addresses): string | undefined {
+  return addressOf(dst, suiteVia, addr)?.host;
 }
 
 export function targetFor(col: Column, dst: Endpoint | undefined, via: Via, addr: Addresses, timeoutMs: number): AgentTarget | { error: string } {
   if (col.kind === 'dns') return { id: col.key, kind: 'dns', name: col.name, timeoutMs };
   if (!dst) return { error: `unknown destination ${col.dst}` };
-  const host = hostFor(dst, via, addr);
-  if (!host) return { error: `no address known for ${dst.id}` };
+  const a = addressOf(dst, via, addr);
+  if (!a) return { error: `no address known for ${dst.id}` };
   const kind: ProbeKind = col.protocol === 'TCP' ? 'tcp' : col.protocol === 'UDP' ? 'udp' : 'sctp';
-  return { id: col.key, kind, host, port: col.port, timeoutMs };
+  // Through the Service, the port is the Service's; the column (and the engine) keep the container port.
+  return { id: col.key, kind, host: a.host, port: a.throughService ? (col.servicePort ?? col.port) : col.port, timeoutMs };
 }

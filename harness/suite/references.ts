@@ -11,6 +11,7 @@ import { checkDynamics } from './dynamics-checks.js';
 import type { LoadedSuite } from './load.js';
 import { policyObjectsAfterEachStep, replacedBy, noPolicyObjects, type PolicyObjects } from './ownership.js';
 import type { PortSpec, Suite } from './schema.js';
+import { checkServiceAddresses } from './service-ips.js';
 import { METADATA_NAME } from './state.js';
 
 /** Namespaces Kubernetes creates itself; a suite must not own (create, relabel, delete) them. */
@@ -261,6 +262,7 @@ export function checkReferences(loaded: LoadedSuite): Issue[] {
   const { suite } = loaded;
   checkCluster(suite, add);
   checkEndpoints(suite, add);
+  checkServiceAddresses(suite, add);
   checkSteps(suite, add, policyObjectsAfterEachStep(suite.steps, loaded.policies), loaded.policies);
   checkLabelChanges(suite, add);
   checkDynamics(loaded, add);

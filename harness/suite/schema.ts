@@ -36,6 +36,8 @@ export const PortSpec = z.strictObject({
     .optional(),
   port: z.number().int().min(1).max(65535),
   protocol: Protocol.default('TCP'),
+  /** Deployed workloads: the Service's port for this container port (default the same); probes through the Service use it. */
+  servicePort: z.number().int().min(1).max(65535).optional(),
 });
 export type PortSpec = z.infer<typeof PortSpec>;
 
@@ -92,6 +94,13 @@ export const WorkloadSpec = z.strictObject({
   existing: z.boolean().default(false),
   /** Pin to the Nth worker (0-based); by default workloads are spread round-robin. */
   node: z.number().int().min(0).optional(),
+  /**
+   * Pin its Service's ClusterIP (spec.clusterIP), so a policy can name it in an ipBlock; it must
+   * lie in cluster.serviceSubnet (docs/conformance.md "ipBlock against Service IPs").
+   */
+  clusterIP: z.union([z.ipv4(), z.ipv6()]).optional(),
+  /** How probes address this workload, overriding probe.via (e.g. `service` in a suite probing pod IPs). */
+  via: z.enum(['service', 'pod', 'dns']).optional(),
   initially: Initially.optional(),
   /**
    * An existing workload found by reference instead of labels: `deployment/<name>`,

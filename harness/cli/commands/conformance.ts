@@ -9,6 +9,8 @@ import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isF
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
+import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
+import { staticServiceIP } from '../../suite/service-ips.js';
 import { runRandomMode } from './conformance-random.js';
 import { intIn } from './run.js';
 
@@ -23,6 +25,7 @@ interface ConformanceFlags {
   kubeconfig?: string;
   context?: string;
   podSubnet?: string;
+  serviceSubnet?: string;
   agentImage?: string;
   timeout?: number;
   settle?: number;
@@ -32,6 +35,24 @@ interface ConformanceFlags {
   namedPorts?: boolean;
   confirmRuns?: number;
   lanes?: number;
+}
+
+/**
+ * The Service CIDR the battery pins a ClusterIP in: `--service-subnet`, else the kind cluster's
+ * default; on an existing cluster it is unknown (null) and those cases are not testable. A bad
+ * CIDR, or one too small to pin an address in, exits 2.
+ */
+export function serviceSubnetOf(f: Pick<ConformanceFlags, 'serviceSubnet' | 'provider'>): string | null | undefined {
+  if (f.serviceSubnet === undefined) return f.provider === 'existing' ? null : undefined;
+  const c = parseCidr(f.serviceSubnet);
+  if (!isCidr(c)) throw new UsageError(`--service-subnet: "${f.serviceSubnet}" ${c.error}`, { hint: 'the cluster\'s Service CIDR, e.g. 10.96.0.0/12 (kubeadm and kind)' });
+  if (c.addr !== c.network) throw new UsageError(`--service-subnet: "${f.serviceSubnet}" has host bits set: write "${formatCidr(c)}"`);
+  try {
+    staticServiceIP(f.serviceSubnet);
+  } catch (e) {
+    throw new UsageError(`--service-subnet: ${(e as Error).message}`);
+  }
+  return f.serviceSubnet;
 }
 
 /** `--focus a,b`: every name must be a feature; exit 2 listing them otherwise. */
@@ -94,6 +115,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig for --provider existing (only read)')
     .option('--context <name>', 'kube context for --provider existing')
     .option('--pod-subnet <cidr>', 'the cluster pod CIDR the ipBlock cases are written against (default: the kind cluster\'s, 192.168.0.0/16)')
+    .option('--service-subnet <cidr>', "the cluster's Service CIDR, where the ipblock-service cases pin a ClusterIP (default: the kind cluster's, 10.96.0.0/12; on --provider existing those cases are not testable without it)")
     .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
     .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
@@ -106,7 +128,13 @@ export function register(program: Command): void {
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
       // An existing cluster has no Docker network for the outside container: those cases are left out.
-      const battery = generateBattery({ focus, ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}), externals: f.provider !== 'existing', ...(f.lanes !== undefined ? { lanes: f.lanes } : {}) });
+      const battery = generateBattery({
+        focus,
+        ...(f.podSubnet ? { podSubnet: f.podSubnet } : {}),
+        externals: f.provider !== 'existing',
+        ...(f.lanes !== undefined ? { lanes: f.lanes } : {}),
+        serviceSubnet: serviceSubnetOf(f),
+      });
       const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
       const opts: SessionOptions = {
         cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
@@ -127,6 +155,7 @@ export function register(program: Command): void {
       process.stdout.write(
         `conformance battery: ${battery.cases.length} cases in ${battery.rounds.length} rounds (${battery.loaded.suite.steps.length} steps) over ${battery.lanes} lane(s), ${pods} pods${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`,
       );
+      for (const { case: c, reason } of battery.leftOut) process.stdout.write(`  ${c.id}: not testable: ${reason}\n`);
       const session = await startBattery(battery, batteryOpts, f);
       let failure: Error | undefined;
       try {
@@ -142,7 +171,7 @@ export function register(program: Command): void {
       }
       const cleanup = await session.stop();
       const run = session.result;
-      const report = judge(run, battery.cases, battery.steps, { sctpTestable });
+      const report = judge(run, battery.cases, battery.steps, { sctpTestable }, battery.leftOut);
       if (f.reportDir && run.steps.length > 0) {
         const { files } = await writeReports(run, f.reportDir, { env: process.env });
         files.push(...(await writeConformance(f.reportDir, report)));

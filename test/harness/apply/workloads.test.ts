@@ -70,6 +70,18 @@ describe('apply/workloads: renderManifests', () => {
     expect(tmpl(udp).spec.containers[0]!.startupProbe).to.equal(undefined); // no TCP port to probe
   });
 
+  it('a workload pinning its ClusterIP gets it as the Service spec.clusterIP; others leave it to the allocator', () => {
+    const pinned = suite({ namespaces: [{ name: 'demo' }], workloads: [{ name: 'svc', namespace: 'demo', ports: [{ port: 80 }, { port: 8080, servicePort: 8081 }], clusterIP: '10.96.0.254', via: 'service' }] });
+    const svc = renderManifests(pinned, { runId: 'run-1', agentImage: AGENT, nodes: [] }).find((o) => o.kind === 'Service')!;
+    expect((svc.spec as { clusterIP?: string }).clusterIP).to.equal('10.96.0.254');
+    // ports[].servicePort: the Service's port, forwarding to the container port.
+    expect((svc.spec as { ports: unknown[] }).ports).to.deep.equal([
+      { name: 'tcp-80', port: 80, targetPort: 80, protocol: 'TCP' },
+      { name: 'tcp-8080', port: 8081, targetPort: 8080, protocol: 'TCP' },
+    ]);
+    expect(objs.filter((o) => o.kind === 'Service').every((o) => !('clusterIP' in (o.spec as object)))).to.equal(true);
+  });
+
   it('Deployments select only on the harness endpoint label; pods carry the suite labels too', () => {
     for (const d of byKind(objs, 'Deployment')) {
       const name = d.metadata.name!;

@@ -92,7 +92,18 @@ describe('conformance: lanes and packing', function () {
     const one = generateBattery({ lanes: 1 });
     const four = generateBattery({ lanes: 4 });
     expect(four.loaded.suite.steps.length).to.be.at.most(Math.ceil(one.loaded.suite.steps.length / 2.5));
-    expect(four.loaded.suite.workloads.filter((w) => w.initially !== 'absent')).to.have.length(36);
+    // 4 lanes x 9 pods, and y/svc (lane 0 only) for the ipBlock-against-a-Service cases.
+    expect(four.loaded.suite.workloads.filter((w) => w.initially !== 'absent')).to.have.length(37);
+  });
+
+  it('a case through y/svc opens its own round, so it runs in lane 0, the only lane with y/svc', () => {
+    const all = battery({ podSubnet: SUBNET, serviceIP: '10.96.0.254' });
+    const svc = all.filter((c) => c.throughService);
+    expect(svc.map((c) => c.id)).to.deep.equal(['ipblock-cluster-ip', 'ipblock-backend-via-service', 'service-target-port', 'service-port-not-target']);
+    for (const lanes of [1, 2, 4, 8]) {
+      const placed = pack(all, lanes).flatMap((r) => r.cases).filter(({ case: c }) => c.throughService);
+      expect(placed.map((p) => p.lane), `${lanes} lanes`).to.deep.equal([0, 0, 0, 0]);
+    }
   });
 
   for (const profile of ['upstream', 'calico', 'kube-router']) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { verdictOf } from '../../../harness/diff/result.js';
 import { cellKey } from '../../../harness/matrix/matrix.js';
-import { dependencies, GuardedProber } from '../../../harness/observe/guard.js';
+import { containerPortOf, dependencies, GuardedProber } from '../../../harness/observe/guard.js';
 import { StepObserver } from '../../../harness/observe/observer.js';
 import { unsettledSummary } from '../../../harness/observe/step.js';
 import type { ExecResult, PodExecutor } from '../../../harness/probe/exec.js';
@@ -75,6 +75,24 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     expect(observer.distrusted).to.equal(0);
     // one liveness self-probe into the denied destination
     expect(w.calls).to.deep.equal(['client-1', 'db-1']);
+  });
+
+  it('through a Service port (ports[].servicePort) the liveness self-probe uses the pod\'s own container port', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'refused' };
+    const livePorts: number[] = [];
+    const exec = w.exec.bind(w);
+    w.exec = (ns, pod, c, command) => {
+      const targets = JSON.parse(command[command.indexOf('--targets') + 1]!) as AgentTarget[];
+      for (const t of targets) if (t.id === 'live') livePorts.push(t.port!);
+      return exec(ns, pod, c, command);
+    };
+    const { prober } = await guarded(cluster(), w);
+    // The probe went to the Service's port 15432, which forwards to the container's 5432.
+    const res = await prober.round([{ source: client, targets: [{ ...tcp('shop/db', 5432), host: '10.96.0.254', port: 15432 }] }]);
+    expect(livePorts).to.deep.equal([5432]);
+    expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('refused');
+    expect(containerPortOf({ id: 'shop/db:5432/TCP', kind: 'tcp', port: 15432, timeoutMs: 1 })).to.equal(5432);
   });
 
   it('a deny to an external (a container, not a watched pod) stays a verdict', async () => {
