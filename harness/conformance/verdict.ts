@@ -198,12 +198,18 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
   };
 }
 
-function denyStyle(refused: number, timeout: number): DenyStyleObservation {
+/** Fewest refusals that prove a CNI rejects (a dropping CNI gives none: the battery's ports are open). */
+export const REJECT_MIN_REFUSED = 3;
+
+export function denyStyle(refused: number, timeout: number): DenyStyleObservation {
   const total = refused + timeout;
-  // A dropping CNI never answers, so a majority of refusals means reject. Rejections are ICMP errors
-  // (or RSTs) the kernel rate-limits (net.ipv4.icmp_msgs_burst), so a burst of probes into a
-  // rejecting CNI still sees some timeouts; they do not make the style mixed.
-  const style: DenyStyle = total === 0 ? 'unknown' : refused >= 0.5 * total ? 'reject' : timeout >= 0.9 * total ? 'drop' : 'mixed';
+  // A dropping CNI never answers (every battery port is open, and a pod whose agent is down is
+  // distrusted, not counted), so refusals prove rejection. The kernel rate-limits the ICMP errors of
+  // a reject per destination host (net.ipv4.icmp_ratelimit: a burst of about 6, then 1 a second), so
+  // a source probing dozens of denied targets at once sees most of them time out: the share of
+  // refusals says how bursty the probing was, not how the CNI denies. A few refusals, at least 2%,
+  // mean reject; none mean drop; a stray one or two among thousands stay "mixed".
+  const style: DenyStyle = total === 0 ? 'unknown' : refused === 0 ? 'drop' : refused >= REJECT_MIN_REFUSED && refused >= 0.02 * total ? 'reject' : 'mixed';
   return { style, refused, timeout };
 }
 

@@ -6,7 +6,7 @@ import type { CellResult, ObservedClass, RunResult } from '../../../harness/diff
 import { generateBattery } from '../../../harness/conformance/generate.js';
 import { fakeRunOf, probedCells, type FakeCell, type Observe } from './fake-run.js';
 import { renderConformance } from '../../../harness/conformance/render.js';
-import { judge, notEnforcingReport, percentile } from '../../../harness/conformance/verdict.js';
+import { denyStyle, judge, notEnforcingReport, percentile } from '../../../harness/conformance/verdict.js';
 import { parseFocus } from '../../../harness/cli/commands/conformance.js';
 import { UsageError } from '../../../harness/errors.js';
 import { kubeRouter } from '../../../harness/policy/profiles.js';
@@ -35,6 +35,15 @@ describe('conformance: verdicts', function () {
     const r = judge(fakeRun((caseId, c) => (c.v === 'allow' ? 'connected' : egressCases.has(caseId) ? 'timeout' : 'refused')), b.cases, b.steps, { sctpTestable: false });
     expect(r.denyStyle.ingress).to.include({ style: 'reject', timeout: 0 });
     expect(r.denyStyle.egress).to.include({ style: 'drop', refused: 0 });
+  });
+
+  it('deny style: refusals prove reject even when rate-limited ICMP errors turn most denies into timeouts', () => {
+    // kube-router at full probing speed: 15 of 157 egress denies refused, the rest timed out
+    expect(denyStyle(15, 142).style).to.equal('reject');
+    expect(denyStyle(397, 415).style).to.equal('reject');
+    expect(denyStyle(0, 157).style).to.equal('drop');
+    expect(denyStyle(2, 5000).style, 'a stray refusal or two').to.equal('mixed');
+    expect(denyStyle(0, 0).style).to.equal('unknown');
   });
 
   it('a CNI that enforces nothing deviates on every isolation case and matches only the none profile', () => {
