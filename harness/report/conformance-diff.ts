@@ -18,7 +18,7 @@ export interface ConformanceSide {
   report: ConformanceDoc;
 }
 
-const TIMING_RULE = `shown when a value more than doubled or halved and moved by more than ${TIMING_MIN_DELTA_MS} ms (probes every 200 ms while a change settles: smaller moves are a probe round or two of sync jitter)`;
+const TIMING_RULE = `shown when a value more than doubled or halved and moved by more than ${TIMING_MIN_DELTA_MS} ms; probes run every 200 ms while a change settles, so smaller moves are a probe round or two of sync jitter`;
 const secs = (ms: number | undefined): string => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`);
 const cell = (d: DeviationDoc): string => `${d.step}: ${d.src} -> ${d.col} expected ${d.expected}, observed ${d.observed}`;
 const RANK: Record<Status, number> = { deviates: 0, 'not testable': 1, 'implementation-defined': 2, conforms: 3 };
