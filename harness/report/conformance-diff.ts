@@ -21,6 +21,10 @@ export interface ConformanceSide {
 const TIMING_RULE = `shown when a value more than doubled or halved and moved by more than ${TIMING_MIN_DELTA_MS} ms; probes run every 200 ms while a change settles, so smaller moves are a probe round or two of sync jitter`;
 const secs = (ms: number | undefined): string => (ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`);
 const cell = (d: DeviationDoc): string => `${d.step}: ${d.src} -> ${d.col} expected ${d.expected}, observed ${d.observed}`;
+/** Cells listed per case and kind in text (a CNI that stopped enforcing deviates on hundreds); JSON lists all. */
+export const CELLS_SHOWN = 8;
+const capped = (lines: string[]): string[] =>
+  lines.length <= CELLS_SHOWN ? lines : [...lines.slice(0, CELLS_SHOWN), `... and ${lines.length - CELLS_SHOWN} more (--output json lists them all)`];
 const RANK: Record<Status, number> = { deviates: 0, 'not testable': 1, 'implementation-defined': 2, conforms: 3 };
 
 export function renderConformanceDiffText(diff: ConformanceDiff, before: ConformanceSide, after: ConformanceSide, opts: { color: boolean }): string {
@@ -40,13 +44,13 @@ export function renderConformanceDiffText(diff: ConformanceDiff, before: Conform
   }
   for (const k of [...diff.cases].sort((x, y) => RANK[x.after] - RANK[y.after])) {
     out.push(`case ${k.id} (${k.title}): ${status(k.before, k.after)}`);
-    for (const d of k.deviations) out.push(`    ${cell(d)}`);
+    for (const line of capped(k.deviations.map(cell))) out.push(`    ${line}`);
   }
   for (const k of diff.cells) {
     out.push(`case ${k.id} (${k.title}): still deviates, on other cells:`);
-    for (const d of k.added) out.push(`  ${c.red(c.bold('ADDED  '))} ${cell(d)}`);
-    for (const d of k.removed) out.push(`  ${c.green('REMOVED')} ${cell(d)}`);
-    for (const r of k.reclassified) out.push(`  ${c.cyan('CLASS  ')} ${r.step}: ${r.src} -> ${r.col} expected ${r.expected}, observed ${r.before} -> ${r.after}`);
+    for (const line of capped(k.added.map(cell))) out.push(`  ${c.red(c.bold('ADDED  '))} ${line}`);
+    for (const line of capped(k.removed.map(cell))) out.push(`  ${c.green('REMOVED')} ${line}`);
+    for (const line of capped(k.reclassified.map((r) => `${r.step}: ${r.src} -> ${r.col} expected ${r.expected}, observed ${r.before} -> ${r.after}`))) out.push(`  ${c.cyan('CLASS  ')} ${line}`);
   }
   for (const s of diff.denyStyle) {
     const obs = (o: typeof s.before): string => `${o.style} (${o.refused} refused, ${o.timeout} timed out)`;

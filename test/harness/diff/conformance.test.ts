@@ -94,6 +94,15 @@ describe('conformance diff', function () {
   });
 
   describe('netpol-harness diff old/conformance.json new/conformance.json', () => {
+    it('reads a whole battery (the tier cases cite A01-A05, not N ids) and finds nothing against itself', async () => {
+      const b = generateBattery({ lanes: 3 });
+      const whole = JSON.parse(JSON.stringify(judge(fakeRunOf(b, (_id, c) => (c.v === 'allow' ? 'connected' : 'timeout')), b.cases, b.steps, { sctpTestable: false }, b.leftOut))) as { cases: { spec: string[] }[] };
+      expect(whole.cases.flatMap((c) => c.spec)).to.include('A01');
+      const r = await diff(whole, whole);
+      expect(r.exitCode, r.stdout).to.equal(EXIT.ok);
+      expect(r.stdout).to.match(new RegExp(`no behaviour change: .* ${whole.cases.length} cases unchanged`));
+    });
+
     it('exits 0 when nothing changed', async () => {
       const r = await diff(judged({ deviate: portRangeDrops() }), judged({ deviate: portRangeDrops() }));
       expect(r.exitCode).to.equal(EXIT.ok);
@@ -116,10 +125,22 @@ describe('conformance diff', function () {
       const j = await diff(judged(), judged({ deviate: portRangeDrops() }), 'json');
       const doc = JSON.parse(j.stdout) as { kind: string; changed: boolean; before: { cni: string }; features: { feature: string; before: string; after: string }[]; cases: { id: string }[] };
       expect(doc.kind).to.equal('conformance');
+      // The shape docs/reports.md documents (#conformance-diff).
+      expect(Object.keys(doc).sort()).to.deep.equal(
+        ['after', 'before', 'cases', 'cells', 'changed', 'denyStyle', 'features', 'kind', 'onlyAfter', 'onlyBefore', 'profile', 'timing', 'timingThreshold', 'unchanged'],
+      );
       expect(doc.changed).to.equal(true);
       expect(doc.before.cni).to.equal('kube-router');
       expect(doc.features.map((f) => [f.feature, f.before, f.after])).to.deep.equal([['port-range', 'conforms', 'deviates']]);
       expect(doc.cases.map((c) => c.id)).to.deep.equal(['port-range']);
+
+      // Many cells: the text lists the first 8 per case, the JSON all of them.
+      const wide = (id: string, _s: string, _c: string, e: string): ObservedClass | undefined => (id === 'port-range' && e === 'allow' ? 'timeout' : undefined);
+      const many = await diff(judged(), judged({ deviate: wide }));
+      const m = /\.\.\. and (\d+) more \(--output json lists them all\)/.exec(many.stdout);
+      expect(m, many.stdout).to.not.equal(null);
+      const all = JSON.parse((await diff(judged(), judged({ deviate: wide }), 'json')).stdout) as { cases: { deviations: unknown[] }[] };
+      expect(all.cases[0]!.deviations.length).to.equal(8 + Number(m![1]));
     });
 
     it('reports a case that kept deviating on other cells: added, removed and reclassified cells', async () => {
