@@ -46,7 +46,7 @@ export const ImplementationObservationSchema = z.object({
 export const CaseVerdictSchema = z.object({
   id: z.string().min(1),
   title: z.string(),
-  spec: z.array(z.string().regex(/^N\d\d$/, 'must be a spec catalogue id such as N19')),
+  spec: z.array(z.string().regex(/^[NA]\d\d$/, 'must be a spec catalogue id such as N19 (NetworkPolicy) or A01 (admin tiers)')),
   features: z.array(Feature),
   status: Status,
   deviations: z.array(DeviationSchema),
