@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { issuesOf } from '../report/artifact-schema.js';
+import { parseVersioned } from '../report/artifact-schema.js';
 import type { ChangeKind } from './cases.js';
 import { FEATURE_NAMES } from './features.js';
 import type { ConformanceReport } from './verdict.js';
@@ -107,18 +107,7 @@ void _reportFits;
 
 /** Validates parsed JSON as a conformance report; throws InputError naming the file and each bad field. */
 export function parseConformance(value: unknown, file: string): z.output<typeof ConformanceReportSchema> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InputError([{ file, path: '(document)', message: 'is not a netpol-harness conformance report (expected a JSON object)' }]);
-  }
-  const version = (value as { schemaVersion?: unknown }).schemaVersion;
-  if (version !== CONFORMANCE_SCHEMA_VERSION) {
-    throw new InputError([
-      { file, path: 'schemaVersion', message: version === undefined ? 'is missing: not a netpol-harness conformance report' : `is ${JSON.stringify(version)}; this netpol-harness reads schemaVersion ${CONFORMANCE_SCHEMA_VERSION}` },
-    ]);
-  }
-  const result = ConformanceReportSchema.safeParse(value);
-  if (!result.success) throw new InputError(issuesOf(result.error, file));
-  return result.data;
+  return parseVersioned({ schema: ConformanceReportSchema, version: CONFORMANCE_SCHEMA_VERSION, what: 'conformance report' }, value, file);
 }
 
 /** Reads and validates a conformance.json file. */

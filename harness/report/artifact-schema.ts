@@ -166,32 +166,27 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Validates parsed JSON as an artifact. Throws InputError naming the file and each bad field.
- * The version is checked first so a newer artifact gets one clear message, not fifty.
+ * Validates parsed JSON as a versioned netpol-harness file (`what`, e.g. "results artifact"). Throws
+ * InputError naming the file and each bad field. The version is checked first so a newer file gets one
+ * clear message, not fifty.
  */
-export function parseArtifact(value: unknown, file: string): Artifact {
+export function parseVersioned<S extends z.ZodType>(spec: { schema: S; version: number; what: string; hint?: string }, value: unknown, file: string): z.output<S> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InputError([{ file, path: '(document)', message: 'is not a netpol-harness results artifact (expected a JSON object)' }]);
+    throw new InputError([{ file, path: '(document)', message: `is not a netpol-harness ${spec.what} (expected a JSON object)` }], spec.hint);
   }
   const version = (value as { schemaVersion?: unknown }).schemaVersion;
-  if (version !== ARTIFACT_SCHEMA_VERSION) {
-    throw new InputError(
-      [
-        {
-          file,
-          path: 'schemaVersion',
-          message:
-            version === undefined
-              ? 'is missing: not a netpol-harness results artifact'
-              : `is ${JSON.stringify(version)}; this netpol-harness reads schemaVersion ${ARTIFACT_SCHEMA_VERSION}`,
-        },
-      ],
-      'write both artifacts with the same major version of netpol-harness',
-    );
+  if (version !== spec.version) {
+    const message = version === undefined ? `is missing: not a netpol-harness ${spec.what}` : `is ${JSON.stringify(version)}; this netpol-harness reads schemaVersion ${spec.version}`;
+    throw new InputError([{ file, path: 'schemaVersion', message }], spec.hint);
   }
-  const result = ArtifactSchema.safeParse(value);
-  if (!result.success) throw new InputError(issuesOf(result.error, file));
+  const result = spec.schema.safeParse(value);
+  if (!result.success) throw new InputError(issuesOf(result.error, file), spec.hint);
   return result.data;
+}
+
+/** Validates parsed JSON as a results artifact (parseVersioned). */
+export function parseArtifact(value: unknown, file: string): Artifact {
+  return parseVersioned({ schema: ArtifactSchema, version: ARTIFACT_SCHEMA_VERSION, what: 'results artifact', hint: 'write both artifacts with the same major version of netpol-harness' }, value, file);
 }
 
 /** A zod error as issues naming the file and each bad field's path (the first 20, then a count). */

@@ -2,8 +2,7 @@
 // readers validate with it and scripts/write-schema.mjs writes schema/conformance-random.schema.json.
 // Objects are not strict: a newer writer may add fields within schemaVersion 1.
 import { z } from 'zod';
-import { InputError } from '../../errors.js';
-import { issuesOf } from '../../report/artifact-schema.js';
+import { parseVersioned } from '../../report/artifact-schema.js';
 import type { RandomReport } from './drive.js';
 
 export const RANDOM_SCHEMA_VERSION = 1;
@@ -60,13 +59,5 @@ void _writes;
 
 /** Validates parsed JSON as a random.json; throws InputError naming the file and each bad field. */
 export function parseRandomReport(value: unknown, file: string): z.output<typeof RandomReportSchema> {
-  const version = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== RANDOM_SCHEMA_VERSION) {
-    throw new InputError([
-      { file, path: 'schemaVersion', message: version === undefined ? 'is missing: not a netpol-harness random conformance report' : `is ${JSON.stringify(version)}; this netpol-harness reads schemaVersion ${RANDOM_SCHEMA_VERSION}` },
-    ]);
-  }
-  const r = RandomReportSchema.safeParse(value);
-  if (!r.success) throw new InputError(issuesOf(r.error, file));
-  return r.data;
+  return parseVersioned({ schema: RandomReportSchema, version: RANDOM_SCHEMA_VERSION, what: 'random conformance report' }, value, file);
 }
