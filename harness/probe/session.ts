@@ -54,6 +54,8 @@ class AgentSession {
   private rounds = 0;
   private pending: Pending | undefined;
   stream: PodStream | undefined;
+  /** The warm-up round (SessionPool.warm) while it runs. */
+  warming: Promise<void> | undefined;
   /** Resolves when the stream is open (true) or could not open (false). */
   opening: Promise<boolean> = Promise.resolve(false);
   dead = false;
@@ -196,7 +198,21 @@ export class SessionPool {
    * not errors here: the pod's first round tries again, then falls back to a one-shot exec.
    */
   async warm(pods: readonly PodRef[]): Promise<void> {
-    await Promise.all(pods.map((p) => this.session(keyOf(p), p)));
+    await Promise.all(
+      pods.map(async (p) => {
+        const key = keyOf(p);
+        const s = await this.session(key, p);
+        if (!s || s.busy || s.warming) return;
+        // An open stream does not mean a running agent: the container runtime starts the process after
+        // the stream is up, and a hundred of those starts would land in the first round. An empty round
+        // returns once the agent answers.
+        s.warming = s.run([], { parallel: 1, probeMs: 0 }, this.opts.openSlackMs ?? 20_000).then((out) => {
+          s.warming = undefined;
+          if (out === undefined) this.forget(key, s);
+        });
+        await s.warming;
+      }),
+    );
   }
 
   /**
@@ -207,7 +223,12 @@ export class SessionPool {
     const key = keyOf(pod);
     if (this.unsupported.has(key)) return this.fallback();
     const deadline = shape.probeMs + (shape.spreadMs ?? 0) + (this.opts.roundSlackMs ?? 5000);
-    const s = await this.session(key, pod);
+    let s = await this.session(key, pod);
+    if (s?.warming) {
+      // Its warm-up round is on the way: wait for it rather than fall back to a one-shot exec.
+      await s.warming;
+      s = await this.session(key, pod);
+    }
     if (!s) return this.fallback();
     // A session runs one round at a time; a second caller meanwhile (never the prober's own rounds)
     // uses a one-shot exec rather than disturb it.

@@ -139,6 +139,20 @@ describe('probe/session: one long-lived exec per pod, reused every round', () =>
       pool.close();
     });
 
+    it('warming waits until each agent answers (an empty round), and a round arriving meanwhile waits for it', async () => {
+      const { streamer, pool, prober } = setup();
+      const warming = pool.warm([src('a'), src('b')]);
+      while (streamer.requests.length < 2) await new Promise((r) => setImmediate(r));
+      // both sessions are mid warm-up: the round must queue behind it, not fall back to one-shot execs
+      const res = await prober.round(requests);
+      await warming;
+      expect(res.get(cellKey('ns/a', 'y:80/TCP'))?.class).to.equal('timeout');
+      expect(streamer.requests.filter((r) => r.targets.length === 0).map((r) => r.pod).sort()).to.deep.equal(['a-pod', 'b-pod']);
+      expect(streamer.opens).to.have.length(2);
+      expect(pool.stats).to.deep.equal({ opened: 2, rounds: 2, fallbacks: 0 });
+      pool.close();
+    });
+
     it('a failed warm-up is no error: the first round opens again, then falls back to a one-shot exec', async () => {
       const { streamer, pool, prober } = setup();
       streamer.openFails.add('a-pod');
