@@ -35,7 +35,7 @@ export const canStream = (x: object): x is PodStreamer => typeof (x as Partial<P
 export interface SessionPoolOptions {
   /** Sessions being opened at once (each open is an exec setup; default 32). */
   openConcurrency?: number;
-  /** Extra time for opening a session on top of a round's deadline (default 20 s). */
+  /** How long opening a session may take, and its warm-up round (default 20 s); past it the pod's round uses a one-shot exec. */
   openSlackMs?: number;
   /** Extra time for a round on an open session on top of its probes' timeouts (default 5 s). */
   roundSlackMs?: number;

@@ -6,12 +6,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CellResult, RunResult } from '../../../harness/diff/result.js';
 import { generateBattery } from '../../../harness/conformance/generate.js';
 import { ConformanceReportSchema, parseConformance, readConformance } from '../../../harness/conformance/report-schema.js';
 import { judge, notEnforcingReport } from '../../../harness/conformance/verdict.js';
 import { InputError } from '../../../harness/errors.js';
-import { expectedMatrix } from '../../../harness/policy/simulate.js';
+import { fakeRunOf } from './fake-run.js';
 
 describe('conformance: conformance.json schema', function () {
   this.timeout(60_000);
@@ -19,25 +18,9 @@ describe('conformance: conformance.json schema', function () {
 
   /** A judged run: isolation as the spec says, port-range deviating, the first step never matching. */
   function report(): unknown {
-    const run: RunResult = {
-      schemaVersion: 1,
-      suite: 'conformance',
-      startedAt: '2026-01-01T00:00:00.000Z',
-      finishedAt: '2026-01-01T00:02:00.000Z',
-      cluster: { provider: 'kind', cni: 'kube-router' },
-      axes: { sources: [], columns: [] },
-      steps: b.loaded.suite.steps.map((s, i) => ({
-        name: s.name,
-        ...(i === 0 ? {} : { timeToEnforceMs: 300 * i }),
-        cells: [...expectedMatrix(b.loaded, i).cells()]
-          .filter((c) => c.value)
-          .map(({ src, col, value }): CellResult => {
-            const v = value!.verdict;
-            const cls = s.name === 'port-range' && col.key === 'x/a:80/TCP' ? 'refused' : v === 'allow' ? 'connected' : 'timeout';
-            return { src: src.id, col: col.key, expected: v, simulated: v, observed: { class: cls, attempts: 1 } };
-          }),
-      })),
-    };
+    const run = fakeRunOf(b, (caseId, c) => (caseId === 'port-range' && c.col === 'x/a:80/TCP' ? 'refused' : c.v === 'allow' ? 'connected' : 'timeout'), {
+      tte: (i) => (i === 0 ? undefined : 300 * i),
+    });
     const r = judge(run, b.cases, b.steps, { sctpTestable: false });
     expect(r.cases.find((c) => c.id === 'port-range')!.status).to.equal('deviates');
     // The case of the first suite step (cases run longest first) never matched there.
