@@ -27,6 +27,8 @@ export interface LintResult {
   files: string[];
   /** Findings silenced by the suite (`lint.disable`) or a policy annotation; not in `findings` or `counts`. */
   suppressed: number;
+  /** YAML files of a linted directory that are not Kubernetes YAML (templates, unrelated files), and why. */
+  skipped?: { file: string; reason: string }[];
 }
 
 function validity(all: SourcedPolicy[], sink: FindingSink, mode: 'suite' | 'files'): void {
