@@ -64,6 +64,15 @@ export const StepSchema = z.object({
   notTestable: z.string().min(1).optional(),
   cells: z.array(CellSchema),
   infrastructure: StepInfrastructureSchema.optional(),
+}).superRefine((step, ctx) => {
+  // One cell per source and column: diff would match a repeated one twice, or count it as unchanged.
+  const first = new Map<string, number>();
+  step.cells.forEach((c, j) => {
+    const key = `${c.src}\u0000${c.col}`;
+    const i = first.get(key);
+    if (i === undefined) first.set(key, j);
+    else ctx.addIssue({ code: 'custom', path: ['cells', j], message: `repeats cells[${i}] (${c.src} -> ${c.col}) in step "${step.name}": each source and column appears once per step` });
+  });
 });
 
 const CountsSchema = {
