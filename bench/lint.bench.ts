@@ -3,13 +3,15 @@
 // which compares every rule with the rules applying to the same pods). Each case runs in its own
 // process so peak RSS is the case's own; it times reading + parsing the file and the lint itself,
 // as wall time and as CPU time (user + system, which a busy machine disturbs less; GC threads count).
-// Target: 10,000 policies linted (read, parsed and checked) in <= 5 s.
+// Target: 10,000 policies linted (read, parsed and checked) in <= 5 s (wall; on a busy machine
+// compare the CPU time).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lintPath } from '../harness/policy/lint/load.js';
+import { parseYaml } from '../harness/suite/yaml-source.js';
 
 const CASES: Record<string, { label: string; policies: number }> = {
   '2000': { label: '2,000 policies selecting the same pods', policies: 2000 },
@@ -55,12 +57,19 @@ async function runCase(name: string): Promise<void> {
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    // The share of reading and parsing the YAML, measured after (so it does not warm up the lint).
+    const p0 = process.cpuUsage();
+    parseYaml(readFileSync(file, 'utf8'), file);
+    const parse = process.cpuUsage(p0);
+    const parseMs = (parse.user + parse.system) / 1000;
     const byRule = new Map<string, number>();
     for (const f of r.findings) byRule.set(f.rule, (byRule.get(f.rule) ?? 0) + 1);
     const rss = process.resourceUsage().maxRSS;
     console.log(spec.label);
-    console.log(`  linted ${r.policies} policies: ${r.findings.length} findings (${[...byRule].map(([k, v]) => `${k} ${v}`).join(', ')})`);
-    console.log(`SUMMARY case=${name} policies=${r.policies} wall_ms=${ms.toFixed(0)} cpu_ms=${cpuMs.toFixed(0)} peak_rss=${mb(rss)} load1=${loadavg()[0]!.toFixed(2)} target=${ms <= TARGET_MS ? 'met' : 'MISSED'}`);
+    console.log(`  linted ${r.policies} policies: ${r.findings.length} findings (${[...byRule].map(([k, v]) => `${k} ${v}`).join(', ')}); reading and parsing the YAML alone: ${parseMs.toFixed(0)} ms CPU`);
+    console.log(`SUMMARY case=${name} policies=${r.policies} wall_ms=${ms.toFixed(0)} cpu_ms=${cpuMs.toFixed(0)} peak_rss=${mb(rss)} load1=${loadavg()[0]!.toFixed(2)} target=${ms <= TARGET_MS ? 'met' : 'MISSED'} cpu_target=${cpuMs <= TARGET_MS ? 'met' : 'MISSED'}`);
+    // On a busy machine wall time counts the waiting for a CPU; the CPU time is then the fairer figure.
+    if (loadavg()[0]! > availableParallelism()) console.log(`  note: load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} CPUs: wall time includes waiting for a CPU`);
     if (r.policies !== spec.policies) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
