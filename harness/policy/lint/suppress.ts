@@ -36,8 +36,9 @@ export function annotationIssues(s: SourcedPolicy, prefix: string): Issue[] {
   const path = `${prefix}metadata.annotations.${LINT_DISABLE_ANNOTATION}`;
   const line = (s.keyLineOf ?? s.lineOf)?.('metadata.annotations');
   const at = { file: s.file, path, ...(line !== undefined ? { line } : {}) };
-  const refs = v.split(',').map((r) => r.trim());
-  if (refs.every((r) => r === '')) return [{ ...at, message: `names no rule: list rule ids or names separated by commas (e.g. ${RULE_REFS[6]},${RULE_REFS[0]})` }];
+  // Commas separate the names; an empty entry (a trailing comma) names nothing and is passed over.
+  const refs = v.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  if (refs.length === 0) return [{ ...at, message: `names no rule: list rule ids or names separated by commas (e.g. ${RULE_REFS[6]},${RULE_REFS[0]})` }];
   return refs.flatMap((r) => {
     const problem = ruleRefProblem(r);
     return problem === undefined ? [] : [{ ...at, message: problem }];

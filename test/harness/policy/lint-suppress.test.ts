@@ -104,8 +104,10 @@ describe('policy engine: lint suppressions and DNS need', () => {
     const p = np('a', 'p', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] });
     p.policy.metadata = { ...p.policy.metadata, annotations: { [LINT_DISABLE_ANNOTATION]: 'NPH004,nph007' } };
     expect(() => lintPolicies([p])).to.throw(InputError, new RegExp(`${p.file}: metadata\\.annotations\\.netpol-harness\\.io/lint-disable: must be one of .*\\(found "nph007"\\)`));
-    p.policy.metadata.annotations = { [LINT_DISABLE_ANNOTATION]: 'NPH004,NPH007' };
+    p.policy.metadata.annotations = { [LINT_DISABLE_ANNOTATION]: 'NPH004, NPH007,' };
     expect(lintPolicies([p]).suppressed).to.equal(1);
+    p.policy.metadata.annotations = { [LINT_DISABLE_ANNOTATION]: ' , ' };
+    expect(() => lintPolicies([p])).to.throw(InputError, /lint-disable: names no rule/);
   });
 
   it('NPH001 only where pods need DNS: a suite with probe.dnsNames: [] and no CoreDNS says they do not', async () => {
