@@ -55,8 +55,9 @@ async function parseFile(file: string, opts: { inDirectory?: boolean } = {}): Pr
   const p = parseYaml(text, shown(file));
   if (p.issues.length > 0 && opts.inDirectory && !LINTED_KIND.test(text)) return skippedFile(file, BROKEN_NOTE);
   if (p.issues.length > 0) throw new InputError(p.issues);
-  const kinds = p.docs.map((d) => (d.value as { kind?: unknown } | null)?.kind);
-  if (kinds.includes('Suite')) return { file, suite: true, policies: [], cluster: [] };
+  // A suite by its kind, or by its apiVersion when the kind is mistyped (`kind: Suit`): loading it then says what is wrong.
+  const heads = p.docs.map((d) => (d.value ?? {}) as { kind?: unknown; apiVersion?: unknown });
+  if (heads.some((h) => h.kind === 'Suite' || (typeof h.apiVersion === 'string' && h.apiVersion.startsWith('netpol-harness/')))) return { file, suite: true, policies: [], cluster: [] };
   const policies: SourcedPolicy[] = [];
   const cluster: SourcedClusterPolicy[] = [];
   p.docs.forEach((d, docIndex) => {

@@ -62,6 +62,15 @@ describe('lint <dir>: what it reads', () => {
     expect(e.exitCode).to.equal(2);
   });
 
+  it('a suite file named on the command line with a mistyped kind: the suite could not be loaded, naming the field', async () => {
+    await cp('suites/zero-trust', dir, { recursive: true });
+    const suite = path.join(dir, 'suite.yaml');
+    await writeFile(suite, (await readFile(suite, 'utf8')).replace(/^kind: Suite$/m, 'kind: Suit'));
+    const e = await rejection(lintPath(suite));
+    expect(e.issues[0]!.message).to.match(/the suite could not be loaded/);
+    expect(e.issues[1]).to.include({ path: 'kind', line: 11 });
+  });
+
   it('a broken suite found among the files of a directory is an error too', async () => {
     await writeFile(path.join(dir, 'a-suite.yaml'), 'apiVersion: netpol-harness/v1\nkind: Suite\nmetadata: {name: x}\nnamespaces: 3\n');
     await writeFile(path.join(dir, 'deny.yaml'), DENY);
