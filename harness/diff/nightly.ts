@@ -1,5 +1,7 @@
 // The nightly diff: which cells' observed outcome changed between two runs of the same suite
 // (a CNI upgrade that silently opened a path). Cells are matched by step name, source and column.
+// A `check` result has no observed outcomes (nothing is probed): with one on either side, the
+// simulated verdicts are compared instead, and the diff says so (`basis`).
 import type { Verdict } from '../matrix/matrix.js';
 import type { CellResult, ObservedClass, RunResult, StepResult } from './result.js';
 import { observedVerdict } from './three-way.js';
@@ -33,7 +35,11 @@ export interface CellRef {
   col: string;
 }
 
+/** What the diff compares: the probes' observed verdicts, or (with a check result on either side) the simulated ones. */
+export type DiffBasis = 'observed' | 'simulated';
+
 export interface ArtifactDiff {
+  basis: DiffBasis;
   changed: CellChange[];
   addedSteps: string[];
   removedSteps: string[];
@@ -56,7 +62,15 @@ function keyedSteps(run: RunResult): Map<string, StepResult> {
   return out;
 }
 
-const stateOf = (c: CellResult): ObservedState => {
+/** A `check` result: nothing was probed, every cell is judged on the simulation. */
+export function isCheckResult(run: RunResult): boolean {
+  if (run.mode !== undefined) return run.mode === 'check';
+  const cells = run.steps.flatMap((s) => s.cells);
+  return cells.length > 0 && cells.every((c) => c.probed === false);
+}
+
+const stateOf = (c: CellResult, basis: DiffBasis): ObservedState => {
+  if (basis === 'simulated') return { ...(c.simulated !== undefined ? { verdict: c.simulated } : {}), expected: c.expected };
   const v = observedVerdict(c);
   return { ...(v !== undefined ? { verdict: v } : {}), ...(c.observed ? { class: c.observed.class } : {}), expected: c.expected };
 };
@@ -73,7 +87,8 @@ function changeOf(a: ObservedState, b: ObservedState): ChangeKind | undefined {
 export function diffArtifacts(before: RunResult, after: RunResult): ArtifactDiff {
   const a = keyedSteps(before);
   const b = keyedSteps(after);
-  const diff: ArtifactDiff = { changed: [], addedSteps: [], removedSteps: [], addedCells: [], removedCells: [], unchanged: 0 };
+  const basis: DiffBasis = isCheckResult(before) || isCheckResult(after) ? 'simulated' : 'observed';
+  const diff: ArtifactDiff = { basis, changed: [], addedSteps: [], removedSteps: [], addedCells: [], removedCells: [], unchanged: 0 };
   for (const name of a.keys()) if (!b.has(name)) diff.removedSteps.push(name);
   for (const [name, stepB] of b) {
     const stepA = a.get(name);
@@ -91,8 +106,8 @@ export function diffArtifacts(before: RunResult, after: RunResult): ArtifactDiff
         diff.addedCells.push({ step: name, src: cb.src, col: cb.col });
         continue;
       }
-      const sa = stateOf(ca);
-      const sb = stateOf(cb);
+      const sa = stateOf(ca, basis);
+      const sb = stateOf(cb, basis);
       const change = changeOf(sa, sb);
       if (change) diff.changed.push({ step: name, src: cb.src, col: cb.col, change, before: sa, after: sb });
       else diff.unchanged++;

@@ -40,18 +40,21 @@ function parseEndpoint(text: string, side: string): EndpointSelector {
   throw new PatternError(`${side} "${text}" must be "*", "<namespace>/*", "<namespace>/<name>" or "<name>"`);
 }
 
-export function parsePattern(text: string): TrafficPattern {
-  const parts = text.split('->');
-  if (parts.length !== 2) throw new PatternError(`"${text}" must have the form "<source> -> <destination>[:<ports>[/<protocols>]]"`);
-  const from = parseEndpoint(parts[0]!.trim(), 'source');
-  let dst = parts[1]!.trim();
-  const pattern: TrafficPattern = { text, from, to: { kind: 'any' } };
+/** A source reference: `*`, `<ns>/*`, `<ns>/<name>` or a unique `<name>` (also `explain --from`). */
+export function parseSource(text: string): EndpointSelector {
+  return parseEndpoint(text.trim(), 'source');
+}
 
+/**
+ * A destination reference, the one grammar for expectation rules and `explain --to`:
+ * `dns`, `dns:<name>`, `external:<name>[:<ports>[/<protocols>]]` or `<endpoint>[:<ports>[/<protocols>]]`.
+ */
+export function parseDestination(text: string): Omit<TrafficPattern, 'text' | 'from'> {
+  let dst = text.trim();
   if (dst === 'dns' || dst.startsWith('dns:')) {
     const name = dst === 'dns' ? undefined : dst.slice(4);
     if (name === '') throw new PatternError(`"dns:" needs a name, or use "dns" for every DNS check`);
-    pattern.to = name === undefined ? { kind: 'dns' } : { kind: 'dns', name };
-    return pattern;
+    return { to: name === undefined ? { kind: 'dns' } : { kind: 'dns', name } };
   }
   let external = false;
   if (dst.startsWith('external:')) {
@@ -61,18 +64,19 @@ export function parsePattern(text: string): TrafficPattern {
   const colon = dst.indexOf(':');
   const target = colon === -1 ? dst : dst.slice(0, colon);
   const portPart = colon === -1 ? undefined : dst.slice(colon + 1);
+  const out: Omit<TrafficPattern, 'text' | 'from'> = { to: { kind: 'any' } };
   if (external) {
     if (!NAME.test(target)) throw new PatternError(`external "${target}" is not a valid name`);
-    pattern.to = { kind: 'external', name: target };
+    out.to = { kind: 'external', name: target };
   } else {
-    pattern.to = parseEndpoint(target, 'destination');
+    out.to = parseEndpoint(target, 'destination');
   }
   if (portPart !== undefined) {
     const [ports, protos, extra] = portPart.split('/');
     if (extra !== undefined) throw new PatternError(`"${portPart}" has more than one "/"`);
     if (ports === undefined || ports === '') throw new PatternError(`missing port after ":" (use "*" for any port)`);
     if (ports !== '*') {
-      pattern.ports = ports.split(',').map((p) => {
+      out.ports = ports.split(',').map((p) => {
         const s = p.trim();
         if (/^\d+$/.test(s)) {
           const n = Number(s);
@@ -84,14 +88,20 @@ export function parsePattern(text: string): TrafficPattern {
       });
     }
     if (protos !== undefined && protos !== '*') {
-      pattern.protocols = protos.split(',').map((p) => {
+      out.protocols = protos.split(',').map((p) => {
         const s = p.trim().toUpperCase();
         if (!PROTOCOLS.has(s)) throw new PatternError(`protocol "${p}" must be TCP, UDP or SCTP`);
         return s as Protocol;
       });
     }
   }
-  return pattern;
+  return out;
+}
+
+export function parsePattern(text: string): TrafficPattern {
+  const parts = text.split('->');
+  if (parts.length !== 2) throw new PatternError(`"${text}" must have the form "<source> -> <destination>[:<ports>[/<protocols>]]"`);
+  return { text, from: parseSource(parts[0]!), ...parseDestination(parts[1]!) };
 }
 
 /** Checks every name in a pattern refers to something in the suite; returns problems as text. */

@@ -2,6 +2,8 @@
 // suite does (`ns/name` or a unique name), and explain one cell (a connection or a DNS check).
 import type { Explanation } from '../diff/result.js';
 import { UsageError } from '../errors.js';
+import { dnsNames } from '../matrix/axes.js';
+import { parseDestination, parseSource, PatternError, type DestSelector } from '../matrix/pattern.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { presenceAtStep } from '../suite/presence.js';
 import { connectionsIn, type Connections } from './connections.js';
@@ -74,36 +76,63 @@ function findEndpoint(loaded: LoadedSuite, text: string, side: string): Known {
   throw new UsageError(`unknown ${side} "${text}"`, { hint: `write <namespace>/<name>; known: ${all.map((e) => e.id).join(', ')}` });
 }
 
-/** `--from`: a workload or probe, as `ns/name` or a unique name. */
+/** A reference in the grammar of expectation rules (matrix/pattern.ts); its errors are usage errors naming the flag. */
+function parsed<T>(flag: string, text: string, parse: (t: string) => T): T {
+  try {
+    return parse(text);
+  } catch (e) {
+    if (e instanceof PatternError) throw new UsageError(`${flag} "${text}": ${e.message}`);
+    throw e;
+  }
+}
+
+/** The text findEndpoint resolves for one endpoint; `*` and `<ns>/*` name several, a usage error here. */
+function oneEndpoint(flag: string, text: string, sel: DestSelector, side: string): string {
+  if (sel.kind === 'endpoint') return sel.id;
+  if (sel.kind === 'name') return sel.name;
+  if (sel.kind === 'external') return `external:${sel.name}`;
+  const every = sel.kind === 'namespace' ? `every ${side} in namespace ${sel.namespace}` : `every ${side}`;
+  throw new UsageError(`${flag} "${text}" names ${every}: name one`, { hint: 'write <namespace>/<name> or a unique <name>' });
+}
+
+/** `--from`: a workload or probe, as `ns/name` or a unique name (the source grammar of expectation rules). */
 export function resolveSource(loaded: LoadedSuite, text: string): string {
-  const e = findEndpoint(loaded, text, 'source');
+  const e = findEndpoint(loaded, oneEndpoint('--from', text, parsed('--from', text, parseSource), 'source'), 'source');
   if (e.id.startsWith('external:')) throw new UsageError('an external endpoint cannot be a source');
   return e.id;
 }
 
-/** `--to`: `dns`, `dns:<name>`, or `<dst>[:<port>[/<protocol>]]` where port is a number or a port name. */
+/**
+ * `--to`: the destination grammar of expectation rules (matrix/pattern.ts), naming one cell or one
+ * destination: `dns`, `dns:<name>` (one of the suite's DNS checks), or `<dst>[:<port>[/<protocol>]]`
+ * where dst is `ns/name`, a unique name or `external:<name>`, and port a number or a port name.
+ */
 export function resolveTarget(loaded: LoadedSuite, text: string): CellTarget {
-  if (text === 'dns') return { kind: 'dns' };
-  if (text.startsWith('dns:')) return { kind: 'dns', name: text.slice(4) };
-  const ext = text.startsWith('external:');
-  const rest = ext ? text.slice(9) : text;
-  const colon = rest.indexOf(':');
-  const dstText = (ext ? 'external:' : '') + (colon === -1 ? rest : rest.slice(0, colon));
-  const dst = findEndpoint(loaded, dstText, 'destination');
-  if (colon === -1) return { kind: 'all-ports', dst: dst.id };
-  const [portText = '', protoText] = rest.slice(colon + 1).split('/');
-  const proto = protoText?.toUpperCase();
-  if (proto !== undefined && proto !== 'TCP' && proto !== 'UDP' && proto !== 'SCTP') throw new UsageError(`protocol "${protoText}" must be TCP, UDP or SCTP`);
-  if (/^\d+$/.test(portText)) {
-    const port = Number(portText);
-    if (port < 1 || port > 65535) throw new UsageError(`port ${port} is outside 1-65535`);
+  const d = parsed('--to', text, parseDestination);
+  if (d.to.kind === 'dns') {
+    if (d.to.name !== undefined) {
+      const names = dnsNames(loaded.suite);
+      if (!names.includes(d.to.name)) throw new UsageError(`--to "${text}": "${d.to.name}" is not one of the DNS checks (probe.dnsNames)`, { hint: `DNS checks: ${names.join(', ') || '(none)'}; "dns" alone explains DNS resolution` });
+      return { kind: 'dns', name: d.to.name };
+    }
+    return { kind: 'dns' };
+  }
+  const dst = findEndpoint(loaded, oneEndpoint('--to', text, d.to, 'destination'), 'destination');
+  if (d.ports === undefined) {
+    if (d.protocols !== undefined) throw new UsageError(`--to "${text}": a protocol needs a port (write <dst>:<port>/<protocol>)`);
+    return { kind: 'all-ports', dst: dst.id };
+  }
+  if (d.ports.length > 1 || (d.protocols?.length ?? 0) > 1) throw new UsageError(`--to "${text}": name one port and at most one protocol (lists are for expectation rules)`);
+  const port = d.ports[0]!;
+  const proto = d.protocols?.[0];
+  if (typeof port === 'number') {
     // Without a protocol, take the one the destination declares for this port (TCP if none or several).
     const declared = dst.ports.filter((p) => p.port === port);
-    const protocol = (proto) ?? (declared.length === 1 ? declared[0]!.protocol : 'TCP');
+    const protocol = proto ?? (declared.length === 1 ? declared[0]!.protocol : 'TCP');
     return { kind: 'conn', dst: dst.id, port, protocol };
   }
-  const named = dst.ports.filter((p) => p.name === portText && (proto === undefined || p.protocol === proto));
-  if (named.length === 0) throw new UsageError(`${dst.id} has no port named "${portText}"${proto ? ` for ${proto}` : ''}`);
+  const named = dst.ports.filter((p) => p.name === port && (proto === undefined || p.protocol === proto));
+  if (named.length === 0) throw new UsageError(`${dst.id} has no port named "${port}"${proto ? ` for ${proto}` : ''}`);
   return { kind: 'conn', dst: dst.id, port: named[0]!.port, protocol: named[0]!.protocol };
 }
 

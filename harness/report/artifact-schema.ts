@@ -184,9 +184,25 @@ export function parseVersioned<S extends z.ZodType>(spec: { schema: S; version: 
   return result.data;
 }
 
-/** Validates parsed JSON as a results artifact (parseVersioned). */
+/** Validates parsed JSON as a results artifact (parseVersioned), with one cell per source and column in each step. */
 export function parseArtifact(value: unknown, file: string): Artifact {
-  return parseVersioned({ schema: ArtifactSchema, version: ARTIFACT_SCHEMA_VERSION, what: 'results artifact', hint: 'write both artifacts with the same major version of netpol-harness' }, value, file);
+  const artifact = parseVersioned({ schema: ArtifactSchema, version: ARTIFACT_SCHEMA_VERSION, what: 'results artifact', hint: 'write both artifacts with the same major version of netpol-harness' }, value, file);
+  const repeated = repeatedCells(artifact, file);
+  if (repeated.length > 0) throw new InputError(repeated.slice(0, 20), 'a writer lists each cell once per step: was the file edited or concatenated by hand?');
+  return artifact;
+}
+
+/** Cells listed twice in a step: diff would match a repeated one twice, or count it as unchanged. */
+function repeatedCells(artifact: Artifact, file: string): Issue[] {
+  return artifact.steps.flatMap((step, s) => {
+    const first = new Map<string, number>();
+    return step.cells.flatMap((c, j) => {
+      const key = `${c.src}\u0000${c.col}`;
+      const i = first.get(key);
+      if (i === undefined) first.set(key, j);
+      return i === undefined ? [] : [{ file, path: `steps[${s}].cells[${j}]`, message: `repeats cells[${i}] (${c.src} -> ${c.col}) in step "${step.name}": each source and column appears once per step` }];
+    });
+  });
 }
 
 /** A zod error as issues naming the file and each bad field's path (the first 20, then a count). */

@@ -1,7 +1,7 @@
 // The suite file format (YAML), as a zod schema. The JSON Schema exported for editors
 // is generated from this (scripts/write-schema.mjs), so this file is the single source of truth.
 import { z } from 'zod';
-import { RULES } from '../policy/lint/rules.js';
+import { RULE_REFS } from '../policy/lint/rules.js';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const NAME_RE = dnsLabel;
@@ -144,8 +144,7 @@ export const ExternalSpec = z.strictObject({
 export type ExternalSpec = z.infer<typeof ExternalSpec>;
 
 /** A lint rule by id (`NPH001`) or name (`dns-going-dark`), as `netpol-harness lint` prints them. */
-const ruleRefs = [...Object.keys(RULES), ...Object.values(RULES).map((r) => r.name)] as [string, ...string[]];
-export const LintRuleRef = z.enum(ruleRefs);
+export const LintRuleRef = z.enum(RULE_REFS);
 
 /** Lint findings to silence where they are intended (docs/engine.md "Silencing findings"). */
 export const LintOptions = z.strictObject({

@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, type Issue } from '../errors.js';
 import { buildAxes, dnsNames, isSelfCell } from '../matrix/axes.js';
+import { annotationIssues } from '../policy/lint/suppress.js';
 import { validateNetworkPolicy } from '../policy/validate.js';
 import { didYouMean } from './hints.js';
 import { loadSuite, type LoadedSuite } from './load.js';
@@ -47,7 +48,7 @@ export function checkPolicies(loaded: LoadedSuite): Issue[] {
     for (const d of docs) {
       const prefix = docs.length > 1 ? `[doc ${d.docIndex}] ` : '';
       const found = validateNetworkPolicy(d, { pathPrefix: prefix });
-      issues.push(...found);
+      issues.push(...found, ...annotationIssues(d, prefix));
       const meta: unknown = d.policy.metadata;
       if (typeof meta !== 'object' || meta === null) continue;
       const ns = typeof d.policy.metadata.namespace === 'string' ? d.policy.metadata.namespace : '';

@@ -15,7 +15,7 @@ export async function runLint(target: string, opts: { output: 'text' | 'json'; c
   const view = { verbose: opts.verbose ?? false };
   const stdout =
     opts.output === 'json'
-      ? JSON.stringify({ findings: shownFindings(r, view), counts: r.counts, hiddenInfo: view.verbose ? 0 : r.counts.info, suppressed: r.suppressed, policies: r.policies, files: r.files }, null, 2)
+      ? JSON.stringify({ findings: shownFindings(r, view), counts: r.counts, hiddenInfo: view.verbose ? 0 : r.counts.info, suppressed: r.suppressed, policies: r.policies, files: r.files, skipped: r.skipped ?? [] }, null, 2)
       : renderLint(r, view);
   return { exitCode: r.counts.error > 0 ? EXIT.mismatch : EXIT.ok, stdout: `${stdout}\n` };
 }

@@ -11,7 +11,8 @@ import { checkDnsWithoutSuite } from './dns.js';
 import { checkPolicies } from './policy-checks.js';
 import { RULES, type Finding, type Severity } from './rules.js';
 import { checkSuite } from './suite-checks.js';
-import { suppressor } from './suppress.js';
+import { annotationIssues, suppressor } from './suppress.js';
+import { InputError } from '../../errors.js';
 import { checkClusterSuite, checkPassRules, checkSamePriority, clusterValidity } from './cluster-checks.js';
 import type { SourcedClusterPolicy } from '../cnp/types.js';
 
@@ -26,6 +27,8 @@ export interface LintResult {
   files: string[];
   /** Findings silenced by the suite (`lint.disable`) or a policy annotation; not in `findings` or `counts`. */
   suppressed: number;
+  /** YAML files of a linted directory that are not Kubernetes YAML (templates, unrelated files), and why. */
+  skipped?: { file: string; reason: string }[];
 }
 
 function validity(all: SourcedPolicy[], sink: FindingSink, mode: 'suite' | 'files'): void {
@@ -53,6 +56,12 @@ function validity(all: SourcedPolicy[], sink: FindingSink, mode: 'suite' | 'file
       for (const p of mine.problems) sink.add('NPH018', s, p.path, `${p.message} (the API server rejects this)`, 'correct the field');
     }
   }
+}
+
+/** A rule the lint-disable annotation names must exist, as in the suite's lint.disable: else bad input (exit 2). */
+function checkAnnotations(all: SourcedPolicy[], sink: FindingSink): void {
+  const issues = all.flatMap((s) => annotationIssues(s, sink.prefix(s)));
+  if (issues.length > 0) throw new InputError(issues);
 }
 
 const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
@@ -94,6 +103,7 @@ function lintCluster(all: SourcedPolicy[], cluster: SourcedClusterPolicy[], sink
 /** Lints NetworkPolicy (and ClusterNetworkPolicy) documents on their own (no workloads known). */
 export function lintPolicies(all: SourcedPolicy[], cluster: SourcedClusterPolicy[] = []): LintResult {
   const sink = new FindingSink(all);
+  checkAnnotations(all, sink);
   validity(all, sink, 'files');
   const { policies } = compilePolicies(all);
   checkPolicies(policies, sink);
@@ -107,6 +117,7 @@ export function lintPolicies(all: SourcedPolicy[], cluster: SourcedClusterPolicy
 export function lintSuite(loaded: LoadedSuite, opts: { profile?: CniProfile } = {}): LintResult {
   const all = [...loaded.policies.values()].flat();
   const sink = new FindingSink(all);
+  checkAnnotations(all, sink);
   validity(all, sink, 'suite');
   const { policies } = compilePolicies(all);
   checkPolicies(policies, sink);

@@ -6,6 +6,7 @@ import type { PortEntry } from '../ports.js';
 import { describeSelector, isEmptySelector, requirements, selectorKey } from '../selectors.js';
 import type { LabelSelector } from '../types.js';
 import { METADATA_NAME } from '../world.js';
+import { ContainmentIndex, requirementKeys } from './rule-index.js';
 import { effectiveRules, onlyDnsPorts, peerLooksLikeDns, peerPath, portsOpen, ruleField, rulePath, type FindingSink } from './context.js';
 
 export const WIDE_RANGE = 1024;
@@ -136,13 +137,22 @@ function checkAnyPeer(p: CompiledPolicy, r: CompiledRule, sink: FindingSink): vo
 
 // ---- containment, for duplicates and shadowed rules --------------------------------------
 
+// Requirement keys per selector object: ruleContains runs many times over the same selectors.
+const keysOf = new WeakMap<LabelSelector, { list: string[]; set: Set<string> }>();
+function selectorKeys(sel: LabelSelector | undefined): { list: string[]; set: Set<string> } {
+  if (sel === undefined) return { list: [], set: new Set() };
+  let k = keysOf.get(sel);
+  if (!k) {
+    const list = requirementKeys(sel);
+    keysOf.set(sel, (k = { list, set: new Set(list) }));
+  }
+  return k;
+}
+
 /** Fewer requirements select more: X ⊇ Y when every requirement of X is also one of Y. */
 function selectorContains(x: LabelSelector | undefined, y: LabelSelector | undefined): boolean {
-  const ys = new Set(selectorKey(y).split('\u0002').filter(Boolean));
-  return selectorKey(x)
-    .split('\u0002')
-    .filter(Boolean)
-    .every((k) => ys.has(k));
+  const ys = selectorKeys(y).set;
+  return selectorKeys(x).list.every((k) => ys.has(k));
 }
 
 function peerContains(a: CompiledPeer, b: CompiledPeer): boolean {
@@ -192,12 +202,18 @@ function checkRedundancy(policies: CompiledPolicy[], sink: FindingSink): void {
   for (const p of policies) {
     if (duplicates.has(p)) continue;
     const k = `${p.namespace}|${selectorKey(p.podSelector)}`;
-    groups.set(k, [...(groups.get(k) ?? []), p]);
+    const group = groups.get(k);
+    if (group) group.push(p);
+    else groups.set(k, [p]);
   }
   for (const group of groups.values()) {
     const rules = group.flatMap((p) => effectiveRules(p).map((r) => ({ p, r })));
+    // The first rule (in order) that contains b, as a scan of every rule would find it; the index
+    // skips the rules that cannot contain b.
+    const index = new ContainmentIndex(rules.map((x) => x.r));
     for (const [j, b] of rules.entries()) {
-      for (const [i, a] of rules.entries()) {
+      for (const i of index.candidates(b.r)) {
+        const a = rules[i]!;
         if (i === j || !ruleContains(a.r, b.r)) continue;
         const same = ruleContains(b.r, a.r);
         // Two identical rules: report the later one only.

@@ -28,5 +28,6 @@ export function lintSummaryLine(r: LintResult, opts: LintRenderOptions = {}): st
 }
 
 export function renderLint(r: LintResult, opts: LintRenderOptions = {}): string {
-  return [...shownFindings(r, opts).flatMap(renderFinding), lintSummaryLine(r, opts)].join('\n');
+  const notes = (r.skipped ?? []).map((s) => `note: skipped ${s.file}: ${s.reason}`);
+  return [...notes, ...shownFindings(r, opts).flatMap(renderFinding), lintSummaryLine(r, opts)].join('\n');
 }

@@ -1,5 +1,6 @@
 // The lint rule table: one id per mistake or least-privilege smell (spec §3.5). docs/engine.md
 // renders the same table; the ids are stable, so users can grep and suppress by id.
+import { didYouMean, quoteList } from '../../suite/hints.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -39,6 +40,23 @@ export const RULES = {
 } as const satisfies Record<string, LintRule>;
 
 export type RuleId = keyof typeof RULES;
+
+/**
+ * The one way to name a rule where findings are silenced (suite `lint.disable`, a policy file's
+ * `lint.disable`, the policy annotation): its id or its name, exactly as lint prints them.
+ */
+export const RULE_REFS: readonly [string, ...string[]] = [...Object.keys(RULES), ...Object.values(RULES).map((r) => r.name)] as [string, ...string[]];
+
+const BY_REF = new Map<string, RuleId>(Object.values(RULES).flatMap((r) => [[r.id, r.id] as const, [r.name, r.id] as const]));
+
+/** `NPH001` or `dns-going-dark` -> `NPH001`; undefined for anything else (`nph001` included). */
+export const ruleRefId = (ref: string): RuleId | undefined => BY_REF.get(ref);
+
+/** Why `ref` names no rule (the suite schema's wording for lint.disable), or undefined when it does. */
+export function ruleRefProblem(ref: string): string | undefined {
+  if (ruleRefId(ref) !== undefined) return undefined;
+  return `must be one of ${quoteList(RULE_REFS)} (found ${JSON.stringify(ref)})${didYouMean(ref, RULE_REFS)}`;
+}
 
 export interface Finding {
   rule: RuleId;
