@@ -85,6 +85,7 @@ export const StepSummarySchema = z.object({
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
   notTestable: z.string().optional(),
+  nothingTested: z.string().optional(),
 });
 
 export const RunSummarySchema = z.object({
@@ -96,6 +97,7 @@ export const RunSummarySchema = z.object({
   notTestableSteps: z.array(z.string()).optional(),
   durationMs: ms.optional(),
   slowestEnforcement: z.object({ step: z.string(), ms }).optional(),
+  nothingTested: z.string().optional(),
 });
 
 export const ArtifactSchema = z.object({

@@ -212,7 +212,8 @@ function countParts(sum: StepSummary | RunSummary): string[] {
 /** `step default-deny: correct 41, wrong 0, authoring 0, enforcement 0, errors 0, attempts 52, retried 3, enforced after 1.8 s` */
 export function stepSummaryLine(sum: StepSummary): string {
   const parts = countParts(sum);
-  if (sum.timeToEnforceMs !== undefined) parts.push(`enforced after ${formatDuration(sum.timeToEnforceMs)}`);
+  if (sum.nothingTested !== undefined) parts.push(`nothing was tested: ${sum.nothingTested}`);
+  else if (sum.timeToEnforceMs !== undefined) parts.push(`enforced after ${formatDuration(sum.timeToEnforceMs)}`);
   else if (!sum.passed) parts.push('never matched');
   return `step ${sum.name}: ${parts.join(', ')}`;
 }
@@ -227,6 +228,7 @@ export function runSummaryLine(sum: RunSummary): string {
   const parts = countParts(sum);
   if (sum.slowestEnforcement) parts.push(`slowest enforcement ${formatDuration(sum.slowestEnforcement.ms)} (${sum.slowestEnforcement.step})`);
   if (sum.durationMs !== undefined) parts.push(`took ${formatDuration(sum.durationMs)}`);
+  if (sum.nothingTested !== undefined) return `run ${sum.suite}: NOTHING WAS TESTED (${sum.nothingTested}), ${stepsPart}; ${parts.join(', ')}`;
   return `run ${sum.suite}: ${sum.passed ? 'PASSED' : 'FAILED'}, ${stepsPart}; ${parts.join(', ')}`;
 }
 

@@ -50,8 +50,10 @@ export function intIn(name: string, min: number, max: number) {
  */
 export function exitCodeFor(summary: RunSummary, cleanupFailures: number): number {
   if (cleanupFailures > 0) return EXIT.error;
+  // A run that judged no cell is not a pass (nor a verdict): exit 2, "nothing was tested".
+  if (summary.nothingTested !== undefined) return EXIT.error;
   if (summary.passed) return EXIT.ok;
-  if (summary.wrong === 0 && summary.errors > 0) return EXIT.error;
+  if (summary.wrong === 0 && (summary.errors > 0 || summary.steps.some((s) => s.nothingTested !== undefined))) return EXIT.error;
   return EXIT.mismatch;
 }
 
@@ -139,6 +141,7 @@ export function register(program: Command): void {
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
       else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
       for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
+      if (summary.nothingTested !== undefined) process.stderr.write(`netpol-harness: nothing was tested: ${summary.nothingTested}\n`);
       process.exitCode = exitCodeFor(summary, cleanup.failed.length);
     });
 }

@@ -173,7 +173,7 @@ describe('suite/validate', () => {
     it('targets a declared namespace or a workload or probe', () => {
       expect(check(relabel('namespace/app'))).to.deep.equal([]);
       expect(check(relabel('other/attacker'))).to.deep.equal([]);
-      expect(err(relabel('namespace/kube-system')).message).to.include('relabels only namespaces it creates');
+      expect(err(relabel('namespace/kube-system')).message).to.include('relabels only namespaces the suite declares');
       const e = err(relabel('app/wbe'));
       expect(e).to.include({ path: 'steps[2].labels[0].target' });
       expect(e.message).to.include('did you mean "app/web"');
@@ -287,7 +287,7 @@ describe('suite/validate', () => {
       const issues = validateLoaded({
         ...v.loaded!,
         lineOf: (p) => (p.startsWith('steps') ? 40 : 10),
-        suite: { ...v.loaded!.suite, steps: [{ ...v.loaded!.suite.steps[0]!, remove: ['deny'] }, ...v.loaded!.suite.steps.slice(1)], namespaces: [...v.loaded!.suite.namespaces, { name: 'app', labels: {} }] },
+        suite: { ...v.loaded!.suite, steps: [{ ...v.loaded!.suite.steps[0]!, remove: ['deny'] }, ...v.loaded!.suite.steps.slice(1)], namespaces: [...v.loaded!.suite.namespaces, { name: 'app', labels: {}, existing: false }] },
       });
       expect(issues.map((i) => i.path)).to.deep.equal(['namespaces[2].name', 'steps[0].remove[0]']);
     });
