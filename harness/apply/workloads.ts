@@ -13,6 +13,7 @@ import { workerNodeNames, type Cluster } from '../cluster/provider.js';
 import { describeStuckPod, pollUntil, type Clock } from '../cluster/wait.js';
 import type { PortSpec, Suite, WorkloadSpec } from '../suite/schema.js';
 import { readFileSync } from 'node:fs';
+import { servicePortMap } from './in-place.js';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -161,6 +162,8 @@ export interface EndpointInfo {
   pods: PodInfo[];
   serviceName?: string;
   serviceIP?: string;
+  /** Existing workloads: the user's Service's port per pod port it targets (`<port>/<protocol>`). */
+  servicePorts?: Map<string, number>;
 }
 
 /** What deployWorkloads deployed or found, per endpoint id `<ns>/<name>`. */
@@ -376,6 +379,7 @@ export async function endpointInfo(client: KubeClient, w: Want, pods: PodLike[],
   if (svc?.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
     info.serviceName = svc.metadata.name ?? w.name;
     info.serviceIP = svc.spec.clusterIP;
+    if (w.kind === 'existing') info.servicePorts = servicePortMap(pods[0], svc);
   }
   return info;
 }

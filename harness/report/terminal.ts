@@ -196,6 +196,24 @@ function renderItem(item: AttentionItem, ctx: Ctx, withStep: boolean): string[] 
   return lines;
 }
 
+const PATH_WORDS = { service: 'through the Service ClusterIP', dns: 'through the Service DNS name', pod: 'at the pod IP', external: 'at the external container' } as const;
+
+/** `paths: 12 through the Service ClusterIP, 2 at the pod IP (2: no Service selects its pods)`: which way the cells went. */
+export function pathLine(step: StepResult): string | undefined {
+  const counts = new Map<string, number>();
+  const notes = new Map<string, number>();
+  for (const cell of step.cells) {
+    const p = cell.observed?.path;
+    if (!p) continue;
+    counts.set(p.via, (counts.get(p.via) ?? 0) + 1);
+    if (p.note) notes.set(p.note, (notes.get(p.note) ?? 0) + 1);
+  }
+  if (counts.size === 0) return undefined;
+  const parts = [...counts].map(([via, n]) => `${n} ${PATH_WORDS[via as keyof typeof PATH_WORDS] ?? via}`);
+  const why = [...notes].map(([note, n]) => `${n}: ${note}`);
+  return `paths: ${parts.join(', ')}${why.length ? ` (${why.join('; ')})` : ''}`;
+}
+
 /** The counts every summary line starts with, in one fixed order. */
 function countParts(sum: StepSummary | RunSummary): string[] {
   return [
@@ -262,6 +280,8 @@ ${c.yellow(step.notTestable)}
     for (const item of items) lines.push(...renderItem(item, ctx, false));
   }
   if (hasInfrastructureNews(step.infrastructure)) lines.push(...infrastructureLines(step.infrastructure).map((l) => c.yellow(l)));
+  const paths = pathLine(step);
+  if (paths) lines.push(c.dim(paths));
   lines.push(painted);
   return lines.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@ import { arpTableWarning, hostArpCap } from '../cluster/checks/host-limits.js';
 import { EndpointChanger, PolicyApplier, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { applyManifests, type UserManifest } from '../apply/manifests.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
+import { withNamespaceLabels } from '../suite/in-place.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { existingPodQueries, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { InPlaceFollower } from './relearn.js';
@@ -73,6 +74,8 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   // What starts absent (initially: absent) is created by a later step.
   const deployedAt = Date.now();
   const deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress, cleanup, existingQueries });
+  // Existing namespaces (default): the simulation selects on the labels they carry.
+  loaded = withNamespaceLabels(loaded, deployment.namespaceLabels);
   let inPlace: InPlaceSetup | undefined;
   let follower: InPlaceFollower | undefined;
   if (suite.workloads.some((w) => w.existing)) {
