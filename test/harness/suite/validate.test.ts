@@ -141,6 +141,31 @@ describe('suite/validate', () => {
     });
   });
 
+  describe('existing namespaces (default)', () => {
+    const withDefault = (s: SuiteInput) => {
+      s.namespaces.push({ name: 'default', existing: true });
+      s.workloads!.push({ name: 'web', namespace: 'default', existing: true, ref: 'pod/web', source: true });
+      s.policies!.push({ id: 'in-default', file: 'd.yaml', namespace: 'default' });
+      s.steps[1]!.apply!.push('in-default');
+    };
+    const policies = { ...defaultPolicies(), 'in-default': [np('deny-web', undefined, { podSelector: {} })] };
+    it('holds policies and existing workloads, and may be relabelled', () => {
+      expect(check(withDefault, policies).filter(isError)).to.deep.equal([]);
+      expect(check((s) => (withDefault(s), s.steps.push({ name: 'relabel', labels: [{ target: 'namespace/default', set: { x: 'y' }, remove: [] }], expect: 'simulated' })), policies).filter(isError)).to.deep.equal([]);
+    });
+    it('without existing: true it is refused, naming the fix', () => {
+      expect(err((s) => s.namespaces.push({ name: 'default' })).message).to.include('mark it existing: true');
+    });
+    it('harness workloads and probes go into namespaces the harness creates; steps never create or delete an existing one', () => {
+      const e1 = err((s) => (withDefault(s), s.probes!.push({ name: 'p', namespace: 'default' })), policies);
+      expect(e1).to.include({ path: 'probes[1].namespace' });
+      expect(e1.message).to.include('namespace "default" is existing: true');
+      const del = check((s) => (withDefault(s), s.steps.push({ name: 'gone', delete: ['namespace/default'], expect: 'simulated' })), policies).filter(isError);
+      expect(del.find((i) => i.path === 'steps[2].delete[0]')?.message).to.include('never creates or deletes a namespace it did not create');
+      expect(err((s) => (withDefault(s), (s.namespaces[2]!.initially = 'absent')), policies)).to.include({ path: 'namespaces[2].initially' });
+    });
+  });
+
   describe('steps', () => {
     it('apply and remove name known policy ids', () => {
       expect(err((s) => (s.steps[1]!.apply = ['dney', 'allow'])).message).to.include('unknown policy id "dney" (did you mean "deny"?)');
