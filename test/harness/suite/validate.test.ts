@@ -162,7 +162,7 @@ describe('suite/validate', () => {
       expect(e1.message).to.include('namespace "default" is existing: true');
       const del = check((s) => (withDefault(s), s.steps.push({ name: 'gone', delete: ['namespace/default'], expect: 'simulated' })), policies).filter(isError);
       expect(del.find((i) => i.path === 'steps[2].delete[0]')?.message).to.include('never creates or deletes a namespace it did not create');
-      expect(err((s) => (withDefault(s), (s.namespaces[2]!.initially = 'absent')), policies)).to.include({ path: 'namespaces[2].initially' });
+      expect(check((s) => (withDefault(s), (s.namespaces[2]!.initially = 'present')), policies).filter(isError)).to.deep.include({ file: 'suite.yaml', path: 'namespaces[2].initially', message: 'an existing namespace is never created or deleted by the harness: remove initially' });
     });
   });
 
