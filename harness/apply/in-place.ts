@@ -95,6 +95,23 @@ export function discoverPorts(pod: PodWithPorts, services: ServiceWithTargets[])
   return out;
 }
 
+/**
+ * The Service's port for each pod port it targets (`<port>/<protocol>` -> Service port): a named
+ * targetPort resolves against the pod's container port names, as kube-proxy resolves it. Pure.
+ */
+export function servicePortMap(pod: PodWithPorts | undefined, svc: ServiceWithTargets): Map<string, number> {
+  const out = new Map<string, number>();
+  const declared = (pod?.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+  for (const sp of svc.spec?.ports ?? []) {
+    const protocol = proto(sp.protocol);
+    const t = sp.targetPort ?? sp.port;
+    const target = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : declared.find((c) => c.name === t && proto(c.protocol) === protocol)?.containerPort;
+    const key = `${target}/${protocol}`;
+    if (target !== undefined && !out.has(key)) out.set(key, sp.port);
+  }
+  return out;
+}
+
 /** Labels a controller stamps with its revision: a rollout changes them on every pod. */
 const REVISION_LABELS = new Set(['pod-template-hash', 'controller-revision-hash']);
 

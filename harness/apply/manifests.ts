@@ -1,11 +1,14 @@
 // The user's own manifests (suite `manifests:`): read and checked before any cluster work (a bad
-// file is an InputError naming it, exit 2), applied on the kind/k3s cluster after it is up and
-// before the first step (namespaces first), their rollouts waited for, and deleted again by the
-// cleanup unless the cluster is deleted anyway. Images they use that the local Docker engine
+// file is an InputError naming it, exit 2), applied after the cluster is up and before the first
+// step (namespaces first; on a cluster the run did not create only where the namespace guard
+// allows), their rollouts waited for, and undone by the cleanup unless the cluster is deleted
+// anyway: what the run created is deleted, what existed before (e.g. the default namespace, a
+// user's object) is put back as found, field owners included. Images they use that the local Docker engine
 // has are preloaded into kind with the harness's own.
 import { InfraError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
-import { apiErrorMessage, describeRef, refOf, type KubeClient } from '../cluster/kube-client.js';
+import { apiErrorMessage, describeRef, forReapply, refOf, type KubeClient } from '../cluster/kube-client.js';
+import { restoreFieldOwners } from '../cluster/field-owners.js';
 import type { KObject } from '../cluster/kube-types.js';
 import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
 import { waitForDaemonSet, waitForDeployment, pollUntil } from '../cluster/wait.js';
@@ -16,6 +19,8 @@ export { applyOrder, loadManifests, manifestImages, type UserManifest } from '..
 export interface ApplyManifestsOptions {
   /** Called for each namespace the manifests use, before anything is applied in it (suite namespaces are created by the harness). */
   ensureNamespace: (name: string) => Promise<void>;
+  /** The namespace guard's check (clusters the run did not create): throws before anything is applied where the run may not. */
+  assertMutable?: (namespace: string, what: string) => Promise<void>;
   cleanup?: CleanupStack;
   /** Skip per-object deletes at cleanup (the cluster itself is deleted). */
   clusterIsDeleted?: boolean;
@@ -31,24 +36,43 @@ const describe = (m: UserManifest): string => `${m.file} [doc ${m.docIndex}] ${d
  */
 export async function applyManifests(client: KubeClient, manifests: UserManifest[], opts: ApplyManifestsOptions): Promise<void> {
   const progress = opts.progress ?? silentProgress;
-  const applied: UserManifest[] = [];
+  /** Each object as it was before the run applied it (null: absent), newest last. */
+  const applied: { m: UserManifest; before: KObject | null }[] = [];
   opts.cleanup?.push(
     'objects of the suite manifests',
     async () => {
       if (opts.clusterIsDeleted) return;
-      for (const m of [...applied].reverse()) await client.delete(refOf(m.obj)).catch(() => false);
+      // What the run created goes; what existed (a namespace such as default, a user's object) is put back as found.
+      const failures: string[] = [];
+      for (const { m, before } of [...applied].reverse()) {
+        try {
+          if (before === null) await client.delete(refOf(m.obj));
+          else {
+            await client.apply(forReapply(before));
+            await restoreFieldOwners(client, refOf(m.obj), before.metadata.managedFields);
+          }
+        } catch (e) {
+          failures.push(`${describe(m)}: ${(e as Error).message}`);
+        }
+      }
+      if (failures.length) throw new InfraError(`restoring the suite manifests' objects left ${failures.length} change(s) in place:\n  ${failures.join('\n  ')}`);
     },
     { keptHint: 'they stay on the kept cluster' },
   );
   const ordered = applyOrder(manifests);
   await withStep(progress, `applying ${manifests.length} object(s) from the suite manifests`, async () => {
+    // The guard first, for every object: nothing is applied where the run may not change things.
+    for (const m of ordered) {
+      const ns = m.obj.kind === 'Namespace' ? m.obj.metadata.name : m.obj.metadata.namespace;
+      if (ns && opts.assertMutable) await opts.assertMutable(ns, `apply ${describe(m)}`);
+    }
     const namespaces = new Set(ordered.filter((m) => m.obj.kind !== 'Namespace').map((m) => m.obj.metadata.namespace).filter((n): n is string => !!n));
     for (const m of ordered.filter((x) => x.obj.kind === 'Namespace')) namespaces.delete(m.obj.metadata.name ?? '');
     for (const ns of namespaces) await opts.ensureNamespace(ns);
     for (const m of ordered) {
       try {
-        // Recorded before the request: a half-applied object is deleted too.
-        applied.push(m);
+        // Recorded before the request: a half-applied object is undone too.
+        applied.push({ m, before: opts.clusterIsDeleted ? null : ((await client.get(refOf(m.obj))) ?? null) });
         await client.apply(m.obj);
       } catch (e) {
         throw new UsageError(`${describe(m)}: the API server rejected it: ${e instanceof InfraError ? e.message.replace(/^server-side apply of .*? failed: /, '') : apiErrorMessage(e)}`, {

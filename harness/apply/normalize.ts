@@ -1,7 +1,8 @@
 // Normalised views of NetworkPolicies and labels, for comparing a cluster before and after a
 // rehearsal byte for byte: what the server or kubectl adds on its own (uid, resourceVersion,
-// managedFields, generation, creationTimestamp, status, kubectl's annotations) is dropped, keys are
-// sorted, so two snapshots of the same desired state serialise to the same string.
+// generation, creationTimestamp, status, kubectl's annotations) is dropped, keys are sorted, so two
+// snapshots of the same desired state serialise to the same string. Field owners (managedFields)
+// are compared apart, as stored (snapshotOf's `owners`): a restore puts them back exactly.
 import type { KObject } from '../cluster/kube-types.js';
 
 /** Metadata fields the server sets; never part of what a user applied. */
@@ -45,12 +46,19 @@ export interface ClusterSnapshot {
   policies: Record<string, KObject>;
   /** `namespace/<name>` or `pod/<namespace>/<name>` -> labels (keys sorted) */
   labels: Record<string, Record<string, string>>;
+  /** With `owners`: `NetworkPolicy <ns>/<name>` or `namespace/<name>` -> metadata.managedFields as stored (field owners and their times). */
+  owners?: Record<string, unknown>;
 }
 
-export function snapshotOf(policies: KObject[], namespaces: KObject[], pods: KObject[] = []): ClusterSnapshot {
-  const snap: ClusterSnapshot = { policies: {}, labels: {} };
+/** `owners`: include the field owners (managedFields) of policies and namespaces, which a restore must put back too. */
+export function snapshotOf(policies: KObject[], namespaces: KObject[], pods: KObject[] = [], opts: { owners?: boolean } = {}): ClusterSnapshot {
+  const snap: ClusterSnapshot = { policies: {}, labels: {}, ...(opts.owners ? { owners: {} } : {}) };
   for (const p of policies) snap.policies[`${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`] = normalizeObject(p);
   for (const n of namespaces) snap.labels[`namespace/${n.metadata.name ?? ''}`] = sortKeys(n.metadata.labels ?? {}) as Record<string, string>;
+  if (snap.owners) {
+    for (const p of policies) snap.owners[`NetworkPolicy ${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`] = p.metadata.managedFields ?? [];
+    for (const n of namespaces) snap.owners[`namespace/${n.metadata.name ?? ''}`] = n.metadata.managedFields ?? [];
+  }
   for (const p of pods) snap.labels[`pod/${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`] = sortKeys(p.metadata.labels ?? {}) as Record<string, string>;
   return sortKeys(snap) as ClusterSnapshot;
 }
@@ -72,5 +80,6 @@ export function snapshotDiff(before: ClusterSnapshot, after: ClusterSnapshot): s
   };
   cmp('NetworkPolicy', before.policies, after.policies);
   cmp('labels of', before.labels, after.labels);
+  if (before.owners || after.owners) cmp('field owners (managedFields) of', before.owners ?? {}, after.owners ?? {});
   return out.sort();
 }

@@ -4,7 +4,8 @@ import { InfraError, InputError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
 import type { NamespaceGuard } from '../cluster/guard.js';
 import { describeRef, forReapply, refKey, type KubeClient, type ObjectRef } from '../cluster/kube-client.js';
-import type { KObject, PodLike } from '../cluster/kube-types.js';
+import type { KObject, ManagedFieldsEntry, PodLike } from '../cluster/kube-types.js';
+import { restoreFieldOwners } from '../cluster/field-owners.js';
 import { ENDPOINT_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, PROTECTED_POD_LABELS } from '../cluster/labels.js';
 import { silentProgress, type Progress } from '../cluster/progress.js';
 import type { SourcedPolicy } from '../policy/types.js';
@@ -18,10 +19,10 @@ export const POLICY_SET_KEY = 'netpol-harness/set';
 const NS_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export type JournalEntry =
-  /** An object as it was before the run first changed it; null when it did not exist. */
-  | { type: 'object'; key: string; ref: ObjectRef; before: KObject | null }
+  /** An object as it was before the run first changed it; null when it did not exist. `owners`: its managedFields then. */
+  | { type: 'object'; key: string; ref: ObjectRef; before: KObject | null; owners?: ManagedFieldsEntry[] }
   /** Label values before the run first changed them; null when the label was absent. */
-  | { type: 'labels'; key: string; ref: ObjectRef; before: Record<string, string | null> };
+  | { type: 'labels'; key: string; ref: ObjectRef; before: Record<string, string | null>; owners?: ManagedFieldsEntry[] };
 
 export interface PolicyApplierOptions {
   client: KubeClient;
@@ -108,23 +109,23 @@ export class PolicyApplier {
     const key = refKey(ref);
     if (this.byKey.has(key)) return;
     const cur = await this.client.get(ref);
-    const e: JournalEntry = { type: 'object', key, ref, before: cur ? forReapply(cur) : null };
+    const e: JournalEntry = { type: 'object', key, ref, before: cur ? forReapply(cur) : null, ...(cur?.metadata.managedFields ? { owners: structuredClone(cur.metadata.managedFields) } : {}) };
     this.entries.push(e);
     this.byKey.set(key, e);
     this.track();
   }
 
-  private rememberLabels(ref: ObjectRef, current: Record<string, string>, keys: string[]): void {
+  private rememberLabels(ref: ObjectRef, current: KObject, keys: string[]): void {
     const key = `labels:${refKey(ref)}`;
     let e = this.byKey.get(key);
     if (!e) {
-      e = { type: 'labels', key, ref, before: {} };
+      e = { type: 'labels', key, ref, before: {}, ...(current.metadata.managedFields ? { owners: structuredClone(current.metadata.managedFields) } : {}) };
       this.entries.push(e);
       this.byKey.set(key, e);
       this.track();
     }
     const before = (e as Extract<JournalEntry, { type: 'labels' }>).before;
-    for (const k of keys) if (!(k in before)) before[k] = current[k] ?? null;
+    for (const k of keys) if (!(k in before)) before[k] = current.metadata.labels?.[k] ?? null;
   }
 
   /**
@@ -194,7 +195,7 @@ export class PolicyApplier {
       const ref: ObjectRef = { apiVersion: 'v1', kind: 'Namespace', name: b };
       const cur = await this.client.get(ref);
       if (!cur) throw new InfraError(`cannot relabel namespace ${b}: it does not exist`);
-      this.rememberLabels(ref, cur.metadata.labels ?? {}, keys);
+      this.rememberLabels(ref, cur, keys);
       await this.client.patchLabels(ref, change.set, change.remove);
       return;
     }
@@ -208,7 +209,7 @@ export class PolicyApplier {
     if (pods.length === 0) throw new InfraError(`cannot relabel ${id}: no running pods (label ${ENDPOINT_KEY}=${b})`);
     for (const p of pods) {
       const ref: ObjectRef = { apiVersion: 'v1', kind: 'Pod', namespace: a, name: p.metadata.name ?? '' };
-      this.rememberLabels(ref, p.metadata.labels ?? {}, keys);
+      this.rememberLabels(ref, p, keys);
       await this.client.patchLabels(ref, change.set, change.remove);
     }
   }
@@ -238,7 +239,10 @@ export class PolicyApplier {
       try {
         if (e.type === 'object') {
           if (e.before === null) await this.client.delete(e.ref);
-          else await this.client.apply(e.before);
+          else {
+            await this.client.apply(e.before);
+            await restoreFieldOwners(this.client, e.ref, e.owners);
+          }
         } else {
           const set: Record<string, string> = {};
           const remove: string[] = [];
@@ -247,7 +251,10 @@ export class PolicyApplier {
             else set[k] = v;
           }
           // A pod that was replaced since has the template's labels anyway.
-          if (await this.client.get(e.ref)) await this.client.patchLabels(e.ref, set, remove);
+          if (await this.client.get(e.ref)) {
+            await this.client.patchLabels(e.ref, set, remove);
+            await restoreFieldOwners(this.client, e.ref, e.owners);
+          }
         }
       } catch (err) {
         failures.push(`${describeRef(e.ref)}: ${(err as Error).message}`);

@@ -13,6 +13,7 @@ import { workerNodeNames, type Cluster } from '../cluster/provider.js';
 import { describeStuckPod, pollUntil, type Clock } from '../cluster/wait.js';
 import type { PortSpec, Suite, WorkloadSpec } from '../suite/schema.js';
 import { readFileSync } from 'node:fs';
+import { servicePortMap } from './in-place.js';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -97,7 +98,8 @@ function deployment(ns: string, name: string, replicas: number, podLabels: Recor
  */
 export function renderManifests(suite: Suite, opts: RenderOptions): KObject[] {
   const out: KObject[] = [];
-  for (const ns of suite.namespaces) {
+  // Existing namespaces (`default`, the user's) are used as they are, never created: deployWorkloads.
+  for (const ns of suite.namespaces.filter((n) => !n.existing)) {
     out.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.name, labels: { ...ns.labels, ...managedLabels(opts.runId) } } });
   }
   const seen = new Set<string>();
@@ -160,6 +162,8 @@ export interface EndpointInfo {
   pods: PodInfo[];
   serviceName?: string;
   serviceIP?: string;
+  /** Existing workloads: the user's Service's port per pod port it targets (`<port>/<protocol>`). */
+  servicePorts?: Map<string, number>;
 }
 
 /** What deployWorkloads deployed or found, per endpoint id `<ns>/<name>`. */
@@ -168,6 +172,8 @@ export interface Deployment {
   endpoints: Map<string, EndpointInfo>;
   /** Worker nodes pods were spread over. */
   nodes: string[];
+  /** Labels of the suite's existing namespaces as they are now (declared ones set): the simulation uses these. */
+  namespaceLabels?: Map<string, Record<string, string>>;
 }
 
 export interface DeployOptions {
@@ -319,7 +325,9 @@ export async function deployWorkloads(cluster: Cluster, suite: Suite, opts: Depl
 
   const services = new Map<string, ServiceLike>();
   const nWork = suite.workloads.filter((w) => !w.existing).length;
+  const namespaceLabels = new Map<string, Record<string, string>>();
   await withStep(progress, `deploying ${suite.namespaces.length} namespace(s), ${nWork} workload(s), ${suite.probes.length} probe(s)`, async () => {
+    for (const ns of suite.namespaces.filter((n) => n.existing)) namespaceLabels.set(ns.name, await guard.useExisting(ns.name, ns.labels));
     for (const ns of objects.filter((o) => o.kind === 'Namespace')) await guard.ensureNamespace(ns);
     const limit = pLimit(4);
     await Promise.all(
@@ -348,7 +356,7 @@ export async function deployWorkloads(cluster: Cluster, suite: Suite, opts: Depl
 
   const endpoints = new Map<string, EndpointInfo>();
   for (const w of wants) endpoints.set(w.id, await endpointInfo(client, w, ready.get(w.id) ?? [], services.get(w.id)));
-  return { runId: opts.runId, endpoints, nodes };
+  return { runId: opts.runId, endpoints, nodes, ...(namespaceLabels.size > 0 ? { namespaceLabels } : {}) };
 }
 
 /** What the runner needs of one deployed (or found) endpoint: its Ready pods (labels reset to the template) and its Service. */
@@ -371,6 +379,7 @@ export async function endpointInfo(client: KubeClient, w: Want, pods: PodLike[],
   if (svc?.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
     info.serviceName = svc.metadata.name ?? w.name;
     info.serviceIP = svc.spec.clusterIP;
+    if (w.kind === 'existing') info.servicePorts = servicePortMap(pods[0], svc);
   }
   return info;
 }

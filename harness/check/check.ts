@@ -14,6 +14,7 @@ import type { LoadedSuite } from '../suite/load.js';
 import type { StepSpec } from '../suite/schema.js';
 import { isError, validateSuite } from '../suite/validate.js';
 import { findSuites } from './find.js';
+import { offlineUnknowns } from '../suite/in-place.js';
 
 export interface CheckOptions {
   /** Overrides the suite's `cluster.profile` / `cluster.cni` (the `--cni` flag). */
@@ -57,8 +58,10 @@ export type SuiteCheck =
       lint: LintResult;
       /** Hand-written cells compared (cells whose expectation is `simulated` compare with themselves). */
       handWritten: number;
-      /** This suite fails the check (disagreements, or lint findings under strict). */
+      /** This suite fails the check (disagreements, lint findings under strict, or nothing tested). */
       failed: boolean;
+      /** No cell could be judged offline, and why (exit 2, never a pass). */
+      nothingTested?: string;
     };
 
 /** Lint findings that fail a strict check: errors and warnings (info never fails). */
@@ -120,16 +123,21 @@ export function checkLoaded(loaded: LoadedSuite, opts: CheckOptions = {}): Omit<
   });
   run.finishedAt = new Date().toISOString();
   const lint = lintSuite(loaded, { profile });
+  const summary = summarizeRun(run);
+  const unknowns = offlineUnknowns(loaded.suite);
+  const nothingTested =
+    summary.nothingTested === undefined ? undefined : unknowns.length > 0 ? `no cell can be judged offline: ${unknowns.join('; ')}; run it on a cluster, or declare the ports` : summary.nothingTested;
   return {
     valid: true,
     loaded,
     profile: profile.name,
     run,
-    summary: summarizeRun(run),
+    summary,
     disagreements,
     lint,
     handWritten,
-    failed: disagreements.length > 0 || (opts.strict === true && strictLintFailures(lint) > 0),
+    failed: disagreements.length > 0 || (opts.strict === true && strictLintFailures(lint) > 0) || nothingTested !== undefined,
+    ...(nothingTested !== undefined ? { nothingTested } : {}),
   };
 }
 
@@ -147,9 +155,9 @@ export interface CheckReport {
   exitCode: number;
 }
 
-/** 2 when any argument or suite is invalid, else 1 when any suite failed, else 0. */
+/** 2 when any argument or suite is invalid or tested nothing, else 1 when any suite failed, else 0. */
 export function checkExitCode(suites: readonly SuiteCheck[], problems: readonly Issue[]): number {
-  if (problems.length > 0 || suites.some((s) => !s.valid)) return EXIT.error;
+  if (problems.length > 0 || suites.some((s) => !s.valid || s.nothingTested !== undefined)) return EXIT.error;
   return suites.some((s) => s.valid && s.failed) ? EXIT.mismatch : EXIT.ok;
 }
 

@@ -20,7 +20,7 @@ export function renderSuiteCheck(s: SuiteCheck, opts: LintRenderOptions = {}): s
   if (!s.valid) return [`${s.file}: INVALID (${n(s.issues.length, 'problem')})`, ...s.issues.map((i) => `  ${formatIssue(i)}`)].join('\n');
   const steps = s.loaded.suite.steps.length;
   const lines = [
-    `${s.file}: ${s.failed ? 'FAILED' : 'passed'}: ${s.run.suite}, ${n(steps, 'step')}, ${n(s.summary.cells, 'cell')} (${s.handWritten} hand-written) ` +
+    `${s.file}: ${s.nothingTested !== undefined ? `NOTHING WAS TESTED (${s.nothingTested})` : s.failed ? 'FAILED' : 'passed'}: ${s.run.suite}, ${n(steps, 'step')}, ${n(s.summary.cells, 'cell')} (${s.handWritten} hand-written) ` +
       `against CNI profile ${s.profile}: ${n(s.disagreements.length, 'disagreement')}`,
   ];
   for (const w of s.issues) lines.push(`  ${formatIssue({ ...w, path: w.path ? `warning: ${w.path}` : 'warning' })}`);

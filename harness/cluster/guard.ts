@@ -3,7 +3,8 @@
 // allowForeignNamespaces), and it only ever deletes namespaces this run created.
 import { InfraError, UsageError } from '../errors.js';
 import type { KubeClient } from './kube-client.js';
-import type { KObject } from './kube-types.js';
+import type { KObject, ManagedFieldsEntry } from './kube-types.js';
+import { restoreFieldOwners } from './field-owners.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY, SYSTEM_NAMESPACES, managedLabels } from './labels.js';
 import { pollUntil, type Clock } from './wait.js';
 
@@ -38,6 +39,8 @@ export class NamespaceGuard {
   private readonly createdList: string[] = [];
   /** Label values before ensureNamespace changed them, per foreign namespace (null: was absent). */
   private readonly foreignBefore = new Map<string, Record<string, string | null>>();
+  /** Their managedFields before the first change, put back with the labels (field-owners.ts). */
+  private readonly foreignOwners = new Map<string, ManagedFieldsEntry[]>();
 
   constructor(opts: NamespaceGuardOptions) {
     this.client = opts.client;
@@ -101,7 +104,8 @@ export class NamespaceGuard {
     }
     await this.assertMutable(name, 'label the namespace');
     const want = ns.metadata.labels ?? {};
-    const current = (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name }))?.metadata.labels ?? {};
+    const live = await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name });
+    const current = live?.metadata.labels ?? {};
     const set: Record<string, string> = {};
     for (const [k, v] of Object.entries(want)) if (current[k] !== v) set[k] = v;
     let remove: string[] = [];
@@ -113,11 +117,32 @@ export class NamespaceGuard {
     } else {
       // Someone else's namespace (allowed by flag): remember what we change, to put it back.
       const before = this.foreignBefore.get(name) ?? {};
+      if (!this.foreignOwners.has(name) && live?.metadata.managedFields) this.foreignOwners.set(name, structuredClone(live.metadata.managedFields));
       for (const k of Object.keys(set)) if (!(k in before)) before[k] = current[k] ?? null;
       this.foreignBefore.set(name, before);
     }
     if (Object.keys(set).length > 0 || remove.length > 0) await this.client.patchLabels({ apiVersion: 'v1', kind: 'Namespace', name }, set, remove);
     return o;
+  }
+
+  /**
+   * A namespace the suite declares `existing: true` (e.g. `default`): it must exist, is never
+   * created or deleted, and only the declared labels that differ are set (put back at cleanup by
+   * restoreForeignLabels, field owners included). Returns the labels it carries now.
+   */
+  async useExisting(name: string, labels: Record<string, string>): Promise<Record<string, string>> {
+    const live = await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name });
+    if (!live) throw new UsageError(`namespace ${name} is declared existing: true but does not exist`, { hint: `create it first (kubectl create namespace ${name}), or drop existing: true so the harness creates and deletes it` });
+    const current = live.metadata.labels ?? {};
+    const set = Object.fromEntries(Object.entries(labels).filter(([k, v]) => current[k] !== v));
+    if (Object.keys(set).length === 0) return { ...current };
+    await this.assertMutable(name, 'label the namespace');
+    const before = this.foreignBefore.get(name) ?? {};
+    for (const k of Object.keys(set)) if (!(k in before)) before[k] = current[k] ?? null;
+    this.foreignBefore.set(name, before);
+    if (!this.foreignOwners.has(name) && live.metadata.managedFields) this.foreignOwners.set(name, structuredClone(live.metadata.managedFields));
+    await this.client.patchLabels({ apiVersion: 'v1', kind: 'Namespace', name }, set, []);
+    return { ...current, ...set };
   }
 
   /** Puts back the labels ensureNamespace changed on namespaces the harness did not create. */
@@ -129,8 +154,13 @@ export class NamespaceGuard {
         if (v === null) remove.push(k);
         else set[k] = v;
       }
-      if (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name })) await this.client.patchLabels({ apiVersion: 'v1', kind: 'Namespace', name }, set, remove);
+      const ref = { apiVersion: 'v1', kind: 'Namespace', name };
+      if ((Object.keys(set).length > 0 || remove.length > 0) && (await this.client.get(ref))) {
+        await this.client.patchLabels(ref, set, remove);
+        await restoreFieldOwners(this.client, ref, this.foreignOwners.get(name));
+      }
       this.foreignBefore.delete(name);
+      this.foreignOwners.delete(name);
     }
   }
 
@@ -141,7 +171,8 @@ export class NamespaceGuard {
   async deleteNamespace(name: string, opts: { timeoutMs?: number; clock?: Clock } = {}): Promise<void> {
     const o = await this.origin(name);
     if (o === 'absent') return;
-    if (!this.declared.has(name) || (o !== 'created' && o !== 'harness' && !this.clusterOwned)) {
+    // Not even on a cluster the run created: `default` and namespaces made by other means stay.
+    if (!this.declared.has(name) || (o !== 'created' && o !== 'harness')) {
       throw new UsageError(`refusing to delete namespace ${name}: it was not created by netpol-harness`);
     }
     await this.client.delete({ apiVersion: 'v1', kind: 'Namespace', name });

@@ -31,6 +31,11 @@ export interface ApplyOptions {
 export interface KubeClient {
   /** Server-side apply; creates the object when absent. Returns the object as stored. */
   apply<T extends KObject = KObject>(obj: KObject, opts?: ApplyOptions): Promise<T>;
+  /**
+   * Replaces the object (HTTP PUT; conflict when metadata.resourceVersion is stale). Used to put
+   * back the managedFields found before a rehearsal (field-owners.ts).
+   */
+  update<T extends KObject = KObject>(obj: KObject): Promise<T>;
   /** The object, or undefined when it does not exist. */
   get<T extends KObject = KObject>(ref: ObjectRef): Promise<T | undefined>;
   list<T extends KObject = KObject>(apiVersion: string, kind: string, opts?: ListOptions): Promise<T[]>;
@@ -129,9 +134,13 @@ class RawObjectApi extends KubernetesObjectApi {
     throw new ApiException(response.httpStatusCode, 'Unsuccessful HTTP Request', text, response.headers);
   }
 
-  async rawPatch(obj: KObject, contentType: string, query: Record<string, string>): Promise<KObject> {
-    const path = await this.specUriPath(obj as KubernetesObject, 'patch');
-    const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
+  rawPatch(obj: KObject, contentType: string, query: Record<string, string>): Promise<KObject> {
+    return this.rawSend(obj, HttpMethod.PATCH, 'patch', query, contentType);
+  }
+
+  async rawSend(obj: KObject, method: HttpMethod, action: 'patch' | 'replace', query: Record<string, string>, contentType = 'application/json'): Promise<KObject> {
+    const path = await this.specUriPath(obj as KubernetesObject, action);
+    const ctx = this.configuration.baseServer.makeRequestContext(path, method);
     ctx.setHeaderParam('Accept', 'application/json');
     ctx.setHeaderParam('Content-Type', contentType);
     for (const [k, v] of Object.entries(query)) ctx.setQueryParam(k, v);
@@ -182,6 +191,14 @@ export class ClientNodeKubeClient implements KubeClient {
     } catch (e) {
       if (isUnknownKind(e)) throw e; // callers retry these (CRDs still being established)
       this.fail('server-side apply of', describeRef(refOf(obj)), e);
+    }
+  }
+
+  async update<T extends KObject = KObject>(obj: KObject): Promise<T> {
+    try {
+      return (await this.bounded(this.api.rawSend(obj, HttpMethod.PUT, 'replace', { fieldManager: FIELD_MANAGER }), `updating ${describeRef(refOf(obj))}`)) as T;
+    } catch (e) {
+      this.fail('updating', describeRef(refOf(obj)), e);
     }
   }
 

@@ -16,8 +16,20 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
   /** Bumped by the apiserver on every spec change; controllers echo it as status.observedGeneration. */
   generation?: number;
-  ownerReferences?: { kind: string; name: string }[];
+  ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+  /** Who owns which fields (server-side apply); restored as found after a rehearsal (field-owners.ts). */
+  managedFields?: ManagedFieldsEntry[];
   [k: string]: unknown;
+}
+
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  fieldsV1?: unknown;
+  subresource?: string;
 }
 
 export interface KObject {
@@ -96,7 +108,7 @@ export interface DeploymentLike extends KObject {
 }
 
 export interface ServiceLike extends KObject {
-  spec?: { clusterIP?: string; selector?: Record<string, string>; ports?: { name?: string; port: number; protocol?: string }[] };
+  spec?: { clusterIP?: string; selector?: Record<string, string>; ports?: { name?: string; port: number; protocol?: string; targetPort?: number | string }[] };
 }
 
 export function isPodReady(p: PodLike): boolean {

@@ -30,6 +30,12 @@ export interface Observation {
   detail?: string;
   /** A command that reproduces this probe by hand. */
   repro?: string;
+  /**
+   * The path the probe took: `service` (the Service's ClusterIP and port, kube-proxy's DNAT), `dns`
+   * (the Service's DNS name, resolved in the source pod), `pod` (the pod IP), `external`; `note`
+   * says why it is not the path asked for.
+   */
+  path?: { via: 'service' | 'dns' | 'pod' | 'external'; address: string; note?: string };
 }
 
 export interface CellResult {

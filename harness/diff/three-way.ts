@@ -80,7 +80,10 @@ export interface Counts {
 
 export interface StepSummary extends Counts {
   name: string;
+  /** No cell wrong, no error, and at least one cell judged (a step that tested nothing never passes). */
   passed: boolean;
+  /** Why the step judged no cell (absent when it judged some, or was not testable). */
+  nothingTested?: string;
   durationMs?: number;
   /** Copied from the step: ms until the whole matrix first matched; absent if it never did. */
   timeToEnforceMs?: number;
@@ -100,6 +103,15 @@ export interface RunSummary extends Counts {
   durationMs?: number;
   /** The slowest step to enforce, for the run summary line. */
   slowestEnforcement?: { step: string; ms: number };
+  /** The run judged no cell at all, and why ("nothing was tested": exit 2, never a pass). */
+  nothingTested?: string;
+}
+
+/** Why a step with these counts judged nothing, or undefined when it judged a cell. */
+function emptyReason(c: Counts): string | undefined {
+  if (c.cells - c.errors > 0) return undefined;
+  if (c.cells === 0) return 'the step has no cells: no source, or no destination port and no DNS check (ports of existing workloads found none?)';
+  return `all ${c.cells} cell(s) were errors, none was judged`;
 }
 
 function emptyCounts(): Counts {
@@ -127,9 +139,11 @@ export function summarize(step: StepResult): StepSummary {
   }
   // The prober's own total includes attempts that no cell kept (e.g. the confirmation pass).
   c.attempts = step.attempts ?? cellAttempts;
+  const nothing = step.notTestable === undefined ? emptyReason(c) : undefined;
   return {
     name: step.name,
-    passed: c.wrong === 0 && c.errors === 0,
+    passed: c.wrong === 0 && c.errors === 0 && nothing === undefined,
+    ...(nothing !== undefined ? { nothingTested: nothing } : {}),
     ...c,
     ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
     ...(step.timeToEnforceMs !== undefined ? { timeToEnforceMs: step.timeToEnforceMs } : {}),
@@ -156,9 +170,21 @@ export function summarizeRun(run: RunResult): RunSummary {
       slowest = { step: s.name, ms: s.timeToEnforceMs };
     }
   }
+  const judged = total.cells - total.errors;
+  const nothingTested =
+    judged > 0
+      ? undefined
+      : run.steps.length === 0
+        ? 'no step ran'
+        : steps.every((s) => s.notTestable !== undefined)
+          ? `every step is not testable on this cluster (${steps[0]!.notTestable})`
+          : total.cells === 0
+            ? 'no step had a cell: the suite has no sources, or no destination ports and no DNS check (existing workloads whose ports are read at run time had none)'
+            : `all ${total.cells} cell(s) were errors, none was judged`;
   return {
     suite: run.suite,
-    passed: failedSteps.length === 0,
+    passed: failedSteps.length === 0 && nothingTested === undefined,
+    ...(nothingTested !== undefined ? { nothingTested } : {}),
     ...total,
     steps,
     failedSteps,

@@ -9,9 +9,9 @@ import { connectExistingCluster } from '../cluster/providers/existing.js';
 import { silentProgress, type Progress } from '../cluster/progress.js';
 import { ClusterSpec, WorkloadSpec } from '../suite/schema.js';
 import { discoverNeeds, readCluster, type NamespaceScope } from './read.js';
-import { discoverSuite, type DiscoveredSuite } from './transform.js';
+import { discoverSuite, type DiscoveredExternal, type DiscoveredSuite } from './transform.js';
 
-export { discoverSuite, exportPolicy, unsupportedReasons, workloadPorts, type ClusterReading, type DiscoveredSuite } from './transform.js';
+export { ATTACKER, discoverSuite, exportPolicy, parseExternalFlag, unsupportedReasons, workloadPorts, type ClusterReading, type DiscoveredExternal, type DiscoveredSuite } from './transform.js';
 export { discoverNeeds, readCluster, type NamespaceScope } from './read.js';
 
 /** Whether this build's suite schema can find existing workloads by `ref` and probe from them (`source`). */
@@ -23,6 +23,10 @@ export interface DiscoverRunOptions {
   scope: NamespaceScope;
   outDir: string;
   skipUnsupported?: boolean;
+  /** Add the attacker probe in a fresh namespace (default true). */
+  attacker?: boolean;
+  /** `--external <name>=<cidr>:<port>`, parsed. */
+  externals?: DiscoveredExternal[];
   review?: AccessReviewer;
   progress?: Progress;
 }
@@ -48,7 +52,7 @@ export async function discover(opts: DiscoverRunOptions): Promise<{ discovered: 
   const t0 = performance.now();
   const reading = await readCluster(cluster.client, opts.scope, cluster.context);
   const readMs = performance.now() - t0;
-  const discovered = discoverSuite(reading, { refs: SCHEMA_HAS_REFS });
+  const discovered = discoverSuite(reading, { refs: SCHEMA_HAS_REFS, attacker: opts.attacker ?? true, ...(opts.externals ? { externals: opts.externals } : {}) });
   if (discovered.unsupported.length && !opts.skipUnsupported) {
     throw new InputError(
       discovered.unsupported.map((u) => ({ file: `NetworkPolicy ${u.policy}`, path: '', message: `the engine cannot model it: ${u.reasons.join('; ')}` })),
@@ -56,7 +60,7 @@ export async function discover(opts: DiscoverRunOptions): Promise<{ discovered: 
     );
   }
   for (const u of discovered.unsupported) progress.warn(`left out NetworkPolicy ${u.policy}: ${u.reasons.join('; ')}`);
-  for (const s of discovered.skipped) progress.warn(`no workload for ${s}`);
+  for (const s of discovered.skipped) progress.warn(`skipped ${s}`);
   const files = await writeDiscovered(discovered, opts.outDir);
   return { discovered, files, readMs };
 }

@@ -3,7 +3,8 @@ import { UsageError } from '../errors.js';
 import type { AccessNeed } from '../cluster/checks/access.js';
 import type { KubeClient } from '../cluster/kube-client.js';
 import type { KObject } from '../cluster/kube-types.js';
-import { UNDECLARABLE_NAMESPACES, type ClusterReading } from './transform.js';
+import { SYSTEM_NAMESPACES } from '../cluster/labels.js';
+import type { ClusterReading } from './transform.js';
 
 const KINDS: [apiVersion: string, kind: string, resource: string, group: string][] = [
   ['apps/v1', 'Deployment', 'deployments', 'apps'],
@@ -11,6 +12,7 @@ const KINDS: [apiVersion: string, kind: string, resource: string, group: string]
   ['apps/v1', 'DaemonSet', 'daemonsets', 'apps'],
   ['v1', 'Service', 'services', ''],
   ['networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies', 'networking.k8s.io'],
+  ['v1', 'Pod', 'pods', ''],
 ];
 
 export type NamespaceScope = { all: true } | { all: false; names: string[] };
@@ -27,7 +29,8 @@ export function discoverNeeds(scope: NamespaceScope): AccessNeed[] {
 export async function readCluster(client: KubeClient, scope: NamespaceScope, context: string): Promise<ClusterReading> {
   let namespaces: KObject[];
   if (scope.all) {
-    namespaces = (await client.list('v1', 'Namespace')).filter((n) => !UNDECLARABLE_NAMESPACES.includes(n.metadata.name ?? ''));
+    // `default` is read too (declared existing: true); Kubernetes' own namespaces are not.
+    namespaces = (await client.list('v1', 'Namespace')).filter((n) => !SYSTEM_NAMESPACES.includes(n.metadata.name ?? ''));
   } else {
     const got = await Promise.all(scope.names.map((n) => client.get({ apiVersion: 'v1', kind: 'Namespace', name: n })));
     const missing = scope.names.filter((_, i) => !got[i]);
@@ -43,7 +46,13 @@ export async function readCluster(client: KubeClient, scope: NamespaceScope, con
         : (await Promise.all(names.map((ns) => client.list(apiVersion, kind, { namespace: ns })))).flat(),
     ),
   );
-  const [deployments, statefulsets, daemonsets, services, policies] = lists as [KObject[], KObject[], KObject[], KObject[], KObject[]];
+  const [deployments, statefulsets, daemonsets, services, policies, pods] = lists as [KObject[], KObject[], KObject[], KObject[], KObject[], KObject[]];
+  let clusterDns = false;
+  try {
+    clusterDns = (await client.list('v1', 'Service', { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).length > 0;
+  } catch {
+    // kube-system may be off limits: then no DNS check is written.
+  }
   let cni: ClusterReading['cni'];
   try {
     const sys = await client.list('apps/v1', 'DaemonSet', { namespace: 'kube-system' });
@@ -52,5 +61,5 @@ export async function readCluster(client: KubeClient, scope: NamespaceScope, con
   } catch {
     // kube-system may be off limits: the CNI then stays the suite default.
   }
-  return { context, ...(cni ? { cni } : {}), namespaces, controllers: [...deployments, ...statefulsets, ...daemonsets], services, policies };
+  return { context, ...(cni ? { cni } : {}), namespaces, controllers: [...deployments, ...statefulsets, ...daemonsets], services, policies, pods, clusterDns };
 }

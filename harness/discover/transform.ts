@@ -6,7 +6,9 @@ import { isToolAnnotation, normalizeObject } from '../apply/normalize.js';
 import { validateNetworkPolicy } from '../policy/validate.js';
 import type { NetworkPolicy } from '../policy/types.js';
 import type { PortSpec } from '../suite/schema.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY, SYSTEM_NAMESPACES } from '../cluster/labels.js';
+import { discoverPorts, withoutRevisionLabels } from '../apply/in-place.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY } from '../cluster/labels.js';
+import { formatCidr, isCidr, parseCidr } from '../suite/cidr.js';
 
 export interface ClusterReading {
   context: string;
@@ -17,12 +19,33 @@ export interface ClusterReading {
   controllers: KObject[];
   services: KObject[];
   policies: KObject[];
+  /** Pods of the namespaces: bare ones (`kubectl run`) and those of owners other than the controllers become workloads. */
+  pods?: KObject[];
+  /** The cluster DNS (CoreDNS' kube-dns Service in kube-system) was found. */
+  clusterDns?: boolean;
 }
 
 export interface DiscoverOptions {
   /** Write workloads as references (`ref: deployment/<name>`, `source: true`): the schema knows these fields. */
   refs: boolean;
+  /** Add an attacker probe in a fresh namespace (default true; `--no-attacker`). */
+  attacker?: boolean;
+  /** `--external <name>=<cidr>:<port>`: egress destinations the user cares about. */
+  externals?: DiscoveredExternal[];
 }
+
+export interface DiscoveredExternal {
+  name: string;
+  cidr: string;
+  port: number;
+  /** An address inside the CIDR (its first host), which the offline simulation gives the external. */
+  ip: string;
+}
+
+/** The fresh namespace and probe of the attacker a discovered suite adds. */
+export const ATTACKER = { namespace: 'nph-attacker', name: 'attacker' } as const;
+/** What the DNS check resolves: it exists on every cluster. */
+export const DNS_CHECK_NAME = 'kubernetes.default.svc.cluster.local';
 
 export interface Unsupported {
   policy: string;
@@ -36,53 +59,120 @@ export interface DiscoveredSuite {
   policyFiles: Map<string, KObject[]>;
   /** Policies left out, and why. */
   unsupported: Unsupported[];
-  /** Controllers that could not become workloads, and why. */
+  /** Controllers and pods that could not become workloads, and why. */
   skipped: string[];
 }
 
 const NS_NAME_LABEL = 'kubernetes.io/metadata.name';
-/** Namespaces a suite may not declare (the harness would create and delete them). */
-export const UNDECLARABLE_NAMESPACES: readonly string[] = ['default', ...SYSTEM_NAMESPACES];
 /** Labels an earlier harness run put on namespaces it made: not the user's. */
 const HARNESS_NS_LABELS = [NS_NAME_LABEL, RUN_KEY];
 const REF_KIND: Record<string, string> = { Deployment: 'deployment', StatefulSet: 'statefulset', DaemonSet: 'daemonset' };
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 interface ContainerLike {
+  name: string;
   ports?: { containerPort: number; protocol?: string; name?: string }[];
 }
+interface PodSpecLike {
+  containers?: ContainerLike[];
+  hostNetwork?: boolean;
+}
 interface PodTemplateOwner {
-  spec?: { template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: ContainerLike[] } } };
+  spec?: { template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpecLike } };
 }
-interface ServiceLike {
-  spec?: { selector?: Record<string, string>; ports?: { port: number; targetPort?: number | string; protocol?: string; name?: string }[] };
-}
-
-function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  if (!selector || Object.keys(selector).length === 0) return false;
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+interface PodRead {
+  metadata: KObject['metadata'] & { ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+  spec?: PodSpecLike;
+  status?: { phase?: string };
 }
 
-/** Container ports, plus numeric target ports of Services selecting the pods (deduplicated, sorted). */
+/** What a pod serves (labels + containers) against the Services of its namespace, sorted; names an API server would reject dropped. */
+function portsOf(namespace: string, labels: Record<string, string>, spec: PodSpecLike | undefined, services: KObject[]): PortSpec[] {
+  const pod = { metadata: { labels }, spec: { containers: spec?.containers ?? [] } };
+  const svcs = services.filter((s) => s.metadata.namespace === namespace) as Parameters<typeof discoverPorts>[1];
+  return discoverPorts(pod, svcs)
+    .map((p) => (p.name !== undefined && p.name.length > 15 ? { port: p.port, protocol: p.protocol } : p))
+    .sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+}
+
+/** Container ports, plus the target ports of Services selecting the pods (named ones resolved; deduplicated, sorted). */
 export function workloadPorts(ctrl: KObject, services: KObject[]): PortSpec[] {
   const tpl = (ctrl as PodTemplateOwner).spec?.template;
-  const labels = tpl?.metadata?.labels ?? {};
-  const out = new Map<string, PortSpec>();
-  const add = (port: number, protocol: string | undefined, name: string | undefined) => {
-    const proto = (protocol ?? 'TCP') as PortSpec['protocol'];
-    const key = `${port}/${proto}`;
-    const prev = out.get(key);
-    if (!prev || (!prev.name && name)) out.set(key, { port, protocol: proto, ...(name && name.length <= 15 ? { name } : {}) });
-  };
-  for (const c of tpl?.spec?.containers ?? []) for (const p of c.ports ?? []) add(p.containerPort, p.protocol, p.name);
-  for (const s of services) {
-    if (s.metadata.namespace !== ctrl.metadata.namespace || !selects((s as ServiceLike).spec?.selector, labels)) continue;
-    for (const p of (s as ServiceLike).spec?.ports ?? []) {
-      const target = p.targetPort ?? p.port;
-      if (typeof target === 'number') add(target, p.protocol, undefined);
+  return portsOf(ctrl.metadata.namespace ?? '', tpl?.metadata?.labels ?? {}, tpl?.spec, services);
+}
+
+const coveredBy = (pod: PodRead, ctrl: KObject): boolean => {
+  const tpl = withoutRevisionLabels((ctrl as PodTemplateOwner).spec?.template?.metadata?.labels ?? {});
+  const labels = pod.metadata.labels ?? {};
+  return ctrl.metadata.namespace === pod.metadata.namespace && Object.keys(tpl).length > 0 && Object.entries(tpl).every(([k, v]) => labels[k] === v);
+};
+
+interface PodGroup {
+  namespace: string;
+  /** The workload name (owner's, a label value, or the pod's). */
+  name: string;
+  /** `pod/<name>` for a single bare pod. */
+  ref?: string;
+  labels: Record<string, string>;
+  pods: PodRead[];
+  what: string;
+}
+
+/**
+ * Pods that no controller read covers, as workloads: grouped by their owner (a Job, a ReplicaSet
+ * without a Deployment), or, for bare pods (`kubectl run`), by identical labels. What cannot be a
+ * workload is listed in `skipped` with the reason.
+ */
+function podGroups(pods: PodRead[], controllers: KObject[], skipped: string[]): PodGroup[] {
+  const groups = new Map<string, PodGroup>();
+  for (const p of [...pods].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))) {
+    const ns = p.metadata.namespace ?? '';
+    const name = p.metadata.name ?? '';
+    const what = `pod/${name} in ${ns}`;
+    const owner = p.metadata.ownerReferences?.find((o) => o.controller) ?? p.metadata.ownerReferences?.[0];
+    if (owner && ['ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(owner.kind) && controllers.some((c) => coveredBy(p, c))) continue;
+    if (p.metadata.deletionTimestamp) {
+      skipped.push(`${what}: it is being deleted`);
+      continue;
     }
+    if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') {
+      skipped.push(`${what}: it has finished (${p.status.phase}), so there is nothing to probe`);
+      continue;
+    }
+    if (p.spec?.hostNetwork) {
+      skipped.push(`${what}: it uses the node's network (hostNetwork), where NetworkPolicies do not apply`);
+      continue;
+    }
+    if (owner?.kind === 'Node') {
+      skipped.push(`${what}: a static pod of node ${owner.name}, which the API server only mirrors`);
+      continue;
+    }
+    const labels = withoutRevisionLabels(p.metadata.labels ?? {});
+    if (owner) {
+      const key = `${ns}/owner/${owner.kind}/${owner.name}`;
+      const g = groups.get(key) ?? { namespace: ns, name: owner.name, labels, pods: [], what: `${owner.kind.toLowerCase()}/${owner.name} in ${ns}` };
+      g.labels = Object.fromEntries(Object.entries(g.labels).filter(([k, v]) => labels[k] === v));
+      g.pods.push(p);
+      groups.set(key, g);
+      continue;
+    }
+    // Bare pods: one workload per set of identical labels; an unlabelled pod only by its name.
+    const key = Object.keys(labels).length > 0 ? `${ns}/labels/${JSON.stringify(Object.entries(labels).sort())}` : `${ns}/pod/${name}`;
+    const g = groups.get(key);
+    if (g) g.pods.push(p);
+    else groups.set(key, { namespace: ns, name: labels.app ?? labels.run ?? name, labels, pods: [p], what });
   }
-  return [...out.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+  const out: PodGroup[] = [];
+  for (const g of groups.values()) {
+    if (g.pods.length === 1 && !g.pods[0]!.metadata.ownerReferences?.length) g.ref = `pod/${g.pods[0]!.metadata.name ?? ''}`;
+    if (g.pods.length > 1) g.what = `${g.pods.length} pods in ${g.namespace} labelled ${Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(',')}`;
+    if (Object.keys(g.labels).length === 0 && !g.ref) {
+      skipped.push(`${g.what}: its pods share no label to find them by`);
+      continue;
+    }
+    out.push(g);
+  }
+  return out;
 }
 
 /** A NetworkPolicy as a user would have applied it: server fields and kubectl's annotations gone. */
@@ -105,6 +195,8 @@ export function unsupportedReasons(p: KObject, file: string): string[] {
 export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): DiscoveredSuite {
   const out: DiscoveredSuite = { suite: {}, policyFiles: new Map(), unsupported: [], skipped: [] };
   const namespaces = [...r.namespaces].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const attacker = (opts.attacker ?? true) && !namespaces.some((n) => n.metadata.name === ATTACKER.namespace);
+  const externals = (opts.externals ?? []).map((e) => ({ name: e.name, ip: e.ip, ports: [{ port: e.port, protocol: 'TCP' }] }));
   const nsNames = new Set(namespaces.map((n) => n.metadata.name ?? ''));
   const workloads: Record<string, unknown>[] = [];
   const seen = new Set<string>();
@@ -132,6 +224,20 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     }
     workloads.push(w);
   }
+  for (const g of podGroups((r.pods ?? []).filter((p) => nsNames.has(p.metadata.namespace ?? '')), r.controllers, out.skipped)) {
+    let name = K8S_NAME.test(g.name) && g.name.length <= 63 ? g.name : suiteName(g.name).replace(/^discovered-/, '');
+    for (let i = 2; seen.has(`${g.namespace}/${name}`); i++) name = `${g.name.slice(0, 58)}-${i}`;
+    seen.add(`${g.namespace}/${name}`);
+    const w: Record<string, unknown> = { name, namespace: g.namespace, existing: true, labels: { ...g.labels }, ports: portsOf(g.namespace, g.labels, g.pods[0]!.spec, r.services) };
+    if (opts.refs) {
+      if (g.ref) w.ref = g.ref;
+      w.source = true;
+    } else if (Object.keys(g.labels).length === 0) {
+      out.skipped.push(`${g.what}: it has no labels, and this build's suite schema cannot find a pod by name`);
+      continue;
+    }
+    workloads.push(w);
+  }
   const policySets: Record<string, unknown>[] = [];
   const byNs = new Map<string, KObject[]>();
   for (const p of [...r.policies].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`))) {
@@ -139,9 +245,7 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     if (!nsNames.has(ns)) continue;
     const file = `policies/${ns}.yaml`;
     const doc = exportPolicy(p);
-    const reasons = UNDECLARABLE_NAMESPACES.includes(ns)
-      ? [`it is in namespace ${ns}, which a suite cannot declare (the harness would create and delete it)`]
-      : unsupportedReasons(doc, file);
+    const reasons = unsupportedReasons(doc, file);
     if (reasons.length) {
       out.unsupported.push({ policy: `${ns}/${p.metadata.name ?? ''}`, reasons });
       continue;
@@ -159,16 +263,37 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     metadata: { name: suiteName(r.context), description: `discovered from context ${r.context}: does the cluster do what its policies say?` },
     // cluster.name must be a DNS label; other context names are passed with --context instead.
     cluster: { provider: 'existing', ...(K8S_NAME.test(r.context) && r.context.length <= 63 ? { name: r.context } : {}), cni: r.cni ?? 'calico' },
-    namespaces: namespaces.filter((n) => !UNDECLARABLE_NAMESPACES.includes(n.metadata.name ?? '')).map((n) => {
-      const own = n.metadata.labels ?? {};
-      const labels = Object.fromEntries(Object.entries(own).filter(([k, v]) => !HARNESS_NS_LABELS.includes(k) && !(k === MANAGED_BY_KEY && v === MANAGED_BY_VALUE)));
-      return { name: n.metadata.name, ...(Object.keys(labels).length ? { labels } : {}) };
-    }),
+    // They exist: the run never creates or deletes them, and restores what it changed there.
+    namespaces: [
+      ...namespaces.map((n) => {
+        const own = n.metadata.labels ?? {};
+        const labels = Object.fromEntries(Object.entries(own).filter(([k, v]) => !HARNESS_NS_LABELS.includes(k) && !(k === MANAGED_BY_KEY && v === MANAGED_BY_VALUE)));
+        return { name: n.metadata.name, existing: true, ...(Object.keys(labels).length ? { labels } : {}) };
+      }),
+      ...(attacker ? [{ name: ATTACKER.namespace }] : []),
+    ],
     workloads,
+    ...(attacker ? { probes: [{ name: ATTACKER.name, namespace: ATTACKER.namespace }] } : {}),
+    ...(externals.length ? { externals } : {}),
     policies: policySets,
+    // The DNS check: every source resolves a name that exists on any cluster (a policy that blocks DNS shows).
+    ...(r.clusterDns ? { probe: { dnsNames: [DNS_CHECK_NAME] } } : {}),
     steps: [{ name: 'as-deployed', description: 'the policies the cluster has now', apply: policySets.map((p) => p.id), expect: 'simulated' }],
   };
   return out;
+}
+
+/** `--external <name>=<cidr>:<port>`, e.g. `payments-api=203.0.113.0/24:443`; throws a message naming what is wrong. */
+export function parseExternalFlag(text: string): DiscoveredExternal {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)=([0-9a-fA-F.:]+\/\d{1,3}):(\d{1,5})$/.exec(text);
+  if (!m) throw new Error(`--external "${text}": write <name>=<cidr>:<port>, e.g. payments=203.0.113.0/24:443 (name: lower-case letters, digits and "-")`);
+  const port = Number(m[4]);
+  if (port < 1 || port > 65535) throw new Error(`--external "${text}": port ${port} is not between 1 and 65535`);
+  const c = parseCidr(m[3]!);
+  if (!isCidr(c)) throw new Error(`--external "${text}": "${m[3]}" ${c.error}`);
+  if (c.family !== 4) throw new Error(`--external "${text}": externals are IPv4 only`);
+  const host = formatCidr({ ...c, network: c.prefix < 31 ? c.network + 1n : c.network, prefix: 32 }).replace(/\/32$/, '');
+  return { name: m[1]!, cidr: formatCidr(c), port, ip: host };
 }
 
 /** A valid suite name from a context name (lower case, DNS label). */

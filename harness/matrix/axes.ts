@@ -72,7 +72,8 @@ export function buildAxes(suite: Suite): Axes {
     ports: w.ports,
     existing: w.existing,
     ...(w.existing && w.ports.length === 0 ? { portsDiscovered: true } : {}),
-    ...(w.via !== undefined ? { via: w.via } : {}),
+    // A witness sits in one pod, so probes to a witnessed workload go to that pod, not its Service.
+    ...(w.via !== undefined ? { via: w.via } : w.existing && w.witness ? { via: 'pod' as const } : {}),
   }));
   const probes: Endpoint[] = suite.probes.map((p) => ({
     id: endpointId(p.namespace, p.name),

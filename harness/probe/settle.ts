@@ -7,12 +7,14 @@ import { cellKey } from '../matrix/matrix.js';
 import { verdictOf, type ObservedClass } from '../diff/result.js';
 import type { AgentResult } from './agent-output.js';
 import type { ProbeRequest, Prober, SourcePod } from './prober.js';
-import type { AgentTarget } from './targets.js';
+import type { AgentTarget, CellPath } from './targets.js';
 
 export interface PlannedCell {
   source: SourcePod;
   target: AgentTarget;
   expected: Verdict;
+  /** How the target is addressed (Service ClusterIP or DNS name, pod IP), for the report. */
+  path?: CellPath;
 }
 
 export interface CellOutcome {

@@ -23,36 +23,69 @@ export interface Addresses {
   podIPs: Map<string, string[]>;
   /** Service DNS names per endpoint id (`<svc>.<ns>.svc.cluster.local`), for `via: dns`. */
   serviceName?: Map<string, string>;
+  /**
+   * Existing workloads: the user's Service's port for each pod port it targets (`<port>/<protocol>`
+   * -> Service port, targetPort resolved). A pod port no Service port targets is probed at the pod IP.
+   */
+  servicePorts?: Map<string, Map<string, number>>;
 }
 
 export type Via = 'service' | 'pod' | 'dns';
 
+/** The path a cell's probe took, for the report: through the Service (ClusterIP or DNS name), or straight to the pod or container. */
+export interface CellPath {
+  via: 'service' | 'dns' | 'pod' | 'external';
+  /** host:port as probed (a DNS name for `dns`). */
+  address: string;
+  /** Why not the path asked for (e.g. no Service port targets this pod port). */
+  note?: string;
+}
+
 /** Where a probe goes, and whether through the workload's Service (then to the Service's port). */
-function addressOf(dst: Endpoint, suiteVia: Via, addr: Addresses): { host: string; throughService: boolean } | undefined {
+function addressOf(dst: Endpoint, col: Column | undefined, suiteVia: Via, addr: Addresses): { host: string; port?: number; via: CellPath['via']; note?: string } | { error: string } | undefined {
   // A workload may override the suite's addressing (workloads[].via).
   const via = dst.via ?? suiteVia;
-  if (via === 'dns' && dst.kind === 'workload' && !dst.existing) {
-    const name = addr.serviceName?.get(dst.id);
-    if (name) return { host: name, throughService: true };
-  }
-  if ((via === 'service' || via === 'dns') && dst.kind === 'workload' && !dst.existing) {
-    const ip = addr.serviceIP.get(dst.id);
-    if (ip) return { host: ip, throughService: true };
+  const throughService = (via === 'service' || via === 'dns') && dst.kind === 'workload';
+  let note: string | undefined;
+  if (throughService && addr.serviceIP.has(dst.id)) {
+    // The user's own Service (existing workloads): only the pod ports it targets, at its port.
+    const mapped = dst.existing && col?.kind === 'conn' ? addr.servicePorts?.get(dst.id)?.get(`${col.port}/${col.protocol}`) : undefined;
+    if (!dst.existing || mapped !== undefined || col?.kind !== 'conn') {
+      const port = dst.existing ? mapped : col?.kind === 'conn' ? (col.servicePort ?? col.port) : undefined;
+      const name = via === 'dns' ? addr.serviceName?.get(dst.id) : undefined;
+      if (name) return { host: name, ...(port !== undefined ? { port } : {}), via: 'dns' };
+      return { host: addr.serviceIP.get(dst.id)!, ...(port !== undefined ? { port } : {}), via: 'service' };
+    }
+    note = `no port of its Service targets ${col.port}/${col.protocol}`;
+  } else if (throughService && dst.existing) {
+    // Asked for by the workload itself: an honest error, not a silent change of path.
+    if (dst.via !== undefined) return { error: `${dst.id} has via: ${dst.via}, but no Service with a ClusterIP selects its pods` };
+    note = 'no Service selects its pods';
   }
   const ip = addr.podIPs.get(dst.id)?.[0];
-  return ip ? { host: ip, throughService: false } : undefined;
+  return ip ? { host: ip, via: dst.kind === 'external' ? 'external' : 'pod', ...(note ? { note } : {}) } : undefined;
 }
 
 export function hostFor(dst: Endpoint, suiteVia: Via, addr: Addresses): string | undefined {
-  return addressOf(dst, suiteVia, addr)?.host;
+  const a = addressOf(dst, undefined, suiteVia, addr);
+  return a && 'host' in a ? a.host : undefined;
+}
+
+/** The agent target of a cell and the path it takes. */
+export function routeFor(col: Column, dst: Endpoint | undefined, via: Via, addr: Addresses, timeoutMs: number): { target: AgentTarget; path?: CellPath } | { error: string } {
+  if (col.kind === 'dns') return { target: { id: col.key, kind: 'dns', name: col.name, timeoutMs } };
+  if (!dst) return { error: `unknown destination ${col.dst}` };
+  const a = addressOf(dst, col, via, addr);
+  if (!a) return { error: `no address known for ${dst.id}` };
+  if ('error' in a) return a;
+  const kind: ProbeKind = col.protocol === 'TCP' ? 'tcp' : col.protocol === 'UDP' ? 'udp' : 'sctp';
+  // Through the Service, the port is the Service's; the column (and the engine) keep the container port.
+  const port = a.port ?? col.port;
+  const path: CellPath = { via: a.via, address: `${a.host.includes(':') ? `[${a.host}]` : a.host}:${port}`, ...(a.note ? { note: a.note } : {}) };
+  return { target: { id: col.key, kind, host: a.host, port, timeoutMs }, path };
 }
 
 export function targetFor(col: Column, dst: Endpoint | undefined, via: Via, addr: Addresses, timeoutMs: number): AgentTarget | { error: string } {
-  if (col.kind === 'dns') return { id: col.key, kind: 'dns', name: col.name, timeoutMs };
-  if (!dst) return { error: `unknown destination ${col.dst}` };
-  const a = addressOf(dst, via, addr);
-  if (!a) return { error: `no address known for ${dst.id}` };
-  const kind: ProbeKind = col.protocol === 'TCP' ? 'tcp' : col.protocol === 'UDP' ? 'udp' : 'sctp';
-  // Through the Service, the port is the Service's; the column (and the engine) keep the container port.
-  return { id: col.key, kind, host: a.host, port: a.throughService ? (col.servicePort ?? col.port) : col.port, timeoutMs };
+  const r = routeFor(col, dst, via, addr, timeoutMs);
+  return 'error' in r ? r : r.target;
 }

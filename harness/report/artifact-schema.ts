@@ -24,6 +24,7 @@ export const ObservationSchema = z.object({
   latencyMs: ms.optional(),
   detail: z.string().optional(),
   repro: z.string().optional(),
+  path: z.object({ via: z.enum(['service', 'dns', 'pod', 'external']), address: z.string(), note: z.string().optional() }).optional(),
 });
 
 export const CellSchema = z.object({
@@ -85,6 +86,7 @@ export const StepSummarySchema = z.object({
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
   notTestable: z.string().optional(),
+  nothingTested: z.string().optional(),
 });
 
 export const RunSummarySchema = z.object({
@@ -96,6 +98,7 @@ export const RunSummarySchema = z.object({
   notTestableSteps: z.array(z.string()).optional(),
   durationMs: ms.optional(),
   slowestEnforcement: z.object({ step: z.string(), ms }).optional(),
+  nothingTested: z.string().optional(),
 });
 
 export const ArtifactSchema = z.object({

@@ -196,6 +196,24 @@ function renderItem(item: AttentionItem, ctx: Ctx, withStep: boolean): string[] 
   return lines;
 }
 
+const PATH_WORDS = { service: 'through the Service ClusterIP', dns: 'through the Service DNS name', pod: 'at the pod IP', external: 'at the external container' } as const;
+
+/** `paths: 12 through the Service ClusterIP, 2 at the pod IP (2: no Service selects its pods)`: which way the cells went. */
+export function pathLine(step: StepResult): string | undefined {
+  const counts = new Map<string, number>();
+  const notes = new Map<string, number>();
+  for (const cell of step.cells) {
+    const p = cell.observed?.path;
+    if (!p) continue;
+    counts.set(p.via, (counts.get(p.via) ?? 0) + 1);
+    if (p.note) notes.set(p.note, (notes.get(p.note) ?? 0) + 1);
+  }
+  if (counts.size === 0) return undefined;
+  const parts = [...counts].map(([via, n]) => `${n} ${PATH_WORDS[via as keyof typeof PATH_WORDS] ?? via}`);
+  const why = [...notes].map(([note, n]) => `${n}: ${note}`);
+  return `paths: ${parts.join(', ')}${why.length ? ` (${why.join('; ')})` : ''}`;
+}
+
 /** The counts every summary line starts with, in one fixed order. */
 function countParts(sum: StepSummary | RunSummary): string[] {
   return [
@@ -212,7 +230,8 @@ function countParts(sum: StepSummary | RunSummary): string[] {
 /** `step default-deny: correct 41, wrong 0, authoring 0, enforcement 0, errors 0, attempts 52, retried 3, enforced after 1.8 s` */
 export function stepSummaryLine(sum: StepSummary): string {
   const parts = countParts(sum);
-  if (sum.timeToEnforceMs !== undefined) parts.push(`enforced after ${formatDuration(sum.timeToEnforceMs)}`);
+  if (sum.nothingTested !== undefined) parts.push(`nothing was tested: ${sum.nothingTested}`);
+  else if (sum.timeToEnforceMs !== undefined) parts.push(`enforced after ${formatDuration(sum.timeToEnforceMs)}`);
   else if (!sum.passed) parts.push('never matched');
   return `step ${sum.name}: ${parts.join(', ')}`;
 }
@@ -227,6 +246,7 @@ export function runSummaryLine(sum: RunSummary): string {
   const parts = countParts(sum);
   if (sum.slowestEnforcement) parts.push(`slowest enforcement ${formatDuration(sum.slowestEnforcement.ms)} (${sum.slowestEnforcement.step})`);
   if (sum.durationMs !== undefined) parts.push(`took ${formatDuration(sum.durationMs)}`);
+  if (sum.nothingTested !== undefined) return `run ${sum.suite}: NOTHING WAS TESTED (${sum.nothingTested}), ${stepsPart}; ${parts.join(', ')}`;
   return `run ${sum.suite}: ${sum.passed ? 'PASSED' : 'FAILED'}, ${stepsPart}; ${parts.join(', ')}`;
 }
 
@@ -260,6 +280,8 @@ ${c.yellow(step.notTestable)}
     for (const item of items) lines.push(...renderItem(item, ctx, false));
   }
   if (hasInfrastructureNews(step.infrastructure)) lines.push(...infrastructureLines(step.infrastructure).map((l) => c.yellow(l)));
+  const paths = pathLine(step);
+  if (paths) lines.push(c.dim(paths));
   lines.push(painted);
   return lines.join('\n') + '\n';
 }

@@ -6,6 +6,7 @@ import { arpTableWarning, hostArpCap } from '../cluster/checks/host-limits.js';
 import { EndpointChanger, PolicyApplier, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { applyManifests, type UserManifest } from '../apply/manifests.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
+import { withNamespaceLabels } from '../suite/in-place.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { existingPodQueries, setUpInPlace, type InPlaceSetup } from './in-place.js';
 import { InPlaceFollower } from './relearn.js';
@@ -47,7 +48,10 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   let loaded = ctx.loaded;
   const { suite } = loaded;
   const runId = newRunId();
-  const guard = guardFor(cluster, suite, loaded.policies, { runId, allowForeignNamespaces: opts.allowForeignNamespaces ?? false });
+  // The manifests' namespaces are the suite's too: the guard lets the run change them (as it allows).
+  const manifestNs = [...new Set(ctx.manifests.map((m) => (m.obj.kind === 'Namespace' ? m.obj.metadata.name : m.obj.metadata.namespace)).filter((n): n is string => !!n))];
+  const declared = { ...suite, namespaces: [...suite.namespaces, ...manifestNs.map((name) => ({ name }))] };
+  const guard = guardFor(cluster, declared, loaded.policies, { runId, allowForeignNamespaces: opts.allowForeignNamespaces ?? false });
   if (!cluster.createdByUs && cluster.dockerNetwork) {
     // A reused cluster may hold externals from a run killed with SIGKILL or kept with --keep.
     const left = await removeLeftoverExternals(cluster.name);
@@ -55,9 +59,14 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   }
   if (ctx.manifests.length > 0) {
     cleanup.push('namespaces created for the suite manifests', async () => void (await guard.deleteCreated({ wait: !cluster.ephemeral })));
-    const declared = new Map(suite.namespaces.map((n) => [n.name, n.labels]));
+    const labelsOf = new Map(suite.namespaces.filter((n) => !n.existing).map((n) => [n.name, n.labels]));
     await applyManifests(cluster.client, ctx.manifests, {
-      ensureNamespace: async (name) => void (await guard.ensureNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: declared.get(name) ?? {} } })),
+      ensureNamespace: async (name) => {
+        const existing = suite.namespaces.find((n) => n.name === name && n.existing);
+        if (existing) await guard.useExisting(name, existing.labels);
+        else await guard.ensureNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: labelsOf.get(name) ?? {} } });
+      },
+      ...(cluster.createdByUs ? {} : { assertMutable: (ns: string, what: string) => guard.assertMutable(ns, what) }),
       cleanup,
       clusterIsDeleted: cluster.ephemeral,
       progress,
@@ -73,6 +82,8 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   // What starts absent (initially: absent) is created by a later step.
   const deployedAt = Date.now();
   const deployment = await deployWorkloads(cluster, presentFromStart(suite), { runId, agentImage, guard, nodes: workers, progress, cleanup, existingQueries });
+  // Existing namespaces (default): the simulation selects on the labels they carry.
+  loaded = withNamespaceLabels(loaded, deployment.namespaceLabels);
   let inPlace: InPlaceSetup | undefined;
   let follower: InPlaceFollower | undefined;
   if (suite.workloads.some((w) => w.existing)) {

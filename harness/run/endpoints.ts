@@ -20,11 +20,12 @@ export class RunEndpoints {
   }
 
   refresh(deployment: Deployment | undefined, inPlace: InPlaceSetup | undefined): void {
-    for (const m of [this.addresses.serviceIP, this.addresses.serviceName, this.addresses.podIPs, this.ipOf, this.sources])
+    for (const m of [this.addresses.serviceIP, this.addresses.serviceName, this.addresses.servicePorts, this.addresses.podIPs, this.ipOf, this.sources])
       for (const id of [...(m?.keys() ?? [])]) if (!id.startsWith('external:')) m!.delete(id);
     for (const [id, ep] of deployment?.endpoints ?? []) {
       if (ep.serviceIP) this.addresses.serviceIP.set(id, ep.serviceIP);
       if (ep.serviceName) (this.addresses.serviceName ??= new Map()).set(id, `${ep.serviceName}.${ep.namespace}.svc.cluster.local`);
+      if (ep.servicePorts) (this.addresses.servicePorts ??= new Map()).set(id, ep.servicePorts);
       const ips = ep.pods.map((p) => p.ip).filter((ip): ip is string => !!ip);
       this.addresses.podIPs.set(id, ips);
       if (ips[0]) this.ipOf.set(id, ips[0]);

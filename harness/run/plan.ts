@@ -9,7 +9,7 @@ import { probedAs } from '../observe/live-prober.js';
 import type { AgentResult } from '../probe/agent-output.js';
 import type { SourcePod } from '../probe/prober.js';
 import type { PlannedCell } from '../probe/settle.js';
-import { targetFor, type Addresses, type Via } from '../probe/targets.js';
+import { routeFor, type Addresses, type Via } from '../probe/targets.js';
 
 export interface StepPlan {
   cells: PlannedCell[];
@@ -34,12 +34,12 @@ export function planStep(
       unplanned.set(cellKey(src.id, col.key), `no running pod for source ${src.id}`);
       continue;
     }
-    const t = targetFor(col, col.kind === 'conn' ? dests.get(col.dst) : undefined, opts.via, addresses, opts.timeoutMs);
-    if ('error' in t) {
-      unplanned.set(cellKey(src.id, col.key), t.error);
+    const r = routeFor(col, col.kind === 'conn' ? dests.get(col.dst) : undefined, opts.via, addresses, opts.timeoutMs);
+    if ('error' in r) {
+      unplanned.set(cellKey(src.id, col.key), r.error);
       continue;
     }
-    cells.push({ source, target: t, expected: value.verdict });
+    cells.push({ source, target: r.target, expected: value.verdict, ...(r.path ? { path: r.path } : {}) });
   }
   return { cells, unplanned };
 }
@@ -82,6 +82,7 @@ export function observationFrom(
     attempts: outcome.attempts,
     ...(outcome.result.latencyMs !== undefined ? { latencyMs: Math.round(outcome.result.latencyMs * 10) / 10 } : {}),
     ...(outcome.result.detail ? { detail: outcome.result.detail } : {}),
+    ...(planned.path ? { path: { ...planned.path } } : {}),
     repro: reproFor(planned, outcome.result, kube),
   };
 }

@@ -35,11 +35,6 @@ export async function preflight(spec: ClusterSpec, loaded: LoadedSuite, opts: Se
       hint: 'use --provider kind, or remove the externals from the suite for this run',
     });
   }
-  if (spec.provider === 'existing' && loaded.suite.manifests.length > 0) {
-    throw new UsageError(`suite ${loaded.suite.metadata.name} lists manifests, which the harness applies only to clusters it creates (kind, k3s)`, {
-      hint: 'deploy them yourself and refer to the workloads with existing: true and ref, or use --provider kind',
-    });
-  }
   if (spec.cni === 'calico' && opts.calicoManifest && !/^https?:\/\//.test(opts.calicoManifest)) {
     try {
       await access(opts.calicoManifest, constants.R_OK);

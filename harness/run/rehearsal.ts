@@ -30,11 +30,11 @@ export async function assertRehearsable(client: KubeClient, review: AccessReview
   const { suite } = loaded;
   const deployIn = [...new Set([...suite.workloads.filter((w) => !w.existing).map((w) => w.namespace), ...suite.probes.map((p) => p.namespace)])].sort();
   await assertAccess(review, rehearsalNeeds(rehearsalNamespaces(loaded), { ...opts, deployIn }), `context ${context}`);
-  const needed = [...new Set(loaded.suite.workloads.filter((w) => w.existing).map((w) => w.namespace))].sort();
+  const needed = [...new Set([...loaded.suite.workloads.filter((w) => w.existing).map((w) => w.namespace), ...loaded.suite.namespaces.filter((n) => n.existing).map((n) => n.name)])].sort();
   const missing: string[] = [];
   for (const ns of needed) if (!(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: ns }))) missing.push(ns);
   if (missing.length) {
-    throw new UsageError(`namespace(s) ${missing.join(', ')} of existing workloads do not exist in context ${context}`, { hint: 'check --context, or the workloads\' namespace in the suite' });
+    throw new UsageError(`namespace(s) ${missing.join(', ')} of existing workloads or existing: true namespaces do not exist in context ${context}`, { hint: 'check --context, or the namespaces in the suite' });
   }
 }
 

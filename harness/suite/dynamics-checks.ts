@@ -63,6 +63,7 @@ export function checkDynamics(loaded: LoadedSuite, add: Add): void {
   checkInitially(suite, add);
   const namespaces = suite.namespaces.map((n) => n.name);
   const declaredNs = new Set(namespaces);
+  const existingNs = new Set(suite.namespaces.filter((n) => n.existing).map((n) => n.name));
   const endpoints = knownEndpoints(suite);
   const history = new History(suite);
   // The implicit DNS check resolves this workload's Service (axes.ts): it must not leave.
@@ -79,6 +80,10 @@ export function checkDynamics(loaded: LoadedSuite, add: Add): void {
     const resolve = (text: string, path: string, verb: string): Target | undefined => {
       const t = parseTarget(text);
       if (t.kind === 'namespace') {
+        if (existingNs.has(t.name)) {
+          add(path, `namespace "${t.name}" is existing: true: the harness never creates or deletes a namespace it did not create`);
+          return undefined;
+        }
         if (declaredNs.has(t.name)) return t;
         add(path, `namespace "${t.name}" is not declared in namespaces${didYouMean(t.name, namespaces)}: the harness ${verb}s only namespaces it declares`);
         return undefined;

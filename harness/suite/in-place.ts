@@ -68,3 +68,16 @@ export function withDiscovered(loaded: LoadedSuite, found: ReadonlyMap<string, D
   });
   return { ...loaded, suite: { ...loaded.suite, workloads } };
 }
+
+/**
+ * The suite with its existing namespaces' labels as found in the cluster (declared labels were set
+ * there, so they are among them): policies select namespaces on every label they carry.
+ */
+export function withNamespaceLabels(loaded: LoadedSuite, found: ReadonlyMap<string, Record<string, string>> | undefined): LoadedSuite {
+  if (!found || found.size === 0) return loaded;
+  const namespaces = loaded.suite.namespaces.map((n) => {
+    const live = found.get(n.name);
+    return n.existing && live ? { ...n, labels: { ...live, ...n.labels } } : n;
+  });
+  return { ...loaded, suite: { ...loaded.suite, namespaces } };
+}

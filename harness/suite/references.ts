@@ -74,8 +74,10 @@ function checkEndpoints(suite: Suite, add: Add): void {
   suite.namespaces.forEach((ns, i) => {
     if (declared.has(ns.name)) add(`namespaces[${i}].name`, `duplicate namespace "${ns.name}"`);
     declared.add(ns.name);
-    if (SYSTEM_NAMESPACES.has(ns.name))
-      add(`namespaces[${i}].name`, `"${ns.name}" is created by Kubernetes itself and the harness would create and delete it: declare only test namespaces, and reach pods in "${ns.name}" through an existing: true workload`);
+    if (SYSTEM_NAMESPACES.has(ns.name) && !ns.existing)
+      add(`namespaces[${i}].name`, `"${ns.name}" is created by Kubernetes itself and the harness would create and delete it: mark it existing: true (the harness then never creates or deletes it, and restores what it changed there)`);
+    if (ns.existing && ns.initially !== undefined)
+      add(`namespaces[${i}].initially`, 'an existing namespace is never created or deleted by the harness: remove initially');
     const own = ns.labels[METADATA_NAME];
     if (own !== undefined && own !== ns.name)
       add(`namespaces[${i}].labels`, `label ${METADATA_NAME}="${own}" contradicts the namespace name: the API server always sets it to "${ns.name}"; remove it`);
@@ -93,8 +95,13 @@ function checkEndpoints(suite: Suite, add: Add): void {
     if (first !== undefined) add(`${path}.name`, `duplicate name "${name}" in namespace "${ns}" (also ${first}): workloads and probes of a namespace need distinct names`);
     else ids.set(id, path);
   };
+  const existingNs = new Set(suite.namespaces.filter((n) => n.existing).map((n) => n.name));
+  const deployedInto = (ns: string, path: string, what: string): void => {
+    if (existingNs.has(ns)) add(`${path}.namespace`, `namespace "${ns}" is existing: true, and the harness deploys ${what} only into namespaces it creates (and deletes): declare a fresh namespace for it`);
+  };
   suite.workloads.forEach((w, i) => {
     const path = `workloads[${i}]`;
+    if (!w.existing) deployedInto(w.namespace, path, 'workloads');
     if (!w.existing && !declared.has(w.namespace))
       add(`${path}.namespace`, `namespace "${w.namespace}" is not declared in namespaces${didYouMean(w.namespace, nsList)}: declare it, or mark the workload existing: true if it already runs in the cluster`);
     if (w.existing && Object.keys(w.labels).length === 0 && w.ref === undefined)
@@ -106,6 +113,7 @@ function checkEndpoints(suite: Suite, add: Add): void {
   });
   suite.probes.forEach((p, i) => {
     const path = `probes[${i}]`;
+    deployedInto(p.namespace, path, 'probe pods');
     if (!declared.has(p.namespace)) add(`${path}.namespace`, `namespace "${p.namespace}" is not declared in namespaces${didYouMean(p.namespace, nsList)}: probe pods are deployed, so their namespace must be one the suite creates`);
     claim(p.namespace, p.name, path);
     checkNode(p.node, path);
@@ -123,7 +131,7 @@ function checkEndpoints(suite: Suite, add: Add): void {
     if (first !== undefined) add(`policies[${i}].id`, `duplicate policy id "${ref.id}" (also policies[${first}])`);
     else policyIds.set(ref.id, i);
     if (ref.namespace !== undefined && !declared.has(ref.namespace))
-      add(`policies[${i}].namespace`, `namespace "${ref.namespace}" is not declared in namespaces${didYouMean(ref.namespace, nsList)}: the harness applies policies only in namespaces it creates`);
+      add(`policies[${i}].namespace`, `namespace "${ref.namespace}" is not declared in namespaces${didYouMean(ref.namespace, nsList)}: the harness applies policies only in namespaces the suite declares (one that already exists, such as default, with existing: true)`);
   });
   const dns = new Map<string, number>();
   (suite.probe.dnsNames ?? []).forEach((name, i) => {
@@ -151,7 +159,7 @@ function checkLabelChanges(suite: Suite, add: Add): void {
       if (both.length > 0) add(`${path}.remove`, `"${both[0]}" is both set and removed in one change: keep one`);
       if (a === 'namespace') {
         if (!declared.has(b))
-          add(`${path}.target`, `namespace "${b}" is not declared in namespaces${didYouMean(b, declared)}: the harness relabels only namespaces it creates`);
+          add(`${path}.target`, `namespace "${b}" is not declared in namespaces${didYouMean(b, declared)}: the harness relabels only namespaces the suite declares (one that already exists with existing: true)`);
         if (METADATA_NAME in ch.set || ch.remove.includes(METADATA_NAME))
           add(`${path}.${METADATA_NAME in ch.set ? 'set' : 'remove'}`, `${METADATA_NAME} is set by the API server and cannot be changed`);
         return;

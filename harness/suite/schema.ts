@@ -73,6 +73,13 @@ export const NamespaceSpec = z.strictObject({
   name: k8sName,
   labels: Labels.default({}),
   initially: Initially.optional(),
+  /**
+   * A namespace that already exists (`default`, or the user's own): the harness never creates or
+   * deletes it, reads its labels at run time, and puts back exactly what the run changed in it
+   * (policies, declared labels, label steps). It holds policies and existing workloads; harness
+   * workloads and probes go into namespaces the harness creates.
+   */
+  existing: z.boolean().default(false),
 });
 export type NamespaceSpec = z.infer<typeof NamespaceSpec>;
 

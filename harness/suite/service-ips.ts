@@ -97,8 +97,12 @@ export function checkServiceAddresses(suite: Suite, add: Add): void {
   const seen = new Map<string, number>();
   suite.workloads.forEach((w, i) => {
     const base = `workloads[${i}]`;
-    if (w.via !== undefined && w.via !== 'pod' && (w.existing || w.ports.length === 0)) {
-      add(`${base}.via`, `is "${w.via}" but the harness deploys no Service for ${w.existing ? 'an existing workload' : 'a workload without ports'}: probes would fall back to its pod IP; remove via or write "pod"`);
+    // Existing workloads go through the user's own Service (found at run time; none is a cell error).
+    if (w.via !== undefined && w.via !== 'pod' && !w.existing && w.ports.length === 0) {
+      add(`${base}.via`, `is "${w.via}" but the harness deploys no Service for a workload without ports: probes would fall back to its pod IP; remove via or write "pod"`);
+    }
+    if (w.via !== undefined && w.via !== 'pod' && w.existing && w.witness) {
+      add(`${base}.via`, `is "${w.via}" but a witnessed workload is probed at the pod its witness sits in; remove via or write "pod"`);
     }
     if (w.clusterIP === undefined) return;
     const first = seen.get(w.clusterIP);

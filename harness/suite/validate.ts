@@ -64,7 +64,7 @@ export function checkPolicies(loaded: LoadedSuite): Issue[] {
       }
       // A namespace that came from the suite entry is reported there, by the reference checks.
       if (ns !== '' && ns !== ref.namespace && !declared.includes(ns)) {
-        inDoc('metadata.namespace', `namespace "${ns}" is not declared in the suite's namespaces${didYouMean(ns, declared)}: the harness applies policies only in namespaces it creates`);
+        inDoc('metadata.namespace', `namespace "${ns}" is not declared in the suite's namespaces${didYouMean(ns, declared)}: the harness applies policies only in namespaces the suite declares (one that already exists, such as default, with existing: true)`);
       }
       if (ns === '' || name === '') continue;
       const key = policyObjectKey(d.policy) ?? `${ns}/${name}`;

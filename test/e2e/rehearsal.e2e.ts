@@ -1,7 +1,8 @@
 // Rehearsing a policy change on an existing cluster (issue 14), on one real kind cluster with
 // kube-router: the seed suite's workloads deployed by `run --keep`, its policies applied with kubectl
 // (as a team would have), then `run --plan` changes nothing; a rehearsal with a wrong expectation
-// fails and leaves every NetworkPolicy and label as it was (byte for byte after normalisation); a
+// fails and leaves every NetworkPolicy and label as it was (byte for byte after normalisation, field
+// owners in managedFields included); a
 // run killed after its change restores them; rollback.yaml applied by hand restores a kept change;
 // `discover` writes a suite that validates. Slow (a cluster and four runs): NPH_E2E_REHEARSAL=1.
 import { expect } from 'chai';
@@ -15,7 +16,7 @@ import { readImagesEnv } from '../../harness/cluster/paths.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'harness/cli/bin.ts')];
-const CLUSTER = 'nph-i14-e2e';
+const CLUSTER = process.env.NPH_E2E_REHEARSAL_CLUSTER ?? 'nph-i14-e2e';
 const CONTEXT = `kind-${CLUSTER}`;
 const env = readImagesEnv();
 const KIND = process.env.NPH_KIND ?? env.NPH_KIND ?? 'kind';
@@ -37,12 +38,13 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
   // The namespaces are someone else's: a rehearsal on them needs the flag (and restores their labels).
   const existing = () => ['--provider', 'existing', '--kubeconfig', kubeconfig, '--context', CONTEXT, '--allow-foreign-namespaces'];
 
-  async function snapshot(): Promise<ClusterSnapshot> {
+  /** owners: field owners (managedFields) too, which every restore by the harness puts back as found. */
+  async function snapshot(owners = true): Promise<ClusterSnapshot> {
     const items = async (what: string) => (JSON.parse((await kubectl(['get', what, '-A', '-o', 'json'])).stdout) as { items: KObject[] }).items;
     const watched = (o: KObject) => WATCHED.includes(o.metadata.namespace ?? '');
     const [policies, namespaces, pods] = await Promise.all([items('networkpolicies'), items('namespaces'), items('pods')]);
     // The harness's own canary namespaces come and go (deleted without waiting): never the team's state.
-    return snapshotOf(policies.filter((p) => !(p.metadata.namespace ?? '').startsWith('nph-canary-')), namespaces.filter((n) => WATCHED.includes(n.metadata.name ?? '')), pods.filter((p) => watched(p) && !p.metadata.deletionTimestamp));
+    return snapshotOf(policies.filter((p) => !(p.metadata.namespace ?? '').startsWith('nph-canary-')), namespaces.filter((n) => WATCHED.includes(n.metadata.name ?? '')), pods.filter((p) => watched(p) && !p.metadata.deletionTimestamp), { owners });
   }
 
   before(async function () {
@@ -108,11 +110,12 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
   });
 
   it('--keep-changes leaves a passing rehearsal applied; rollback.yaml by hand restores the prior state', async () => {
-    const before = await snapshot();
+    // By hand, kubectl's server-side apply makes netpol-harness an owner: compared without owners.
+    const before = await snapshot(false);
     const dir = path.join(work, 'kept');
     const r = await cli(['run', path.join(FIX, 'ok.yaml'), ...existing(), '--keep-changes', '--report-dir', dir]);
     expect(r.exitCode, r.all).to.equal(0);
-    const changed = snapshotDiff(before, await snapshot());
+    const changed = snapshotDiff(before, await snapshot(false));
     expect(changed).to.deep.equal(['NetworkPolicy develop/allow-frontend-ingress: differs', 'NetworkPolicy develop/rehearsal-db-lockdown: new', 'labels of namespace/develop: differs']);
     // The commands in the file's header, as a user would paste them.
     const file = path.join(dir, 'rollback.yaml');
@@ -122,7 +125,7 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
       const args = c.replace(/ -f rollback\.yaml$/, ` -f ${file}`).split(' ').slice(1);
       await execa(KUBECTL, args);
     }
-    expect(snapshotDiff(before, await snapshot())).to.deep.equal([]);
+    expect(snapshotDiff(before, await snapshot(false))).to.deep.equal([]);
   });
 
   it('a user who may only read: --plan works, a rehearsal exits 2 listing each missing permission and changes nothing', async () => {

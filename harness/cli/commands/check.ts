@@ -1,7 +1,8 @@
 // `netpol-harness check <suite|dir>...`: the cluster-free tier for pull requests. Validates each
 // suite, compares every hand-written expectation with the simulation and lints the policies.
 // Exit 0 when every expectation agrees, 1 on any disagreement (or, with --strict, any lint error or
-// warning), 2 when an argument or suite is invalid (the other suites are still checked).
+// warning), 2 when an argument or suite is invalid or a suite has no cell to judge offline ("nothing was
+// tested"; the other suites are still checked).
 // Imports only the pure core: no cluster code is loaded.
 import { Option, type Command } from 'commander';
 import { checkPaths, type CheckReport } from '../../check/check.js';
@@ -27,6 +28,7 @@ function toJson(r: CheckReport, verbose: boolean): string {
           suite: s.run.suite,
           valid: true,
           passed: !s.failed,
+          ...(s.nothingTested !== undefined ? { nothingTested: s.nothingTested } : {}),
           profile: s.profile,
           cells: s.summary.cells,
           handWritten: s.handWritten,

@@ -1,10 +1,10 @@
 // `netpol-harness discover`: read a live cluster (never change it) and write a suite that asks
 // whether the cluster does what its policies say. Exit 2 on a missing context, namespace or
 // permission, or on policies the engine cannot model (unless --skip-unsupported).
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { createProgress } from '../../cluster/progress.js';
-import { discover } from '../../discover/index.js';
+import { discover, parseExternalFlag, type DiscoveredExternal } from '../../discover/index.js';
 
 interface DiscoverFlags {
   kubeconfig?: string;
@@ -13,6 +13,8 @@ interface DiscoverFlags {
   allNamespaces?: boolean;
   output: string;
   skipUnsupported?: boolean;
+  attacker: boolean;
+  external: DiscoveredExternal[];
 }
 
 export function register(program: Command): void {
@@ -22,9 +24,22 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (only read)')
     .option('--context <name>', 'kube context (default: the current one)')
     .option('-n, --namespace <name>', 'namespace to read (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('-A, --all-namespaces', 'every namespace except default, kube-system, kube-public and kube-node-lease')
+    .option('-A, --all-namespaces', 'every namespace except kube-system, kube-public and kube-node-lease (default is read, as existing: true)')
     .requiredOption('-o, --output <dir>', 'directory for suite.yaml and policies/')
     .option('--skip-unsupported', 'write the suite without policies the engine cannot model (they are listed) instead of failing')
+    .option('--no-attacker', 'do not add the attacker probe (a pod in a fresh namespace nph-attacker, which the run creates and deletes)')
+    .option(
+      '--external <name=cidr:port>',
+      'an egress destination you care about, e.g. payments=203.0.113.0/24:443 (repeatable); probed on kind, where an external container stands for it',
+      (v: string, prev: DiscoveredExternal[]) => {
+        try {
+          return [...prev, parseExternalFlag(v)];
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message);
+        }
+      },
+      [] as DiscoveredExternal[],
+    )
     .action(async (f: DiscoverFlags) => {
       if (f.allNamespaces && f.namespace.length) throw new UsageError('pass either -n/--namespace or --all-namespaces, not both');
       if (!f.allNamespaces && f.namespace.length === 0) throw new UsageError('name the namespaces to read (-n <ns>, repeatable) or pass --all-namespaces');
@@ -35,13 +50,17 @@ export function register(program: Command): void {
         scope: f.allNamespaces ? { all: true } : { all: false, names: f.namespace },
         outDir: f.output,
         skipUnsupported: f.skipUnsupported ?? false,
+        attacker: f.attacker,
+        externals: f.external,
         progress: createProgress(),
       });
-      const s = discovered.suite as { namespaces: unknown[]; workloads: unknown[] };
+      const s = discovered.suite as { namespaces: unknown[]; workloads: unknown[]; probes?: unknown[]; probe?: { dnsNames?: string[] } };
       const nPolicies = [...discovered.policyFiles.values()].reduce((n, d) => n + d.length, 0);
       process.stdout.write(
         `discovered ${s.namespaces.length} namespace(s), ${s.workloads.length} workload(s), ${nPolicies} NetworkPolic${nPolicies === 1 ? 'y' : 'ies'}` +
-          `${discovered.unsupported.length ? ` (${discovered.unsupported.length} left out)` : ''} in ${(readMs / 1000).toFixed(2)} s reading, ${((performance.now() - t0) / 1000).toFixed(2)} s total\nwrote ${files.join(', ')}\n`,
+          `${discovered.unsupported.length ? ` (${discovered.unsupported.length} left out)` : ''}` +
+          `${discovered.skipped.length ? `; skipped ${discovered.skipped.length} controller(s)/pod(s), listed above` : ''}` +
+          `${s.probes?.length ? '; added the attacker probe' : ''}${s.probe?.dnsNames ? '; added the DNS check' : ''} in ${(readMs / 1000).toFixed(2)} s reading, ${((performance.now() - t0) / 1000).toFixed(2)} s total\nwrote ${files.join(', ')}\n`,
       );
     });
 }

@@ -1,6 +1,6 @@
 // `netpol-harness run <suite>`: the main job. Provision, install the CNI, prove enforcement, deploy,
 // then for each step apply, probe, compare and report. Exit 0 when every step matches, 1 on mismatches,
-// 2 on usage, input or infrastructure errors. Flags are checked before anything touches a cluster.
+// 2 on usage, input or infrastructure errors, or when nothing was tested. Flags are checked before anything touches a cluster.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types.js';
 import { EXIT, UsageError } from '../../errors.js';
@@ -46,12 +46,15 @@ export function intIn(name: string, min: number, max: number) {
 /**
  * 0 every step matched; 1 some cell was wrong (a policy or expectation problem); 2 when cells could
  * not be judged and none was wrong (exec denied, agent missing, a node or pod failed under the run:
- * the infrastructure, not the policies, needs a look) or cleanup failed.
+ * the infrastructure, not the policies, needs a look), when nothing was tested at all (no cell
+ * judged), or cleanup failed.
  */
 export function exitCodeFor(summary: RunSummary, cleanupFailures: number): number {
   if (cleanupFailures > 0) return EXIT.error;
+  // A run that judged no cell is not a pass (nor a verdict): exit 2, "nothing was tested".
+  if (summary.nothingTested !== undefined) return EXIT.error;
   if (summary.passed) return EXIT.ok;
-  if (summary.wrong === 0 && summary.errors > 0) return EXIT.error;
+  if (summary.wrong === 0 && (summary.errors > 0 || summary.steps.some((s) => s.nothingTested !== undefined))) return EXIT.error;
   return EXIT.mismatch;
 }
 
@@ -139,6 +142,7 @@ export function register(program: Command): void {
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
       else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
       for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
+      if (summary.nothingTested !== undefined) process.stderr.write(`netpol-harness: nothing was tested: ${summary.nothingTested}\n`);
       process.exitCode = exitCodeFor(summary, cleanup.failed.length);
     });
 }

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { checkInPlaceAccess, describeCheck, requiredAccess } from '../../../harness/apply/access.js';
 import type { AccessNeed } from '../../../harness/cluster/checks/access.js';
-import { commonLabels, discoverExisting, discoverPorts, podQuery, selectorString } from '../../../harness/apply/in-place.js';
+import { commonLabels, discoverExisting, discoverPorts, podQuery, selectorString, servicePortMap } from '../../../harness/apply/in-place.js';
 import type { KObject, PodLike } from '../../../harness/cluster/kube-types.js';
 import { UsageError } from '../../../harness/errors.js';
 import { Suite, WorkloadSpec, type SuiteInput } from '../../../harness/suite/schema.js';
@@ -21,6 +21,16 @@ const svc = (name: string, selector: Record<string, string>, ports: { name?: str
 });
 
 describe('apply/in-place', () => {
+  it('servicePortMap: the Service port for each pod port it targets, a named targetPort resolved on the pod (kubectl expose --port 80 --target-port http)', () => {
+    const pod = { metadata: { labels: { run: 'web' } }, spec: { containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }, { containerPort: 53, protocol: 'UDP' }] }] } };
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { run: 'web' }, ports: [{ port: 80, targetPort: 'http' }, { port: 5353, targetPort: 53, protocol: 'UDP' }, { port: 81 }, { port: 82, targetPort: 'nope' }] } };
+    expect([...servicePortMap(pod, svc)]).to.deep.equal([
+      ['8080/TCP', 80],
+      ['53/UDP', 5353],
+      ['81/TCP', 81],
+    ]);
+  });
+
   it('turns a LabelSelector with expressions into a list selector', () => {
     expect(
       selectorString({

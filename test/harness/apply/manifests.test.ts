@@ -95,4 +95,41 @@ describe('apply/manifests', () => {
     await cleanup.run();
     expect(kube.ops('delete')).to.include.members(['Deployment/shop/web', 'Namespace/extra']);
   });
+
+  it('objects that existed before (a namespace such as default, a user\'s Service) are put back as found, field owners included, never deleted', async () => {
+    const kube = new FakeKube();
+    kube.trackOwners = true;
+    kube.onApply = (o) => {
+      if (o.kind === 'Deployment') o.status = { availableReplicas: 1, updatedReplicas: 1 };
+    };
+    const owners = [{ manager: 'kubectl-create', operation: 'Update' }];
+    kube.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'extra', labels: { 'kubernetes.io/metadata.name': 'extra', team: 'a' }, managedFields: owners } });
+    kube.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop', managedFields: owners }, spec: { selector: { app: 'old' }, ports: [{ port: 8080 }] } });
+    const m = await loadManifests(await suiteWith({ 'app.yaml': APP }, [{ file: 'app.yaml', namespace: 'shop' }]));
+    const cleanup = new CleanupStack({ keep: false });
+    await applyManifests(kube, m, { ensureNamespace: async () => {}, cleanup, timeoutMs: 5000 });
+    expect((kube.find('Service', 'shop', 'web')!.spec as { selector: object }).selector).to.deep.equal({ app: 'web' });
+    await cleanup.run();
+    expect(kube.ops('delete')).to.deep.equal(['Deployment/shop/web']);
+    expect(kube.find('Namespace', undefined, 'extra')!.metadata).to.deep.include({ labels: { 'kubernetes.io/metadata.name': 'extra', team: 'a' }, managedFields: owners });
+    expect(kube.find('Service', 'shop', 'web')!.spec).to.deep.include({ selector: { app: 'old' }, ports: [{ port: 8080 }] });
+    expect(kube.find('Service', 'shop', 'web')!.metadata.managedFields).to.deep.equal(owners);
+  });
+
+  it('on a cluster the run did not create, the namespace guard is asked for every object first: a refusal applies nothing', async () => {
+    const kube = new FakeKube();
+    const m = await loadManifests(await suiteWith({ 'app.yaml': APP }, [{ file: 'app.yaml', namespace: 'shop' }]));
+    const asked: string[] = [];
+    const e = await applyManifests(kube, m, {
+      ensureNamespace: async () => {},
+      assertMutable: async (ns, what) => {
+        asked.push(ns);
+        if (ns === 'shop') throw new UsageError(`refusing to ${what} in namespace shop: it exists and was not created by netpol-harness`, { hint: 'pass --allow-foreign-namespaces' });
+      },
+    }).catch((x: unknown) => x);
+    expect(e).to.be.instanceOf(UsageError);
+    expect((e as Error).message).to.match(/^refusing to apply \S*app\.yaml \[doc 0\] Deployment shop\/web in namespace shop/);
+    expect(asked).to.deep.equal(['extra', 'shop']);
+    expect(kube.ops('apply')).to.deep.equal([]);
+  });
 });

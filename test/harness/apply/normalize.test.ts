@@ -43,4 +43,13 @@ describe('apply/normalize', () => {
     const after = snapshotOf([changed, extra], [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo', labels: { a: '2' } } }]);
     expect(snapshotDiff(before, after)).to.deep.equal(['NetworkPolicy demo/deny: differs', 'NetworkPolicy demo/new: new', 'labels of namespace/demo: differs']);
   });
+
+  it('with owners, a netpol-harness entry left in managedFields is a difference (byte-for-byte restore includes field owners)', () => {
+    const ns: KObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo', managedFields: [{ manager: 'kubectl-create', operation: 'Update' }] } };
+    const borrowed = structuredClone(live);
+    borrowed.metadata.managedFields = [{ manager: 'kubectl' }, { manager: 'netpol-harness', operation: 'Apply' }];
+    expect(snapshotDiff(snapshotOf([live], [ns]), snapshotOf([borrowed], [ns])), 'without owners: equal').to.deep.equal([]);
+    expect(snapshotDiff(snapshotOf([live], [ns], [], { owners: true }), snapshotOf([borrowed], [ns], [], { owners: true }))).to.deep.equal(['field owners (managedFields) of NetworkPolicy demo/deny: differs']);
+    expect(snapshotDiff(snapshotOf([live], [ns], [], { owners: true }), snapshotOf([structuredClone(live)], [ns], [], { owners: true }))).to.deep.equal([]);
+  });
 });

@@ -65,6 +65,25 @@ describe('apply/policies: PolicyApplier', () => {
     expect(applied.spec).to.deep.equal({ podSelector: { matchLabels: { app: 'web' } }, ingress: [{}] });
   });
 
+  it('restore() puts back the field owners (managedFields) of a policy and a namespace it borrowed: no netpol-harness entry is left', async () => {
+    const { kube, policies } = setup();
+    kube.trackOwners = true;
+    const owners = [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'networking.k8s.io/v1', time: '2026-12-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+    const pol = kube.find('NetworkPolicy', 'demo', 'allow-web')!;
+    pol.metadata.managedFields = structuredClone(owners);
+    const nsOwners = [{ manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: {} }];
+    kube.find('Namespace', undefined, 'demo')!.metadata.managedFields = structuredClone(nsOwners);
+    const a = new PolicyApplier({ client: kube, policies });
+    await a.applyStep({ apply: ['allow'], remove: [], labels: [{ target: 'namespace/demo', set: { team: 'b' }, remove: [] }] });
+    expect(kube.find('NetworkPolicy', 'demo', 'allow-web')!.metadata.managedFields!.map((e) => e.manager)).to.deep.equal(['kubectl-client-side-apply', 'netpol-harness']);
+    await a.restore();
+    const after = kube.find('NetworkPolicy', 'demo', 'allow-web')!;
+    expect(after.metadata.managedFields).to.deep.equal(owners);
+    expect(after.spec).to.deep.equal({ podSelector: { matchLabels: { app: 'web' } } });
+    expect(kube.find('Namespace', undefined, 'demo')!.metadata.managedFields).to.deep.equal(nsOwners);
+    expect(kube.find('Namespace', undefined, 'demo')!.metadata.labels).to.include({ team: 'a' });
+  });
+
   it('records what was there first and restore() brings the cluster back exactly, newest change first', async () => {
     const { kube, policies, before } = setup();
     const cleanup = new CleanupStack();

@@ -1,7 +1,7 @@
 // `netpol-harness check`: exit codes 0/1/2, the wrong cell named with its explanation, lint findings
 // as advice (info hidden unless --verbose), reports through the run's writers.
 import { expect } from 'chai';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArtifact } from '../../../harness/report/artifact-schema.js';
@@ -22,6 +22,23 @@ describe('netpol-harness check', () => {
     expect(r.stdout).to.contain('error NPH001 dns-going-dark');
     expect(r.stdout).to.match(/^check: 1 suite: 1 passed, 0 failed, 0 invalid$/m);
     expect((await runCli('check', SEED, '--strict')).code).to.equal(1);
+  });
+
+  it('exits 2 with "nothing was tested" and the reason when no cell can be judged offline (ports known only at run time)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'nph-check-empty-'));
+    try {
+      await writeFile(
+        path.join(dir, 'suite.yaml'),
+        'apiVersion: netpol-harness/v1\nkind: Suite\nmetadata: { name: in-place }\nnamespaces: [{ name: default, existing: true }]\n' +
+          'workloads:\n  - { name: web, namespace: default, existing: true, ref: pod/web, source: true }\nsteps:\n  - { name: as-deployed, expect: simulated }\n',
+      );
+      const r = await runCli('check', dir);
+      expect(r.code, r.stdout).to.equal(2);
+      expect(r.stdout).to.match(/NOTHING WAS TESTED \(no cell can be judged offline: default\/web: labels and ports read from the cluster at run time/);
+      expect(r.stdout).to.not.match(/: passed:/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 1 on a wrong hand-written cell, naming the cell, its rule and the explanation', async () => {

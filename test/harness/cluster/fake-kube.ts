@@ -5,7 +5,7 @@ import type { ApplyOptions, KubeClient, ListOptions, LogOptions, ObjectRef } fro
 import { refKey } from '../../../harness/cluster/kube-client.js';
 import type { EventLike, KObject } from '../../../harness/cluster/kube-types.js';
 
-export type Call = [op: 'apply' | 'get' | 'list' | 'delete' | 'patchLabels' | 'events' | 'logs', what: string, extra?: unknown];
+export type Call = [op: 'apply' | 'update' | 'get' | 'list' | 'delete' | 'patchLabels' | 'events' | 'logs', what: string, extra?: unknown];
 
 export function matchesSelector(labels: Record<string, string>, selector: string | undefined): boolean {
   if (!selector) return true;
@@ -33,8 +33,16 @@ export class FakeKube implements KubeClient {
   onDelete: ((ref: ObjectRef, fake: FakeKube) => void) | undefined;
   /** Throw from an operation: return an Error to throw it. */
   failWith: ((op: Call[0], ref: ObjectRef) => Error | undefined) | undefined;
+  /** Keep metadata.managedFields as the API server does, coarsely: one entry per manager and operation. */
+  trackOwners = false;
   private rv = 1;
   private ip = 10;
+
+  private own(o: KObject, prev: KObject | undefined, manager: string, operation: 'Apply' | 'Update'): void {
+    if (!this.trackOwners) return;
+    const kept = (prev?.metadata.managedFields ?? []).filter((e) => !(e.manager === manager && e.operation === operation));
+    o.metadata.managedFields = [...kept, { manager, operation, apiVersion: o.apiVersion, fieldsType: 'FieldsV1', fieldsV1: {} }];
+  }
 
   put(obj: KObject): KObject {
     const stored = structuredClone(obj);
@@ -75,9 +83,25 @@ export class FakeKube implements KubeClient {
       spec.clusterIP ??= (prev?.spec as { clusterIP?: string } | undefined)?.clusterIP ?? `10.96.0.${this.ip++}`;
     }
     if (obj.kind === 'Namespace') next.metadata.labels = { ...(next.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+    this.own(next, prev, _opts?.fieldManager ?? 'netpol-harness', 'Apply');
     const stored = this.put(next);
     this.onApply?.(stored, this);
     return structuredClone(stored) as T;
+  }
+
+  /** PUT: a stale resourceVersion is a 409; managedFields given are stored as given ([{}] clears them). */
+  async update<T extends KObject = KObject>(obj: KObject): Promise<T> {
+    const ref = this.ref(obj);
+    this.calls.push(['update', refKey(ref)]);
+    this.check('update', ref);
+    const prev = this.objects.get(refKey(ref));
+    if (!prev) throw Object.assign(new Error(`${refKey(ref)} not found`), { code: 404 });
+    if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== prev.metadata.resourceVersion) throw Object.assign(new Error('conflict'), { code: 409 });
+    const next = structuredClone(obj);
+    const given = obj.metadata.managedFields;
+    if (!given || given.length === 0) next.metadata.managedFields = prev.metadata.managedFields;
+    else next.metadata.managedFields = given.filter((e) => Object.keys(e).length > 0);
+    return structuredClone(this.put(next)) as T;
   }
 
   async get<T extends KObject = KObject>(ref: ObjectRef): Promise<T | undefined> {
@@ -113,6 +137,7 @@ export class FakeKube implements KubeClient {
     const labels = { ...(o.metadata.labels ?? {}), ...set };
     for (const k of remove) if (!(k in set)) delete labels[k];
     o.metadata.labels = labels;
+    this.own(o, o, 'netpol-harness', 'Update');
   }
 
   async events(ref: ObjectRef): Promise<EventLike[]> {

@@ -30,6 +30,35 @@ describe('cluster/guard: NamespaceGuard', () => {
     return { kube, guard };
   }
 
+  describe('existing namespaces (existing: true, e.g. default)', () => {
+    it('must exist; only declared labels that differ are set, and put back with their field owners; never created or deleted, even on a cluster the run made', async () => {
+      const kube = new FakeKube();
+      kube.trackOwners = true;
+      const owners = [{ manager: 'kube-apiserver', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: {} }];
+      kube.put({ ...ns('default', { 'kubernetes.io/metadata.name': 'default', team: 'web' }), metadata: { ...ns('default', { 'kubernetes.io/metadata.name': 'default', team: 'web' }).metadata, managedFields: owners } });
+      const guard = new NamespaceGuard({ client: kube, runId: 'run-1', declared: ['default', 'gone'], clusterOwned: true });
+      expect((await refusal(guard.useExisting('gone', {}))).message).to.include('namespace gone is declared existing: true but does not exist');
+      expect(await guard.useExisting('default', { team: 'web' })).to.deep.equal({ 'kubernetes.io/metadata.name': 'default', team: 'web' });
+      expect(kube.ops('patchLabels'), 'nothing differs: nothing changed').to.deep.equal([]);
+      expect(await guard.useExisting('default', { env: 'test' })).to.include({ env: 'test', team: 'web' });
+      await guard.restoreForeignLabels();
+      const after = kube.find('Namespace', undefined, 'default')!;
+      expect(after.metadata.labels).to.deep.equal({ 'kubernetes.io/metadata.name': 'default', team: 'web' });
+      expect(after.metadata.managedFields).to.deep.equal(owners);
+      expect((await refusal(guard.deleteNamespace('default'))).message).to.include('not created by netpol-harness');
+      expect(await guard.deleteCreated()).to.deep.equal([]);
+      expect(kube.ops('delete')).to.deep.equal([]);
+    });
+
+    it('on a cluster the run did not create, labelling one needs the flag', async () => {
+      const kube = new FakeKube();
+      kube.put(ns('default'));
+      const guard = new NamespaceGuard({ client: kube, runId: 'run-1', declared: ['default'] });
+      expect((await refusal(guard.useExisting('default', { env: 'x' }))).message).to.include('it exists and was not created by netpol-harness');
+      expect(await guard.useExisting('default', {}), 'reading needs no flag').to.deep.equal({});
+    });
+  });
+
   it('creates absent namespaces with managed-by and run labels and records them', async () => {
     const { kube, guard } = setup();
     expect(await guard.ensureNamespace(ns('app', { team: 'a' }))).to.equal('absent');

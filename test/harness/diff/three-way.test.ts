@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import type { CellResult, StepResult } from '../../../harness/diff/result.js';
+import type { CellResult, RunResult, StepResult } from '../../../harness/diff/result.js';
+import { exitCodeFor } from '../../../harness/cli/commands/run.js';
+import { runSummaryLine, stepSummaryLine } from '../../../harness/report/terminal.js';
 import { classifyCell, isFailing, isWarning, judgedVerdict, observedVerdict, summarize, summarizeRun } from '../../../harness/diff/three-way.js';
 import { loadFixture } from '../report/golden.js';
 
@@ -114,6 +116,32 @@ describe('three-way diff', () => {
     it('passes a run with no cells wrong', () => {
       const clean = { ...run, steps: run.steps.filter((s) => s.name === 'clean') };
       expect(summarizeRun(clean).passed).to.equal(true);
+    });
+  });
+
+  describe('a run that judged nothing is never a pass', () => {
+    const run = (steps: StepResult[]): RunResult => ({ schemaVersion: 1, suite: 's', startedAt: '2026-12-07T10:00:00.000Z', axes: { sources: [], columns: [] }, steps });
+    const judged: StepResult = { name: 'judged', cells: [cell('allow', 'allow', obs('connected'))] };
+
+    it('a step with no cell is not PASS, and says why', () => {
+      const sum = summarize({ name: 'empty', cells: [] });
+      expect(sum.passed).to.equal(false);
+      expect(sum.nothingTested).to.match(/no cells/);
+      expect(stepSummaryLine(sum)).to.include('nothing was tested');
+    });
+
+    it('a run with no judged cell: nothingTested with the reason, exit 2; with one judged step beside an empty one: failed, exit 2', () => {
+      const none = summarizeRun(run([{ name: 'empty', cells: [] }]));
+      expect([none.passed, none.nothingTested]).to.deep.equal([false, 'no step had a cell: the suite has no sources, or no destination ports and no DNS check (existing workloads whose ports are read at run time had none)']);
+      expect(exitCodeFor(none, 0)).to.equal(2);
+      expect(runSummaryLine(none)).to.match(/NOTHING WAS TESTED/);
+      const errorsOnly = summarizeRun(run([{ name: 'broken', cells: [cell('allow', 'allow', obs('error'))] }]));
+      expect(errorsOnly.nothingTested).to.equal('all 1 cell(s) were errors, none was judged');
+      const mixed = summarizeRun(run([judged, { name: 'empty', cells: [] }]));
+      expect([mixed.passed, mixed.nothingTested, mixed.failedSteps]).to.deep.equal([false, undefined, ['empty']]);
+      expect(exitCodeFor(mixed, 0)).to.equal(2);
+      expect(exitCodeFor(summarizeRun(run([judged])), 0)).to.equal(0);
+      expect(summarizeRun(run([])).nothingTested).to.equal('no step ran');
     });
   });
 });

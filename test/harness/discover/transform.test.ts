@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { KObject } from '../../../harness/cluster/kube-types.js';
-import { discoverSuite, exportPolicy, workloadPorts, type ClusterReading } from '../../../harness/discover/index.js';
+import { discoverSuite, exportPolicy, parseExternalFlag, workloadPorts, type ClusterReading } from '../../../harness/discover/index.js';
 import { Suite } from '../../../harness/suite/schema.js';
 
 const ns = (name: string, labels: Record<string, string> = {}): KObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels }, uid: 'u' } });
@@ -42,12 +42,60 @@ describe('discover/transform', () => {
     expect(exportPolicy(reading().policies[0]!)).to.deep.equal({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: 'shop' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } });
   });
 
-  it('takes container ports and the numeric target ports of Services selecting the pods', () => {
+  it('takes container ports and the target ports of Services selecting the pods', () => {
     const r = reading();
     expect(workloadPorts(r.controllers[0]!, r.services)).to.deep.equal([
       { port: 8080, protocol: 'TCP', name: 'http' },
       { port: 9090, protocol: 'UDP' },
     ]);
+  });
+
+  it('reads bare pods (kubectl run) as workloads: one by name, identical labels grouped, ports from their Service; says what it skipped and why', () => {
+    const pod = (name: string, labels: Record<string, string>, extra: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', labels, ...meta },
+      spec: { containers: [{ name: 'c' }], ...((extra.spec) ?? {}) },
+      status: { phase: (extra.phase as string | undefined) ?? 'Running' },
+    });
+    const r: ClusterReading = {
+      context: 'kind-x',
+      namespaces: [ns('default')],
+      controllers: [deployment('api', 'default', { app: 'api' }, [])],
+      clusterDns: true,
+      services: [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'default' }, spec: { selector: { run: 'web' }, ports: [{ port: 80, targetPort: 80 }] } }],
+      policies: [],
+      pods: [
+        pod('web', { run: 'web' }),
+        pod('cache-1', { app: 'cache' }),
+        pod('cache-2', { app: 'cache' }),
+        pod('api-7d9-abc', { app: 'api', 'pod-template-hash': '7d9' }, {}, { ownerReferences: [{ kind: 'ReplicaSet', name: 'api-7d9', controller: true }] }),
+        pod('migrate-x', { 'job-name': 'migrate' }, {}, { ownerReferences: [{ kind: 'Job', name: 'migrate', controller: true }] }),
+        pod('done', { run: 'done' }, { phase: 'Succeeded' }),
+        pod('host', { run: 'host' }, { spec: { hostNetwork: true } }),
+      ],
+    };
+    const d = discoverSuite(r, { refs: true });
+    const suite = Suite.parse(d.suite);
+    const byName = new Map(suite.workloads.map((w) => [w.name, w]));
+    // The Deployment's own pod is covered by the Deployment, not repeated.
+    expect([...byName.keys()]).to.deep.equal(['api', 'cache', 'migrate', 'web']);
+    expect(byName.get('web')).to.deep.include({ ref: 'pod/web', source: true, existing: true, labels: { run: 'web' }, ports: [{ port: 80, protocol: 'TCP' }] });
+    expect(byName.get('cache')!.ref, 'two pods: found by their labels').to.equal(undefined);
+    expect(byName.get('cache')!.labels).to.deep.equal({ app: 'cache' });
+    expect(byName.get('migrate')!.labels).to.deep.equal({ 'job-name': 'migrate' });
+    expect(d.skipped.join('\n')).to.include('pod/done in default: it has finished (Succeeded)').and.include('pod/host in default: it uses the node\'s network');
+    expect(suite.probe.dnsNames).to.deep.equal(['kubernetes.default.svc.cluster.local']);
+  });
+
+  it('--no-attacker leaves the attacker out; --external writes an external inside its CIDR', () => {
+    const d = discoverSuite(reading(), { refs: true, attacker: false, externals: [parseExternalFlag('payments=203.0.113.0/24:443')] });
+    const suite = Suite.parse(d.suite);
+    expect(suite.probes).to.deep.equal([]);
+    expect(suite.namespaces.map((n) => n.name)).to.not.include('nph-attacker');
+    expect(suite.externals).to.deep.equal([{ name: 'payments', ip: '203.0.113.1', ports: [{ port: 443, protocol: 'TCP' }] }]);
+    expect(() => parseExternalFlag('payments=203.0.113.0/24')).to.throw(/<name>=<cidr>:<port>/);
+    expect(() => parseExternalFlag('p=10.0.0.0/33:80')).to.throw(/prefix length/);
   });
 
   it('writes a suite the schema accepts, listing what it left out and why', () => {
@@ -56,17 +104,25 @@ describe('discover/transform', () => {
     expect(suite.metadata.name).to.equal('discovered-staging-eu');
     expect(suite.cluster).to.deep.include({ provider: 'existing', cni: 'kube-router' });
     expect(suite.cluster.name).to.equal(undefined); // not a DNS label: run takes --context
-    // default cannot be declared; the harness's own namespace labels are not the user's.
-    expect(suite.namespaces).to.deep.equal([{ name: 'shop', labels: { team: 'a' } }]);
+    // Read namespaces exist (default too): the run never creates or deletes them. The harness's own
+    // namespace labels are not the user's. The attacker gets a fresh namespace.
+    expect(suite.namespaces).to.deep.equal([
+      { name: 'default', labels: {}, existing: true },
+      { name: 'shop', labels: { team: 'a' }, existing: true },
+      { name: 'nph-attacker', labels: {}, existing: false },
+    ]);
+    expect(suite.probes).to.deep.equal([{ name: 'attacker', namespace: 'nph-attacker', labels: {} }]);
     expect(suite.workloads.map((w) => `${w.namespace}/${w.name}`)).to.deep.equal(['shop/web', 'shop/db']); // by kind, then name
     expect(suite.workloads.every((w) => w.existing)).to.equal(true);
     expect(suite.steps).to.have.length(1);
     expect(suite.steps[0]!.expect).to.equal('simulated');
-    expect(suite.steps[0]!.apply).to.deep.equal(['shop']);
-    expect([...d.policyFiles.keys()]).to.deep.equal(['policies/shop.yaml']);
+    expect(suite.steps[0]!.apply).to.deep.equal(['default', 'shop']);
+    expect([...d.policyFiles.keys()]).to.deep.equal(['policies/default.yaml', 'policies/shop.yaml']);
     expect(d.policyFiles.get('policies/shop.yaml')!.map((p) => p.metadata.name)).to.deep.equal(['deny']);
-    expect(d.unsupported.map((u) => u.policy)).to.deep.equal(['default/in-default', 'shop/bad']);
-    expect(d.unsupported[1]!.reasons.join()).to.match(/cidr/i);
+    expect(d.policyFiles.get('policies/default.yaml')!.map((p) => p.metadata.name)).to.deep.equal(['in-default']);
+    expect(d.unsupported.map((u) => u.policy)).to.deep.equal(['shop/bad']);
+    expect(d.unsupported[0]!.reasons.join()).to.match(/cidr/i);
+    expect(suite.probe.dnsNames, 'no CoreDNS read: no DNS check').to.equal(undefined);
     expect(d.skipped).to.have.length(2);
     expect(d.skipped.join('\n')).to.include('Bad.Name').and.include('daemonset/web');
   });

@@ -4,6 +4,7 @@ import { expandExpectation } from '../../../harness/matrix/expect.js';
 import { cellKey } from '../../../harness/matrix/matrix.js';
 import { observationFrom, planStep, reproCommand } from '../../../harness/run/plan.js';
 import { Suite } from '../../../harness/suite/schema.js';
+import { pathLine } from '../../../harness/report/terminal.js';
 
 const suite = Suite.parse({
   apiVersion: 'netpol-harness/v1',
@@ -72,5 +73,17 @@ describe('run/plan', () => {
     expect(observationFrom(cell, { result: { class: 'dns-failure' }, attempts: 1 }).verdict).to.equal('deny');
     expect(observationFrom(cell, { result: { class: 'error', detail: 'exec failed' }, attempts: 1 })).to.not.have.property('verdict');
     expect(observationFrom(cell, { result: { class: 'unsupported' }, attempts: 1 })).to.not.have.property('verdict');
+  });
+
+  it('each observation says which path its probe took; the step prints how many cells went which way', () => {
+    const plan = planStep(axes, expected, sources, addresses, { via: 'service', timeoutMs: 1000 });
+    const obsOf = (src: string, col: string) => observationFrom(plan.cells.find((c) => c.source.endpoint === src && c.target.id === col)!, { result: { class: 'connected' }, attempts: 1 });
+    expect(obsOf('app/web', 'app/db:5432/TCP').path).to.deep.equal({ via: 'service', address: '10.96.0.30:5432' });
+    expect(obsOf('app/db', 'kube-system/coredns:53/UDP').path).to.deep.equal({ via: 'pod', address: '192.168.1.9:53', note: 'no Service selects its pods' });
+    expect(obsOf('app/db', 'external:ext:443/TCP').path).to.deep.equal({ via: 'external', address: '172.18.0.9:443' });
+    expect(obsOf('app/db', 'dns:web.app.svc.cluster.local').path).to.equal(undefined);
+    const cells = ['app/db:5432/TCP', 'app/db:53/UDP'].map((col) => ({ src: 'app/web', col, expected: 'allow' as const, observed: obsOf('app/web', col) }));
+    cells.push({ src: 'app/db', col: 'kube-system/coredns:53/UDP', expected: 'allow', observed: obsOf('app/db', 'kube-system/coredns:53/UDP') });
+    expect(pathLine({ name: 's', cells })).to.equal('paths: 2 through the Service ClusterIP, 1 at the pod IP (1: no Service selects its pods)');
   });
 });

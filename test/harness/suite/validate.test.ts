@@ -141,6 +141,31 @@ describe('suite/validate', () => {
     });
   });
 
+  describe('existing namespaces (default)', () => {
+    const withDefault = (s: SuiteInput) => {
+      s.namespaces.push({ name: 'default', existing: true });
+      s.workloads!.push({ name: 'web', namespace: 'default', existing: true, ref: 'pod/web', source: true });
+      s.policies!.push({ id: 'in-default', file: 'd.yaml', namespace: 'default' });
+      s.steps[1]!.apply!.push('in-default');
+    };
+    const policies = { ...defaultPolicies(), 'in-default': [np('deny-web', undefined, { podSelector: {} })] };
+    it('holds policies and existing workloads, and may be relabelled', () => {
+      expect(check(withDefault, policies).filter(isError)).to.deep.equal([]);
+      expect(check((s) => (withDefault(s), s.steps.push({ name: 'relabel', labels: [{ target: 'namespace/default', set: { x: 'y' }, remove: [] }], expect: 'simulated' })), policies).filter(isError)).to.deep.equal([]);
+    });
+    it('without existing: true it is refused, naming the fix', () => {
+      expect(err((s) => s.namespaces.push({ name: 'default' })).message).to.include('mark it existing: true');
+    });
+    it('harness workloads and probes go into namespaces the harness creates; steps never create or delete an existing one', () => {
+      const e1 = err((s) => (withDefault(s), s.probes!.push({ name: 'p', namespace: 'default' })), policies);
+      expect(e1).to.include({ path: 'probes[1].namespace' });
+      expect(e1.message).to.include('namespace "default" is existing: true');
+      const del = check((s) => (withDefault(s), s.steps.push({ name: 'gone', delete: ['namespace/default'], expect: 'simulated' })), policies).filter(isError);
+      expect(del.find((i) => i.path === 'steps[2].delete[0]')?.message).to.include('never creates or deletes a namespace it did not create');
+      expect(check((s) => (withDefault(s), (s.namespaces[2]!.initially = 'present')), policies).filter(isError)).to.deep.include({ file: 'suite.yaml', path: 'namespaces[2].initially', message: 'an existing namespace is never created or deleted by the harness: remove initially' });
+    });
+  });
+
   describe('steps', () => {
     it('apply and remove name known policy ids', () => {
       expect(err((s) => (s.steps[1]!.apply = ['dney', 'allow'])).message).to.include('unknown policy id "dney" (did you mean "deny"?)');
@@ -173,7 +198,7 @@ describe('suite/validate', () => {
     it('targets a declared namespace or a workload or probe', () => {
       expect(check(relabel('namespace/app'))).to.deep.equal([]);
       expect(check(relabel('other/attacker'))).to.deep.equal([]);
-      expect(err(relabel('namespace/kube-system')).message).to.include('relabels only namespaces it creates');
+      expect(err(relabel('namespace/kube-system')).message).to.include('relabels only namespaces the suite declares');
       const e = err(relabel('app/wbe'));
       expect(e).to.include({ path: 'steps[2].labels[0].target' });
       expect(e.message).to.include('did you mean "app/web"');
@@ -287,7 +312,7 @@ describe('suite/validate', () => {
       const issues = validateLoaded({
         ...v.loaded!,
         lineOf: (p) => (p.startsWith('steps') ? 40 : 10),
-        suite: { ...v.loaded!.suite, steps: [{ ...v.loaded!.suite.steps[0]!, remove: ['deny'] }, ...v.loaded!.suite.steps.slice(1)], namespaces: [...v.loaded!.suite.namespaces, { name: 'app', labels: {} }] },
+        suite: { ...v.loaded!.suite, steps: [{ ...v.loaded!.suite.steps[0]!, remove: ['deny'] }, ...v.loaded!.suite.steps.slice(1)], namespaces: [...v.loaded!.suite.namespaces, { name: 'app', labels: {}, existing: false }] },
       });
       expect(issues.map((i) => i.path)).to.deep.equal(['namespaces[2].name', 'steps[0].remove[0]']);
     });
