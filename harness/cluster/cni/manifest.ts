@@ -1,7 +1,7 @@
 // Loading multi-document manifests (URL or file) and applying them server-side, in order.
-import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { InfraError, UsageError } from '../../errors.js';
+import { maxInputBytes, readInputFile } from '../../input-file.js';
 import { describeRef, isUnknownKind, refOf, type KubeClient } from '../kube-client.js';
 import type { KObject } from '../kube-types.js';
 import { realClock, type Clock } from '../wait.js';
@@ -23,11 +23,10 @@ export async function readManifestText(source: string, fetcher: Fetcher = fetch,
     if (!res.ok) throw new InfraError(`cannot download ${source}: HTTP ${res.status} ${res.statusText}`);
     return res.text();
   }
-  try {
-    return await readFile(source, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  // Calico's manifest is a few MB: the cap only stops a device or a runaway file.
+  const r = await readInputFile(source, Math.max(maxInputBytes(), 64 * 1024 * 1024));
+  if ('text' in r) return r.text;
+  throw new UsageError(`cannot read manifest ${source}: ${r.why}`);
 }
 
 /** The objects of a multi-document YAML manifest, skipping empty documents and List wrappers' nesting. */

@@ -1,10 +1,11 @@
 // A deviating random set written out as a suite of its own: the conformance topology, the
 // (shrunk) policy set in one file, one step expecting what the engine simulates, so
 // `netpol-harness run` on it shows the same cells deviating. The generated set is kept beside it.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { InfraError } from '../../errors.js';
+import { makeOutputDir } from '../../report/report-dir.js';
 import type { NetworkPolicy } from '../../policy/types.js';
 import { suiteInputOfSets, type SuiteOfSets } from './generate.js';
 import { cellKey, type CellDeviation } from './oracle.js';
@@ -56,8 +57,8 @@ export function reproFiles(r: Repro): Record<string, string> {
 /** Writes the repro suite under `<dir>/<seed>-<i>/`; returns the suite file. */
 export async function writeRepro(dir: string, r: Repro): Promise<string> {
   const out = path.join(dir, reproDirName(r));
+  await makeOutputDir(out);
   try {
-    await mkdir(out, { recursive: true });
     for (const [file, text] of Object.entries(reproFiles(r))) await writeFile(path.join(out, file), text, 'utf8');
   } catch (e) {
     throw new InfraError(`cannot write the repro suite to ${out}: ${(e as Error).message}`, { hint: 'check that --report-dir is writable', cause: e });

@@ -1,8 +1,9 @@
 // Reads what `lint` was pointed at: a suite (file or directory with suite.yaml), a directory of
 // policy files, or one policy file. Unreadable input is an InputError (exit 2).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
+import { readInputFile } from '../../input-file.js';
 import { loadSuite } from '../../suite/load.js';
 import { parseYaml } from '../../suite/yaml-source.js';
 import type { CniProfile } from '../profiles.js';
@@ -31,12 +32,9 @@ interface Parsed {
 }
 
 async function parseFile(file: string): Promise<Parsed> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file: shown(file), path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
-  }
+  const r = await readInputFile(file);
+  if (!('text' in r)) throw new InputError([{ file: shown(file), path: '', message: r.why }]);
+  const text = r.text;
   const p = parseYaml(text, shown(file));
   if (p.issues.length > 0) throw new InputError(p.issues);
   const kinds = p.docs.map((d) => (d.value as { kind?: unknown } | null)?.kind);
