@@ -3,7 +3,7 @@
 // `netpol-harness run` on it shows the same cells deviating. The generated set is kept beside it.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../../suite/yaml-write.js';
 import { InfraError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
 import type { NetworkPolicy } from '../../policy/types.js';
@@ -28,7 +28,7 @@ export interface Repro {
 
 export const reproDirName = (r: Pick<Repro, 'seed' | 'index'>): string => `${r.seed}-${r.index + 1}`;
 
-const docs = (policies: NetworkPolicy[]): string => policies.map((p) => stringify(p)).join('---\n');
+const docs = (policies: NetworkPolicy[]): string => policies.map((p) => toYaml(p)).join('---\n');
 
 /** The files of a repro suite, by name (pure: the same input gives the same bytes). */
 export function reproFiles(r: Repro): Record<string, string> {
@@ -48,7 +48,7 @@ export function reproFiles(r: Repro): Record<string, string> {
     '',
   ].join('\n');
   return {
-    'suite.yaml': header + stringify(input),
+    'suite.yaml': header + toYaml(input),
     [`${REPRO_SET}.yaml`]: docs(r.policies),
     'original.yaml': `# the generated set (set ${r.index + 1} of seed ${r.seed}) before shrinking; not used by suite.yaml\n${docs(r.original)}`,
   };
