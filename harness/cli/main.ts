@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { EXIT, HarnessError, InputError } from '../errors.js';
+import { printable } from '../printable.js';
 import { COMMANDS, invokedCommand, registerCommands } from './commands/index.js';
 import { packageVersion } from './version.js';
 
@@ -33,12 +34,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof HarnessError) {
       const title = e instanceof InputError ? 'invalid input' : e.name.replace(/Error$/, '').toLowerCase() + ' error';
-      process.stderr.write(`${pc.red(`netpol-harness: ${title}`)}\n${e.message}\n`);
-      if (e.hint) process.stderr.write(`${pc.dim(`hint: ${e.hint}`)}\n`);
+      process.stderr.write(`${pc.red(`netpol-harness: ${title}`)}\n${printable(e.message)}\n`);
+      if (e.hint) process.stderr.write(`${pc.dim(`hint: ${printable(e.hint)}`)}\n`);
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`${pc.red('netpol-harness: unexpected error')}: ${err.message}\n`);
+    process.stderr.write(`${pc.red('netpol-harness: unexpected error')}: ${printable(err.message)}\n`);
     if (process.env.NPH_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
     else process.stderr.write(pc.dim('(set NPH_DEBUG=1 for a stack trace)\n'));
     return EXIT.error;

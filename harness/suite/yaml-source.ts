@@ -15,6 +15,11 @@ const yaml = (): typeof Yaml => (yamlModule ??= createRequire(import.meta.url)('
 
 /** Nesting deeper than this is refused (no Kubernetes object comes close; a stack would overflow). */
 export const MAX_DEPTH = 256;
+/**
+ * Field lines are looked up (a parse with positions, ~100 bytes of memory per byte of text) only in
+ * documents up to this size; an error in a larger one names the file and field, without a line.
+ */
+export const MAX_POSITIONED_BYTES = 1024 * 1024;
 /** A document's value, aliases expanded, may hold at most this many nodes (or one per byte of text). */
 export const MAX_EXPANDED_NODES = 1_000_000;
 
@@ -133,6 +138,7 @@ function positionsOf(chunk: Chunk): Positions {
 }
 
 function docWithLines(value: unknown, chunk: Chunk, index: number, positions: () => Positions): YamlDoc {
+  if (chunk.text.length > MAX_POSITIONED_BYTES) return { value, lineOf: () => undefined, keyLineOf: () => undefined };
   const at = (offset: number): number => chunk.line + positions().lc.linePos(offset).line;
   const doc = (): Document.Parsed | undefined => positions().docs[index];
   const lineOf = (path: string | readonly PathSegment[]): number | undefined => {
@@ -196,7 +202,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }
     let positions: Positions | undefined;
     const lazy = (): Positions => (positions ??= positionsOf(chunk));
-    if (MAYBE_COLLECTION_KEY.test(chunk.text)) {
+    if (chunk.text.length <= MAX_POSITIONED_BYTES && MAYBE_COLLECTION_KEY.test(chunk.text)) {
       const issue = collectionKeyIssue(lazy(), chunk, file);
       if (issue) return { docs: [], issues: [issue] };
     }
