@@ -18,6 +18,13 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
+/** " in a.yaml, b.yaml": the first line of an input error names the files, as a log line would need. */
+function inFiles(e: InputError): string {
+  const files = [...new Set(e.issues.map((i) => i.file).filter((f) => f !== ''))];
+  if (files.length === 0) return '';
+  return ` in ${printable(files.slice(0, 3).join(', '))}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
+}
+
 /** Runs the CLI and returns the exit code; never throws, never prints a stack trace for user errors. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -33,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.error;
     }
     if (e instanceof HarnessError) {
-      const title = e instanceof InputError ? 'invalid input' : e.name.replace(/Error$/, '').toLowerCase() + ' error';
+      const title = e instanceof InputError ? `invalid input${inFiles(e)}` : e.name.replace(/Error$/, '').toLowerCase() + ' error';
       process.stderr.write(`${pc.red(`netpol-harness: ${title}`)}\n${printable(e.message)}\n`);
       if (e.hint) process.stderr.write(`${pc.dim(`hint: ${printable(e.hint)}`)}\n`);
       return e.exitCode;
