@@ -6,24 +6,13 @@ import { expect } from 'chai';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { rng, streamSeed } from '../../../harness/conformance/random/prng.js';
 import { runCli } from './run-cli.js';
 
 const SEED = Number(process.env.NPH_FUZZ_SEED ?? 25);
 const CASES = Number(process.env.NPH_FUZZ_CASES ?? 300);
 const MAX_MS = 5000;
 const MAX_HEAP_GROWTH = 256 * 1024 * 1024;
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE_LINES = [
   '*nope',
@@ -145,7 +134,7 @@ describe('cli fuzz: malformed input through every cluster-free command', functio
   for (let n = 0; n < CASES; n++) {
     const command = COMMANDS[n % COMMANDS.length]!;
     it(`case ${n} (${command}, seed ${SEED})`, async () => {
-      const next = rng(SEED * 100_003 + n);
+      const next = rng(streamSeed(SEED, n));
       const caseDir = path.join(dir, `c${n}`);
       cpSync('test/fixtures/valid/minimal', caseDir, { recursive: true });
       const suite = path.join(caseDir, 'suite.yaml');
