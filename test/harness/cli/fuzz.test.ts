@@ -1,7 +1,8 @@
 // Fuzz (issue 25): a few hundred malformed suites, policies and results files, generated from a seed
 // so any failure reproduces (NPH_FUZZ_SEED=<seed> NPH_FUZZ_CASES=<n> to explore further), through
 // every cluster-free command, in-process. For each: exit 0, 1 or 2 only; no stack trace and no
-// "unexpected error"; a bounded time and memory; and on exit 2, a first line naming a file.
+// "unexpected error"; no raw control character in the output; a bounded time and memory; and on
+// exit 2, a first line naming a file.
 import { expect } from 'chai';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,6 +164,9 @@ describe('cli fuzz: malformed input through every cluster-free command', functio
       expect(r.code, context).to.be.oneOf([0, 1, 2]);
       expect(r.stderr + r.stdout, context).not.to.match(/^\s+at .*:\d+:\d+\)?$/m);
       expect(r.stderr, context).not.to.include('unexpected error');
+      // Output is not a terminal here, so there is no colour: any control character came from the input.
+      // eslint-disable-next-line no-control-regex -- looking for raw control characters
+      expect(r.stderr + r.stdout, context).not.to.match(/[\u0000-\u0008\u000b-\u001f\u007f]/);
       expect(ms, context).to.be.below(MAX_MS);
       expect(grew, context).to.be.below(MAX_HEAP_GROWTH);
       if (r.code === 2) {
