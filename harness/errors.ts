@@ -1,5 +1,6 @@
 // Typed errors. Every user-facing failure carries what went wrong, where, and what to do;
 // the CLI maps them to exit codes without printing stack traces.
+import { printable } from './printable.js';
 
 /** Where a problem is: the file, the field path inside it, and the YAML line when known. */
 export interface Issue {
@@ -14,7 +15,7 @@ export interface Issue {
 
 export function formatIssue(i: Issue): string {
   const where = i.line !== undefined ? `${i.file}:${i.line}${i.column !== undefined ? `:${i.column}` : ''}` : i.file;
-  return `${where}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
+  return printable(`${where}: ${i.path ? `${i.path}: ` : ''}${i.message}`);
 }
 
 /** Exit codes: 0 all matched, 1 mismatches found, 2 usage, input or infrastructure error. */

@@ -1,7 +1,7 @@
 // rollback.yaml: written before a rehearsal's first change, so the prior state of every
 // NetworkPolicy and namespace label the suite touches can be restored by hand even when the
 // harness itself cannot (SIGKILL, lost connection). Pure: the caller reads the live state.
-import { stringify } from 'yaml';
+import { toYaml } from '../suite/yaml-write.js';
 import type { KObject } from '../cluster/kube-types.js';
 import { FIELD_MANAGER } from '../cluster/labels.js';
 import type { SourcedPolicy } from '../policy/types.js';
@@ -94,6 +94,6 @@ export function renderRollback(input: RollbackInput): string {
   head.push('#', '# the same, machine-readable (null: the label was absent):');
   head.push(`#   delete-networkpolicies: ${JSON.stringify(rb.deletePolicies)}`);
   head.push(`#   namespace-labels: ${JSON.stringify(Object.fromEntries(rb.labels))}`);
-  const docs = rb.apply.map((o) => stringify(o, { sortMapEntries: false }).trimEnd());
+  const docs = rb.apply.map((o) => toYaml(o, { sortMapEntries: false }).trimEnd());
   return `${head.join('\n')}\n${docs.length ? `---\n${docs.join('\n---\n')}\n` : ''}`;
 }

@@ -1,9 +1,10 @@
 // Which suites `check` was pointed at: suite files, directories holding suite.yaml, or directories
 // of suites (searched recursively). A path that does not exist is reported with the others, not
 // thrown, so one bad argument does not stop the rest from being checked.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Issue } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 
 export interface FoundSuites {
   /** Suite files, in argument order, each directory's in path order; no duplicates. */
@@ -16,11 +17,9 @@ const SUITE_KIND = /^kind:\s*['"]?Suite['"]?\s*(#.*)?$/m;
 
 /** A YAML file other than suite.yaml counts when it says `kind: Suite` at the top level. */
 async function declaresSuite(file: string): Promise<boolean> {
-  try {
-    return SUITE_KIND.test(await readFile(file, 'utf8'));
-  } catch {
-    return false;
-  }
+  // A FIFO or device in the folder must not hang the search: readInputFile refuses it.
+  const r = await readInputFile(file);
+  return 'text' in r && SUITE_KIND.test(r.text);
 }
 
 async function suitesUnder(dir: string): Promise<string[]> {

@@ -3,11 +3,12 @@
 import { formatIssue } from '../errors.js';
 import { lintSummaryLine, renderFinding, shownFindings, type LintRenderOptions } from '../policy/lint/render.js';
 import type { CheckReport, Disagreement, SuiteCheck } from './check.js';
+import { printable } from '../printable.js';
 
 const n = (count: number, word: string, many = `${word}s`): string => `${count} ${count === 1 ? word : many}`;
 
 export function renderDisagreement(d: Disagreement, steps: number): string[] {
-  const origin = `${d.origin}${d.rule !== undefined ? ` ${d.rule}` : ''}${d.reason !== undefined ? `, reason "${d.reason}"` : ''}`;
+  const origin = `${d.origin}${d.rule !== undefined ? ` ${d.rule}` : ''}${d.reason !== undefined ? `, reason "${printable(d.reason)}"` : ''}`;
   return [
     `  step ${d.stepNumber}/${steps} ${d.step}: ${d.src} -> ${d.col}: expected ${d.expected} (${origin}), the policies say ${d.simulated}` +
       `${d.uncertain !== undefined ? ' (uncertain: depends on pod IPs, see the note below)' : ''}`,

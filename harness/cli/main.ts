@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import pc from 'picocolors';
 import { EXIT, HarnessError, InputError } from '../errors.js';
+import { printable } from '../printable.js';
 import { COMMANDS, invokedCommand, registerCommands } from './commands/index.js';
 import { packageVersion } from './version.js';
 
@@ -15,6 +16,13 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .exitOverride();
   await registerCommands(program, invokedCommand(argv));
   return program;
+}
+
+/** " in a.yaml, b.yaml": the first line of an input error names the files, as a log line would need. */
+function inFiles(e: InputError): string {
+  const files = [...new Set(e.issues.map((i) => i.file).filter((f) => f !== ''))];
+  if (files.length === 0) return '';
+  return ` in ${printable(files.slice(0, 3).join(', '))}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
 }
 
 /** Runs the CLI and returns the exit code; never throws, never prints a stack trace for user errors. */
@@ -32,13 +40,13 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.error;
     }
     if (e instanceof HarnessError) {
-      const title = e instanceof InputError ? 'invalid input' : e.name.replace(/Error$/, '').toLowerCase() + ' error';
-      process.stderr.write(`${pc.red(`netpol-harness: ${title}`)}\n${e.message}\n`);
-      if (e.hint) process.stderr.write(`${pc.dim(`hint: ${e.hint}`)}\n`);
+      const title = e instanceof InputError ? `invalid input${inFiles(e)}` : e.name.replace(/Error$/, '').toLowerCase() + ' error';
+      process.stderr.write(`${pc.red(`netpol-harness: ${title}`)}\n${printable(e.message)}\n`);
+      if (e.hint) process.stderr.write(`${pc.dim(`hint: ${printable(e.hint)}`)}\n`);
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`${pc.red('netpol-harness: unexpected error')}: ${err.message}\n`);
+    process.stderr.write(`${pc.red('netpol-harness: unexpected error')}: ${printable(err.message)}\n`);
     if (process.env.NPH_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
     else process.stderr.write(pc.dim('(set NPH_DEBUG=1 for a stack trace)\n'));
     return EXIT.error;

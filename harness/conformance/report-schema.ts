@@ -2,9 +2,9 @@
 // readers validate with it, scripts/write-schema.mjs writes schema/conformance.schema.json from it,
 // and docs/report-schema.md documents the fields. Objects are not strict: a newer writer may add
 // fields within schemaVersion 1.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import { parseVersioned } from '../report/artifact-schema.js';
 import type { ChangeKind } from './cases.js';
 import { FEATURE_NAMES } from './features.js';
@@ -112,12 +112,9 @@ export function parseConformance(value: unknown, file: string): z.output<typeof 
 
 /** Reads and validates a conformance.json file. */
 export async function readConformance(file: string): Promise<z.output<typeof ConformanceReportSchema>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file, path: '(file)', message: `cannot be read: ${(e as Error).message}` }]);
-  }
+  const r = await readInputFile(file);
+  if (!('text' in r)) throw new InputError([{ file, path: '(file)', message: r.why }]);
+  const text = r.text;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,8 +1,9 @@
 // `discover`: a live cluster -> a suite directory (suite.yaml, policies/<namespace>.yaml). Never
 // changes the cluster. Policies the engine cannot model stop it (exit 2) unless skipUnsupported.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../suite/yaml-write.js';
+import { makeOutputDir } from '../report/report-dir.js';
 import { InputError } from '../errors.js';
 import { apiServerReviewer, assertAccess, type AccessReviewer } from '../cluster/checks/access.js';
 import { connectExistingCluster } from '../cluster/providers/existing.js';
@@ -33,13 +34,13 @@ export interface DiscoverRunOptions {
 
 export async function writeDiscovered(d: DiscoveredSuite, outDir: string): Promise<string[]> {
   const files: string[] = [];
-  await mkdir(path.join(outDir, 'policies'), { recursive: true });
+  await makeOutputDir(path.join(outDir, 'policies'), '--output');
   const suiteFile = path.join(outDir, 'suite.yaml');
-  await writeFile(suiteFile, `# written by netpol-harness discover\n${stringify(d.suite)}`);
+  await writeFile(suiteFile, `# written by netpol-harness discover\n${toYaml(d.suite)}`);
   files.push(suiteFile);
   for (const [rel, docs] of d.policyFiles) {
     const f = path.join(outDir, rel);
-    await writeFile(f, docs.map((doc) => stringify(doc)).join('---\n'));
+    await writeFile(f, docs.map((doc) => toYaml(doc)).join('---\n'));
     files.push(f);
   }
   return files;

@@ -61,7 +61,8 @@ export const policyRef = (p: NetworkPolicy): string => `${p.metadata?.namespace 
  */
 export function effectiveTypes(p: NetworkPolicy): { ingress: boolean; egress: boolean; defaulted: boolean } {
   const types = p.spec?.policyTypes;
-  if (!types || types.length === 0) return { ingress: true, egress: (p.spec?.egress?.length ?? 0) > 0, defaulted: true };
+  // Not a list (unvalidated input, rejected with a problem elsewhere): read as absent.
+  if (!Array.isArray(types) || types.length === 0) return { ingress: true, egress: (p.spec?.egress?.length ?? 0) > 0, defaulted: true };
   return { ingress: types.includes('Ingress'), egress: types.includes('Egress'), defaulted: false };
 }
 
@@ -122,9 +123,20 @@ function compilePeer(peer: NetworkPolicyPeer, index: number, path: string, probl
   };
 }
 
+/**
+ * A field that must be a list, as given (or empty when absent). Unvalidated input (lint on loose
+ * files) reaches the engine too: a string or mapping there is a problem, never a crash.
+ */
+function listAt<T>(v: T[] | undefined, path: string, problems: PolicyProblem[]): T[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  problems.push({ path, message: 'must be a list' });
+  return [];
+}
+
 function portProblems(rulePath: string, ports: unknown[] | undefined): PolicyProblem[] {
   const out: PolicyProblem[] = [];
-  for (const [i, raw] of (ports ?? []).entries()) {
+  for (const [i, raw] of listAt(ports, `${rulePath}.ports`, out).entries()) {
     const where = `${rulePath}.ports[${i}]`;
     const p = (raw ?? {}) as { protocol?: unknown; port?: unknown; endPort?: unknown };
     if (p.protocol !== undefined && !['TCP', 'UDP', 'SCTP'].includes(p.protocol as string)) {
@@ -153,21 +165,21 @@ function compileRules(
   problems: PolicyProblem[],
 ): CompiledRule[] {
   const out: CompiledRule[] = [];
-  for (const [index, rule] of (rules ?? []).entries()) {
+  for (const [index, rule] of listAt(rules, `spec.${direction}`, problems).entries()) {
     const path = `spec.${direction}[${index}]`;
     const r = rule ?? {};
-    const peerList = direction === 'ingress' ? r.from : r.to;
     const field = direction === 'ingress' ? 'from' : 'to';
+    const peerList = listAt(direction === 'ingress' ? r.from : r.to, `${path}.${field}`, problems);
     problems.push(...portProblems(path, r.ports));
     let peers: CompiledPeer[] | 'all' = 'all';
-    if (peerList && peerList.length > 0) {
+    if (peerList.length > 0) {
       peers = [];
       for (const [i, p] of peerList.entries()) {
         const c = compilePeer(p, i, `${path}.${field}`, problems);
         if (c) peers.push(c);
       }
     }
-    out.push({ direction, index, peers, ports: compilePorts(r.ports as never) });
+    out.push({ direction, index, peers, ports: compilePorts(Array.isArray(r.ports) ? (r.ports as never) : undefined) });
   }
   return out;
 }
@@ -185,7 +197,7 @@ export function compilePolicy(source: SourcedPolicy): CompiledPolicy | RejectedP
   const name = p.metadata?.name ?? '';
   const ref = `${namespace}/${name}`;
   if (!name) problems.push({ path: 'metadata.name', message: 'is required' });
-  for (const [i, t] of (p.spec?.policyTypes ?? []).entries()) {
+  for (const [i, t] of listAt(p.spec?.policyTypes, 'spec.policyTypes', problems).entries()) {
     if (t !== 'Ingress' && t !== 'Egress') problems.push({ path: `spec.policyTypes[${i}]`, message: `"${String(t)}" must be Ingress or Egress` });
   }
   problems.push(...selectorProblems(p.spec?.podSelector, 'spec.podSelector'));

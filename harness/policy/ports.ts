@@ -19,7 +19,9 @@ export type PortEntry =
 /** Protocol defaults to TCP (SetDefaults_NetworkPolicyPort): `ports: [{}]` is "TCP, any port" (N16). */
 export function compilePorts(ports: NetworkPolicyPort[] | undefined): PortEntry[] {
   if (!ports || ports.length === 0) return [{ kind: 'all' }];
-  return ports.map((p, index): PortEntry => {
+  // A null entry is a zero NetworkPolicyPort, as the API server decodes it: every TCP port.
+  return ports.map((entry, index): PortEntry => {
+    const p = entry ?? {};
     const protocol = p.protocol ?? 'TCP';
     if (p.port === undefined || p.port === null) return { kind: 'protocol', index, protocol };
     if (typeof p.port === 'string') {

@@ -8,7 +8,7 @@
 // a hint on what to write instead.
 import type { Issue } from '../errors.js';
 import { cidrContains, formatCidr, isCidr, parseCidr } from '../suite/cidr.js';
-import { describeValue, didYouMean, quoteList } from '../suite/hints.js';
+import { describeValue, didYouMean, quoteHint, quoteList } from '../suite/hints.js';
 import type { SourcedPolicy } from './types.js';
 
 export interface PolicyValidationOptions {
@@ -179,10 +179,6 @@ export class Reporter {
   addAll(path: string, problems: string[], lead = '', linePath?: string): void {
     if (problems.length > 0) this.add(path, lead + problems.join('; '), linePath !== undefined ? { linePath } : {});
   }
-}
-
-function quoteHint(v: unknown): string {
-  return typeof v === 'number' || typeof v === 'boolean' ? `; quote it: "${String(v)}"` : '';
 }
 
 /** Reports unknown fields and wrong types; returns false when `v` itself has the wrong type. */

@@ -2,8 +2,8 @@
 // artifact (results.json: `steps`) or a conformance report (conformance.json: `cases`, `features`,
 // `denyStyle`). `diff` uses it to pick the reader; a file it cannot tell (missing, not JSON, not an
 // object) is left to the reader, whose error names the file and the problem.
-import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 
 export type ArtifactKind = 'results' | 'conformance';
 
@@ -21,8 +21,10 @@ export function kindOfValue(value: unknown): ArtifactKind | undefined {
 
 /** The kind of a file's JSON, or undefined when it cannot be read, parsed or told. */
 export async function kindOfFile(file: string): Promise<ArtifactKind | undefined> {
+  const r = await readInputFile(file);
+  if (!('text' in r)) return undefined;
   try {
-    return kindOfValue(JSON.parse(await readFile(file, 'utf8')) as unknown);
+    return kindOfValue(JSON.parse(r.text) as unknown);
   } catch {
     return undefined;
   }

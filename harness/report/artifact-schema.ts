@@ -2,11 +2,11 @@
 // as a zod schema. Readers (`netpol-harness diff`, CI scripts) validate with it; every field is
 // documented in docs/report-schema.md. Objects are not strict: a newer writer may add fields
 // within schemaVersion 1, and older readers must keep working.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { RunResult } from '../diff/result.js';
 import { classifyCell, summarizeRun } from '../diff/three-way.js';
 import { InputError, type Issue } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 
 export const ARTIFACT_SCHEMA_VERSION = 1;
 
@@ -217,14 +217,9 @@ export function issuesOf(error: z.ZodError, file: string): Issue[] {
 
 /** Reads and validates a results.json file; every problem is an InputError naming the file. */
 export async function readArtifact(file: string): Promise<Artifact> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(e)})`;
-    throw new InputError([{ file, path: '', message: why }]);
-  }
+  const r = await readInputFile(file);
+  if (!('text' in r)) throw new InputError([{ file, path: '', message: r.why }]);
+  const text = r.text;
   let value: unknown;
   try {
     value = JSON.parse(text);

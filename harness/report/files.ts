@@ -1,6 +1,6 @@
 // Writes every report file for a run into one directory: results.json (the versioned artifact),
 // junit.xml, summary.md (also appended to $GITHUB_STEP_SUMMARY) and report.html.
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunResult } from '../diff/result.js';
 import { InfraError } from '../errors.js';
@@ -8,6 +8,7 @@ import { toArtifact } from './artifact-schema.js';
 import { renderHtml } from './html.js';
 import { renderJUnit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
+import { makeOutputDir } from './report-dir.js';
 
 export type ReportFormat = 'json' | 'junit' | 'markdown' | 'html';
 
@@ -41,8 +42,8 @@ export async function writeReports(run: RunResult, dir: string, opts: WriteRepor
   const formats = opts.formats ?? (Object.keys(REPORT_FILES) as ReportFormat[]);
   const env = opts.env ?? process.env;
   const files: string[] = [];
+  await makeOutputDir(dir);
   try {
-    await mkdir(dir, { recursive: true });
     for (const f of formats) {
       const file = path.join(dir, REPORT_FILES[f]);
       await writeFile(file, RENDER[f](run), 'utf8');

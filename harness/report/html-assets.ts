@@ -123,7 +123,7 @@ footer { margin-top: 24px; color: var(--muted); font-size: 12px; }
 export const JS = `
 (function () {
   var data = JSON.parse(document.getElementById('nph-data').textContent);
-  function esc(s) { return String(s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }); }
+  function esc(s) { return String(s).replace(/[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g, function (c) { return '\\\\u' + ('000' + c.charCodeAt(0).toString(16)).slice(-4); }).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }); }
   function cellOf(td) { return data.steps[+td.dataset.s].cells[+td.dataset.c]; }
   function render(c, withCopy) {
     var kinds = c.kinds.length ? c.kinds.map(function (k) { return '<span class="k ' + k + '">' + k + '</span>'; }).join('')

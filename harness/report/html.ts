@@ -17,12 +17,13 @@ import {
   type RunAxes,
 } from './format.js';
 import { buildGrid, type GridCell } from './grid.js';
+import { printable } from '../printable.js';
 import { CSS, JS } from './html-assets.js';
 import { execFailuresLine, hasInfrastructureNews } from './infrastructure.js';
 import { UNICODE as S, verdictSymbol } from './symbols.js';
 
 const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  printable(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** Lets long DNS names and ids break after dots and slashes. */
 const breakable = (s: string): string => esc(s).replace(/([./])/g, '$1<wbr>');

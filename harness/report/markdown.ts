@@ -7,6 +7,7 @@ import { attentionItems } from './attention.js';
 import { cniLabel, columnHeader, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, type RunAxes } from './format.js';
 import { buildGrid, type GridCell } from './grid.js';
 import { UNICODE as S, verdictSymbol } from './symbols.js';
+import { printable } from '../printable.js';
 
 /** Table cells must not break the row: escape pipes, flatten newlines. */
 const cellText = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -39,9 +40,9 @@ function stepTable(step: StepResult, axes: RunAxes): string[] {
 }
 
 function stepSection(step: StepResult, axes: RunAxes): string[] {
-  if (step.notTestable !== undefined) return [`### ⏭️ ${step.name}${step.description !== undefined ? ` — ${step.description}` : ''}`, '', `_${step.notTestable}_`, ''];
+  if (step.notTestable !== undefined) return [`### ⏭️ ${step.name}${step.description !== undefined ? ` — ${printable(step.description)}` : ''}`, '', `_${printable(step.notTestable)}_`, ''];
   const sum = summarize(step);
-  const out = [`### ${statusIcon(sum)} ${step.name}${step.description !== undefined ? ` — ${step.description}` : ''}`, ''];
+  const out = [`### ${statusIcon(sum)} ${step.name}${step.description !== undefined ? ` — ${printable(step.description)}` : ''}`, ''];
   const items = attentionItems(step, axes);
   const table = stepTable(step, axes);
   if (items.length === 0) {

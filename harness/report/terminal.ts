@@ -10,6 +10,7 @@ import { cniLabel, columnHeader, columnLabel, destinationLabels, formatDuration,
 import { buildGrid, type Grid, type GridCell } from './grid.js';
 import { groupLabel, groupMatrix, ungrouped } from './grouping.js';
 import { hasInfrastructureNews, infrastructureLines } from './infrastructure.js';
+import { printable } from '../printable.js';
 import { comparisonSymbol, legend, symbolsFor, verdictSymbol, type SymbolSet } from './symbols.js';
 
 export interface TerminalOptions {
@@ -260,14 +261,14 @@ export function renderStep(step: StepResult, axes: RunAxes, opts: StepRenderOpti
   const { c } = ctx;
   if (step.notTestable !== undefined) {
     const pos = opts.position ? ` ${opts.position.index}/${opts.position.total}` : '';
-    return `${c.yellow('[SKIP]')} ${c.bold(`step${pos} ${step.name}`)}${step.description !== undefined ? `: ${step.description}` : ''}
+    return `${c.yellow('[SKIP]')} ${c.bold(`step${pos} ${step.name}`)}${step.description !== undefined ? `: ${printable(step.description)}` : ''}
 ${c.yellow(step.notTestable)}
 `;
   }
   const sum = summarize(step);
   const status = sum.passed ? (sum.warnings > 0 ? c.yellow('[WARN]') : c.green('[PASS]')) : c.red(c.bold('[FAIL]'));
   const pos = opts.position ? ` ${opts.position.index}/${opts.position.total}` : '';
-  const lines = [`${status} ${c.bold(`step${pos} ${step.name}`)}${step.description !== undefined ? `: ${step.description}` : ''}`];
+  const lines = [`${status} ${c.bold(`step${pos} ${step.name}`)}${step.description !== undefined ? `: ${printable(step.description)}` : ''}`];
   const items = attentionItems(step, axes);
   const line = stepSummaryLine(sum);
   const painted = sum.passed ? (sum.warnings > 0 ? c.yellow(line) : c.green(line)) : c.red(line);

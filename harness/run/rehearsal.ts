@@ -1,9 +1,10 @@
 // Rehearsing a policy change on a cluster someone else runs (`run --provider existing`): the
 // read-only `--plan`, the permission and namespace checks made before the first change, and the
 // rollback.yaml written before it. The changes themselves and their restore are PolicyApplier's.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { makeOutputDir } from '../report/report-dir.js';
 import { planChanges, renderPlan, type StepPlan } from '../apply/change-plan.js';
 import { readLiveState, touchedNamespaces } from '../apply/live-state.js';
 import { renderRollback } from '../apply/rollback.js';
@@ -47,7 +48,7 @@ export async function writeRollbackFile(client: KubeClient, loaded: LoadedSuite,
   const namespaceLabels = new Map(loaded.suite.namespaces.map((n) => [n.name, n.labels]));
   const live = await readLiveState(client, [...new Set([...rehearsalNamespaces(loaded), ...namespaceLabels.keys()])].sort());
   const text = renderRollback({ steps: loaded.suite.steps, sets: loaded.policies, live, namespaceLabels, ...ctx });
-  await mkdir(dir, { recursive: true });
+  await makeOutputDir(dir);
   const file = path.join(dir, 'rollback.yaml');
   await writeFile(file, text);
   return file;

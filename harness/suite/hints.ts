@@ -49,3 +49,13 @@ export function describeValue(v: unknown): string {
 }
 
 export const quoteList = (xs: readonly unknown[]): string => xs.map((x) => JSON.stringify(x)).join(', ');
+
+/**
+ * For a string field that got a boolean or a number: YAML as kubectl reads it (1.1) turns unquoted
+ * y/yes/on/n/no/off into booleans and 0755 (octal), 5_432 into numbers, so the fix is quotes.
+ */
+export function quoteHint(v: unknown): string {
+  if (typeof v === 'boolean') return '; quote it: kubectl (YAML 1.1) reads an unquoted y, yes, on, true, n, no, off or false as a boolean';
+  if (typeof v === 'number') return '; quote it: kubectl (YAML 1.1) reads it as a number (a leading 0 is octal, _ is dropped)';
+  return '';
+}

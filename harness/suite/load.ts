@@ -1,9 +1,9 @@
 // Reads a suite file and its policy files from disk into a typed, positioned model.
 // Only syntax and schema are checked here; cross-references and policy shape are in validate.ts.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { InputError, type Issue } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import type { NetworkPolicy, SourcedPolicy } from '../policy/types.js';
 import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
 import { clusterPolicyDocument } from './cluster-policies.js';
@@ -35,15 +35,11 @@ export function zodIssues(error: z.ZodError, file: string, doc: YamlDoc, prefix 
 
 /** `from.line` is a function: the line is only looked up (a full YAML parse) when there is an error. */
 async function readText(file: string, shownAs: string, from?: { file: string; path: string; line: () => number | undefined }): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? String(e)})`;
-    const line = from?.line();
-    if (from) throw new InputError([{ file: from.file, path: from.path, ...(line ? { line } : {}), message: `${shownAs}: ${why}` }]);
-    throw new InputError([{ file: shownAs, path: '', message: why }]);
-  }
+  const r = await readInputFile(file);
+  if ('text' in r) return r.text;
+  const line = from?.line();
+  if (from) throw new InputError([{ file: from.file, path: from.path, ...(line ? { line } : {}), message: `${shownAs}: ${r.why}` }]);
+  throw new InputError([{ file: shownAs, path: '', message: r.why }]);
 }
 
 /** Loads and schema-checks a suite and its policy files. Throws InputError listing every problem. */

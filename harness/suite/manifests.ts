@@ -2,8 +2,8 @@
 // file is an InputError naming it (exit 2). Pure of the cluster stack, so `validate` can use it;
 // apply/manifests.ts applies them.
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { InputError, type Issue } from '../errors.js';
+import { readInputFile } from '../input-file.js';
 import type { KObject } from '../cluster/kube-types.js';
 import type { LoadedSuite } from './load.js';
 import { parseYaml } from './yaml-source.js';
@@ -38,14 +38,13 @@ export async function loadManifests(loaded: LoadedSuite): Promise<UserManifest[]
   for (const [i, ref] of loaded.suite.manifests.entries()) {
     const abs = path.resolve(loaded.dir, ref.file);
     const shown = path.relative(process.cwd(), abs) || abs;
-    let text: string;
-    try {
-      text = await readFile(abs, 'utf8');
-    } catch (e) {
+    const r = await readInputFile(abs);
+    if (!('text' in r)) {
       const line = loaded.lineOf(`manifests[${i}].file`);
-      issues.push({ file: loaded.file, path: `manifests[${i}].file`, ...(line !== undefined ? { line } : {}), message: `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : 'cannot be read'}` });
+      issues.push({ file: loaded.file, path: `manifests[${i}].file`, ...(line !== undefined ? { line } : {}), message: `${shown}: ${r.why}` });
       continue;
     }
+    const text = r.text;
     const parsed = parseYaml(text, shown);
     if (parsed.issues.length > 0) {
       issues.push(...parsed.issues);

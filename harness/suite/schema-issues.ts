@@ -2,7 +2,7 @@
 // needs: what the field must be, what was found, and the likely intended name for typos.
 // Unions (an expectation, a rule) are reduced to the branch the author evidently meant.
 import type { z } from 'zod';
-import { describeValue, didYouMean, quoteList } from './hints.js';
+import { describeValue, didYouMean, quoteHint, quoteList } from './hints.js';
 import type { PathSegment } from './yaml-source.js';
 
 type ZIssue = z.core.$ZodIssue;
@@ -74,7 +74,7 @@ function message(issue: ZIssue, found: unknown): string {
       if (found === undefined) return 'is required';
       // zod reports integers as "expected int, received number" for 1.5
       if (issue.expected === 'int' && typeof found === 'number') return `must be a whole number${f}`;
-      return `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}${f}`;
+      return `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}${f}${issue.expected === 'string' ? quoteHint(found) : ''}`;
     }
     case 'invalid_value': {
       if (found === undefined) return `is required: ${issue.values.length === 1 ? `set it to ${JSON.stringify(issue.values[0])}` : `one of ${quoteList(issue.values)}`}`;

@@ -9,6 +9,7 @@ import { checkPaths, type CheckReport } from '../../check/check.js';
 import { renderCheck } from '../../check/render.js';
 import { writeCheckReports } from '../../check/reports.js';
 import { UsageError } from '../../errors.js';
+import { makeOutputDir } from '../../report/report-dir.js';
 import { shownFindings } from '../../policy/lint/render.js';
 import { profileByName, PROFILES } from '../../policy/profiles.js';
 
@@ -45,6 +46,7 @@ function toJson(r: CheckReport, verbose: boolean): string {
 export async function runCheck(paths: string[], f: CheckFlags, env: Record<string, string | undefined> = process.env): Promise<{ exitCode: number; stdout: string }> {
   const profile = f.cni !== undefined ? profileByName(f.cni) : undefined;
   if (f.cni !== undefined && !profile) throw new UsageError(`unknown CNI profile "${f.cni}"`);
+  if (f.reportDir) await makeOutputDir(f.reportDir);
   const r = await checkPaths(paths, { ...(profile ? { profile } : {}), strict: f.strict ?? false });
   const verbose = f.verbose ?? false;
   let stdout = f.output === 'json' ? toJson(r, verbose) : renderCheck(r, { verbose });

@@ -1,11 +1,12 @@
 // `netpol-harness conformance --random <n> --seed <s>`: n generated policy sets over the battery's
 // topology, each checked against the engine on one cluster; deviating sets are shrunk, confirmed and
 // written out as suites (harness/conformance/random/). Exit 0 all agree, 1 deviations, 2 bad input.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { driveRandom, renderRandom, type RandomReport } from '../../conformance/random/drive.js';
 import { buildRandomSuite } from '../../conformance/random/drive.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
+import { makeOutputDir } from '../../report/report-dir.js';
 import { writeReports } from '../../report/index.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
@@ -37,8 +38,8 @@ export function parseRandomFlags(f: RandomFlags): { n: number; seed: number } {
 
 async function writeJson(dir: string, report: RandomReport): Promise<string> {
   const file = path.join(dir, 'random.json');
+  await makeOutputDir(dir);
   try {
-    await mkdir(dir, { recursive: true });
     await writeFile(file, JSON.stringify(report, null, 2) + '\n', 'utf8');
   } catch (e) {
     throw new InfraError(`cannot write ${file}: ${(e as Error).message}`, { hint: 'check that --report-dir is writable', cause: e });

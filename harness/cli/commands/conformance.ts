@@ -2,11 +2,12 @@
 // (harness/conformance/) and runs it through the same session as `run`, then judges per feature.
 // Exit 0 when every case conforms, 1 on deviations, 2 on bad flags, a CNI that does not enforce
 // NetworkPolicy at all (the canary), or infrastructure errors.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature, type GeneratedBattery } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
+import { makeOutputDir } from '../../report/report-dir.js';
 import { writeReports } from '../../report/index.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
 import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
@@ -69,8 +70,8 @@ export function parseFocus(text: string | undefined): Feature[] {
 }
 
 async function writeConformance(dir: string, report: ConformanceReport): Promise<string[]> {
+  await makeOutputDir(dir);
   try {
-    await mkdir(dir, { recursive: true });
     const json = path.join(dir, 'conformance.json');
     const md = path.join(dir, 'conformance.md');
     await writeFile(json, JSON.stringify(report, null, 2) + '\n', 'utf8');
@@ -127,6 +128,8 @@ export function register(program: Command): void {
     .option('--confirm-runs <n>', '--random: cluster runs to confirm each shrunk set (default 3)', intIn('--confirm-runs', 1, 20))
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
+      // Before any cluster work: a report directory that cannot be made fails now, not after the run.
+      if (f.reportDir) await makeOutputDir(f.reportDir);
       // An existing cluster has no Docker network for the outside container: those cases are left out.
       const battery = generateBattery({
         focus,

@@ -4,6 +4,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types.js';
 import { EXIT, UsageError } from '../../errors.js';
+import { makeOutputDir } from '../../report/report-dir.js';
 import { planRehearsal } from '../../run/rehearsal.js';
 import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
@@ -92,6 +93,8 @@ export function register(program: Command): void {
         process.stdout.write(`${text}\n`);
         return;
       }
+      // Before any cluster work: a report directory that cannot be made fails now, not after the run.
+      if (f.reportDir) await makeOutputDir(f.reportDir);
       const term = { ...detectTerminal(process.stdout, process.env), ...(f.ascii ? { ascii: true } : {}) };
       const opts: SessionOptions = {
         cluster: {

@@ -1,10 +1,10 @@
 // Loading multi-document manifests (URL or file) and applying them server-side, in order.
-import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
 import { InfraError, UsageError } from '../../errors.js';
+import { maxInputBytes, readInputFile } from '../../input-file.js';
 import { describeRef, isUnknownKind, refOf, type KubeClient } from '../kube-client.js';
 import type { KObject } from '../kube-types.js';
 import { realClock, type Clock } from '../wait.js';
+import { parseYaml } from '../../suite/yaml-source.js';
 
 export type Fetcher = (url: string, init?: { signal?: AbortSignal }) => Promise<{ ok: boolean; status: number; statusText: string; text(): Promise<string> }>;
 
@@ -23,19 +23,21 @@ export async function readManifestText(source: string, fetcher: Fetcher = fetch,
     if (!res.ok) throw new InfraError(`cannot download ${source}: HTTP ${res.status} ${res.statusText}`);
     return res.text();
   }
-  try {
-    return await readFile(source, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read manifest ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  // Calico's manifest is a few MB: the cap only stops a device or a runaway file.
+  const r = await readInputFile(source, Math.max(maxInputBytes(), 64 * 1024 * 1024));
+  if ('text' in r) return r.text;
+  throw new UsageError(`cannot read manifest ${source}: ${r.why}`);
 }
 
 /** The objects of a multi-document YAML manifest, skipping empty documents and List wrappers' nesting. */
 export function parseManifest(text: string, source: string): KObject[] {
   const out: KObject[] = [];
-  for (const [i, doc] of parseAllDocuments(text).entries()) {
-    if (doc.errors.length > 0) throw new InfraError(`${source}: YAML document ${i} is invalid: ${doc.errors[0]!.message}`);
-    const v = doc.toJS() as KObject | null;
+  // The shared reader: YAML as kubectl reads it, errors with their line.
+  const parsed = parseYaml(text, source);
+  const issue = parsed.issues[0];
+  if (issue) throw new InfraError(`${source}${issue.line !== undefined ? `:${issue.line}` : ''}: the manifest is invalid: ${issue.message}`);
+  for (const doc of parsed.docs) {
+    const v = doc.value as KObject | null;
     if (v === null || typeof v !== 'object') continue;
     if (typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) out.push(...(v.items as KObject[]));
     else if (v.apiVersion && v.kind && v.metadata) out.push(v);

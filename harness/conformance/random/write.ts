@@ -1,10 +1,11 @@
 // A deviating random set written out as a suite of its own: the conformance topology, the
 // (shrunk) policy set in one file, one step expecting what the engine simulates, so
 // `netpol-harness run` on it shows the same cells deviating. The generated set is kept beside it.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { toYaml } from '../../suite/yaml-write.js';
 import { InfraError } from '../../errors.js';
+import { makeOutputDir } from '../../report/report-dir.js';
 import type { NetworkPolicy } from '../../policy/types.js';
 import { suiteInputOfSets, type SuiteOfSets } from './generate.js';
 import { cellKey, type CellDeviation } from './oracle.js';
@@ -27,7 +28,7 @@ export interface Repro {
 
 export const reproDirName = (r: Pick<Repro, 'seed' | 'index'>): string => `${r.seed}-${r.index + 1}`;
 
-const docs = (policies: NetworkPolicy[]): string => policies.map((p) => stringify(p)).join('---\n');
+const docs = (policies: NetworkPolicy[]): string => policies.map((p) => toYaml(p)).join('---\n');
 
 /** The files of a repro suite, by name (pure: the same input gives the same bytes). */
 export function reproFiles(r: Repro): Record<string, string> {
@@ -47,7 +48,7 @@ export function reproFiles(r: Repro): Record<string, string> {
     '',
   ].join('\n');
   return {
-    'suite.yaml': header + stringify(input),
+    'suite.yaml': header + toYaml(input),
     [`${REPRO_SET}.yaml`]: docs(r.policies),
     'original.yaml': `# the generated set (set ${r.index + 1} of seed ${r.seed}) before shrinking; not used by suite.yaml\n${docs(r.original)}`,
   };
@@ -56,8 +57,8 @@ export function reproFiles(r: Repro): Record<string, string> {
 /** Writes the repro suite under `<dir>/<seed>-<i>/`; returns the suite file. */
 export async function writeRepro(dir: string, r: Repro): Promise<string> {
   const out = path.join(dir, reproDirName(r));
+  await makeOutputDir(out);
   try {
-    await mkdir(out, { recursive: true });
     for (const [file, text] of Object.entries(reproFiles(r))) await writeFile(path.join(out, file), text, 'utf8');
   } catch (e) {
     throw new InfraError(`cannot write the repro suite to ${out}: ${(e as Error).message}`, { hint: 'check that --report-dir is writable', cause: e });

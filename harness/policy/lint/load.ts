@@ -1,8 +1,9 @@
 // Reads what `lint` was pointed at: a suite (file or directory with suite.yaml), a directory of
 // policy files, or one policy file. Unreadable input is an InputError (exit 2).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
+import { readInputFile } from '../../input-file.js';
 import { loadSuite, type LoadedSuite } from '../../suite/load.js';
 import { parseYaml } from '../../suite/yaml-source.js';
 import type { CniProfile } from '../profiles.js';
@@ -43,12 +44,9 @@ const BROKEN_NOTE = 'not valid YAML, and no NetworkPolicy, ClusterNetworkPolicy 
 const skippedFile = (file: string, why: string): Parsed => ({ file, suite: false, policies: [], cluster: [], skipped: why });
 
 async function parseFile(file: string, opts: { inDirectory?: boolean } = {}): Promise<Parsed> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new InputError([{ file: shown(file), path: '', message: `cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }]);
-  }
+  const r = await readInputFile(file);
+  if (!('text' in r)) throw new InputError([{ file: shown(file), path: '', message: r.why }]);
+  const text = r.text;
   // In a directory, files that are not Kubernetes YAML are skipped: templates even when they happen
   // to parse (`{{ .Values.name }}` is a YAML flow map), and broken YAML that means no document lint reads.
   if (opts.inDirectory && TEMPLATE_ACTION.test(text)) return skippedFile(file, TEMPLATE_NOTE);

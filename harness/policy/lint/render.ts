@@ -1,6 +1,7 @@
 // Lint findings as text, shared by `lint` and `check`. Informational findings (severity info, e.g.
 // NPH017 not-isolated) are shown only on request (`--verbose`); the summary line counts them.
 import { LINT_DISABLE_ANNOTATION, RULES, type Finding, type LintResult } from './index.js';
+import { printable } from '../../printable.js';
 
 export interface LintRenderOptions {
   /** Show info findings too. */
@@ -13,7 +14,7 @@ export const shownFindings = (r: LintResult, opts: LintRenderOptions = {}): Find
 const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 export function renderFinding(f: Finding): string[] {
-  return [`${f.file}${f.line !== undefined ? `:${f.line}` : ''}: ${f.severity} ${f.rule} ${RULES[f.rule].name}: ${f.path ? `${f.path}: ` : ''}${f.message}`, `    fix: ${f.fix}`];
+  return [printable(`${f.file}${f.line !== undefined ? `:${f.line}` : ''}: ${f.severity} ${f.rule} ${RULES[f.rule].name}: ${f.path ? `${f.path}: ` : ''}${f.message}`), `    fix: ${printable(f.fix)}`];
 }
 
 /** `lint: 1 error, 2 warnings, 3 info (4 policies in 2 files); 3 info hidden (--verbose shows them); 1 suppressed ...` */

@@ -125,7 +125,7 @@ describe('policy/validate: validateNetworkPolicy', () => {
       expect(one(policy({ ingress: { from: [] } }))).to.include({ path: 'spec.ingress', message: 'must be a list (found a mapping)' });
       expect(one(policy(ingressPorts({ port: 80.5 }))).message).to.include('a port number or a port name');
       expect(one(policy(ingressPorts({ port: 80, endPort: '90' }))).message).to.include('must be a whole number');
-      expect(one(policy({ podSelector: { matchLabels: { version: 2 } } })).message).to.include('quote it: "2"');
+      expect(one(policy({ podSelector: { matchLabels: { version: 2 } } })).message).to.include('quote it: kubectl (YAML 1.1) reads it as a number');
       expect(one(policy({ podSelector: [] })).message).to.include('must be a mapping');
     });
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { convert } from 'xmlbuilder2';
-import { InfraError } from '../../../harness/errors.js';
+import { UsageError } from '../../../harness/errors.js';
 import { readArtifact } from '../../../harness/report/artifact-schema.js';
 import { writeReports } from '../../../harness/report/files.js';
 import { renderJUnit } from '../../../harness/report/junit.js';
@@ -35,12 +35,12 @@ describe('writeReports', () => {
     expect(readFileSync(summary, 'utf8')).to.equal(`# earlier step\n${renderMarkdown(run)}\n`);
   });
 
-  it('reports an unwritable directory as an infrastructure error', async () => {
+  it('reports a directory that cannot be made as a usage error naming the flag (exit 2, before writing)', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, '');
     const err = await writeReports(loadFixture('three-way.json'), join(file, 'sub'), { env: {} }).catch((e: unknown) => e);
-    expect(err).to.be.instanceOf(InfraError);
-    expect((err as Error).message).to.include('cannot write reports to');
+    expect(err).to.be.instanceOf(UsageError);
+    expect((err as Error).message).to.include(`--report-dir ${join(file, 'sub')}: ${file} exists and is not a directory`);
   });
 });
 

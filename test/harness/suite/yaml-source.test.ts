@@ -10,7 +10,7 @@ describe('suite/yaml-source (positions for validate)', () => {
     expect(r.issues[0]).to.include({ file: 'f.yaml', line: 3, column: 1 });
     const dup = parseYaml('a: 1\nb: 2\na: 3\n', 'f.yaml');
     expect(dup.issues[0]).to.include({ line: 3 });
-    expect(dup.issues[0]!.message).to.include('Map keys must be unique');
+    expect(dup.issues[0]!.message).to.include('duplicated mapping key');
   });
   it('keyLineOf gives the line of a key whose value starts on the next line', () => {
     const [d] = parseYaml('spec:\n  ingres:\n    - from: []\n  egress: []\nlist:\n  - x\n', 'f.yaml').docs;
