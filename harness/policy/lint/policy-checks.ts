@@ -198,7 +198,8 @@ function checkRedundancy(policies: CompiledPolicy[], sink: FindingSink): void {
     const rules = group.flatMap((p) => effectiveRules(p).map((r) => ({ p, r })));
     for (const [j, b] of rules.entries()) {
       for (const [i, a] of rules.entries()) {
-        if (i === j || !ruleContains(a.r, b.r)) continue;
+        // Two versions of one object (a later step replaces it in place) never hold at the same time.
+        if (i === j || (a.p !== b.p && a.p.ref === b.p.ref) || !ruleContains(a.r, b.r)) continue;
         const same = ruleContains(b.r, a.r);
         // Two identical rules: report the later one only.
         if (same && i > j) continue;
