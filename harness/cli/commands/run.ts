@@ -6,6 +6,7 @@ import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types
 import { EXIT, UsageError } from '../../errors.js';
 import { planRehearsal } from '../../run/rehearsal.js';
 import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
+import { reproKubeconfigNote } from '../../report/repro-note.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
 interface RunFlags {
@@ -138,6 +139,8 @@ export function register(program: Command): void {
       const summary = summarizeRun(run);
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
       else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
+      const note = reproKubeconfigNote(run);
+      if (note !== undefined && !summary.passed) process.stdout.write(`${note}\n`);
       for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
       process.exitCode = exitCodeFor(summary, cleanup.failed.length);
     });
