@@ -143,7 +143,7 @@ describe('policy engine: lint', () => {
     const v2 = np('shop', 'web-ingress', { ...sel, ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }] }] });
     expect(lintPolicies([v1, v2]).findings.filter((f) => f.rule === 'NPH014')).to.deep.equal([]);
     // Two different policies with the same specs still do.
-    const other = np('shop', 'web-ingress-wide', v2.policy.spec!);
+    const other = np('shop', 'web-ingress-wide', v2.policy.spec);
     expect(lintPolicies([v1, other]).findings.filter((f) => f.rule === 'NPH014').map((f) => f.message)).to.deep.equal(['ingress[0] is shadowed by shop/web-ingress-wide ingress[0], which already allows everything it allows']);
   });
 
