@@ -1,18 +1,32 @@
 // `netpol-harness discover`: read a live cluster (never change it) and write a suite that asks
 // whether the cluster does what its policies say. Exit 2 on a missing context, namespace or
 // permission, or on policies the engine cannot model (unless --skip-unsupported).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { createProgress } from '../../cluster/progress.js';
 import { discover } from '../../discover/index.js';
+import { deprecated } from '../grammar.js';
 
 interface DiscoverFlags {
   kubeconfig?: string;
   context?: string;
   namespace: string[];
   allNamespaces?: boolean;
-  output: string;
+  outDir?: string;
+  /** Deprecated: `-o` is a format in every other command. */
+  output?: string;
   skipUnsupported?: boolean;
+}
+
+/** `--out-dir`, or the old `-o DIR` with a deprecation warning (`-o` is a format everywhere else). */
+export function outDirOf(f: Pick<DiscoverFlags, 'outDir' | 'output'>, warn = deprecated): string {
+  if (f.outDir !== undefined && f.output !== undefined) throw new UsageError('pass --out-dir only (-o/--output is its deprecated spelling)');
+  if (f.output !== undefined) {
+    warn('discover -o/--output <dir>', `use --out-dir ${f.output} (-o names an output format in every other command)`);
+    return f.output;
+  }
+  if (f.outDir === undefined) throw new UsageError('name the directory to write the suite into: --out-dir <dir>');
+  return f.outDir;
 }
 
 export function register(program: Command): void {
@@ -23,9 +37,11 @@ export function register(program: Command): void {
     .option('--context <name>', 'kube context (default: the current one)')
     .option('-n, --namespace <name>', 'namespace to read (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('-A, --all-namespaces', 'every namespace except default, kube-system, kube-public and kube-node-lease')
-    .requiredOption('-o, --output <dir>', 'directory for suite.yaml and policies/')
+    .option('--out-dir <dir>', 'directory for suite.yaml and policies/ (required)')
+    .addOption(new Option('-o, --output <dir>', 'deprecated spelling of --out-dir').hideHelp())
     .option('--skip-unsupported', 'write the suite without policies the engine cannot model (they are listed) instead of failing')
     .action(async (f: DiscoverFlags) => {
+      const outDir = outDirOf(f);
       if (f.allNamespaces && f.namespace.length) throw new UsageError('pass either -n/--namespace or --all-namespaces, not both');
       if (!f.allNamespaces && f.namespace.length === 0) throw new UsageError('name the namespaces to read (-n <ns>, repeatable) or pass --all-namespaces');
       const t0 = performance.now();
@@ -33,7 +49,7 @@ export function register(program: Command): void {
         ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
         ...(f.context ? { context: f.context } : {}),
         scope: f.allNamespaces ? { all: true } : { all: false, names: f.namespace },
-        outDir: f.output,
+        outDir,
         skipUnsupported: f.skipUnsupported ?? false,
         progress: createProgress(),
       });

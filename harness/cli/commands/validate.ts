@@ -2,7 +2,8 @@
 // Success: a one-line summary on stdout, exit 0. Failure: every problem as
 // `file:line: path: message` on stderr (via InputError, so main prints no stack), exit 2.
 import { Option, type Command } from 'commander';
-import { formatIssue, InputError, type Issue } from '../../errors.js';
+import { formatIssue, InputError, UsageError, type Issue } from '../../errors.js';
+import { policyFileInsteadOfSuite } from '../grammar.js';
 import { loadManifests } from '../../suite/manifests.js';
 import { offlineUnknowns } from '../../suite/in-place.js';
 import { isError, summarize, validateSuite, type SuiteSummary, type SuiteValidation } from '../../suite/validate.js';
@@ -19,10 +20,11 @@ function dnsLine(s: SuiteSummary): string {
 export function summaryLine(file: string, s: SuiteSummary): string {
   const workloads = `${plural(s.workloads, 'workload')}${s.existingWorkloads > 0 ? ` (${s.existingWorkloads} existing)` : ''}`;
   const columns = s.connectionColumns + s.dnsColumns;
+  const self = s.sources * columns - s.cells;
   return (
     `${file}: valid: ${plural(s.namespaces, 'namespace')}, ${workloads}, ${plural(s.probes, 'probe')}, ${plural(s.externals, 'external')}, ` +
     `${plural(s.policySets, 'policy set')} (${plural(s.policies, 'NetworkPolicy', 'NetworkPolicies')}${s.clusterPolicies ? `, ${plural(s.clusterPolicies, 'ClusterNetworkPolicy', 'ClusterNetworkPolicies')}` : ''}), ${plural(s.steps, 'step')}; ` +
-    `matrix ${plural(s.sources, 'source')} x ${plural(columns, 'column')} (${s.connectionColumns} connection + ${s.dnsColumns} DNS) = ${plural(s.cells, 'cell')} per step; ` +
+    `matrix ${plural(s.sources, 'source')} x ${plural(columns, 'column')} (${s.connectionColumns} connection + ${s.dnsColumns} DNS)${self > 0 ? ` - ${self} self` : ''} = ${plural(s.cells, 'cell')} per step; ` +
     dnsLine(s)
   );
 }
@@ -45,6 +47,8 @@ export function register(program: Command): void {
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (file: string, opts: { output: 'text' | 'json' }) => {
+      const notASuite = await policyFileInsteadOfSuite(file, 'validate');
+      if (notASuite) throw new UsageError(notASuite.message, { hint: notASuite.hint });
       const v = await validateSuite(file);
       // The suite's own manifests are read and checked here too (the run would reject them first thing).
       if (v.loaded) await withManifestIssues(v);
