@@ -7,7 +7,7 @@ import { strictLintFailures, type CheckReport, type Disagreement, type SuiteChec
 const n = (count: number, word: string, many = `${word}s`): string => `${count} ${count === 1 ? word : many}`;
 
 export function renderDisagreement(d: Disagreement, steps: number): string[] {
-  const origin = `${d.origin}${d.rule !== undefined ? ` ${d.rule}` : ''}${d.reason !== undefined ? `, reason "${d.reason}"` : ''}`;
+  const origin = `${d.at !== undefined ? `${d.at} ` : ''}${d.origin}${d.rule !== undefined ? ` ${d.rule}` : ''}${d.reason !== undefined ? `, reason "${d.reason}"` : ''}`;
   return [
     `  step ${d.stepNumber}/${steps} ${d.step}: ${d.src} -> ${d.col}: expected ${d.expected} (${origin}), the policies say ${d.simulated}` +
       `${d.uncertain !== undefined ? ' (uncertain: depends on pod IPs, see the note below)' : ''}`,

@@ -38,7 +38,12 @@ describe('netpol-harness check', () => {
     const r = await runCli('check', s.wrong);
     expect(r.code).to.equal(1);
     expect(r.stdout).to.contain(
-      'step 6/8 egress-rules: develop/frontend -> develop/production-db:5432/TCP: expected allow (rules[13] allow: develop/frontend -> develop/production-db:5432/TCP), the policies say deny',
+      'step 6/8 egress-rules: develop/frontend -> develop/production-db:5432/TCP: expected allow (',
+    );
+    // The rule is cited by its line in suite.yaml, so an editor jumps to it.
+    expect(r.stdout).to.match(/expected allow \(\S*b-wrong\/suite\.yaml:\d+ rules\[13\] allow: develop\/frontend -> develop\/production-db:5432\/TCP\), the policies say deny/);
+    expect(r.stdout).to.contain(
+      'the policies say deny',
     );
     expect(r.stdout).to.match(/\n {4}denied: develop\/frontend is isolated for egress by develop\/default-deny.*\n {6}egress of develop\/frontend: /);
     expect(r.stdout).to.match(/FAILED \(4 disagreements\): zero-trust, .*: 4 disagreements/);
