@@ -49,6 +49,26 @@ describe('CLI grammar', () => {
     }
   });
 
+  it('JSON names steps as the text does (number, 1-based) next to the 0-based index', async () => {
+    const sim = JSON.parse((await runCli('simulate', 'suites/zero-trust', '--step', 'default-deny', '-o', 'json')).stdout) as { steps: { index: number; number: number; name: string }[] };
+    expect(sim.steps.map((s) => [s.name, s.index, s.number])).to.deep.equal([['default-deny', 1, 2]]);
+    const ex = JSON.parse((await runCli('explain', 'suites/zero-trust', '--from', 'develop/frontend', '--to', 'dns', '--step', 'dns-mistake', '-o', 'json')).stdout) as { steps: { index: number; number: number }[] };
+    expect(ex.steps.map((s) => [s.index, s.number])).to.deep.equal([[2, 3]]);
+  });
+
+  it('validate takes paths as check does: several suites, or a directory of suites; any invalid one exits 2 naming it', async () => {
+    const all = await runCli('validate', 'suites/');
+    expect(all.code).to.equal(0);
+    expect(all.stdout.split('\n').filter((l) => / valid: /.test(l)).map((l) => l.split(':')[0])).to.deep.equal(['suites/real-apps/suite.yaml', 'suites/zero-trust/suite.yaml', 'suites/zero-trust-cluster/suite.yaml']);
+    const mixed = await runCli('validate', 'suites/zero-trust', 'test/fixtures/invalid/yaml-two-documents', 'no/such/dir');
+    expect(mixed.code).to.equal(2);
+    expect(mixed.stdout).to.contain('suites/zero-trust/suite.yaml: valid:');
+    expect(mixed.stderr).to.contain('test/fixtures/invalid/yaml-two-documents/suite.yaml: a suite file holds exactly one YAML document');
+    expect(mixed.stderr).to.contain('no/such/dir: file not found');
+    const json = JSON.parse((await runCli('validate', 'suites/', '-o', 'json')).stdout) as { ok: boolean }[];
+    expect(json.map((j) => j.ok)).to.deep.equal([true, true, true]);
+  });
+
   it('validate counts the matrix with its self cells taken out', async () => {
     const r = await runCli('validate', 'suites/zero-trust');
     expect(r.stdout).to.contain('matrix 9 sources x 9 columns (8 connection + 1 DNS) - 5 self = 76 cells per step');
