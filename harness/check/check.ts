@@ -33,6 +33,8 @@ export interface Disagreement {
   expected: Verdict;
   /** `default` or `rules[i]`. */
   origin: string;
+  /** Where that expectation is written: `suite.yaml:123`. */
+  at?: string;
   /** The rule as written (`deny: develop/* -> *`), when a rule decided the cell. */
   rule?: string;
   /** The rule's `reason`, when it gave one. */
@@ -75,6 +77,12 @@ function ruleText(expect: StepSpec['expect'], origin: string): { rule?: string }
   return { rule: 'allow' in r ? `allow: ${r.allow}` : `deny: ${r.deny}` };
 }
 
+/** `{ at: 'suite.yaml:123' }` for the rule (or default) that decided a cell, when its line is known. */
+function atLine(loaded: LoadedSuite, step: number, origin: string): { at?: string } {
+  const line = loaded.lineOf(`steps[${step}].expect.${origin}`);
+  return line !== undefined ? { at: `${loaded.file}:${line}` } : {};
+}
+
 /** Checks one valid suite: no I/O. */
 export function checkLoaded(loaded: LoadedSuite, opts: CheckOptions = {}): Omit<Extract<SuiteCheck, { valid: true }>, 'file' | 'issues'> {
   const profile = opts.profile ?? profileForSuite(loaded);
@@ -111,6 +119,7 @@ export function checkLoaded(loaded: LoadedSuite, opts: CheckOptions = {}): Omit<
           col: col.key,
           expected: value.verdict,
           origin: value.origin,
+          ...(atLine(loaded, index, value.origin)),
           ...(ruleText(step.expect, value.origin)),
           ...(value.reason !== undefined ? { reason: value.reason } : {}),
           simulated: sim.verdict,

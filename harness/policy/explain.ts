@@ -31,14 +31,14 @@ function sideLines(d: DirectionResult): string[] {
     case 'no-rule':
       out.push(`${head}: isolated by ${d.isolatedBy.join(', ')}; no ${d.direction} rule allows this traffic`);
       if (d.note) out.push(`  ${d.note}`);
-      for (const m of d.misses) out.push(`  closest miss: ${m.text}`);
+      for (const m of d.misses) out.push(`  closest miss${m.line !== undefined ? ` (${m.file}:${m.line})` : ''}: ${m.text}`);
       for (const o of d.orderDependent ?? []) out.push(`  but: ${o}`);
       break;
     case 'tier': {
       const m = d.decidedBy!;
       out.push(`${head}: decided by the ${m.tier} tier: ${m.action} by ${m.ref}${m.line !== undefined ? ` (${m.file}:${m.line})` : ''}, priority ${m.priority}: ${m.why}`);
       if (d.note) out.push(`  ${d.note}`);
-      for (const m of d.misses) out.push(`  closest miss: ${m.text}`);
+      for (const m of d.misses) out.push(`  closest miss${m.line !== undefined ? ` (${m.file}:${m.line})` : ''}: ${m.text}`);
       break;
     }
   }

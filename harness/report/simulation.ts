@@ -34,7 +34,10 @@ export interface SimulationCell {
 }
 
 export interface SimulationStep {
+  /** 0-based position in the suite's steps. */
   index: number;
+  /** 1-based, as the text says it (`step 2/8`). */
+  number: number;
   name: string;
   cells: SimulationCell[];
 }
@@ -62,5 +65,5 @@ export function simulationStep(loaded: LoadedSuite, index: number, profile: CniP
       col: col.key,
     });
   }
-  return { index, name: loaded.suite.steps[index]!.name, cells };
+  return { index, number: index + 1, name: loaded.suite.steps[index]!.name, cells };
 }

@@ -47,6 +47,15 @@ export function comparisonSymbol(s: SymbolSet, kinds: readonly MismatchKind[]): 
   return s.correct;
 }
 
+/**
+ * The key printed beside a table's title: the comparison always (its `.`/`X` would read as allowed/
+ * denied otherwise), verdict tables in ASCII, where `.`/`X` mean allowed/denied instead.
+ */
+export function tableKey(s: SymbolSet, table: 'verdicts' | 'comparison', ascii: boolean): string {
+  if (table === 'comparison') return `(${s.correct} correct, ${s.wrong} wrong, ${s.warning} warning, ${s.unknown} error)`;
+  return ascii ? `(${s.allow} allowed, ${s.deny} denied, ${s.self} self/not probed, ${s.retried} retried, ${s.unknown} no verdict)` : '';
+}
+
 /** Legend lines, shared by the terminal and Markdown reports. */
 export function legend(s: SymbolSet): string[] {
   return [

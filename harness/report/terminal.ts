@@ -11,7 +11,7 @@ import { buildGrid, type Grid, type GridCell } from './grid.js';
 import { groupLabel, groupMatrix, ungrouped } from './grouping.js';
 import { hasInfrastructureNews, infrastructureLines } from './infrastructure.js';
 import { printable } from '../printable.js';
-import { comparisonSymbol, legend, symbolsFor, verdictSymbol, type SymbolSet } from './symbols.js';
+import { comparisonSymbol, legend, symbolsFor, tableKey, verdictSymbol, type SymbolSet } from './symbols.js';
 
 export interface TerminalOptions {
   /** ANSI colours; only when writing to a TTY. */
@@ -175,7 +175,8 @@ function renderTables(step: StepResult, axes: RunAxes, ctx: Ctx): string[] {
         }),
       ]);
     });
-    out.push(ctx.c.bold(titles[t] ?? kind), table.toString());
+    const key = tableKey(ctx.s, kind === 'comparison' ? 'comparison' : 'verdicts', ctx.opts.ascii);
+    out.push(`${ctx.c.bold(titles[t] ?? kind)}${key ? `  ${ctx.c.dim(key)}` : ''}`, table.toString());
   });
   if (doGroup) {
     const note = `grouped: ${grid.rows.length} rows -> ${groups.rows.length}, ${grid.cols.length} columns -> ${groups.cols.length}; identical rows and columns merged, self cells and retry marks hidden`;

@@ -20,7 +20,7 @@ const KIND = process.env.NPH_KIND ?? env.NPH_KIND ?? 'kind';
 const KUBECTL = process.env.NPH_KUBECTL ?? env.NPH_KUBECTL ?? 'kubectl';
 const CONTEXT = `kind-${CLUSTER}`;
 // The second case (the CRD installed, so the tier canary runs its Admin Deny probe) adds about two
-// minutes: it runs only with NPH_E2E_TIER_CRD=1 (README, "Install and test").
+// minutes: it runs only with NPH_E2E_TIER_CRD=1 (CONTRIBUTING.md, "Build and test").
 const WITH_CRD = process.env.NPH_E2E_TIER_CRD === '1';
 const TIER_STEPS = ['baseline-default-deny', 'admin-guardrails', 'attacker-denied-owner-lockdown'];
 const NP_STEPS = ['open-cluster', 'owner-allows-everything', 'rollback'];

@@ -2,7 +2,7 @@
 // agent binaries), then in a clean directory with no `go` on PATH, `npx <tarball> run` on the seed
 // suite shipped in the package must build the agent image from the shipped binary (docker build FROM
 // scratch) and run the suite to a pass. Slow (pack, install, a full seed run: several minutes), so it
-// runs only with NPH_E2E_PACK=1 (README, "Testing"). The image gets a tag of its own, removed after,
+// runs only with NPH_E2E_PACK=1 (CONTRIBUTING.md, "Build and test"). The image gets a tag of its own, removed after,
 // so the shared netpol-harness/agent:<version> image is never touched.
 import { expect } from 'chai';
 import { execa } from 'execa';

@@ -159,7 +159,7 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
 
   it('discover writes a suite that validates, exporting every policy', async () => {
     const out = path.join(work, 'discovered');
-    const r = await cli(['discover', '--kubeconfig', kubeconfig, '--context', CONTEXT, '-A', '-o', out]);
+    const r = await cli(['discover', '--kubeconfig', kubeconfig, '--context', CONTEXT, '-A', '--out-dir', out]);
     console.log(`      ${/discovered .*/.exec(r.all)?.[0] ?? ''}`);
     expect(r.exitCode, r.all).to.equal(0);
     expect(r.all).to.include('workload(s), 12 NetworkPolicies');
@@ -179,10 +179,10 @@ describe('e2e: rehearsal on an existing cluster (kind + kube-router)', function 
 
   it('a namespace that does not exist and a context that does not exist: exit 2, nothing written', async () => {
     const out = path.join(work, 'nothing');
-    const r = await cli(['discover', '--kubeconfig', kubeconfig, '--context', CONTEXT, '-n', 'develop', '-n', 'no-such-ns', '-o', out]);
+    const r = await cli(['discover', '--kubeconfig', kubeconfig, '--context', CONTEXT, '-n', 'develop', '-n', 'no-such-ns', '--out-dir', out]);
     expect(r.exitCode, r.all).to.equal(2);
     expect(r.all).to.include('no-such-ns');
-    const c = await cli(['discover', '--kubeconfig', kubeconfig, '--context', 'no-such-context', '-A', '-o', out]);
+    const c = await cli(['discover', '--kubeconfig', kubeconfig, '--context', 'no-such-context', '-A', '--out-dir', out]);
     expect(c.exitCode, c.all).to.equal(2);
     expect(c.all).to.include('no-such-context');
     await readdir(out).then(

@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .command('diff')
     .argument('<old>', 'results.json (or conformance.json) of the earlier run')
     .argument('<new>', 'results.json (or conformance.json) of the later run')
-    .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (oldFile: string, newFile: string, o: { output: 'text' | 'json' }) => {
       const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
       const { exitCode, stdout } = await runDiff(oldFile, newFile, { output: o.output, color });

@@ -1,20 +1,34 @@
 // `netpol-harness discover`: read a live cluster (never change it) and write a suite that asks
 // whether the cluster does what its policies say. Exit 2 on a missing context, namespace or
 // permission, or on policies the engine cannot model (unless --skip-unsupported).
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { createProgress } from '../../cluster/progress.js';
 import { discover, parseExternalFlag, type DiscoveredExternal } from '../../discover/index.js';
+import { deprecated } from '../grammar.js';
 
 interface DiscoverFlags {
   kubeconfig?: string;
   context?: string;
   namespace: string[];
   allNamespaces?: boolean;
-  output: string;
+  outDir?: string;
+  /** Deprecated: `-o` is a format in every other command. */
+  output?: string;
   skipUnsupported?: boolean;
   attacker: boolean;
   external: DiscoveredExternal[];
+}
+
+/** `--out-dir`, or the old `-o DIR` with a deprecation warning (`-o` is a format everywhere else). */
+export function outDirOf(f: Pick<DiscoverFlags, 'outDir' | 'output'>, warn = deprecated): string {
+  if (f.outDir !== undefined && f.output !== undefined) throw new UsageError('pass --out-dir only (-o/--output is its deprecated spelling)');
+  if (f.output !== undefined) {
+    warn('discover -o/--output <dir>', `use --out-dir ${f.output} (-o names an output format in every other command)`);
+    return f.output;
+  }
+  if (f.outDir === undefined) throw new UsageError('name the directory to write the suite into: --out-dir <dir>');
+  return f.outDir;
 }
 
 export function register(program: Command): void {
@@ -25,7 +39,8 @@ export function register(program: Command): void {
     .option('--context <name>', 'kube context (default: the current one)')
     .option('-n, --namespace <name>', 'namespace to read (repeat for more)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('-A, --all-namespaces', 'every namespace except kube-system, kube-public and kube-node-lease (default is read, as existing: true)')
-    .requiredOption('-o, --output <dir>', 'directory for suite.yaml and policies/')
+    .option('--out-dir <dir>', 'directory for suite.yaml and policies/ (required)')
+    .addOption(new Option('-o, --output <dir>', 'deprecated spelling of --out-dir').hideHelp())
     .option('--skip-unsupported', 'write the suite without policies the engine cannot model (they are listed) instead of failing')
     .option('--no-attacker', 'do not add the attacker probe (a pod in a fresh namespace nph-attacker, which the run creates and deletes)')
     .option(
@@ -41,6 +56,7 @@ export function register(program: Command): void {
       [] as DiscoveredExternal[],
     )
     .action(async (f: DiscoverFlags) => {
+      const outDir = outDirOf(f);
       if (f.allNamespaces && f.namespace.length) throw new UsageError('pass either -n/--namespace or --all-namespaces, not both');
       if (!f.allNamespaces && f.namespace.length === 0) throw new UsageError('name the namespaces to read (-n <ns>, repeatable) or pass --all-namespaces');
       const t0 = performance.now();
@@ -48,7 +64,7 @@ export function register(program: Command): void {
         ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
         ...(f.context ? { context: f.context } : {}),
         scope: f.allNamespaces ? { all: true } : { all: false, names: f.namespace },
-        outDir: f.output,
+        outDir,
         skipUnsupported: f.skipUnsupported ?? false,
         attacker: f.attacker,
         externals: f.external,

@@ -38,7 +38,7 @@ export function register(program: Command): void {
         ...(target.kind === 'all-ports' ? { open: openPorts(loaded, i, src, target.dst, { profile }).allowed.toString() } : {}),
       }));
       if (opts.output === 'json') {
-        const out = results.map((r) => ({ step: r.name, index: r.index, ...(r.open !== undefined ? { open: r.open } : {}), cells: r.cells.map((c) => ({ cell: c.cell, verdict: c.verdict, explanation: c.explanation, ...(c.result ? { egress: c.result.egress, ingress: c.result.ingress, uncertain: c.result.uncertain } : {}) })) }));
+        const out = results.map((r) => ({ step: r.name, index: r.index, number: r.index + 1, ...(r.open !== undefined ? { open: r.open } : {}), cells: r.cells.map((c) => ({ cell: c.cell, verdict: c.verdict, explanation: c.explanation, ...(c.result ? { egress: c.result.egress, ingress: c.result.ingress, uncertain: c.result.uncertain } : {}) })) }));
         process.stdout.write(`${JSON.stringify({ suite: loaded.suite.metadata.name, profile: profile.name, steps: out }, null, 2)}\n`);
         return;
       }

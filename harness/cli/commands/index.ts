@@ -3,6 +3,7 @@
 // they do not use: a command's module is imported only when that command is invoked (the cluster
 // stack behind `run` alone costs about half a second and 90 MB). A new command is one entry here.
 import type { Command } from 'commander';
+import { EXIT_CODES_HELP, helpFooter } from '../grammar.js';
 
 export interface CommandModule {
   register(program: Command): void;
@@ -41,6 +42,9 @@ export async function registerCommands(program: Command, invoked: string | undef
   for (const entry of COMMANDS) {
     if (entry.name === invoked) (await entry.load()).register(program);
     else program.command(entry.name);
-    program.commands.find((c) => c.name() === entry.name)!.description(entry.summary);
+    const cmd = program.commands.find((c) => c.name() === entry.name)!.description(entry.summary);
+    const footer = entry.name === invoked ? helpFooter(entry.name) : undefined;
+    if (footer) cmd.addHelpText('after', footer);
   }
+  program.addHelpText('after', `\nExit codes (every command):\n${EXIT_CODES_HELP.verdict}\n\nRun netpol-harness <command> --help for its flags, examples and exit codes.\n`);
 }

@@ -7,6 +7,7 @@ import { EXIT, UsageError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
 import { planRehearsal } from '../../run/rehearsal.js';
 import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
+import { reproKubeconfigNote } from '../../report/repro-note.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
 interface RunFlags {
@@ -84,10 +85,14 @@ export function register(program: Command): void {
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each step', intIn('--settle', 0, 600_000))
     .option('--exec-concurrency <n>', 'concurrent execs against the API server', intIn('--exec-concurrency', 1, 64))
     .option('--skip-canary', 'do not check that the CNI enforces NetworkPolicy first (not recommended)')
-    .option('--plan', 'existing clusters: print what each step would create, change and delete; change nothing')
+    .option('--plan', 'print what each step would create, change and delete on an existing cluster, and change nothing (implies --provider existing)')
     .option('--keep-changes', 'existing clusters: leave a passing rehearsal\'s policies and labels applied')
     .action(async (suiteFile: string, f: RunFlags) => {
-      if ((f.plan || f.keepChanges) && f.provider && f.provider !== 'existing') throw new UsageError(`--${f.plan ? 'plan' : 'keep-changes'} is for --provider existing (got --provider ${f.provider})`);
+      if ((f.plan || f.keepChanges) && f.provider && f.provider !== 'existing') {
+        throw new UsageError(`--${f.plan ? 'plan' : 'keep-changes'} works on an existing cluster and implies --provider existing; it cannot be combined with --provider ${f.provider}`, {
+          hint: `drop --provider ${f.provider}, or pass --provider existing`,
+        });
+      }
       if (f.plan) {
         const { text } = await planRehearsal(suiteFile, { ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}), ...((f.context ?? f.clusterName) ? { context: f.context ?? f.clusterName } : {}) });
         process.stdout.write(`${text}\n`);
@@ -144,6 +149,8 @@ export function register(program: Command): void {
       const summary = summarizeRun(run);
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
       else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
+      const note = reproKubeconfigNote(run);
+      if (note !== undefined && !summary.passed) process.stdout.write(`${note}\n`);
       for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
       if (summary.nothingTested !== undefined) process.stderr.write(`netpol-harness: nothing was tested: ${summary.nothingTested}\n`);
       process.exitCode = exitCodeFor(summary, cleanup.failed.length);

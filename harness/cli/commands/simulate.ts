@@ -3,6 +3,7 @@
 // cell, in the run reports' symbols: Unicode on UTF-8 terminals, ASCII with --ascii); the report
 // commands render the rich views.
 import { Option, type Command } from 'commander';
+import { policyFileInsteadOfSuite } from '../grammar.js';
 import { UsageError } from '../../errors.js';
 import { isSelfCell } from '../../matrix/axes.js';
 import type { Matrix } from '../../matrix/matrix.js';
@@ -65,10 +66,12 @@ export function register(program: Command): void {
     .command('simulate')
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
     .option('-s, --step <step>', 'only this step (name or 1-based number)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'text', 'json']).default('table'))
     .addOption(new Option('--cni <profile>', "CNI profile for implementation-defined behaviour (default: the suite's cluster.profile, else its cluster.cni)").choices(Object.keys(PROFILES)))
     .option('--ascii', 'ASCII symbols only')
-    .action(async (file: string, opts: { step?: string; output: 'table' | 'json'; cni?: string; ascii?: boolean }) => {
+    .action(async (file: string, opts: { step?: string; output: 'table' | 'text' | 'json'; cni?: string; ascii?: boolean }) => {
+      const notASuite = await policyFileInsteadOfSuite(file, 'simulate');
+      if (notASuite) throw new UsageError(notASuite.message, { hint: notASuite.hint });
       const { loaded, warnings } = await loadValidSuite(file);
       for (const w of warnings) process.stderr.write(`warning: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}\n`);
       const profile = opts.cni ? profileByName(opts.cni) : profileForSuite(loaded);

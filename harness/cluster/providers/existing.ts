@@ -1,5 +1,6 @@
 // The `existing` provider: a cluster someone else runs (staging rehearsal). The harness only reads
 // the kubeconfig, never deletes the cluster, and mutates namespaces only through NamespaceGuard.
+import { readFileSync } from 'node:fs';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -38,15 +39,31 @@ export class ExistingCluster implements Cluster {
   async destroy(): Promise<void> {}
 }
 
+/** The kubeconfig file, or a usage error saying what is wrong with it (never a client library's TypeError). */
+export function loadKubeconfig(file: string): KubeConfig {
+  const kc = new KubeConfig();
+  const hint = 'pass --kubeconfig <file> or set KUBECONFIG';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read kubeconfig ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { hint });
+  }
+  if (text.trim() === '') throw new UsageError(`kubeconfig ${file} is empty`, { hint });
+  try {
+    kc.loadFromString(text);
+  } catch (e) {
+    // The client library reads fields of a document that is not a kubeconfig and fails with a TypeError.
+    const why = e instanceof TypeError ? 'it is not a kubeconfig (no clusters, contexts or users)' : (e as Error).message;
+    throw new UsageError(`cannot read kubeconfig ${file}: ${why}`, { hint });
+  }
+  return kc;
+}
+
 export async function connectExistingCluster(spec: ClusterSpec, opts: CreateClusterOptions = {}): Promise<ExistingCluster> {
   const progress = opts.progress ?? silentProgress;
   const file = opts.kubeconfig ?? defaultKubeconfigPath();
-  const kc = new KubeConfig();
-  try {
-    kc.loadFromFile(file);
-  } catch (e) {
-    throw new UsageError(`cannot read kubeconfig ${file}: ${(e as Error).message}`, { hint: 'pass --kubeconfig <file> or set KUBECONFIG' });
-  }
+  const kc = loadKubeconfig(file);
   const context = opts.context ?? opts.name ?? spec.name ?? kc.getCurrentContext();
   if (!context || !kc.getContexts().some((c) => c.name === context)) {
     const known = kc.getContexts().map((c) => c.name);

@@ -11,6 +11,8 @@ import type { Direction } from '../compile.js';
 import { evaluateDirection, evaluateIn, networkPolicyDirection } from '../evaluate.js';
 import type { CniProfile } from '../profiles.js';
 import { DNS_PORT } from '../simulate.js';
+import { connKey } from '../../matrix/axes.js';
+import { asExpected, SuiteExpectations, type ConsequenceCell } from './expected.js';
 import { RULES, type Finding, type RuleId } from './rules.js';
 import { stepWorlds } from './suite-checks.js';
 
@@ -44,6 +46,8 @@ interface Group {
   steps: Set<string>;
   examples: string[];
   other: Set<string>;
+  /** Every cell the group is about, to see whether the suite expects them on purpose. */
+  cells: ConsequenceCell[];
 }
 
 const rulePathOf = (m: TierRuleMatch): string => `spec.${m.direction}[${m.rule}]`;
@@ -54,12 +58,13 @@ export function checkClusterSuite(loaded: LoadedSuite, profile: CniProfile, pref
   if (all.length === 0) return [];
   const bySource = new Map<string, SourcedClusterPolicy>(all.map((s) => [`ClusterNetworkPolicy/${s.policy.metadata?.name ?? ''}`, s]));
   const groups = new Map<string, Group & { rule: RuleId }>();
-  const note = (rule: RuleId, m: TierRuleMatch, step: string, example: string, other: string): void => {
+  const note = (rule: RuleId, m: TierRuleMatch, step: string, example: string, other: string, cell: ConsequenceCell): void => {
     const source = bySource.get(m.policy);
     if (!source) return;
     const key = `${rule}|${m.policy}|${m.direction}|${m.rule}`;
-    const g = groups.get(key) ?? { rule, source, path: rulePathOf(m), steps: new Set<string>(), examples: [], other: new Set<string>() };
+    const g = groups.get(key) ?? { rule, source, path: rulePathOf(m), steps: new Set<string>(), examples: [], other: new Set<string>(), cells: [] };
     g.steps.add(step);
+    g.cells.push(cell);
     if (g.examples.length < 3 && !g.examples.includes(example)) g.examples.push(example);
     if (other) g.other.add(other);
     groups.set(key, g);
@@ -74,9 +79,10 @@ export function checkClusterSuite(loaded: LoadedSuite, profile: CniProfile, pref
             const d = evaluateDirection(st.world, direction, src, dst, cp.protocol, cp.port);
             if (d.tier !== 'Admin' || !d.decidedBy) continue;
             const np = networkPolicyDirection(st.world, direction, src, dst, cp.protocol, cp.port);
-            const example = `${src.id} -> ${dst.id}:${cp.port}/${cp.protocol}`;
-            if (d.decidedBy.action === 'Deny' && np.reason === 'rule') note('NPH019', d.decidedBy, st.name, example, np.allowedBy[0]!.ref);
-            if (d.decidedBy.action === 'Accept' && np.reason === 'no-rule') note('NPH020', d.decidedBy, st.name, example, np.isolatedBy.join(', '));
+            const col = connKey(dst.id, cp.port, cp.protocol);
+            const example = `${src.id} -> ${col}`;
+            if (d.decidedBy.action === 'Deny' && np.reason === 'rule') note('NPH019', d.decidedBy, st.name, example, np.allowedBy[0]!.ref, { step: st.index, src: src.id, col, verdict: 'deny' });
+            if (d.decidedBy.action === 'Accept' && np.reason === 'no-rule') note('NPH020', d.decidedBy, st.name, example, np.isolatedBy.join(', '), { step: st.index, src: src.id, col, verdict: 'allow' });
           }
         }
       }
@@ -84,12 +90,14 @@ export function checkClusterSuite(loaded: LoadedSuite, profile: CniProfile, pref
       const dns = st.dnsPods.map((d) => evaluateIn(st.world, { from: src.id, to: d, ...DNS_PORT }));
       if (dns.length > 0 && dns.every((r) => r.verdict !== 'allow')) {
         const e = dns[0]!.egress;
-        if (e?.tier === 'Baseline' && e.decidedBy?.action === 'Deny') note('NPH021', e.decidedBy, st.name, src.id, '');
+        if (e?.tier === 'Baseline' && e.decidedBy?.action === 'Deny') note('NPH021', e.decidedBy, st.name, src.id, '', { step: st.index, src: src.id, col: 'dns', verdict: 'deny' });
       }
     }
   }
   const out: Finding[] = [];
+  const expected = new SuiteExpectations(loaded);
   for (const g of groups.values()) {
+    const at = out.length;
     const steps = [...g.steps].join(', ');
     const ex = g.examples.join('; ');
     const other = [...g.other].join(', ');
@@ -99,6 +107,7 @@ export function checkClusterSuite(loaded: LoadedSuite, profile: CniProfile, pref
       out.push(finding('NPH020', g.source, g.path, `at step ${steps}: this Admin Accept opens traffic that ${other} denies (e.g. ${ex}): the namespace owner cannot close it`, 'narrow the Accept (peers, protocols) to what must always work, or use Pass to let NetworkPolicies decide', prefix(g.source)));
     else
       out.push(finding('NPH021', g.source, g.path, `at step ${steps}: this Baseline Deny blocks DNS (53/UDP to CoreDNS) for ${ex}${g.examples.length >= 3 ? ' and others' : ''}, and no Admin Accept or NetworkPolicy allows it: name resolution fails ("going dark")`, 'add an Admin-tier Accept (or an earlier Baseline Accept) for egress to CoreDNS on 53/UDP and 53/TCP', prefix(g.source)));
+    out[at] = asExpected(out[at]!, expected.statedBy(g.cells));
   }
   return out;
 }

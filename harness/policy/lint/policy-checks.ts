@@ -214,7 +214,8 @@ function checkRedundancy(policies: CompiledPolicy[], sink: FindingSink): void {
     for (const [j, b] of rules.entries()) {
       for (const i of index.candidates(b.r)) {
         const a = rules[i]!;
-        if (i === j || !ruleContains(a.r, b.r)) continue;
+        // Two versions of one object (a later step replaces it in place) never hold at the same time.
+        if (i === j || (a.p !== b.p && a.p.ref === b.p.ref) || !ruleContains(a.r, b.r)) continue;
         const same = ruleContains(b.r, a.r);
         // Two identical rules: report the later one only.
         if (same && i > j) continue;

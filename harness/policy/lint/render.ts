@@ -21,8 +21,9 @@ export function renderFinding(f: Finding): string[] {
 export function lintSummaryLine(r: LintResult, opts: LintRenderOptions = {}): string {
   const c = r.counts;
   const hidden = opts.verbose ? 0 : c.info;
+  const expected = r.findings.filter((f) => f.expectedBy !== undefined).length;
   return [
-    `lint: ${n(c.error, 'error')}, ${n(c.warning, 'warning')}, ${c.info} info (${r.policies} ${r.policies === 1 ? 'policy' : 'policies'} in ${n(r.files.length, 'file')})`,
+    `lint: ${n(c.error, 'error')}, ${n(c.warning, 'warning')}, ${c.info} info${expected > 0 ? ` (${expected} expected by the suite)` : ''} (${r.policies} ${r.policies === 1 ? 'policy' : 'policies'} in ${n(r.files.length, 'file')})`,
     ...(hidden > 0 ? [`${hidden} info hidden (--verbose shows them)`] : []),
     ...(r.suppressed > 0 ? [`${r.suppressed} suppressed (lint.disable or ${LINT_DISABLE_ANNOTATION})`] : []),
   ].join('; ');

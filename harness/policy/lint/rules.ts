@@ -69,4 +69,6 @@ export interface Finding {
   policy?: string;
   message: string;
   fix: string;
+  /** The suite states this finding's consequence on purpose (`step default-deny rules[4]`): it is info then. */
+  expectedBy?: string;
 }

@@ -10,13 +10,12 @@ import type { CniProfile } from '../profiles.js';
 import { resolveNamedPort } from '../ports.js';
 import { describeSelector } from '../selectors.js';
 import { suiteModel } from '../suite-model.js';
-import { DNS_PORT, expectedMatrix } from '../simulate.js';
-import type { ExpectedCell } from '../../matrix/expect.js';
-import type { Matrix } from '../../matrix/matrix.js';
+import { DNS_PORT } from '../simulate.js';
 import type { SourcedPolicy } from '../types.js';
 import { podEndpoint, prepare, type Endpoint, type World } from '../world.js';
 import { peerPath, rulePath, type FindingSink } from './context.js';
 import { DNS_FIX } from './dns.js';
+import { asExpected, SuiteExpectations, type ConsequenceCell } from './expected.js';
 import { guardedByClusterPolicy } from '../cnp/match.js';
 
 export interface StepWorld {
@@ -39,24 +38,8 @@ export function stepWorlds(loaded: LoadedSuite, profile: CniProfile): StepWorld[
   });
 }
 
-/** Does the step's own expectation say DNS fails for `src` (every DNS column denied)? */
-function expectsDnsDeny(loaded: LoadedSuite, step: number, src: string, cache: Map<number, Matrix<ExpectedCell> | null>): boolean {
-  if (!cache.has(step)) {
-    try {
-      cache.set(step, expectedMatrix(loaded, step));
-    } catch {
-      cache.set(step, null);
-    }
-  }
-  const m = cache.get(step);
-  if (!m) return false;
-  const cols = m.axes.columns.filter((c) => c.kind === 'dns');
-  return cols.length > 0 && cols.every((c) => m.get(src, c.key)?.verdict === 'deny');
-}
-
-function checkDns(loaded: LoadedSuite, steps: StepWorld[], sink: FindingSink): void {
-  const expected = new Map<number, Matrix<ExpectedCell> | null>();
-  const groups = new Map<string, { steps: string[]; expectedAt: Set<string>; pods: Set<string>; policy: SourcedPolicy; path: string; text: string; ingress: boolean }>();
+function checkDns(steps: StepWorld[], sink: FindingSink, expected: SuiteExpectations): void {
+  const groups = new Map<string, { steps: string[]; cells: ConsequenceCell[]; expectedAt: Set<string>; pods: Set<string>; policy: SourcedPolicy; path: string; text: string; ingress: boolean }>();
   for (const st of steps) {
     const byRef = new Map(st.world.model.policies.map((p) => [`${p.policy.metadata?.namespace ?? 'default'}/${p.policy.metadata?.name ?? ''}`, p]));
     for (const src of st.sources) {
@@ -70,10 +53,12 @@ function checkDns(loaded: LoadedSuite, steps: StepWorld[], sink: FindingSink): v
       if (!target) continue;
       const path = miss ? `spec.${miss.direction}[${miss.rule}]${miss.peer !== undefined ? `.${miss.direction === 'ingress' ? 'from' : 'to'}[${miss.peer}]` : ''}` : target.policy.spec?.policyTypes ? 'spec.policyTypes' : 'spec.podSelector';
       const key = `${side.direction}|${isolating.join(',')}|${miss?.text ?? ''}`;
-      const g = groups.get(key) ?? { steps: [], expectedAt: new Set<string>(), pods: new Set<string>(), policy: target, path, text: '', ingress: side.direction === 'ingress' };
+      const g = groups.get(key) ?? { steps: [], cells: [], expectedAt: new Set<string>(), pods: new Set<string>(), policy: target, path, text: '', ingress: side.direction === 'ingress' };
       if (!g.steps.includes(st.name)) g.steps.push(st.name);
       g.pods.add(src.id);
-      if (expectsDnsDeny(loaded, st.index, src.id, expected)) g.expectedAt.add(st.name);
+      const cell: ConsequenceCell = { step: st.index, src: src.id, col: 'dns', verdict: 'deny' };
+      g.cells.push(cell);
+      if (expected.ruleFor(cell)) g.expectedAt.add(st.name);
       const dns = st.dnsPods.join(', ');
       g.text =
         side.direction === 'egress'
@@ -84,14 +69,36 @@ function checkDns(loaded: LoadedSuite, steps: StepWorld[], sink: FindingSink): v
   }
   for (const g of groups.values()) {
     const pods = [...g.pods];
+    const stated = expected.statedBy(g.cells);
+    // Steps the suite expects to go dark are named as such when the group also has steps it does not.
+    const stepText = g.steps.map((n) => (stated === undefined && g.expectedAt.has(n) ? `${n} (whose expectation says DNS fails)` : n)).join(', ');
     sink.add(
       'NPH001',
       g.policy,
       g.path,
-      `at step${g.steps.length > 1 ? 's' : ''} ${g.steps.map((n) => (g.expectedAt.has(n) ? `${n} (whose expectation says DNS fails)` : n)).join(', ')}: ${pods.join(', ')} ${g.text}`,
+      `at step${g.steps.length > 1 ? 's' : ''} ${stepText}: ${pods.join(', ')} ${g.text}`,
       g.ingress ? 'allow ingress to CoreDNS on 53/UDP and 53/TCP from every namespace that resolves names' : DNS_FIX,
     );
+    sink.findings.push(asExpected(sink.findings.pop()!, stated));
   }
+}
+
+/**
+ * NPH002 (a DNS peer by podSelector alone) is what the suite shows on purpose when, at every step the
+ * policy is applied, a rule expects DNS to fail for every pod it isolates for egress. The peer's
+ * NPH012 (it matches nothing) is the same mistake seen from the selector: reported once, as NPH002.
+ */
+function dnsPeerFindings(all: SourcedPolicy[], appliedIn: Map<SourcedPolicy, StepWorld[]>, sink: FindingSink, expected: SuiteExpectations): void {
+  const dnsPeers = new Set(sink.findings.filter((f) => f.rule === 'NPH002').map((f) => `${f.file}|${f.path}`));
+  sink.findings.splice(0, sink.findings.length, ...sink.findings.filter((f) => f.rule !== 'NPH012' || !dnsPeers.has(`${f.file}|${f.path}`)));
+  sink.findings.forEach((f, i) => {
+    if (f.rule !== 'NPH002') return;
+    const s = all.find((p) => p.file === f.file && f.path.startsWith(sink.prefix(p)) && `${p.policy.metadata?.namespace ?? 'default'}/${p.policy.metadata?.name ?? ''}` === f.policy);
+    const c = s && compilePolicy(s);
+    if (!s || !c || isRejected(c)) return;
+    const cells = (appliedIn.get(s) ?? []).flatMap((st) => st.sources.filter((ep) => c.types.egress && policySelects(c, ep)).map((ep): ConsequenceCell => ({ step: st.index, src: ep.id, col: 'dns', verdict: 'deny' })));
+    sink.findings[i] = asExpected(f, expected.statedBy(cells));
+  });
 }
 
 function checkSelectors(steps: StepWorld[], all: SourcedPolicy[], appliedIn: Map<SourcedPolicy, StepWorld[]>, sink: FindingSink): void {
@@ -211,8 +218,10 @@ export function checkSuite(loaded: LoadedSuite, profile: CniProfile, sink: Findi
   const steps = stepWorlds(loaded, profile);
   const appliedIn = new Map<SourcedPolicy, StepWorld[]>();
   for (const st of steps) for (const p of st.world.model.policies) appliedIn.set(p, [...(appliedIn.get(p) ?? []), st]);
-  if (suiteNeedsDns(loaded)) checkDns(loaded, steps, sink);
+  const expected = new SuiteExpectations(loaded);
+  if (suiteNeedsDns(loaded)) checkDns(steps, sink, expected);
   checkSelectors(steps, all, appliedIn, sink);
+  dnsPeerFindings(all, appliedIn, sink, expected);
   checkIpBlocks(loaded, all, sink);
   checkIsolation(loaded, steps, sink, all);
 }

@@ -25,11 +25,14 @@ interface Action {
 const action = parse(readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as Action;
 const nightly = parse(readFileSync(path.join(ROOT, '.github/workflows/nightly.yml'), 'utf8')) as { jobs: Record<string, { steps: Step[] }> };
 
+/** The tool from its variable, PATH, or the cache scripts/ci/install-test-tools.sh (run by .ci/run) fills. */
 function tool(name: string, envVar: string): string | undefined {
   const explicit = process.env[envVar];
   if (explicit) return explicit;
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  if (r.status === 0) return r.stdout.trim();
+  const cached = path.join(process.env.NPH_CACHE ?? '/var/cache/netpol-harness', 'tools', 'bin', name);
+  return existsSync(cached) ? cached : undefined;
 }
 
 describe('action.yml', () => {
@@ -76,7 +79,7 @@ describe('action.yml', () => {
 
   it('shellcheck finds nothing in the step scripts', function () {
     const shellcheck = tool('shellcheck', 'NPH_SHELLCHECK');
-    if (!shellcheck) return this.skip(); // not installed (Debian: apt-get install shellcheck)
+    if (!shellcheck) return this.skip(); // not installed: bash scripts/ci/install-test-tools.sh (Debian: apt-get install shellcheck)
     const dir = path.join(ROOT, 'scripts/action');
     const files = readdirSync(dir).filter((f) => f.endsWith('.sh')).map((f) => path.join(dir, f));
     const r = spawnSync(shellcheck, ['-x', '-P', 'SCRIPTDIR', ...files, path.join(ROOT, 'scripts/build-agent-binaries.sh')], { encoding: 'utf8' });
@@ -86,7 +89,7 @@ describe('action.yml', () => {
   it('actionlint finds nothing in the workflows (including the inputs given to ./)', function () {
     this.timeout(30_000);
     const actionlint = tool('actionlint', 'NPH_ACTIONLINT');
-    if (!actionlint) return this.skip(); // not installed (go install github.com/rhysd/actionlint/cmd/actionlint@latest)
+    if (!actionlint) return this.skip(); // not installed: bash scripts/ci/install-test-tools.sh (go install github.com/rhysd/actionlint/cmd/actionlint)
     const r = spawnSync(actionlint, [], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
   });

@@ -22,13 +22,17 @@ describe('check', () => {
     expect(r.run.mode).to.equal('check');
     expect(r.run.steps.flatMap((st) => st.cells).every((c) => c.probed === false && c.observed === undefined)).to.equal(true);
     expect(summarizeRun(r.run)).to.include({ passed: true, wrong: 0, errors: 0, authoring: 0, cells: 608 });
-    // The seed's deliberate DNS mistake is a lint error, which does not fail a check unless strict.
-    expect(r.lint.findings.some((f) => f.rule === 'NPH001')).to.equal(true);
+    // The seed's deliberate DNS mistake is a lint finding its own expectations state: info, so even a strict check passes.
+    expect(r.lint.findings.filter((f) => f.rule === 'NPH001').map((f) => f.severity)).to.deep.equal(['info', 'info', 'info', 'info']);
+    const strict = await checkSuite(SEED, { strict: true });
+    expect(strict.valid && strict.failed).to.equal(false);
   });
 
   it('--strict: lint errors and warnings fail the check', async () => {
-    const r = await checkSuite(SEED, { strict: true });
+    const r = await checkSuite(s.lintOnly, { strict: true });
     expect(r.valid && r.failed).to.equal(true);
+    const lax = await checkSuite(s.lintOnly);
+    expect(lax.valid && lax.failed).to.equal(false);
   });
 
   it('names the wrong cell, its rule and the explanation, and fails it as authoring', async () => {

@@ -14,6 +14,8 @@ export interface Scratch {
   good: string;
   wrong: string;
   broken: string;
+  /** The seed without its NPH006 silencing: no disagreement, one lint warning (outside `dir`). */
+  lintOnly: string;
   cleanup: () => Promise<void>;
 }
 
@@ -29,5 +31,21 @@ export async function scratchSuites(): Promise<Scratch> {
   await writeFile(path.join(wrong, 'suite.yaml'), text.replaceAll(RIGHT_RULE, WRONG_RULE));
   await mkdir(broken);
   await writeFile(path.join(broken, 'suite.yaml'), 'apiVersion: netpol-harness/v1\nkind: Suite\nmetadata: { name: broken }\nnamespaces: []\nsteps: []\n');
-  return { dir, good, wrong, broken, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const lintDir = await mkdtemp(path.join(os.tmpdir(), 'nph-check-lint-'));
+  const lintOnly = path.join(lintDir, 'lint-only');
+  await cp(SEED, lintOnly, { recursive: true });
+  const silenced = 'file: policies/task-api-egress.yaml, lint: { disable: [NPH006] } }';
+  if (!text.includes(silenced)) throw new Error('the seed suite changed: update test/harness/check/fixtures.ts');
+  await writeFile(path.join(lintOnly, 'suite.yaml'), text.replace(silenced, 'file: policies/task-api-egress.yaml }'));
+  return {
+    dir,
+    good,
+    wrong,
+    broken,
+    lintOnly,
+    cleanup: async () => {
+      await rm(dir, { recursive: true, force: true });
+      await rm(lintDir, { recursive: true, force: true });
+    },
+  };
 }

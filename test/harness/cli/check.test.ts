@@ -19,9 +19,19 @@ describe('netpol-harness check', () => {
     const r = await runCli('check', SEED);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/^suites\/zero-trust\/suite\.yaml: passed: zero-trust, 8 steps, 608 cells \(608 hand-written\) against CNI profile calico: 0 disagreements$/m);
-    expect(r.stdout).to.contain('error NPH001 dns-going-dark');
+    expect(r.stdout).to.contain('lint: 0 errors, 0 warnings, 6 info (6 expected by the suite)');
     expect(r.stdout).to.match(/^check: 1 suite: 1 passed, 0 failed, 0 invalid$/m);
-    expect((await runCli('check', SEED, '--strict')).code).to.equal(1);
+    // The shipped suites pass the strict check the README shows.
+    const strict = await runCli('check', 'suites/', '--strict');
+    expect([strict.code, strict.stdout.match(/^check: .*$/m)?.[0]]).to.deep.equal([0, 'check: 3 suites: 3 passed, 0 failed, 0 invalid']);
+  });
+
+  it('--strict: a suite that fails only on lint says so on its line', async () => {
+    const r = await runCli('check', s.lintOnly, '--strict');
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.match(/suite\.yaml: FAILED \(--strict: lint 0 errors, 1 warning\): zero-trust, 8 steps, .*: 0 disagreements$/m);
+    const wrong = await runCli('check', s.wrong, '--strict');
+    expect(wrong.stdout).to.match(/FAILED \(4 disagreements\): zero-trust/);
   });
 
   it('exits 2 with "nothing was tested" and the reason when no cell can be judged offline (ports known only at run time)', async () => {
@@ -45,10 +55,15 @@ describe('netpol-harness check', () => {
     const r = await runCli('check', s.wrong);
     expect(r.code).to.equal(1);
     expect(r.stdout).to.contain(
-      'step 6/8 egress-rules: develop/frontend -> develop/production-db:5432/TCP: expected allow (rules[13] allow: develop/frontend -> develop/production-db:5432/TCP), the policies say deny',
+      'step 6/8 egress-rules: develop/frontend -> develop/production-db:5432/TCP: expected allow (',
+    );
+    // The rule is cited by its line in suite.yaml, so an editor jumps to it.
+    expect(r.stdout).to.match(/expected allow \(\S*b-wrong\/suite\.yaml:\d+ rules\[13\] allow: develop\/frontend -> develop\/production-db:5432\/TCP\), the policies say deny/);
+    expect(r.stdout).to.contain(
+      'the policies say deny',
     );
     expect(r.stdout).to.match(/\n {4}denied: develop\/frontend is isolated for egress by develop\/default-deny.*\n {6}egress of develop\/frontend: /);
-    expect(r.stdout).to.match(/FAILED: zero-trust, .*: 4 disagreements/);
+    expect(r.stdout).to.match(/FAILED \(4 disagreements\): zero-trust, .*: 4 disagreements/);
   });
 
   it('checks a directory of suites: the broken one is reported, the others checked, exit 2', async () => {

@@ -10,7 +10,7 @@ describe('netpol-harness explain', () => {
     expect(r.code).to.equal(0);
     expect(r.stdout).to.contain('step 3/8 dns-mistake: develop/frontend -> dns: DENY');
     expect(r.stdout).to.contain('isolated by develop/default-deny, develop/allow-dns-mistake');
-    expect(r.stdout).to.contain('closest miss: develop/allow-dns-mistake egress[0] to[0]: podSelector k8s-app=kube-dns without namespaceSelector selects pods in develop only');
+    expect(r.stdout).to.contain('closest miss (suites/zero-trust/policies/allow-dns-mistake.yaml:35): develop/allow-dns-mistake egress[0] to[0]: podSelector k8s-app=kube-dns without namespaceSelector selects pods in develop only');
   });
 
   it('explains only steps where both ends exist; an absent one at the given step is a usage error naming the steps that have it', async () => {

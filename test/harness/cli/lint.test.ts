@@ -20,22 +20,31 @@ spec:
 `;
 
 describe('netpol-harness lint', () => {
-  it('lints the seed suite: the DNS mistake is an error with file:line and a fix; exit 1', async () => {
+  it('lints the seed suite: the DNS mistake it shows on purpose is info (with --verbose: file:line, the rule expecting it, a fix); exit 0', async () => {
     const r = await runCli('lint', 'suites/zero-trust');
-    expect(r.code).to.equal(1);
-    expect(r.stdout).to.contain(
-      'suites/zero-trust/policies/allow-dns-mistake.yaml:35: error NPH002 dns-pod-selector-only: [doc 1] spec.egress[0].to[0]: DNS peer podSelector k8s-app=kube-dns has no namespaceSelector, so it selects pods in develop only',
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/^lint: 0 errors, 0 warnings, 6 info \(6 expected by the suite\) \(14 policies in 9 files\); 6 info hidden \(--verbose shows them\); 3 suppressed/m);
+    const v = await runCli('lint', 'suites/zero-trust', '--verbose');
+    expect(v.stdout).to.contain(
+      'suites/zero-trust/policies/allow-dns-mistake.yaml:35: info NPH002 dns-pod-selector-only: [doc 1] spec.egress[0].to[0]: DNS peer podSelector k8s-app=kube-dns has no namespaceSelector, so it selects pods in develop only',
     );
-    expect(r.stdout).to.match(/\n {4}fix: put namespaceSelector: \{matchLabels: \{kubernetes\.io\/metadata\.name: kube-system\}\} in the same peer/);
-    expect(r.stdout).to.match(/^lint: 6 errors, 5 warnings, 0 info \(14 policies in 9 files\)$/m);
+    expect(v.stdout).to.match(/\n {4}fix: put namespaceSelector: \{matchLabels: \{kubernetes\.io\/metadata\.name: kube-system\}\} in the same peer/);
+  });
+
+  it('the policy files alone (no suite, so no expectations): the DNS mistake is an error; exit 1', async () => {
+    const r = await runCli('lint', 'suites/zero-trust/policies/allow-dns-mistake.yaml');
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain('allow-dns-mistake.yaml:35: error NPH002 dns-pod-selector-only');
   });
 
   it('JSON output lists findings with rule, severity, file, path, line, message and fix', async () => {
     const r = await runCli('lint', 'suites/zero-trust/suite.yaml', '--output', 'json');
     const out = JSON.parse(r.stdout) as { findings: Record<string, unknown>[]; counts: Record<string, number> };
-    expect(out.counts.error).to.equal(6);
-    const f = out.findings.find((x) => x.rule === 'NPH002')!;
-    expect(Object.keys(f).sort()).to.deep.equal(['file', 'fix', 'line', 'message', 'path', 'policy', 'rule', 'severity']);
+    expect(out.counts).to.deep.equal({ error: 0, warning: 0, info: 6 });
+    const verbose = JSON.parse((await runCli('lint', 'suites/zero-trust/suite.yaml', '--output', 'json', '--verbose')).stdout) as typeof out;
+    const f = verbose.findings.find((x) => x.rule === 'NPH002')!;
+    expect(Object.keys(f).sort()).to.deep.equal(['expectedBy', 'file', 'fix', 'line', 'message', 'path', 'policy', 'rule', 'severity']);
+    expect(f.expectedBy).to.equal('step dns-mistake rules[4] ("the podSelector-only peer matches no pod in kube-system")');
   });
 
   it('a clean policy file exits 0; a file with only warnings exits 0; unreadable input exits 2', async () => {

@@ -13,7 +13,7 @@ describe('cli: top level', () => {
   it("a command's own --help shows its options (its module is loaded)", async () => {
     const r = await runCli('validate', '--help');
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.include('Usage: netpol-harness validate [options] <suite>');
+    expect(r.stdout).to.include('Usage: netpol-harness validate [options] <paths...>');
     expect(r.stdout).to.include('--output <format>');
   });
 

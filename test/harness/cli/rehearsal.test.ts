@@ -26,7 +26,7 @@ describe('cli: run --plan / --keep-changes and discover, bad input (exit 2 befor
   it('--plan and --keep-changes are for --provider existing', async () => {
     const r = await runCli('run', path.join(FIX, 'ok.yaml'), '--plan', '--provider', 'kind');
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.include('--plan is for --provider existing');
+    expect(r.stderr).to.include('--plan works on an existing cluster and implies --provider existing');
     const k = await runCli('run', path.join(FIX, 'ok.yaml'), '--keep-changes', '--provider', 'k3s');
     expect(k.code).to.equal(2);
   });
@@ -39,8 +39,8 @@ describe('cli: run --plan / --keep-changes and discover, bad input (exit 2 befor
 
   it('discover needs -n or --all-namespaces, not both, and a known context; nothing is written', async () => {
     const out = path.join(dir, 'out');
-    expect((await runCli('discover', '--kubeconfig', kc, '-o', out)).code).to.equal(2);
-    const both = await runCli('discover', '--kubeconfig', kc, '-n', 'a', '-A', '-o', out);
+    expect((await runCli('discover', '--kubeconfig', kc, '--out-dir', out)).code).to.equal(2);
+    const both = await runCli('discover', '--kubeconfig', kc, '-n', 'a', '-A', '--out-dir', out);
     expect(both.code).to.equal(2);
     expect(both.stderr).to.include('not both');
     const ctx = await runCli('discover', '--kubeconfig', kc, '--context', 'nope', '-A', '-o', out);

@@ -137,6 +137,16 @@ describe('policy engine: lint', () => {
     expect(shadowed[0]!.message).to.match(/shadowed by ingress\[1\]/);
   });
 
+  it('NPH014: two versions of one policy (a later step replaces it in place) never shadow each other', () => {
+    const sel = { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Ingress' as const] };
+    const v1 = np('shop', 'web-ingress', { ...sel, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }], ports: [{ port: 8080, protocol: 'TCP' }] }] });
+    const v2 = np('shop', 'web-ingress', { ...sel, ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 8080, protocol: 'TCP' }] }] });
+    expect(lintPolicies([v1, v2]).findings.filter((f) => f.rule === 'NPH014')).to.deep.equal([]);
+    // Two different policies with the same specs still do.
+    const other = np('shop', 'web-ingress-wide', v2.policy.spec);
+    expect(lintPolicies([v1, other]).findings.filter((f) => f.rule === 'NPH014').map((f) => f.message)).to.deep.equal(['ingress[0] is shadowed by shop/web-ingress-wide ingress[0], which already allows everything it allows']);
+  });
+
   it('NPH018 policies the API server rejects', () => {
     const bad = findings([{ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{}], ports: [{ port: 80, protocol: 'TCP' }] }] }]);
     expect(bad.filter((x) => x.rule === 'NPH018').map((x) => [x.severity, x.path])).to.deep.equal([['error', 'spec.ingress[0].from[0]']]);
@@ -160,12 +170,37 @@ describe('policy engine: lint', () => {
       const dark = r.findings.filter((f) => f.rule === 'NPH001');
       expect(dark.map((f) => f.file.split('/').pop())).to.deep.equal(['default-deny.yaml', 'default-deny.yaml', 'allow-dns-mistake.yaml', 'allow-dns-mistake.yaml']);
       const devDark = dark.find((f) => f.policy === 'develop/allow-dns-mistake')!;
-      expect(devDark.message).to.match(/^at step dns-mistake \(whose expectation says DNS fails\): develop\/frontend, develop\/backend, develop\/production-db, develop\/debug are isolated for egress/);
-      // The second DNS peer selects app.kubernetes.io/name=coredns, a label CoreDNS does not carry in the suite.
-      expect(r.findings.filter((f) => f.rule === 'NPH012' && f.file.endsWith('allow-dns.yaml')).map((f) => f.path)).to.deep.equal(['[doc 0] spec.egress[0].to[1]', '[doc 1] spec.egress[0].to[1]']);
-      expect(r.counts.error).to.equal(6);
+      expect(devDark.message).to.match(/^at step dns-mistake: develop\/frontend, develop\/backend, develop\/production-db, develop\/debug are isolated for egress/);
+      // The suite shows both mistakes on purpose: a rule of the step expects DNS to fail, so they are info naming it.
+      expect(devDark.message).to.match(/\(expected by the suite: step dns-mistake rules\[5\] \("the podSelector-only peer matches no pod in kube-system"\)\)$/);
+      expect([...dark, ...n2].map((f) => f.severity)).to.deep.equal(['info', 'info', 'info', 'info', 'info', 'info']);
+      // The mistaken peer matches nothing too: the same mistake, reported once (as NPH002), not again as NPH012.
+      expect(r.findings.filter((f) => f.rule === 'NPH012' && f.file.endsWith('allow-dns-mistake.yaml'))).to.deep.equal([]);
+      // The second DNS peer of allow-dns selects app.kubernetes.io/name=coredns, a label CoreDNS does not
+      // carry in the suite: the suite silences it (lint.disable on that file, with a comment saying why).
+      expect(r.findings.filter((f) => f.rule === 'NPH012' && f.file.endsWith('allow-dns.yaml'))).to.deep.equal([]);
+      expect(r.counts).to.deep.equal({ error: 0, warning: 0, info: 6 });
       // The corrected DNS policy itself has no error.
       expect(r.findings.filter((f) => f.file.endsWith('allow-dns.yaml') && f.severity === 'error')).to.deep.equal([]);
+    });
+
+    it('the same DNS mistakes are errors again when the step expects DNS to work, or leaves it to the simulation', async () => {
+      const loaded = await loadSuite('suites/zero-trust/suite.yaml');
+      const step = loaded.suite.steps.find((s) => s.name === 'dns-mistake')!;
+      if (step.expect === 'simulated') throw new Error('hand-written expected');
+      step.expect = { ...step.expect, rules: step.expect.rules.slice(0, 4) };
+      const r = lintSuite(loaded);
+      const mistake = r.findings.filter((f) => f.file.endsWith('allow-dns-mistake.yaml'));
+      expect(mistake.map((f) => [f.rule, f.severity])).to.deep.equal([
+        ['NPH002', 'error'],
+        ['NPH001', 'error'],
+        ['NPH002', 'error'],
+        ['NPH001', 'error'],
+      ]);
+      // default-deny's step still states it: those stay info.
+      expect(r.findings.filter((f) => f.file.endsWith('default-deny.yaml')).map((f) => f.severity)).to.deep.equal(['info', 'info']);
+      loaded.suite.steps[1]!.expect = 'simulated';
+      expect(lintSuite(loaded).findings.filter((f) => f.file.endsWith('default-deny.yaml')).map((f) => f.severity)).to.deep.equal(['error', 'error']);
     });
 
     it('lints a policy directory without the suite, and refuses unreadable input', async () => {

@@ -43,7 +43,7 @@ describe('policy engine: simulate', () => {
     const mistake = at('dns-mistake');
     expect(mistake.verdict).to.equal('deny');
     expect(mistake.explanation.details.join('\n')).to.contain(
-      'closest miss: develop/allow-dns-mistake egress[0] to[0]: podSelector k8s-app=kube-dns without namespaceSelector selects pods in develop only, and kube-system/coredns is in kube-system',
+      'closest miss (suites/zero-trust/policies/allow-dns-mistake.yaml:35): develop/allow-dns-mistake egress[0] to[0]: podSelector k8s-app=kube-dns without namespaceSelector selects pods in develop only, and kube-system/coredns is in kube-system',
     );
     const fixed = at('allow-dns');
     expect(fixed.verdict).to.equal('allow');

@@ -115,7 +115,7 @@ describe('HTML report', () => {
     let dir: string;
     before(function () {
       if (!chromium) {
-        console.log('      (skipped: chromium is not installed; Debian: apt-get install -y chromium)');
+        console.log('      (skipped: chromium is not installed; bash scripts/ci/install-test-tools.sh, or Debian: apt-get install -y chromium)');
         this.skip();
       }
       dir = mkdtempSync(join(tmpdir(), 'nph-html-'));

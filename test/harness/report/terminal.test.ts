@@ -36,6 +36,15 @@ describe('terminal report', () => {
     expect(out).to.match(/^[\x20-\x7e\n]*$/);
   });
 
+  it('keys each table beside its title: the comparison always, verdict tables in --ascii (where . and X mean allowed and denied)', () => {
+    const run = loadFixture('three-way.json');
+    const step = (ascii: boolean): string => renderStep(run.steps[0]!, run.axes, { color: false, ascii, focus: 'all' });
+    expect(step(true)).to.match(/^expected {2}\(\. allowed, X denied, # self\/not probed, ~ retried, \? no verdict\)$/m);
+    expect(step(true)).to.match(/^comparison {2}\(\. correct, X wrong, ! warning, \? error\)$/m);
+    expect(step(false)).to.match(/^expected$/m);
+    expect(step(false)).to.match(/^comparison {2}\(\. correct, X wrong, ! warning, \? error\)$/m);
+  });
+
   it('prints the summary line in the documented shape', () => {
     const step = loadFixture('seed-suite.json').steps[1]!;
     expect(stepSummaryLine(summarize(step))).to.equal(

@@ -13,10 +13,24 @@ describe('lint: ClusterNetworkPolicy tiers', () => {
     expect(by('NPH019')[0]!.message).to.match(/develop\/allow-all-ingress ingress\[0\] from\[0\] allows \(e\.g\. sandbox\/attacker -> develop\//);
     expect(by('NPH020').map((f) => f.policy)).to.have.members(['ClusterNetworkPolicy/guardrail-dns', 'ClusterNetworkPolicy/guardrail-gateways']);
     expect(by('NPH020')[0]!.message).to.match(/task-api\/default-deny denies/);
-    expect(by('NPH021').map((f) => [f.policy, f.severity, f.path])).to.deep.equal([['ClusterNetworkPolicy/baseline-default-deny', 'error', 'spec.egress[0]']]);
+    // The suite's rules state each consequence (DNS denied, the attacker denied, DNS and the gateway allowed): info, naming the rule.
+    expect(by('NPH021').map((f) => [f.policy, f.severity, f.path, f.expectedBy])).to.deep.equal([['ClusterNetworkPolicy/baseline-default-deny', 'info', 'spec.egress[0]', 'step baseline-default-deny rules[3] ("egress to CoreDNS is denied")']]);
+    expect(by('NPH019')[0]!.expectedBy).to.equal('step attacker-denied-owner-lockdown rules[8] ("Admin deny-untrusted beats develop\'s allow-all-ingress")');
+    expect(by('NPH020').map((f) => f.severity)).to.deep.equal(['info', 'info']);
     expect(by('NPH021')[0]!.message).to.match(/at step baseline-default-deny: .*blocks DNS/);
     // A pod guarded by a Baseline policy is not "never isolated".
     expect(by('NPH017')).to.deep.equal([]);
+  });
+
+  it('a tier finding stays a warning or error when a rule does not state its consequence', async () => {
+    const loaded = await loadSuite('suites/zero-trust-cluster/suite.yaml');
+    const step = loaded.suite.steps.find((s) => s.name === 'baseline-default-deny')!;
+    if (step.expect === 'simulated') throw new Error('hand-written expected');
+    step.expect = { ...step.expect, rules: step.expect.rules.filter((r) => !('deny' in r && r.deny === 'develop/* -> dns')) };
+    const r = lintSuite(loaded);
+    // develop's DNS cells now fall to `default: allow` (a `*` destination names no DNS column).
+    const n21 = r.findings.find((f) => f.rule === 'NPH021')!;
+    expect([n21.severity, n21.expectedBy]).to.deep.equal(['error', undefined]);
   });
 
   it('NPH022: a Pass with nothing after it is reported; one that hands over to a NetworkPolicy or a later rule is not', () => {
