@@ -19,7 +19,7 @@ import type { RunResult } from '../../harness/diff/result.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'harness/cli/bin.ts')];
-const CLUSTER = process.env.NPH_E2E_DEFAULT_NS_CLUSTER ?? 'nph-h22-e2e';
+const CLUSTER = process.env.NPH_E2E_DEFAULT_NS_CLUSTER ?? 'nph-e2e-default-ns';
 const CONTEXT = `kind-${CLUSTER}`;
 const env = readImagesEnv();
 const KIND = process.env.NPH_KIND ?? env.NPH_KIND ?? 'kind';
