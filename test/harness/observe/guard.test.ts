@@ -153,6 +153,7 @@ describe('observe/guard: faults become errors, never verdicts', () => {
       id: 'dns:kubernetes.default',
       class: 'error',
       detail: 'dns-failure (lookup kubernetes.default: i/o timeout); not taken as a verdict: cluster-dns has no pods',
+      distrusted: true,
     });
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
   });
