@@ -5,7 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { planRehearsal } from '../../run/rehearsal.js';
-import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
+import { detectTerminal, renderRun, renderStep, runSummaryLine, runTimingLines, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
 interface RunFlags {
@@ -137,7 +137,7 @@ export function register(program: Command): void {
       if (failure) throw failure;
       const summary = summarizeRun(run);
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
-      else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
+      else process.stdout.write(`\n${[...runTimingLines(run), runSummaryLine(summary)].join('\n')}\n`);
       for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);
       process.exitCode = exitCodeFor(summary, cleanup.failed.length);
     });
