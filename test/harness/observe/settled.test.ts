@@ -75,7 +75,7 @@ describe('observe/settled: the settle phase waits for stable cluster services', 
       message: 'Liveness probe failed: context deadline exceeded',
       count: 1,
       lastTimestamp: new Date(EPOCH - 5_000).toISOString(),
-    } as never);
+    });
     const r = await waitForClusterServices({ client: k, ...clock, intervalMs: 1000, timeoutMs: 4_000 });
     expect(r.settled).to.equal(false);
     expect(r.waitedMs).to.equal(4_000);
