@@ -15,7 +15,8 @@ import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
 import { localImages } from '../cluster/images.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
-import type { CalicoDataplane } from '../cluster/cni/types.js';
+import type { CalicoDataplane, CniInstallOptions } from '../cluster/cni/types.js';
+import { cniInstaller } from '../cluster/cni/index.js';
 import { withDeadline } from '../cluster/wait.js';
 import { apiServerReviewer } from '../cluster/checks/access.js';
 import { tierCanary, type TierSupport } from '../cluster/checks/tier-canary.js';
@@ -99,6 +100,13 @@ async function imagesToPreload(ctx: ProvisionContext, agentImage: string): Promi
   return { images: [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))], overrides };
 }
 
+/** What the CNI installer needs to know to install, and to name its images. */
+const cniImageOptions = (ctx: ProvisionContext, env: ReturnType<typeof readImagesEnv>): CniInstallOptions => ({
+  ...(ctx.opts.calicoManifest ? { calicoManifest: ctx.opts.calicoManifest } : {}),
+  ...(ctx.calicoDataplane ? { calicoDataplane: ctx.calicoDataplane } : {}),
+  ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
+});
+
 /** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
 async function sweepOrphans(ctx: ProvisionContext): Promise<void> {
   try {
@@ -115,6 +123,8 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
   const env = readImagesEnv();
   const agentImage = opts.agentImage ?? defaultAgentImage();
   const { images, overrides } = await imagesToPreload(ctx, agentImage);
+  // kind loads these while it bootstraps the nodes: the CNI's own images too (what the local engine has).
+  const cniImages = spec.provider === 'kind' ? await cniInstaller(spec.cni).images(cniImageOptions(ctx, env)).catch(() => []) : [];
   await sweepOrphans(ctx);
   const cluster = await ctx.phases.time('cluster', () => createCluster(spec, {
     ...(spec.name ? { name: spec.name } : {}),
@@ -125,7 +135,7 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
     ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
     ...(opts.context ? { context: opts.context } : {}),
     allowForeignNamespaces: opts.allowForeignNamespaces ?? false,
-    preloadImages: images,
+    preloadImages: [...images, ...cniImages],
     ...(ctx.calicoDataplane === 'nftables' ? { kubeProxyMode: 'nftables' as const } : {}),
     cleanup,
     progress,
@@ -146,15 +156,14 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
   if (version) result.cluster = { ...result.cluster, kubernetesVersion: version };
 
   // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
-  await ctx.phases.time('cni', () => preloadAndInstallCni(cluster, spec.cni, {
+  await preloadAndInstallCni(cluster, spec.cni, {
     agentImage,
+    timed: (name, fn) => ctx.phases.time(name, fn),
     // Workload overrides and the user's manifests' images: loaded when the local engine has them.
     workloadImages: [...new Set([...overrides, ...manifestImages(ctx.manifests)])],
     progress,
-    ...(opts.calicoManifest ? { calicoManifest: opts.calicoManifest } : {}),
-    ...(ctx.calicoDataplane ? { calicoDataplane: ctx.calicoDataplane } : {}),
-    ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
-  }), (r) => `images: ${r.images.loaded.length} preloaded`);
+    ...cniImageOptions(ctx, env),
+  });
   const nodes = await cluster.nodes();
   result.cluster = { ...result.cluster, nodes: nodes.length };
   out.workers = workerNodeNames(nodes);
