@@ -30,6 +30,11 @@ export interface SettleClusterOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told once per reading that is not settled yet (progress lines). */
   onWait?: (reasons: string[]) => void;
+  /**
+   * Wait for a CoreDNS pod to appear (default true: a cluster being created gets one). False for
+   * someone else's cluster, whose DNS server may run under other labels: none found is not waited for.
+   */
+  requireDns?: boolean;
   /** Stops waiting (the run is ending): returns as not settled. */
   signal?: AbortSignal;
 }
@@ -64,7 +69,7 @@ function podUnstable(snap: Snapshot, p: PodSnap, now: number, windowMs: number, 
 }
 
 /** Why the cluster's services are not settled in this reading (pure); empty when they are. */
-export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number }): string[] {
+export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; requireDns?: boolean }): string[] {
   const out: string[] = [];
   const of = (endpoint: string): PodSnap[] => [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint));
   const check = (p: PodSnap): void => {
@@ -72,7 +77,7 @@ export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: 
     if (why) out.push(why);
   };
   const dns = of(DNS_ENDPOINT);
-  if (dns.length === 0) out.push('no CoreDNS (k8s-app=kube-dns) pod yet');
+  if (dns.length === 0 && opts.requireDns !== false) out.push('no CoreDNS (k8s-app=kube-dns) pod yet');
   dns.forEach(check);
   // The CNI's agents: one per node. None at all is a CNI whose agents we do not know: nothing to wait for.
   const agents = of(CNI_ENDPOINT);
@@ -105,7 +110,7 @@ export async function waitForClusterServices(o: SettleClusterOptions): Promise<C
     if (snap) {
       const count = (e: string): number => [...snap.pods.values()].filter((p) => p.endpoints.includes(e)).length;
       found = { dns: count(DNS_ENDPOINT), cniAgents: count(CNI_ENDPOINT), kubeProxy: count(KUBE_PROXY_ENDPOINT) };
-      reasons = unsettledReasons(snap, now(), { windowMs, failureMs });
+      reasons = unsettledReasons(snap, now(), { windowMs, failureMs, ...(o.requireDns !== undefined ? { requireDns: o.requireDns } : {}) });
       if (reasons.length === 0) return { settled: true, waitedMs: now() - start, reasons, found };
     }
     if (now() - start >= timeoutMs || o.signal?.aborted) return { settled: false, waitedMs: now() - start, reasons, found };

@@ -208,6 +208,7 @@ export async function settleCluster(ctx: ProvisionContext, prov: Provisioned): P
   try {
     const r = await waitForClusterServices({
       client: prov.cluster.client,
+      requireDns: prov.cluster.provider !== 'existing',
       ...(ctx.opts.settleClusterMs !== undefined ? { timeoutMs: ctx.opts.settleClusterMs } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onWait: (reasons) => {
