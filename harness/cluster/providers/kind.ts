@@ -250,7 +250,11 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
   });
   const workers = spec.nodes.workers;
   // Images go on the nodes while kubeadm bootstraps them (it waits on the API server, not on us).
-  const preloading = opts.preloadImages?.length && process.env.NPH_PRELOAD_DURING_CREATE !== '0' ? preloadWhileCreating(name, spec.nodes.controlPlanes + workers, opts.preloadImages, { runner, kind, docker, signal: abort.signal }) : undefined;
+  // It stops waiting for the nodes when creation ends (done or failed): then it is too late to help.
+  const createDone = new AbortController();
+  const preloading = opts.preloadImages?.length && process.env.NPH_PRELOAD_DURING_CREATE !== '0' ? preloadWhileCreating(name, spec.nodes.controlPlanes + workers, opts.preloadImages, { runner, kind, docker, signal: createDone.signal }) : undefined;
+  // Its failure is reported after creation; until then nothing may go unhandled.
+  preloading?.catch(() => undefined);
   try {
     await withStep(progress, `creating kind cluster ${name} (${spec.nodes.controlPlanes} control plane, ${workers} worker${workers === 1 ? '' : 's'}${nodeImage ? `, ${nodeImage}` : ''})`, () =>
       (creating = runChecked(runner, kind, args, `creating kind cluster ${name}`, {
@@ -259,6 +263,7 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
         hint: 'see the kind output above; on hosts without registry access build the node image first (npm run images)',
       }).finally(() => {
         settled = true;
+        createDone.abort();
       })),
     );
   } catch (e) {
@@ -286,7 +291,7 @@ async function preloadWhileCreating(name: string, nodes: number, images: string[
   if (local.length === 0) return [];
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (o.signal.aborted) throw new Error('creation stopped');
+    if (o.signal.aborted) throw new Error('creation ended before the nodes were ready for them');
     if (Date.now() > deadline) throw new Error('the node containers did not come up in 120 s');
     const ps = await o.runner.run(o.docker, ['ps', '-q', '--filter', `label=io.x-k8s.kind.cluster=${name}`]);
     const ids = ps.stdout.trim().split(/\s+/).filter(Boolean);
