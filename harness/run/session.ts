@@ -99,7 +99,7 @@ export class HarnessSession {
     const s = new HarnessSession(loaded, opts);
     s.manifests = await loadManifests(loaded);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
-    await preflight(s.spec, loaded, { ...opts, progress: s.progress });
+    await s.phases.time('preflight', () => preflight(s.spec, loaded, { ...opts, progress: s.progress }));
     if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
     try {
       await s.provision();
