@@ -140,6 +140,8 @@ async function series(label, args) {
   for (let i = 0; i < RUNS; i++) {
     const r = await runOnce(args);
     console.log(`  ${label} ${i + 1}/${RUNS}: exit ${r.code}, wall ${sec(r.wallMs)}, peak RSS ${(r.peakKb / 1024).toFixed(0)} MB, load ${r.loadBefore} -> ${r.loadAfter}`);
+    // Each run's figures as it ends: a series cut short still leaves them.
+    console.log(`    ${[...phasesOf(r.result)].map(([k, v]) => `${k} ${sec(v)}`).join(', ')}`);
     if (r.code !== 0) {
       console.error(r.out.split('\n').slice(-40).join('\n'));
       throw new Error(`${label} run ${i + 1} exited ${r.code}`);
@@ -158,7 +160,7 @@ try {
   if (!values['warm-only']) ok = report('cold (cluster created and deleted by the run)', await series('cold', []), TARGETS.coldMs) && ok;
   if (!values['cold-only']) {
     const first = await runOnce(['--keep']);
-    console.log(`  warm-up run with --keep (not counted): exit ${first.code}, wall ${sec(first.wallMs)}`);
+    console.log(`  warm-up run with --keep (not counted): exit ${first.code}, wall ${sec(first.wallMs)}; ${[...phasesOf(first.result)].filter(([k]) => !k.startsWith('step')).map(([k, v]) => `${k} ${sec(v)}`).join(', ')}`);
     if (first.code !== 0) throw new Error(`the --keep run exited ${first.code}:\n${first.out.split('\n').slice(-40).join('\n')}`);
     ok = report('warm (--reuse of the kept cluster)', await series('warm', ['--reuse']), TARGETS.warmMs) && ok;
   }
