@@ -80,7 +80,7 @@ export class GuardedProber implements Prober {
 
   async round(requests: ProbeRequest[], opts: RoundOptions = {}): Promise<RoundResults> {
     const t0 = this.observer.now();
-    const results = await this.inner.round(requests, opts);
+    const results = await this.observer.duringRound(() => this.inner.round(requests, opts));
     // Every round needs the reading after it (a lagging CNI agent casts doubt on connections too);
     // the self-probes (denies only) are independent of it: run them together.
     const [after, liveness] = await Promise.all([this.observer.refresh(), opts.provisional ? new Map<string, string>() : this.liveness(requests, results)]);
