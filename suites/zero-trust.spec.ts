@@ -16,7 +16,8 @@ chai.use(netpolChai);
 const { expect } = chai;
 
 const SUITE = path.join(import.meta.dirname, 'zero-trust', 'suite.yaml');
-const CLUSTER = 'nph-e2e-zero-trust';
+// NPH_E2E_ZERO_TRUST_CLUSTER: a name of your own (several checkouts may run e2e on one machine).
+const CLUSTER = process.env.NPH_E2E_ZERO_TRUST_CLUSTER ?? 'nph-e2e-zero-trust';
 
 describe('suite zero-trust (real cluster)', function () {
   this.timeout(900_000);
@@ -69,6 +70,18 @@ describe('suite zero-trust (real cluster)', function () {
     expect(cell.observed!.repro).to.match(/^kubectl .*exec -n develop .* -- \/bin\/nph-agent probe --targets/);
     const open = results.get('open-cluster')!.cells.find((c) => c.src === 'develop/debug' && c.col === 'develop/production-db:5432/TCP')!;
     expect(open.observed!.class, 'and it was reachable before the policies').to.equal('connected');
+  });
+
+  it('on the freshly created cluster, the settle phase ran before the first step and no step reports distrusted cells', () => {
+    const phases = session.result.phases ?? [];
+    expect(phases.map((p) => p.name)).to.include.members(['cluster', 'cni', 'settle', 'canary', 'deploy']);
+    expect(phases.find((p) => p.name === 'cluster')?.detail).to.equal('created');
+    expect(phases.find((p) => p.name === 'settle')?.detail).to.match(/^settled; /);
+    const distrusted = [...results].filter(([, r]) => (r.infrastructure?.distrusted ?? 0) > 0 || (r.infrastructure?.distrustedMs ?? 0) > 0);
+    expect(
+      distrusted.map(([step, r]) => `${step}: ${r.infrastructure!.distrusted} distrusted, ${r.infrastructure!.distrustedMs ?? 0} ms; ${r.infrastructure!.events.map((e) => `${e.kind} ${e.subject}`).join(', ')}`),
+    ).to.deep.equal([]);
+    for (const [step, r] of results) expect(r.phases, `step ${step} records apply/probe/confirm`).to.include.keys('applyMs', 'probeMs', 'confirmMs');
   });
 
   it('every simulated verdict agrees with the observation (the CNI enforces what the policies say)', () => {

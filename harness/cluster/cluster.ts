@@ -63,7 +63,11 @@ export interface CreateClusterOptions {
   allowForeignNamespaces?: boolean;
   /** k3s image (default: $NPH_K3S_IMAGE, then K3S_DEFAULT_IMAGE). */
   k3sImage?: string;
-  /** k3s: images side-loaded into the node before it starts (k3s imports them at boot). */
+  /**
+   * Images to put on the nodes. k3s: side-loaded before it starts (k3s imports them at boot). kind:
+   * loaded while `kind create` bootstraps Kubernetes, once every node's containerd answers (the
+   * images the local engine has; best effort: a failure leaves them to the preload after creation).
+   */
   preloadImages?: string[];
   /** kind: kube-proxy's mode (default iptables); `--calico-dataplane nftables` asks for nftables. */
   kubeProxyMode?: 'iptables' | 'nftables';

@@ -76,12 +76,18 @@ export interface StepResult {
   description?: string;
   startedAt?: string;
   durationMs?: number;
-  /** ms from the end of the step's changes until the whole matrix first matched; absent if it never did. */
+  /**
+   * ms from the end of the step's changes until the whole matrix first matched; absent if it never did.
+   * Time a cell spent distrusted by the guard (a fault, not the CNI) does not count
+   * (`infrastructure.distrustedMs` holds it).
+   */
   timeToEnforceMs?: number;
   /** ms from the end of the step's changes until its first probe round was sent (runs with per-cell timing). */
   firstProbeMs?: number;
   /** Total probe attempts in this step. */
   attempts?: number;
+  /** Where the step's time went: its changes (apply), probing until the matrix matched, the confirmation round(s). */
+  phases?: StepPhases;
   /**
    * Set when the step could not be tested on this cluster (it needs ClusterNetworkPolicy and the CNI
    * does not enforce it): the reason. Such a step has no cells and is neither passed nor failed.
@@ -90,6 +96,25 @@ export interface StepResult {
   cells: CellResult[];
   /** What the cluster did under the step: node and pod events, exec failures (docs/report-schema.md). */
   infrastructure?: StepInfrastructure;
+}
+
+export interface StepPhases {
+  /** Applying the step's changes (policies, labels, dynamics) and re-learning replaced pods. */
+  applyMs: number;
+  /** Probe rounds until the whole matrix matched (or the settle deadline). */
+  probeMs: number;
+  /** The confirmation round(s) of the whole matrix. */
+  confirmMs: number;
+}
+
+/** One provisioning or teardown phase of a run (`cluster`, `cni`, `settle`, `canary`, `deploy`, `in-place`, `cleanup`, ...). */
+export interface RunPhase {
+  name: string;
+  /** ms from the run's startedAt until the phase started (phases overlap: settle runs beside the canary and deploy). */
+  startMs: number;
+  durationMs: number;
+  /** One line about it (`waited 1.2 s` for settle: the part the first step waited for). */
+  detail?: string;
 }
 
 /** One thing seen happening to the cluster during a step (a node NotReady, a pod restart, a failed exec). */
@@ -113,6 +138,11 @@ export interface StepInfrastructure {
   execRetries: number;
   /** Probe results not taken as verdicts because a pod, node or DNS server they depend on was disturbed (reported as errors). */
   distrusted: number;
+  /**
+   * Wall time (ms) during which at least one cell waited on the guard (its results distrusted), before
+   * it matched: infrastructure time, not the CNI's, and left out of timeToEnforceMs.
+   */
+  distrustedMs?: number;
   /** The step ended with cells that never matched: how many, their classes, a sample, and the faults seen. */
   unsettled?: { cells: number; byClass: Record<string, number>; sample: string[]; faults: string[] };
 }
@@ -131,6 +161,8 @@ export interface RunResult {
     columns: { key: string; kind: 'conn' | 'dns'; dst?: string; port?: number; portName?: string; protocol?: string; name?: string }[];
   };
   steps: StepResult[];
+  /** Provisioning and teardown phases in the order they started (runs only). */
+  phases?: RunPhase[];
   /** `check`: a cluster-free result (nothing probed, no `observed`); absent: a run. */
   mode?: 'run' | 'check';
   /** The policy engine's CNI profile the simulation used (checks record it; runs have `cluster.cni`). */

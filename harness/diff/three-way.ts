@@ -87,6 +87,8 @@ export interface StepSummary extends Counts {
   durationMs?: number;
   /** Copied from the step: ms until the whole matrix first matched; absent if it never did. */
   timeToEnforceMs?: number;
+  /** Copied from the step's infrastructure: ms its cells waited on the guard (faults), left out of timeToEnforceMs. */
+  distrustedMs?: number;
   /** Copied from the step: why it could not be tested on this cluster (then `passed` is true but nothing was checked). */
   notTestable?: string;
 }
@@ -147,6 +149,7 @@ export function summarize(step: StepResult): StepSummary {
     ...c,
     ...(step.durationMs !== undefined ? { durationMs: step.durationMs } : {}),
     ...(step.timeToEnforceMs !== undefined ? { timeToEnforceMs: step.timeToEnforceMs } : {}),
+    ...(step.infrastructure?.distrustedMs ? { distrustedMs: step.infrastructure.distrustedMs } : {}),
     ...(step.notTestable !== undefined ? { notTestable: step.notTestable } : {}),
   };
 }

@@ -10,11 +10,14 @@
 // reading count as seen during the round; no reading before it), and, at the same time, one
 // self-probe per pod of each agent destination that answered with a deny (refused or timeout), over
 // that pod's probe session when there is one (a line on an open stream), a one-shot exec otherwise.
+// Provisional rounds (the settle loop probes every cell that keeps their results again, in a round
+// that is not: probe/settle.ts) skip the self-probes: a deny there is never final, and the round
+// that makes it final checks it.
 import { isIP } from 'node:net';
 import pLimit from 'p-limit';
 import type { AgentResult } from '../probe/agent-output.js';
 import type { PodExecutor } from '../probe/exec.js';
-import { AGENT_CONTAINER, AGENT_PATH, type ProbeRequest, type Prober, type RoundResults } from '../probe/prober.js';
+import { AGENT_CONTAINER, AGENT_PATH, type ProbeRequest, type Prober, type RoundOptions, type RoundResults } from '../probe/prober.js';
 import type { SessionPool } from '../probe/session.js';
 import type { AgentTarget } from '../probe/targets.js';
 import { cellKey } from '../matrix/matrix.js';
@@ -75,12 +78,12 @@ export class GuardedProber implements Prober {
     return this.inner.execCount;
   }
 
-  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+  async round(requests: ProbeRequest[], opts: RoundOptions = {}): Promise<RoundResults> {
     const t0 = this.observer.now();
-    const results = await this.inner.round(requests);
+    const results = await this.observer.duringRound(() => this.inner.round(requests, opts));
     // Every round needs the reading after it (a lagging CNI agent casts doubt on connections too);
     // the self-probes (denies only) are independent of it: run them together.
-    const [after, liveness] = await Promise.all([this.observer.refresh(), this.liveness(requests, results)]);
+    const [after, liveness] = await Promise.all([this.observer.refresh(), opts.provisional ? new Map<string, string>() : this.liveness(requests, results)]);
     for (const req of requests) {
       for (const t of req.targets) {
         const key = cellKey(req.source.endpoint, t.id);
@@ -173,5 +176,5 @@ export class GuardedProber implements Prober {
 export function distrust(r: AgentResult, problem: string, dns = false): AgentResult {
   const cls = dns && r.class === 'error' ? 'dns-failure' : r.class;
   const seen = cls === 'error' ? (r.detail ?? 'error') : `${cls}${r.detail ? ` (${r.detail})` : ''}`;
-  return { id: r.id, class: 'error', detail: `${seen}; not taken as a verdict: ${problem}` };
+  return { id: r.id, class: 'error', detail: `${seen}; not taken as a verdict: ${problem}`, distrusted: true };
 }

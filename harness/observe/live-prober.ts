@@ -5,7 +5,7 @@
 // repro command names the pod that answered, not the one planned.
 import { cellKey } from '../matrix/matrix.js';
 import type { AgentResult } from '../probe/agent-output.js';
-import type { ProbeRequest, Prober, RoundResults, SourcePod } from '../probe/prober.js';
+import type { ProbeRequest, Prober, RoundResults, SourcePod, RoundOptions } from '../probe/prober.js';
 import type { AgentTarget } from '../probe/targets.js';
 import { destinationOf } from './guard.js';
 import type { Snapshot, WatchTarget } from './snapshot.js';
@@ -72,10 +72,10 @@ export class LiveProber implements Prober {
     return s;
   }
 
-  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+  async round(requests: ProbeRequest[], opts: RoundOptions = {}): Promise<RoundResults> {
     const snap = this.opts.snapshot();
     const sent = requests.map((r) => ({ source: this.current(r.source), targets: r.targets.map((t) => this.readdress(snap, t)) }));
-    const results = await this.inner.round(sent);
+    const results = await this.inner.round(sent, opts);
     for (const [i, req] of requests.entries()) {
       // The exec retry path may have moved to a replacement during this round.
       const by = this.current(sent[i]!.source);

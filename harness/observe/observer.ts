@@ -66,10 +66,25 @@ export class StepObserver {
     await o.refresh();
     const every = opts.intervalMs ?? 2000;
     if (every > 0) {
-      o.timer = setInterval(() => void o.refresh(), every);
+      // No background reading while a round runs: the guard reads right after it, and must not
+      // queue behind a reading that started during the round (an API server under load takes seconds).
+      o.timer = setInterval(() => void (o.rounds === 0 && o.refresh()), every);
       o.timer.unref();
     }
     return o;
+  }
+
+  /** Rounds in flight (the guard's); background readings wait for them to end. */
+  private rounds = 0;
+
+  /** Runs a probe round with background readings paused (observe/guard.ts reads after it). */
+  async duringRound<T>(fn: () => Promise<T>): Promise<T> {
+    this.rounds++;
+    try {
+      return await fn();
+    } finally {
+      this.rounds--;
+    }
   }
 
   stop(): void {

@@ -36,6 +36,8 @@ export interface PodSnap {
   ready: boolean;
   /** ms since the epoch when it last turned Ready (from the Ready condition), if known. */
   readySince?: number;
+  /** ms since the epoch its newest running container started (a restart shows here even when Ready did not flip). */
+  startedAt?: number;
   terminating: boolean;
   restarts: number;
   phase: string;
@@ -98,6 +100,7 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
   const term = restarted?.lastState?.terminated;
   const readyCond = (p.status?.conditions ?? []).find((c) => c.type === 'Ready' && c.status === 'True');
   const readySince = readyCond?.lastTransitionTime ? Date.parse(readyCond.lastTransitionTime) : NaN;
+  const starts = statuses.map((s) => Date.parse(s.state?.running?.startedAt ?? '')).filter((t) => !Number.isNaN(t));
   return {
     uid: p.metadata.uid ?? `${ns}/${p.metadata.name ?? ''}`,
     name: p.metadata.name ?? '',
@@ -107,6 +110,7 @@ export function podSnap(p: PodLike, targets: WatchTarget[]): PodSnap | undefined
     ip: p.status?.podIP ?? '',
     ready: isPodReady(p),
     ...(Number.isNaN(readySince) ? {} : { readySince }),
+    ...(starts.length > 0 ? { startedAt: Math.max(...starts) } : {}),
     terminating: p.metadata.deletionTimestamp !== undefined,
     restarts: statuses.reduce((n, s) => n + (s.restartCount ?? 0), 0),
     phase: p.status?.phase ?? 'Unknown',

@@ -6,6 +6,8 @@ export interface AgentResult {
   class: ObservedClass;
   latencyMs?: number;
   detail?: string;
+  /** Set by the guard (observe/guard.ts): an error because a fault was seen, not what the probe answered. */
+  distrusted?: true;
 }
 
 const CLASSES = new Set<ObservedClass>(['connected', 'refused', 'timeout', 'dns-failure', 'error', 'unsupported']);

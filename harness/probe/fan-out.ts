@@ -3,7 +3,7 @@
 // (one pod allowed and another denied means the pods are not alike, which the matrix cannot show).
 import { cellKey } from '../matrix/matrix.js';
 import type { AgentResult } from './agent-output.js';
-import type { Prober, ProbeRequest, RoundResults, SourcePod } from './prober.js';
+import type { Prober, ProbeRequest, RoundResults, SourcePod, RoundOptions } from './prober.js';
 
 /** Combines the per-pod results of one cell. Pure. */
 export function combinePods(perPod: { pod: string; result: AgentResult }[]): AgentResult {
@@ -26,7 +26,7 @@ export class FanOutProber implements Prober {
     return this.inner.execCount;
   }
 
-  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+  async round(requests: ProbeRequest[], opts: RoundOptions = {}): Promise<RoundResults> {
     // Each pod's probes are a request of their own, under a per-pod endpoint key, then folded back.
     const expanded: ProbeRequest[] = [];
     const fanned = new Map<string, SourcePod[]>();
@@ -39,7 +39,7 @@ export class FanOutProber implements Prober {
       fanned.set(r.source.endpoint, pods);
       for (const p of pods) expanded.push({ source: { ...p, endpoint: `${r.source.endpoint}@${p.pod}` }, targets: r.targets });
     }
-    const raw = await this.inner.round(expanded);
+    const raw = await this.inner.round(expanded, opts);
     const out: RoundResults = new Map();
     for (const r of requests) {
       const pods = fanned.get(r.source.endpoint);

@@ -40,8 +40,18 @@ export interface ProbeRequest {
 /** Results keyed by cellKey(source endpoint, target id). */
 export type RoundResults = Map<string, AgentResult>;
 
+/** What the settle loop tells a prober about a round. */
+export interface RoundOptions {
+  /**
+   * No result of this round is final: every cell that keeps its result is probed again in a later
+   * round that is not provisional (the confirmation, or a last check at the settle deadline). The
+   * guard skips its liveness self-probes in such rounds (observe/guard.ts).
+   */
+  provisional?: boolean;
+}
+
 export interface Prober {
-  round(requests: ProbeRequest[]): Promise<RoundResults>;
+  round(requests: ProbeRequest[], opts?: RoundOptions): Promise<RoundResults>;
   /** Execs issued so far (for benchmarks and telemetry). */
   readonly execCount: number;
 }

@@ -1,7 +1,11 @@
 // Flake control: after a step, probe everything once, re-probe only cells that differ from the
 // expectation until they match or the deadline passes, then confirm the whole matrix once more.
 // Policies are realised eventually, so a first mismatch is not yet a failure; the time until the
-// whole matrix first matched (and was confirmed) is the step's time to enforce.
+// whole matrix first matched (and was confirmed) is the step's time to enforce. Time a cell spends
+// distrusted by the guard (its results are errors because of a fault) is the infrastructure's, not
+// the CNI's: it is left out of the cell's time and reported on its own (`distrustedMs`).
+// Rounds before the confirmation are provisional (their results are never final), so the guard may
+// skip its costlier checks there; a result still provisional at the deadline is probed once more.
 import type { Verdict } from '../matrix/matrix.js';
 import { cellKey } from '../matrix/matrix.js';
 import { verdictOf, type ObservedClass } from '../diff/result.js';
@@ -29,8 +33,17 @@ export interface CellOutcome {
 
 export interface SettleResult {
   outcomes: Map<string, CellOutcome>;
-  /** ms from start until every cell matched and the confirmation round agreed. */
+  /**
+   * ms from start until every cell matched and the confirmation round agreed, less the time each
+   * cell waited on the guard (the largest such per-cell figure: the slowest cell, by the CNI's clock).
+   */
   timeToEnforceMs?: number;
+  /** Wall ms during which at least one cell's results were distrusted, before it matched (0: none). */
+  distrustedMs: number;
+  /** ms spent in confirmation rounds (the rest of the settle time went to probing until the matrix matched). */
+  confirmMs: number;
+  /** ms from start to the end. */
+  totalMs: number;
   rounds: number;
   /** Probes sent, confirmations included. */
   attempts: number;
@@ -39,7 +52,7 @@ export interface SettleResult {
 export interface SettleOptions {
   deadlineMs: number;
   intervalMs?: number;
-  /** Skip the confirmation round (benchmarks). */
+  /** Skip the confirmation round (benchmarks); every round is then final (none is provisional). */
   noConfirm?: boolean;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -73,15 +86,31 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
   const key = (c: PlannedCell): string => cellKey(c.source.endpoint, c.target.id);
   let rounds = 0;
   let attempts = 0;
+  let confirmMs = 0;
+  const distrust = new DistrustClock();
+  /** Cells whose latest result came from a provisional round. */
+  const provisionalCells = new Set<string>();
+  /** When each cell's current run of matching results began (the end of the round that first showed it). */
+  const matchedAt = new Map<string, number>();
 
-  const probe = async (subset: PlannedCell[], confirming = false): Promise<void> => {
+  const probe = async (subset: PlannedCell[], kind: 'probe' | 'confirm' | 'final' = 'probe'): Promise<void> => {
     rounds++;
     attempts += subset.length;
-    const results = await prober.round(requestsFor(subset));
+    const confirming = kind === 'confirm';
+    const provisional = kind === 'probe' && !opts.noConfirm;
+    const sent = now();
+    const results = await prober.round(requestsFor(subset), provisional ? { provisional } : {});
+    const ended = now();
+    if (confirming) confirmMs += ended - sent;
     for (const c of subset) {
       const k = key(c);
       const r = results.get(k) ?? { id: c.target.id, class: 'error' as const, detail: 'no result returned for this probe' };
       const prev = outcomes.get(k);
+      distrust.record(k, r.distrusted === true, sent);
+      if (provisional) provisionalCells.add(k);
+      else provisionalCells.delete(k);
+      if (!matches(r, c.expected)) matchedAt.delete(k);
+      else if (!matchedAt.has(k)) matchedAt.set(k, ended);
       // Confirming a match is bookkeeping, not a retry: only a flip (or a re-probe) counts as an attempt.
       const agrees = confirming && prev !== undefined && matches(prev.result, c.expected) && matches(r, c.expected);
       outcomes.set(k, {
@@ -97,6 +126,8 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
       const o = outcomes.get(key(c))!;
       return !matches(o.result, c.expected) && retryable(o.result);
     });
+  /** The slowest cell's time to its match, less the time it waited on the guard before it. */
+  const enforcedAfter = (): number => Math.max(0, ...cells.map((c) => (matchedAt.get(key(c)) ?? now()) - start - distrust.cellMs(key(c))));
 
   await probe(cells);
   let pending = mismatched(cells);
@@ -105,12 +136,12 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
   let confirmed = opts.noConfirm ?? false;
   for (;;) {
     const allMatch = pending.length === 0 && cells.every((c) => matches(outcomes.get(key(c))!.result, c.expected));
-    if (allMatch && timeToEnforceMs === undefined) timeToEnforceMs = now() - start;
+    if (allMatch && timeToEnforceMs === undefined) timeToEnforceMs = enforcedAfter();
     if (pending.length === 0 && confirmed) break;
     if (now() - start >= opts.deadlineMs) break;
     if (pending.length === 0) {
       // Everything matched once: confirm with a full round so a flapping cell cannot slip through.
-      await probe(cells, true);
+      await probe(cells, 'confirm');
       pending = mismatched(cells);
       // A cell that flipped during confirmation is flaky: settle again, then confirm again.
       confirmed = pending.length === 0;
@@ -122,6 +153,63 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
     }
     opts.onRound?.({ round: rounds, probed: 0, mismatched: pending.length, elapsedMs: now() - start });
   }
+  // The deadline came while some results were still provisional: probe those once more, fully checked,
+  // so no result the guard did not fully check is final (a fault must never read as a verdict).
+  const unchecked = cells.filter((c) => provisionalCells.has(key(c)));
+  if (unchecked.length > 0) {
+    await probe(unchecked, 'final');
+    opts.onRound?.({ round: rounds, probed: unchecked.length, mismatched: mismatched(cells).length, elapsedMs: now() - start });
+  }
+  const end = now();
   const everyMatch = cells.every((c) => matches(outcomes.get(key(c))!.result, c.expected));
-  return { outcomes, ...(everyMatch && timeToEnforceMs !== undefined ? { timeToEnforceMs } : {}), rounds, attempts };
+  return {
+    outcomes,
+    ...(everyMatch && timeToEnforceMs !== undefined ? { timeToEnforceMs } : {}),
+    distrustedMs: distrust.totalMs(end),
+    confirmMs,
+    totalMs: end - start,
+    rounds,
+    attempts,
+  };
+}
+
+/**
+ * Time cells spend distrusted: a cell is distrusted from the round whose result was distrusted until
+ * the next round that probed it and was not (its wait, the interval and that round included).
+ */
+export class DistrustClock {
+  private readonly since = new Map<string, number>();
+  private readonly perCell = new Map<string, number>();
+  private readonly spans: [number, number][] = [];
+
+  /** A round sent at `at` gave cell `key` a result, distrusted or not. */
+  record(key: string, distrusted: boolean, at: number): void {
+    const open = this.since.get(key);
+    if (distrusted) {
+      if (open === undefined) this.since.set(key, at);
+      return;
+    }
+    if (open === undefined) return;
+    this.since.delete(key);
+    this.perCell.set(key, (this.perCell.get(key) ?? 0) + (at - open));
+    this.spans.push([open, at]);
+  }
+
+  /** ms this cell spent distrusted (closed spans only: a cell that matched is not distrusted). */
+  cellMs(key: string): number {
+    return this.perCell.get(key) ?? 0;
+  }
+
+  /** Wall ms covered by any cell's distrust, spans still open counted until `end`. */
+  totalMs(end: number): number {
+    const spans = [...this.spans, ...[...this.since.values()].map((s): [number, number] => [s, end])].sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let reach = -Infinity;
+    for (const [a, b] of spans) {
+      const from = Math.max(a, reach);
+      if (b > from) total += b - from;
+      reach = Math.max(reach, b);
+    }
+    return total;
+  }
 }

@@ -9,7 +9,7 @@
 import { verdictOf } from '../diff/result.js';
 import type { Verdict } from '../matrix/matrix.js';
 import type { AgentResult } from './agent-output.js';
-import type { ProbeRequest, Prober, RoundResults } from './prober.js';
+import type { ProbeRequest, Prober, RoundResults, RoundOptions } from './prober.js';
 
 export interface TimedRound {
   /** ms since the timeline's origin when the round was sent. */
@@ -31,9 +31,9 @@ export class RecordingProber implements Prober {
     return this.inner.execCount;
   }
 
-  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+  async round(requests: ProbeRequest[], opts: RoundOptions = {}): Promise<RoundResults> {
     const atMs = this.now() - this.origin;
-    const results = await this.inner.round(requests);
+    const results = await this.inner.round(requests, opts);
     this.rounds.push({ atMs, results });
     return results;
   }
@@ -42,18 +42,26 @@ export class RecordingProber implements Prober {
 const matches = (r: AgentResult, expected: Verdict): boolean => verdictOf(r.class) === expected;
 
 /**
- * When the cell `key` first showed `expected` and kept it in every later probe; undefined if its
- * last probe did not show it (or it was never probed).
+ * When the cell `key` first showed `expected` and kept it in every later probe, less the time the
+ * guard distrusted it before (a fault, not the CNI: from a distrusted probe to the next probe that
+ * was not); undefined if its last probe did not show it (or it was never probed).
  */
 export function enforcedAtMs(rounds: readonly TimedRound[], key: string, expected: Verdict): number | undefined {
   let since: number | undefined;
   let seen = false;
+  let distrustedMs = 0;
+  let distrustedSince: number | undefined;
   for (const r of rounds) {
     const res = r.results.get(key);
     if (!res) continue;
     seen = true;
+    if (res.distrusted) distrustedSince ??= r.atMs;
+    else if (distrustedSince !== undefined) {
+      distrustedMs += r.atMs - distrustedSince;
+      distrustedSince = undefined;
+    }
     if (!matches(res, expected)) since = undefined;
     else since ??= r.atMs;
   }
-  return seen ? since : undefined;
+  return seen && since !== undefined ? Math.max(0, since - distrustedMs) : undefined;
 }

@@ -10,7 +10,7 @@ import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { cellKey } from '../matrix/matrix.js';
 import type { AgentResult } from './agent-output.js';
 import { exitCodeFromStatus } from './exec.js';
-import { AGENT_PATH, type Prober, type ProbeRequest, type RoundResults, type SourcePod } from './prober.js';
+import { AGENT_PATH, type Prober, type ProbeRequest, type RoundResults, type SourcePod, type RoundOptions } from './prober.js';
 import type { AgentTarget } from './targets.js';
 
 /** The pod (and its ephemeral witness container) standing for one destination endpoint. */
@@ -122,7 +122,7 @@ export class WitnessingProber implements Prober {
     return this.inner.execCount;
   }
 
-  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+  async round(requests: ProbeRequest[], opts: RoundOptions = {}): Promise<RoundResults> {
     const plan = planWitness(requests, this.opts.witnessed, this.opts.columnDst, this.opts.sourceIP, randomBytes(4).toString('hex'));
     const longest = Math.max(0, ...requests.flatMap((r) => r.targets.map((t) => t.timeoutMs)));
     const runs = [...plan.byPod.values()].map((p) => ({ ...p, run: this.opts.start(p.pod, p.expectations, longest * 4 + 60_000) }));
@@ -144,7 +144,7 @@ export class WitnessingProber implements Prober {
     );
     let results: RoundResults;
     try {
-      results = await this.inner.round(plan.requests);
+      results = await this.inner.round(plan.requests, opts);
     } finally {
       for (const r of runs) r.run.stop();
     }

@@ -51,6 +51,7 @@ export const StepInfrastructureSchema = z.object({
   execFailures: z.record(z.string(), count),
   execRetries: count,
   distrusted: count,
+  distrustedMs: ms.optional(),
   unsettled: z.object({ cells: count, byClass: z.record(z.string(), count), sample: z.array(z.string()), faults: z.array(z.string()) }).optional(),
 });
 
@@ -62,6 +63,7 @@ export const StepSchema = z.object({
   timeToEnforceMs: ms.optional(),
   firstProbeMs: ms.optional(),
   attempts: count.optional(),
+  phases: z.object({ applyMs: ms, probeMs: ms, confirmMs: ms }).optional(),
   notTestable: z.string().min(1).optional(),
   cells: z.array(CellSchema),
   infrastructure: StepInfrastructureSchema.optional(),
@@ -85,6 +87,7 @@ export const StepSummarySchema = z.object({
   ...CountsSchema,
   durationMs: ms.optional(),
   timeToEnforceMs: ms.optional(),
+  distrustedMs: ms.optional(),
   notTestable: z.string().optional(),
   nothingTested: z.string().optional(),
 });
@@ -132,6 +135,7 @@ export const ArtifactSchema = z.object({
     ),
   }),
   steps: z.array(StepSchema),
+  phases: z.array(z.object({ name: z.string().min(1), startMs: ms, durationMs: ms, detail: z.string().optional() })).optional(),
   mode: z.enum(['run', 'check']).optional(),
   profile: z.string().optional(),
 });
@@ -153,6 +157,7 @@ export function toArtifact(run: RunResult): Artifact {
     summary: summarizeRun(run),
     axes: run.axes,
     steps: run.steps.map((s) => ({ ...s, cells: s.cells.map((c) => ({ ...c, kinds: classifyCell(c) })) })),
+    ...(run.phases !== undefined ? { phases: run.phases } : {}),
     ...(run.mode !== undefined ? { mode: run.mode } : {}),
     ...(run.profile !== undefined ? { profile: run.profile } : {}),
   };

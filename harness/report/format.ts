@@ -20,6 +20,30 @@ export function formatDuration(ms: number): string {
 
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/**
+ * The time to enforce as every format shows it: the CNI's time, and beside it the time its cells
+ * waited on the guard (a fault or a settling cluster service), which the time leaves out.
+ */
+export function enforcedText(s: { timeToEnforceMs?: number; distrustedMs?: number }): string | undefined {
+  if (s.timeToEnforceMs === undefined) return undefined;
+  return `${formatDuration(s.timeToEnforceMs)}${distrustedText(s.distrustedMs)}`;
+}
+
+/** ` (+20.7 s distrusted: infrastructure)`, or '' when no cell was distrusted. */
+export const distrustedText = (ms: number | undefined): string => (ms ? ` (+${formatDuration(ms)} distrusted: infrastructure)` : '');
+
+/** `cluster 20.1 s · cni 7.7 s · settle 12.0 s · ...`: the run's phases in start order. */
+export function phasesText(run: RunResult, sep = ' · '): string | undefined {
+  if (!run.phases?.length) return undefined;
+  return run.phases.map((p) => `${p.name} ${formatDuration(p.durationMs)}`).join(sep);
+}
+
+/** A step's apply/probe/confirm split: `apply 0.3 s, probe 2.1 s, confirm 2.0 s`. */
+export function stepPhasesText(step: { phases?: { applyMs: number; probeMs: number; confirmMs: number } }): string | undefined {
+  const p = step.phases;
+  return p ? `apply ${formatDuration(p.applyMs)}, probe ${formatDuration(p.probeMs)}, confirm ${formatDuration(p.confirmMs)}` : undefined;
+}
+
 /** The CNI as reports name it: `calico (nftables dataplane)` when the dataplane is recorded. */
 export const cniLabel = (cl: NonNullable<RunResult['cluster']>): string => `${cl.cni}${cl.dataplane !== undefined ? ` (${cl.dataplane} dataplane)` : ''}`;
 

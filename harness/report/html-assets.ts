@@ -44,6 +44,8 @@ section.timeline { margin-top: 12px; }
 .tl .track { position: relative; height: 15px; background: var(--panel); border-radius: 3px; }
 .tl .bar { position: absolute; top: 2px; height: 11px; border-radius: 3px; min-width: 3px; }
 .tl .bar.pass { background: #4ac26b; } .tl .bar.fail { background: var(--failc); } .tl .bar.warn { background: #d4a72c; }
+.tl .bar.phase { background: #8c959f; } .tl .bar .distrust { position: absolute; right: 0; top: 0; bottom: 0; background: #d4a72c; opacity: .7; border-radius: 0 3px 3px 0; }
+.tl div.phase { display: contents; }
 .tl .conv { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 3px 0 0 3px;
   background: repeating-linear-gradient(135deg, rgba(0,0,0,.28) 0 3px, transparent 3px 6px); }
 .tl .text { color: var(--muted); font-size: 12.5px; white-space: nowrap; }

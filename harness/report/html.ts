@@ -13,6 +13,8 @@ import {
   kindsLabel,
   plural,
   verdictLine,
+  enforcedText,
+  stepPhasesText,
   type AxisColumn,
   type RunAxes,
 } from './format.js';
@@ -157,7 +159,7 @@ function stepSection(step: StepResult, index: number, run: RunResult, data: Cell
     ...(sum.errors > 0 ? [`errors ${sum.errors}`] : []),
     `attempts ${sum.attempts}`,
     `retried ${sum.retried}`,
-    sum.timeToEnforceMs !== undefined ? `enforced after ${formatDuration(sum.timeToEnforceMs)}` : sum.passed ? '' : 'never matched',
+    sum.timeToEnforceMs !== undefined ? `enforced after ${enforcedText(sum)}` : sum.passed ? '' : 'never matched',
     sum.durationMs !== undefined ? `took ${formatDuration(sum.durationMs)}` : '',
   ].filter((x) => x !== '');
   const attention =
@@ -203,17 +205,25 @@ function infrastructureHtml(step: StepResult): string {
 }
 
 function timeline(run: RunResult, sums: StepSummary[]): string {
-  // Bars sit at their real start when every step has one, else back to back.
+  // Bars sit at their real start when every step has one, else back to back. With phases recorded,
+  // the run's start is the origin, so provisioning, steps and cleanup share one axis.
   const starts: number[] = [];
-  const t0 = Date.parse(run.steps[0]?.startedAt ?? '');
+  const runStart = Date.parse(run.startedAt);
+  const phases = run.phases?.length && Number.isFinite(runStart) ? run.phases : [];
+  const t0 = phases.length ? runStart : Date.parse(run.steps[0]?.startedAt ?? '');
   const real = run.steps.every((s) => s.startedAt !== undefined && s.durationMs !== undefined) && Number.isFinite(t0);
   let cursor = 0;
   for (const s of run.steps) {
     starts.push(real ? Date.parse(s.startedAt ?? '') - t0 : cursor);
     cursor += s.durationMs ?? 0;
   }
-  const end = Math.max(1, ...run.steps.map((s, i) => (starts[i] ?? 0) + (s.durationMs ?? 0)));
+  const end = Math.max(1, ...run.steps.map((s, i) => (starts[i] ?? 0) + (s.durationMs ?? 0)), ...phases.map((p) => p.startMs + p.durationMs));
   const pct = (x: number): string => `${((100 * x) / end).toFixed(2)}%`;
+  const phaseRow = (p: NonNullable<RunResult['phases']>[number]): string =>
+    `<div class="phase"><span class="name">${esc(p.name)}</span>` +
+    `<span class="track"><span class="bar phase" style="left:${pct(p.startMs)};width:${pct(p.durationMs)}"></span></span>` +
+    `<span class="text" title="${esc(p.detail ?? '')}">${esc([formatDuration(p.durationMs), p.detail ?? ''].filter((x) => x !== '').join(' · '))}</span></div>`;
+  const firstStep = real && run.steps.length ? (starts[0] ?? 0) : Infinity;
   const rows = run.steps
     .map((s, i) => {
       const sum = sums[i];
@@ -222,23 +232,30 @@ function timeline(run: RunResult, sums: StepSummary[]): string {
       const dur = s.durationMs ?? 0;
       const conv =
         s.timeToEnforceMs !== undefined && dur > 0
-          ? `<span class="conv" style="width:${Math.min(100, (100 * s.timeToEnforceMs) / dur).toFixed(2)}%"></span>`
+          ? `<span class="conv" style="width:${Math.min(100, (100 * ((s.phases?.applyMs ?? 0) + s.timeToEnforceMs)) / dur).toFixed(2)}%"></span>`
           : '';
+      const distrusted = s.infrastructure?.distrustedMs;
+      const waited = distrusted && dur > 0 ? `<span class="distrust" style="width:${Math.min(100, (100 * distrusted) / dur).toFixed(2)}%"></span>` : '';
+      const enforced = enforcedText({ timeToEnforceMs: s.timeToEnforceMs, ...(distrusted ? { distrustedMs: distrusted } : {}) });
       const text = [
         s.durationMs !== undefined ? formatDuration(s.durationMs) : 'duration unknown',
-        s.timeToEnforceMs !== undefined ? `enforced after ${formatDuration(s.timeToEnforceMs)}` : sum.passed ? '' : 'never matched',
+        enforced !== undefined ? `enforced after ${enforced}` : sum.passed ? '' : 'never matched',
+        stepPhasesText(s) ?? '',
         plural(sum.attempts, 'attempt'),
       ].filter((x) => x !== '');
       const mark = st === 'failed' ? '✗' : st === 'warned' ? '!' : '✓';
       return (
         `<a href="#step-${i + 1}"><span class="name">${mark} ${esc(s.name)}</span>` +
-        `<span class="track"><span class="bar ${st === 'failed' ? 'fail' : st === 'warned' ? 'warn' : 'pass'}" style="left:${pct(starts[i] ?? 0)};width:${pct(dur)}">${conv}</span></span>` +
-        `<span class="text">${esc(text.join(' · '))}</span></a>`
+        `<span class="track"><span class="bar ${st === 'failed' ? 'fail' : st === 'warned' ? 'warn' : 'pass'}" style="left:${pct(starts[i] ?? 0)};width:${pct(dur)}">${conv}${waited}</span></span>` +
+        `<span class="text" title="${esc(text.join(' · '))}">${esc(text.join(' · '))}</span></a>`
       );
     })
     .join('\n');
-  return `<section class="timeline"><div class="sechead"><h2>Timeline</h2><span class="note">bar: step duration · hatched: time until the matrix first matched (time-to-enforce) · click a step to open it</span></div><div class="tl">
-${rows}
+  const before = phases.filter((p) => p.startMs < firstStep).map(phaseRow).join('\n');
+  const after = phases.filter((p) => p.startMs >= firstStep).map(phaseRow).join('\n');
+  const note = `bar: step duration · hatched: its changes and the time until the matrix first matched (time-to-enforce)${phases.length ? ' · grey: provisioning and cleanup phases (they may overlap)' : ''} · amber: time its cells were distrusted (infrastructure) · click a step to open it`;
+  return `<section class="timeline"><div class="sechead"><h2>Timeline</h2><span class="note">${note}</span></div><div class="tl">
+${[before, rows, after].filter((x) => x !== '').join('\n')}
 </div></section>`;
 }
 

@@ -6,4 +6,4 @@ export { REPORT_FILES, renderArtifactJson, writeReports, type ReportFormat, type
 export { renderHtml } from './html.js';
 export { renderJUnit } from './junit.js';
 export { renderMarkdown } from './markdown.js';
-export { detectTerminal, renderRun, renderStep, runSummaryLine, stepSummaryLine, type TerminalOptions } from './terminal.js';
+export { detectTerminal, renderRun, renderStep, runSummaryLine, runTimingLines, stepSummaryLine, type TerminalOptions } from './terminal.js';

@@ -14,7 +14,8 @@ export function execFailuresLine(i: StepInfrastructure): string {
   const byKind = Object.entries(i.execFailures)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
-  return `exec failures: ${byKind || 'none'}; retries ${i.execRetries}; results not taken as verdicts ${i.distrusted}`;
+  const waited = i.distrustedMs ? ` (cells waited ${(i.distrustedMs / 1000).toFixed(1)} s on them: left out of the time to enforce)` : '';
+  return `exec failures: ${byKind || 'none'}; retries ${i.execRetries}; results not taken as verdicts ${i.distrusted}${waited}`;
 }
 
 /** Plain lines; the caller colours and indents them. At most maxEvents events are listed. */

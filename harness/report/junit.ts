@@ -43,6 +43,9 @@ export function renderJUnit(run: RunResult): string {
     if (step.description !== undefined) props.ele('property', { name: 'description', value: xmlSafe(step.description) });
     props.ele('property', { name: 'attempts', value: String(s.attempts) });
     props.ele('property', { name: 'timeToEnforceMs', value: s.timeToEnforceMs !== undefined ? String(s.timeToEnforceMs) : 'never' });
+    // Beside the time to enforce: the time cells waited on the guard (infrastructure, left out of it).
+    props.ele('property', { name: 'distrustedMs', value: String(s.distrustedMs ?? 0) });
+    if (step.phases) for (const [k, v] of Object.entries(step.phases)) props.ele('property', { name: `phase.${k}`, value: String(v) });
     for (const cell of step.cells) {
       const f = cellFacts(cell);
       const tc = suite.ele('testcase', {

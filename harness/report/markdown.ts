@@ -4,7 +4,7 @@
 import type { RunResult, StepResult } from '../diff/result.js';
 import { isFailing, judgedVerdict, summarize, summarizeRun, type StepSummary } from '../diff/three-way.js';
 import { attentionItems } from './attention.js';
-import { cniLabel, columnHeader, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, type RunAxes } from './format.js';
+import { cniLabel, columnHeader, destinationLabels, enforcedText, formatDuration, kindsLabel, phasesText, plural, verdictLine, type RunAxes } from './format.js';
 import { buildGrid, type GridCell } from './grid.js';
 import { UNICODE as S, verdictSymbol } from './symbols.js';
 import { printable } from '../printable.js';
@@ -84,13 +84,15 @@ export function renderMarkdown(run: RunResult): string {
     '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const s of sum.steps) {
-    const tte = s.timeToEnforceMs !== undefined ? formatDuration(s.timeToEnforceMs) : s.passed || run.mode === 'check' ? '—' : 'never';
+    const tte = enforcedText(s) ?? (s.passed || run.mode === 'check' ? '—' : 'never');
     const dur = s.durationMs !== undefined ? formatDuration(s.durationMs) : '—';
     out.push(
       `| ${statusIcon(s)} | ${cellText(s.name)} | ${s.correct} | ${s.wrong} | ${s.authoring} | ${s.enforcement} | ${s.errors} | ${s.attempts} | ${s.retried} | ${tte} | ${dur} |`,
     );
   }
   out.push('');
+  const phases = phasesText(run);
+  if (phases !== undefined) out.push(`Phases: ${phases}.`, '');
   for (const step of run.steps) out.push(...stepSection(step, run.axes));
   out.push(
     `<sub>${S.allow} allowed · ${S.deny} denied · \\${S.retried} needed retries · **bold** (exp …) wrong · ⚠️ authoring/enforcement warning · ` +

@@ -6,7 +6,7 @@ import type { Colors } from 'picocolors/types.js';
 import type { RunResult, StepResult } from '../diff/result.js';
 import { observedVerdict, summarize, summarizeRun, type RunSummary, type StepSummary } from '../diff/three-way.js';
 import { attentionItems, type AttentionItem } from './attention.js';
-import { cniLabel, columnHeader, columnLabel, destinationLabels, formatDuration, kindsLabel, plural, verdictLine, wrapLabel, type RunAxes } from './format.js';
+import { cniLabel, columnHeader, columnLabel, destinationLabels, distrustedText, enforcedText, formatDuration, kindsLabel, phasesText, plural, stepPhasesText, verdictLine, wrapLabel, type RunAxes } from './format.js';
 import { buildGrid, type Grid, type GridCell } from './grid.js';
 import { groupLabel, groupMatrix, ungrouped } from './grouping.js';
 import { hasInfrastructureNews, infrastructureLines } from './infrastructure.js';
@@ -232,10 +232,24 @@ function countParts(sum: StepSummary | RunSummary): string[] {
 /** `step default-deny: correct 41, wrong 0, authoring 0, enforcement 0, errors 0, attempts 52, retried 3, enforced after 1.8 s` */
 export function stepSummaryLine(sum: StepSummary): string {
   const parts = countParts(sum);
+  const enforced = enforcedText(sum);
   if (sum.nothingTested !== undefined) parts.push(`nothing was tested: ${sum.nothingTested}`);
-  else if (sum.timeToEnforceMs !== undefined) parts.push(`enforced after ${formatDuration(sum.timeToEnforceMs)}`);
+  else if (enforced !== undefined) parts.push(`enforced after ${enforced}`);
   else if (!sum.passed) parts.push('never matched');
   return `step ${sum.name}: ${parts.join(', ')}`;
+}
+
+/**
+ * Where the run's time went: its phases, then each step's apply/probe/confirm split (the CLI prints
+ * these above the summary line; a nightly that got slower shows where).
+ */
+export function runTimingLines(run: RunResult): string[] {
+  const phases = phasesText(run, ', ');
+  const steps = run.steps.flatMap((s) => {
+    const split = stepPhasesText(s);
+    return split ? [`${s.name} ${split}${distrustedText(s.infrastructure?.distrustedMs)}`] : [];
+  });
+  return [...(phases ? [`phases: ${phases}`] : []), ...(steps.length ? [`steps: ${steps.join('; ')}`] : [])];
 }
 
 export function runSummaryLine(sum: RunSummary): string {
@@ -301,6 +315,7 @@ export function renderRun(run: RunResult, opts: TerminalOptions): string {
     out.push(renderStep(step, run.axes, { ...opts, position: { index: i + 1, total: run.steps.length } }));
   });
   if ((opts.legend ?? true) && (opts.focus ?? 'all') === 'all') out.push(...legend(ctx.s).map((l) => c.dim(`legend ${l}`)), '');
+  out.push(...runTimingLines(run));
   const line = runSummaryLine(sum);
   out.push(sum.passed ? c.green(c.bold(line)) : c.red(c.bold(line)));
   return out.join('\n') + '\n';

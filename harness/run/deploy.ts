@@ -12,6 +12,7 @@ import { existingPodQueries, setUpInPlace, type InPlaceSetup } from './in-place.
 import { InPlaceFollower } from './relearn.js';
 import type { SessionOptions } from './options.js';
 import type { Provisioned } from './provision.js';
+import type { PhaseClock } from './phases.js';
 
 export interface Deployed {
   deployment: Deployment;
@@ -35,6 +36,8 @@ export interface DeployContext {
   manifests: UserManifest[];
   cleanup: CleanupStack;
   progress: Progress;
+  /** Records the in-place setup as a phase of its own. */
+  phases?: PhaseClock;
 }
 
 /** Every namespace the run puts policies in: declared ones and those the policy files name. */
@@ -87,7 +90,8 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   let inPlace: InPlaceSetup | undefined;
   let follower: InPlaceFollower | undefined;
   if (suite.workloads.some((w) => w.existing)) {
-    inPlace = await withStep(progress, 'existing workloads: reading their ports, adding probe/witness containers', () => setUpInPlace(cluster, loaded, deployment, { agentImage, progress }));
+    const setUp = () => withStep(progress, 'existing workloads: reading their ports, adding probe/witness containers', () => setUpInPlace(cluster, loaded, deployment, { agentImage, progress }));
+    inPlace = await (ctx.phases ? ctx.phases.time('in-place', setUp) : setUp());
     loaded = inPlace.loaded;
     follower = new InPlaceFollower(inPlace, loaded.suite, inPlace.ensure);
   }

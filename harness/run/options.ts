@@ -30,6 +30,8 @@ export interface SessionOptions {
   cellFilter?: (stepIndex: number, src: string, col: string) => boolean;
   /** Record per cell when it first showed its expected verdict and kept it (`enforcedAtMs`). */
   cellTimes?: boolean;
+  /** How long the settle phase waits for CoreDNS, the CNI agents and kube-proxy to be stable (default 120 s; 0: read once). */
+  settleClusterMs?: number;
   /** Skip the enforcement canary (not recommended; `--cni none` skips it by design). */
   skipCanary?: boolean;
   /** Concurrent execs against the API server. */

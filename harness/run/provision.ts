@@ -1,5 +1,6 @@
 // Provisioning, the first phase of a run: checks that need no cluster (preflight), then the cluster
-// (created, reused or existing), the rehearsal's permission checks and rollback file, the CNI, and
+// (created, reused or existing), the rehearsal's permission checks and rollback file, the CNI, the
+// settle phase (cluster services Ready and stable; it runs beside the canary and the deployment), and
 // the canaries that prove enforcement before any step's verdict is trusted.
 import { VersionApi } from '@kubernetes/client-node';
 import { access, constants } from 'node:fs/promises';
@@ -14,7 +15,8 @@ import { execaRunner } from '../cluster/command.js';
 import { readImagesEnv } from '../cluster/paths.js';
 import { localImages } from '../cluster/images.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
-import type { CalicoDataplane } from '../cluster/cni/types.js';
+import type { CalicoDataplane, CniInstallOptions } from '../cluster/cni/types.js';
+import { cniInstaller } from '../cluster/cni/index.js';
 import { withDeadline } from '../cluster/wait.js';
 import { apiServerReviewer } from '../cluster/checks/access.js';
 import { tierCanary, type TierSupport } from '../cluster/checks/tier-canary.js';
@@ -22,8 +24,10 @@ import { defaultAgentImage, removeOrphanedExternals } from '../apply/index.js';
 import { manifestImages, type UserManifest } from '../apply/manifests.js';
 import { checkInPlaceAccess, servesEphemeralContainers } from '../apply/access.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
+import { waitForClusterServices, type ClusterSettled } from '../observe/settled.js';
 import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import type { SessionOptions } from './options.js';
+import type { PhaseClock } from './phases.js';
 
 /**
  * Everything that can be checked before a cluster exists is checked here, so a bad flag or a missing
@@ -60,6 +64,8 @@ export interface Provisioned {
   tiers?: TierSupport;
   /** rollback.yaml, once written (existing clusters, before the first change). */
   rollbackFile?: string;
+  /** The settle phase, running from the CNI's install on (awaited before the first step). */
+  settling?: { started: number; done: Promise<{ settled: ClusterSettled | undefined; ended: number }> };
 }
 
 export interface ProvisionContext {
@@ -72,6 +78,9 @@ export interface ProvisionContext {
   progress: Progress;
   /** Filled in as the cluster becomes known (provider, name, version, nodes). */
   result: RunResult;
+  phases: PhaseClock;
+  /** Ends background work (the settle phase) when the run stops early. */
+  signal?: AbortSignal;
 }
 
 /** Images preloaded onto a local cluster's nodes: the agent, and workload/manifest images the local engine has. */
@@ -85,6 +94,13 @@ async function imagesToPreload(ctx: ProvisionContext, agentImage: string): Promi
   const theirs = await localImages(manifestImages(ctx.manifests), execaRunner, docker);
   return { images: [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))], overrides };
 }
+
+/** What the CNI installer needs to know to install, and to name its images. */
+const cniImageOptions = (ctx: ProvisionContext, env: ReturnType<typeof readImagesEnv>): CniInstallOptions => ({
+  ...(ctx.opts.calicoManifest ? { calicoManifest: ctx.opts.calicoManifest } : {}),
+  ...(ctx.calicoDataplane ? { calicoDataplane: ctx.calicoDataplane } : {}),
+  ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
+});
 
 /** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
 async function sweepOrphans(ctx: ProvisionContext): Promise<void> {
@@ -102,8 +118,10 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
   const env = readImagesEnv();
   const agentImage = opts.agentImage ?? defaultAgentImage();
   const { images, overrides } = await imagesToPreload(ctx, agentImage);
+  // kind loads these while it bootstraps the nodes: the CNI's own images too (what the local engine has).
+  const cniImages = spec.provider === 'kind' ? await cniInstaller(spec.cni).images(cniImageOptions(ctx, env)).catch(() => []) : [];
   await sweepOrphans(ctx);
-  const cluster = await createCluster(spec, {
+  const cluster = await ctx.phases.time('cluster', () => createCluster(spec, {
     ...(spec.name ? { name: spec.name } : {}),
     keep: opts.keep ?? false,
     reuse: opts.reuse ?? false,
@@ -112,11 +130,11 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
     ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
     ...(opts.context ? { context: opts.context } : {}),
     allowForeignNamespaces: opts.allowForeignNamespaces ?? false,
-    preloadImages: images,
+    preloadImages: [...images, ...cniImages],
     ...(ctx.calicoDataplane === 'nftables' ? { kubeProxyMode: 'nftables' as const } : {}),
     cleanup,
     progress,
-  });
+  }), (c) => (c.createdByUs ? 'created' : 'reused'));
   const out: Provisioned = { cluster, executor: new ApiServerExecutor(cluster.kubeConfig), workers: [], agentImage };
   // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
   if (cluster.provider === 'existing') {
@@ -135,29 +153,70 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
   // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
   await preloadAndInstallCni(cluster, spec.cni, {
     agentImage,
+    timed: (name, fn) => ctx.phases.time(name, fn),
     // Workload overrides and the user's manifests' images: loaded when the local engine has them.
     workloadImages: [...new Set([...overrides, ...manifestImages(ctx.manifests)])],
     progress,
-    ...(opts.calicoManifest ? { calicoManifest: opts.calicoManifest } : {}),
-    ...(ctx.calicoDataplane ? { calicoDataplane: ctx.calicoDataplane } : {}),
-    ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
+    ...cniImageOptions(ctx, env),
   });
   const nodes = await cluster.nodes();
   result.cluster = { ...result.cluster, nodes: nodes.length };
   out.workers = workerNodeNames(nodes);
-  const pair: [string, string] = [out.workers[0]!, out.workers[1] ?? out.workers[0]!];
-
-  if (spec.cni !== 'none' && !opts.skipCanary) {
-    out.canary = await withStep(progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
-      enforcementCanary(cluster.kubeConfig, { agentImage, nodes: pair, cni: spec.cni, executor: out.executor, cleanup }),
-    );
-  }
+  // From here on, while the canaries and the deployment run: the session waits for it before the first step.
+  const settleStarted = performance.now();
+  out.settling = { started: settleStarted, done: settleCluster(ctx, out).then((settled) => ({ settled, ended: performance.now() })) };
   if (loaded.clusterPolicies && loaded.clusterPolicies.size > 0) {
+    // Before the deployment: the policy applier skips cluster policies the CNI does not serve.
+    const pair = canaryNodes(out);
     out.tiers =
       spec.cni === 'none'
         ? { served: false, enforced: false, reason: 'CNI none enforces no policy at all' }
-        : await withStep(progress, 'ClusterNetworkPolicy tier canary', () => tierCanary(cluster.kubeConfig, cluster.client, { agentImage, nodes: pair, cni: spec.cni, executor: out.executor, cleanup }));
+        : await ctx.phases.time('tier-canary', () => withStep(progress, 'ClusterNetworkPolicy tier canary', () => tierCanary(cluster.kubeConfig, cluster.client, { agentImage, nodes: pair, cni: spec.cni, executor: out.executor, cleanup })));
     if (!out.tiers.enforced) progress.warn(`steps with ClusterNetworkPolicies will be reported not testable: ${out.tiers.reason}`);
   }
   return out;
+}
+
+/** The canary's server and client nodes: two workers when there are two. */
+const canaryNodes = (p: Provisioned): [string, string] => [p.workers[0]!, p.workers[1] ?? p.workers[0]!];
+
+/** The enforcement canary (independent of the suite's namespaces: it runs beside the deployment). */
+export async function runCanary(ctx: ProvisionContext, prov: Provisioned): Promise<CanaryResult | undefined> {
+  const { spec, opts, progress, cleanup } = ctx;
+  if (spec.cni === 'none' || opts.skipCanary) return undefined;
+  const pair = canaryNodes(prov);
+  return ctx.phases.time('canary', () =>
+    withStep(progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
+      enforcementCanary(prov.cluster.kubeConfig, { agentImage: prov.agentImage, nodes: pair, cni: spec.cni, executor: prov.executor, cleanup }),
+    ),
+  );
+}
+
+/**
+ * The settle phase: waits until CoreDNS, the CNI agents and kube-proxy are Ready and stable
+ * (observe/settled.ts). Never fails the run: past its timeout it warns, and the step guard still
+ * keeps faults out of verdicts.
+ */
+export async function settleCluster(ctx: ProvisionContext, prov: Provisioned): Promise<ClusterSettled | undefined> {
+  const { progress } = ctx;
+  let last = '';
+  try {
+    const r = await waitForClusterServices({
+      client: prov.cluster.client,
+      requireDns: prov.cluster.provider !== 'existing',
+      ...(ctx.opts.settleClusterMs !== undefined ? { timeoutMs: ctx.opts.settleClusterMs } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onWait: (reasons) => {
+        const line = reasons[0] ?? '';
+        // One line per change of what it waits for, not one per second.
+        if (line.replace(/\d+ s/g, '') !== last.replace(/\d+ s/g, '')) progress.info(`settle: waiting for ${line}${reasons.length > 1 ? ` (and ${reasons.length - 1} more)` : ''}`);
+        last = line;
+      },
+    });
+    if (!r.settled) progress.warn(`the cluster's services did not settle within ${(r.waitedMs / 1000).toFixed(0)} s (${r.reasons.slice(0, 3).join('; ')}); steps go on, and the guard keeps their faults out of verdicts`);
+    return r;
+  } catch (e) {
+    progress.warn(`could not check that the cluster's services are settled: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
 }

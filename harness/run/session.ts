@@ -20,7 +20,8 @@ import type { TierSupport } from '../cluster/checks/tier-canary.js';
 import type { InPlaceSetup } from './in-place.js';
 import { calicoDataplaneFor } from './dataplane.js';
 import { effectiveCni, type SessionOptions } from './options.js';
-import { preflight, provisionCluster, type Provisioned } from './provision.js';
+import { preflight, provisionCluster, runCanary, type Provisioned } from './provision.js';
+import { PhaseClock } from './phases.js';
 import { deploySuite, type Deployed } from './deploy.js';
 import { RunEndpoints } from './endpoints.js';
 import { applyChanges, probeStep, relearn, type StepContext } from './step.js';
@@ -49,6 +50,9 @@ export class HarnessSession {
   private appliedThrough = -1;
   private uninstallSignals?: () => void;
   private stopped = false;
+  /** Ends background work (the settle phase) when the run stops. */
+  private readonly background = new AbortController();
+  private readonly phases: PhaseClock;
 
   private constructor(
     loaded: LoadedSuite,
@@ -81,6 +85,7 @@ export class HarnessSession {
       axes: resultAxes(this.axes),
       steps: [],
     };
+    this.phases = new PhaseClock(this.result);
   }
 
   /** Validates the suite first: a malformed suite or policy throws InputError before any cluster work. */
@@ -94,7 +99,7 @@ export class HarnessSession {
     const s = new HarnessSession(loaded, opts);
     s.manifests = await loadManifests(loaded);
     for (const w of warnings) s.progress.warn(`${w.file}${w.line ? `:${w.line}` : ''}: ${w.path}: ${w.message}`);
-    await preflight(s.spec, loaded, { ...opts, progress: s.progress });
+    await s.phases.time('preflight', () => preflight(s.spec, loaded, { ...opts, progress: s.progress }));
     if (opts.handleSignals) s.uninstallSignals = s.cleanup.installSignalHandlers();
     try {
       await s.provision();
@@ -106,9 +111,26 @@ export class HarnessSession {
   }
 
   private async provision(): Promise<void> {
-    const base = { loaded: this.loaded, opts: this.opts, manifests: this.manifests, cleanup: this.cleanup, progress: this.progress };
-    this.provisioned = await provisionCluster({ ...base, spec: this.spec, calicoDataplane: this.calicoDataplane, result: this.result });
-    this.deployed = await deploySuite(base, this.provisioned);
+    const phases = this.phases;
+    const base = { loaded: this.loaded, opts: this.opts, manifests: this.manifests, cleanup: this.cleanup, progress: this.progress, phases };
+    const pctx = { ...base, spec: this.spec, calicoDataplane: this.calicoDataplane, result: this.result, signal: this.background.signal };
+    const prov = (this.provisioned = await provisionCluster(pctx));
+    // The canary and the suite's workloads live in different namespaces: deploy while the canary runs
+    // (NPH_SERIAL_PROVISION=1 runs them one after the other, to measure the overlap).
+    const deploy = () => phases.time('deploy', () => deploySuite(base, prov));
+    let deployed: Deployed;
+    if (process.env.NPH_SERIAL_PROVISION === '1') {
+      prov.canary = await runCanary(pctx, prov);
+      deployed = await deploy();
+    } else {
+      // Both run to the end before a failure is thrown: cleanup must not race a deployment still creating things.
+      const [canary, dep] = await Promise.allSettled([runCanary(pctx, prov), deploy()]);
+      if (canary.status === 'rejected') throw canary.reason;
+      if (dep.status === 'rejected') throw dep.reason;
+      if (canary.value) prov.canary = canary.value;
+      deployed = dep.value;
+    }
+    this.deployed = deployed;
     if (this.deployed.loaded !== this.loaded) {
       this.loaded = this.deployed.loaded;
       this.axes = buildAxes(this.loaded.suite);
@@ -116,12 +138,20 @@ export class HarnessSession {
     }
     for (const [name, ext] of this.deployed.externals) this.endpoints.addExternal(name, ext.ip);
     this.endpoints.refresh(this.deployed.deployment, this.deployed.inPlace);
-    const executor = this.provisioned.executor;
+    const executor = prov.executor;
     if (canStream(executor)) {
       // Sessions open now, in the background, while the first step applies its changes: a step's
       // first round then pays no exec setups (a hundred of them take seconds on a small machine).
       this.probeSessions = new SessionPool(executor, this.opts.execConcurrency !== undefined ? { openConcurrency: this.opts.execConcurrency } : {});
       void this.probeSessions.warm([...this.endpoints.sources.values()]);
+    }
+    if (prov.settling) {
+      // The first step must find the cluster's services settled (its cells would be distrusted otherwise).
+      const t = performance.now();
+      const { settled, ended } = await prov.settling.done;
+      const waited = performance.now() - t;
+      const state = settled === undefined ? 'not checked' : settled.settled ? 'settled' : `not settled (${settled.reasons[0] ?? ''})`;
+      phases.record('settle', prov.settling.started, ended, `${state}; the first step waited ${(waited / 1000).toFixed(1)} s for it`);
     }
   }
 
@@ -232,11 +262,17 @@ export class HarnessSession {
 
   /** Restores what the run changed and removes what it created (unless keep). Safe to call twice. */
   async stop(): Promise<CleanupReport> {
-    this.result.finishedAt = new Date().toISOString();
+    const first = !this.stopped;
+    if (first) this.result.finishedAt = new Date().toISOString();
     const sessions = this.probeSessions;
     this.probeSessions = undefined;
+    this.background.abort();
     try {
-      return await teardown(this.cleanup, sessions);
+      if (!first) return await teardown(this.cleanup, sessions);
+      const report = await this.phases.time('cleanup', () => teardown(this.cleanup, sessions));
+      // The run's wall time includes its cleanup (a user waits for it too).
+      this.result.finishedAt = new Date().toISOString();
+      return report;
     } finally {
       this.uninstallSignals?.();
       this.stopped = true;

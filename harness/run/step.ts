@@ -122,7 +122,9 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
     observed.stop();
   }
   const infrastructure = observed.finish(plan.cells, settled);
-  end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s` : `did not match: ${infrastructure.unsettled ? unsettledLine(infrastructure.unsettled) : 'no cells'}`);
+  if (settled.distrustedMs > 0) infrastructure.distrustedMs = Math.round(settled.distrustedMs);
+  const waitedOnGuard = settled.distrustedMs > 0 ? ` (+${(settled.distrustedMs / 1000).toFixed(1)} s distrusted: infrastructure)` : '';
+  end(settled.timeToEnforceMs !== undefined ? `matched after ${(settled.timeToEnforceMs / 1000).toFixed(1)} s${waitedOnGuard}` : `did not match: ${infrastructure.unsettled ? unsettledLine(infrastructure.unsettled) : 'no cells'}`);
 
   const planned = new Map(plan.cells.map((c) => [cellKey(c.source.endpoint, c.target.id), c]));
   const repro = { kubeconfig: ctx.cluster.kubeconfigPath, context: ctx.cluster.context };
@@ -154,6 +156,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
     ...(settled.timeToEnforceMs !== undefined ? { timeToEnforceMs: Math.round(settled.timeToEnforceMs) } : {}),
     ...(timeline?.rounds[0] ? { firstProbeMs: Math.round(timeline.rounds[0].atMs) } : {}),
     attempts: settled.attempts,
+    phases: { applyMs: Math.round(timing.changedAt - timing.t0), probeMs: Math.round(settled.totalMs - settled.confirmMs), confirmMs: Math.round(settled.confirmMs) },
     cells,
     infrastructure,
   };

@@ -9,6 +9,7 @@ import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isF
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
 import { writeReports } from '../../report/index.js';
+import { distrustedText } from '../../report/format.js';
 import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/session.js';
 import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
 import { staticServiceIP } from '../../suite/service-ips.js';
@@ -164,7 +165,7 @@ export function register(program: Command): void {
       try {
         await session.runAll((step) => {
           const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
-          const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match';
+          const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s${distrustedText(step.infrastructure?.distrustedMs)}` : 'did not match';
           const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
           const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
           process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);

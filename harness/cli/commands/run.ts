@@ -6,7 +6,7 @@ import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types
 import { EXIT, UsageError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
 import { planRehearsal } from '../../run/rehearsal.js';
-import { detectTerminal, renderRun, renderStep, runSummaryLine, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
+import { detectTerminal, renderRun, renderStep, runSummaryLine, runTimingLines, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { reproKubeconfigNote } from '../../report/repro-note.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
@@ -148,7 +148,7 @@ export function register(program: Command): void {
       if (failure) throw failure;
       const summary = summarizeRun(run);
       if (f.focus === 'wrong') process.stdout.write(`\n${renderRun(run, { ...term, focus: 'wrong' })}\n`);
-      else process.stdout.write(`\n${runSummaryLine(summary)}\n`);
+      else process.stdout.write(`\n${[...runTimingLines(run), runSummaryLine(summary)].join('\n')}\n`);
       const note = reproKubeconfigNote(run);
       if (note !== undefined && !summary.passed) process.stdout.write(`${note}\n`);
       for (const d of cleanup.failed) process.stderr.write(`netpol-harness: cleanup failed: ${d.label}: ${d.error.message}\n`);

@@ -14,6 +14,8 @@ export interface CniBringUpOptions extends CniInstallOptions {
   workloadImages?: string[];
   runner?: CommandRunner;
   docker?: string;
+  /** Times the two parts (`images`, `cni`) as phases of the run (run/phases.ts). */
+  timed?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -22,16 +24,19 @@ export interface CniBringUpOptions extends CniInstallOptions {
  * preload, as their nodes pull from their own registries.
  */
 export async function preloadAndInstallCni(cluster: Cluster, cni: CniName, opts: CniBringUpOptions): Promise<{ install: Awaited<ReturnType<typeof installCni>>; images: PreloadResult }> {
-  const { agentImage, workloadImages = [], runner, docker, ...cniOpts } = opts;
+  const { agentImage, workloadImages = [], runner, docker, timed, ...cniOpts } = opts;
+  const time = timed ?? (<T>(_name: string, fn: () => Promise<T>): Promise<T> => fn());
   let images: PreloadResult = { loaded: [], pulled: [] };
   if (cluster.loadImages) {
     const cniImages = cluster.provider === 'kind' ? await cniInstaller(cni).images(cniOpts) : [];
-    images = await preloadRunImages(cluster, { required: [agentImage], optional: [...cniImages, ...workloadImages] }, {
-      ...(cniOpts.progress ? { progress: cniOpts.progress } : {}),
-      ...(runner ? { runner } : {}),
-      ...(docker ? { docker } : {}),
-    });
+    images = await time('images', () =>
+      preloadRunImages(cluster, { required: [agentImage], optional: [...cniImages, ...workloadImages] }, {
+        ...(cniOpts.progress ? { progress: cniOpts.progress } : {}),
+        ...(runner ? { runner } : {}),
+        ...(docker ? { docker } : {}),
+      }),
+    );
   }
-  const install = await installCni(cluster, cni, cniOpts);
+  const install = await time('cni', () => installCni(cluster, cni, cniOpts));
   return { install, images };
 }

@@ -249,6 +249,12 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
     keptHint: `delete it with: ${kind} delete cluster --name ${name}; kubeconfig: ${kubeconfigPath}`,
   });
   const workers = spec.nodes.workers;
+  // Images go on the nodes while kubeadm bootstraps them (it waits on the API server, not on us).
+  // It stops waiting for the nodes when creation ends (done or failed): then it is too late to help.
+  const createDone = new AbortController();
+  const preloading = opts.preloadImages?.length && process.env.NPH_PRELOAD_DURING_CREATE !== '0' ? preloadWhileCreating(name, spec.nodes.controlPlanes + workers, opts.preloadImages, { runner, kind, docker, signal: createDone.signal }) : undefined;
+  // Its failure is reported after creation; until then nothing may go unhandled.
+  preloading?.catch(() => undefined);
   try {
     await withStep(progress, `creating kind cluster ${name} (${spec.nodes.controlPlanes} control plane, ${workers} worker${workers === 1 ? '' : 's'}${nodeImage ? `, ${nodeImage}` : ''})`, () =>
       (creating = runChecked(runner, kind, args, `creating kind cluster ${name}`, {
@@ -257,6 +263,7 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
         hint: 'see the kind output above; on hosts without registry access build the node image first (npm run images)',
       }).finally(() => {
         settled = true;
+        createDone.abort();
       })),
     );
   } catch (e) {
@@ -266,6 +273,34 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
     await rm(tmpDir, { recursive: true, force: true });
     throw e;
   }
+  const preloaded = await preloading?.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  if (preloaded instanceof Error) progress.info(`images were not loaded during creation (${preloaded.message.split('\n')[0]}); they are loaded now`);
+  else if (preloaded?.length) progress.info(`loaded during creation: ${preloaded.join(', ')}`);
   made.cluster = make([name, kubeconfigPath, true, tmpDir, common]);
   return made.cluster;
+}
+
+/**
+ * Loads the local engine's images among `images` into a kind cluster that `kind create` is still
+ * bootstrapping: once all `nodes` node containers run and their containerd answers. Returns what it
+ * loaded. Throws on failure (the caller loads them after creation instead); stops when `signal` aborts.
+ */
+async function preloadWhileCreating(name: string, nodes: number, images: string[], o: { runner: CommandRunner; kind: string; docker: string; signal: AbortSignal }): Promise<string[]> {
+  const present = await Promise.all(images.map(async (i) => (await o.runner.run(o.docker, ['image', 'inspect', '--format', '{{.Id}}', i])).exitCode === 0));
+  const local = [...new Set(images.filter((_, k) => present[k]))];
+  if (local.length === 0) return [];
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (o.signal.aborted) throw new Error('creation ended before the nodes were ready for them');
+    if (Date.now() > deadline) throw new Error('the node containers did not come up in 120 s');
+    const ps = await o.runner.run(o.docker, ['ps', '-q', '--filter', `label=io.x-k8s.kind.cluster=${name}`]);
+    const ids = ps.stdout.trim().split(/\s+/).filter(Boolean);
+    if (ps.exitCode === 0 && ids.length >= nodes) {
+      const ready = await Promise.all(ids.map(async (id) => (await o.runner.run(o.docker, ['exec', id, 'ctr', '--namespace', 'k8s.io', 'version'])).exitCode === 0));
+      if (ready.every(Boolean)) break;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await runChecked(o.runner, o.kind, ['load', 'docker-image', '--name', name, ...local], 'kind load docker-image (during creation)');
+  return local;
 }

@@ -7,8 +7,10 @@ export function node(name: string, ready = true): KObject {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'Unknown', ...(ready ? {} : { reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }) }] } };
 }
 
-export function pod(ns: string, name: string, endpoint: string, nodeName: string, over: { ready?: boolean; restarts?: number; uid?: string; labels?: Record<string, string>; reason?: string; ip?: string; readyAgoMs?: number } = {}): KObject {
+export function pod(ns: string, name: string, endpoint: string, nodeName: string, over: { ready?: boolean; restarts?: number; uid?: string; labels?: Record<string, string>; reason?: string; ip?: string; readyAgoMs?: number; readyAt?: number; startedAt?: number } = {}): KObject {
   const ready = over.ready ?? true;
+  // readyAt/startedAt: ms since the epoch on a test's own (fake) clock.
+  const readySince = over.readyAt ?? (over.readyAgoMs !== undefined ? Date.now() - over.readyAgoMs : undefined);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -18,9 +20,15 @@ export function pod(ns: string, name: string, endpoint: string, nodeName: string
       phase: 'Running',
       podIP: over.ip ?? '10.244.1.5',
       ...(over.reason ? { reason: over.reason } : {}),
-      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', ...(over.readyAgoMs !== undefined ? { lastTransitionTime: new Date(Date.now() - over.readyAgoMs).toISOString() } : {}) }],
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', ...(readySince !== undefined ? { lastTransitionTime: new Date(readySince).toISOString() } : {}) }],
       containerStatuses: [
-        { name: 'agent', ready, restartCount: over.restarts ?? 0, state: { running: {} }, ...(over.restarts ? { lastState: { terminated: { reason: 'Error', exitCode: 137 } } } : {}) },
+        {
+          name: 'agent',
+          ready,
+          restartCount: over.restarts ?? 0,
+          state: { running: over.startedAt !== undefined ? { startedAt: new Date(over.startedAt).toISOString() } : {} },
+          ...(over.restarts ? { lastState: { terminated: { reason: 'Error', exitCode: 137 } } } : {}),
+        },
       ],
     },
   };

@@ -153,6 +153,7 @@ describe('observe/guard: faults become errors, never verdicts', () => {
       id: 'dns:kubernetes.default',
       class: 'error',
       detail: 'dns-failure (lookup kubernetes.default: i/o timeout); not taken as a verdict: cluster-dns has no pods',
+      distrusted: true,
     });
     expect(res.get(cellKey('shop/client', 'shop/db:5432/TCP'))?.class).to.equal('timeout');
   });
@@ -240,6 +241,30 @@ describe('observe/guard: faults become errors, never verdicts', () => {
     const before = readings(k);
     await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
     expect(readings(k) - before).to.equal(1);
+  });
+
+  it('no background reading while a round runs (the reading after it never queues behind one); they resume after', async () => {
+    const k = cluster();
+    const observer = await StepObserver.start({ client: k, targets: TARGETS, intervalMs: 5, replacementTimeoutMs: 0 });
+    try {
+      const before = readings(k);
+      await observer.duringRound(() => new Promise((r) => setTimeout(r, 60)));
+      expect(readings(k) - before, 'none during a 60 ms round with a 5 ms poll').to.equal(0);
+      await new Promise((r) => setTimeout(r, 40));
+      expect(readings(k) - before).to.be.greaterThan(0);
+    } finally {
+      observer.stop();
+    }
+  });
+
+  it('provisional rounds skip the self-probes (a later checked round makes any deny final); checked rounds do them', async () => {
+    const w = new World();
+    w.verdicts = { 'shop/db:5432/TCP': 'timeout' };
+    const { prober } = await guarded(cluster(), w);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }], { provisional: true });
+    expect(w.calls).to.deep.equal(['client-1']);
+    await prober.round([{ source: client, targets: [tcp('shop/db', 5432)] }]);
+    expect(w.calls).to.deep.equal(['client-1', 'client-1', 'db-1']);
   });
 
   it('only denies are self-probed: an error or a DNS failure asks no destination agent', async () => {

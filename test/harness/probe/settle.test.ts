@@ -44,13 +44,32 @@ describe('probe/settle', () => {
     expect(r.timeToEnforceMs).to.be.greaterThan(2000);
   });
 
-  it('stops at the deadline and leaves the mismatch for the report', async () => {
+  it('stops at the deadline and leaves the mismatch for the report (probed once more, not provisionally)', async () => {
     const c = clock();
     const ex = new FakeExecutor(() => 'connected');
     const r = await probeUntilSettled([cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 5000, intervalMs: 1000, ...c });
     expect(r.timeToEnforceMs).to.equal(undefined);
     expect(r.outcomes.get(cellKey('ns/a', 'y'))?.result.class).to.equal('connected');
-    expect(r.outcomes.get(cellKey('ns/a', 'y'))?.attempts).to.equal(6);
+    // Six rounds until the deadline (all provisional: a confirmation would follow), then the last check.
+    expect(r.outcomes.get(cellKey('ns/a', 'y'))?.attempts).to.equal(7);
+  });
+
+  it('tells the prober which rounds are provisional: the first and the re-probes, never the confirmation or the last check', async () => {
+    const c = clock();
+    const seen: (boolean | undefined)[] = [];
+    const flips = new FakeExecutor((_p, t, call) => (t.id === 'y' && call <= 2 ? 'connected' : t.id === 'x' ? 'connected' : 'timeout'));
+    const inner = new BatchProber(flips);
+    const spy = { execCount: 0, round: (reqs: Parameters<BatchProber['round']>[0], o?: { provisional?: boolean }) => (seen.push(o?.provisional), inner.round(reqs)) };
+    const r = await probeUntilSettled([cell('x', 'allow'), cell('y', 'deny')], spy, { deadlineMs: 30_000, intervalMs: 1000, ...c });
+    expect(r.timeToEnforceMs).to.be.a('number');
+    // first (provisional), re-probe y (provisional), re-probe y matches, confirmation (checked)
+    expect(seen).to.deep.equal([true, true, true, undefined]);
+    const never = new FakeExecutor(() => 'connected');
+    const seen2: (boolean | undefined)[] = [];
+    const inner2 = new BatchProber(never);
+    await probeUntilSettled([cell('y', 'deny')], { execCount: 0, round: (reqs, o) => (seen2.push(o?.provisional), inner2.round(reqs)) }, { deadlineMs: 2500, intervalMs: 1000, ...clock() });
+    expect(seen2.at(-1), 'the deadline\'s last check is not provisional').to.equal(undefined);
+    expect(seen2.slice(0, -1).every((p) => p === true)).to.equal(true);
   });
 
   it('the confirmation round catches a flapping cell', async () => {

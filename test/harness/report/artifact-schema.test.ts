@@ -22,6 +22,17 @@ describe('results.json artifact', () => {
     expect(Object.keys(a).slice(0, 6)).to.deep.equal(['schemaVersion', 'suite', 'startedAt', 'finishedAt', 'cluster', 'summary']);
   });
 
+  it('carries the run\'s phases, each step\'s apply/probe/confirm and its distrusted time; a negative phase is refused', () => {
+    const doc = JSON.parse(renderArtifactJson(loadFixture('seed-suite.json'))) as Record<string, unknown>;
+    const a = parseArtifact(doc, 'r.json');
+    expect(a.phases?.map((p) => p.name)).to.deep.equal(['cluster', 'cni', 'canary', 'deploy', 'settle', 'cleanup']);
+    expect(a.steps[1]!.phases).to.deep.equal({ applyMs: 400, probeMs: 7400, confirmMs: 2000 });
+    expect(a.steps[1]!.infrastructure?.distrustedMs).to.equal(5200);
+    expect(a.summary?.steps[1]?.distrustedMs).to.equal(5200);
+    const bad = { ...doc, phases: [{ name: 'cluster', startMs: 0, durationMs: -1 }] };
+    expect(() => parseArtifact(bad, 'r.json')).to.throw(InputError, /phases\[0\]\.durationMs/);
+  });
+
   it('keeps fields a newer writer adds within version 1', () => {
     const doc = { ...JSON.parse(renderArtifactJson(loadFixture('three-way.json'))), futureField: 1 } as unknown;
     expect(() => parseArtifact(doc, 'r.json')).not.to.throw();

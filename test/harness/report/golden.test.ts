@@ -28,6 +28,7 @@ describe('report golden files', () => {
     it('terminal, --focus wrong', () => expectGolden('seed-suite/terminal-focus-wrong.txt', renderRun(run, { color: false, ascii: true, focus: 'wrong' })));
     it('junit.xml', () => expectGolden('seed-suite/junit.xml', renderJUnit(run)));
     it('summary.md', () => expectGolden('seed-suite/summary.md', renderMarkdown(run)));
+    it('report.html (phases on the timeline, a step whose cells were distrusted)', () => expectGolden('seed-suite/report.html', renderHtml(run)));
   });
 
   it('is deterministic: rendering twice gives the same bytes', () => {

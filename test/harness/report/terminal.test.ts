@@ -45,11 +45,19 @@ describe('terminal report', () => {
     expect(step(false)).to.match(/^comparison {2}\(\. correct, X wrong, ! warning, \? error\)$/m);
   });
 
-  it('prints the summary line in the documented shape', () => {
+  it('prints the summary line in the documented shape, the distrusted time beside the time to enforce', () => {
     const step = loadFixture('seed-suite.json').steps[1]!;
     expect(stepSummaryLine(summarize(step))).to.equal(
-      'step default-deny: correct 60, wrong 0, authoring 0, enforcement 0, errors 0, attempts 165, retried 31, enforced after 1.8 s',
+      'step default-deny: correct 60, wrong 0, authoring 0, enforcement 0, errors 0, attempts 165, retried 31, enforced after 1.8 s (+5.2 s distrusted: infrastructure)',
     );
+    delete step.infrastructure;
+    expect(stepSummaryLine(summarize(step))).to.match(/enforced after 1\.8 s$/);
+  });
+
+  it('prints where the run\'s time went: its phases and each step\'s apply/probe/confirm', () => {
+    const out = renderRun(loadFixture('seed-suite.json'), { color: false, ascii: true });
+    expect(out).to.include('phases: cluster 20.1 s, cni 7.7 s, canary 3.9 s, deploy 8.2 s, settle 10.5 s, cleanup 3.5 s');
+    expect(out).to.include('default-deny apply 400 ms, probe 7.4 s, confirm 2.0 s (+5.2 s distrusted: infrastructure)');
   });
 
   it('headers columns by destination and port/protocol, and DNS checks by name', () => {

@@ -111,6 +111,37 @@ describe('cluster/kind: provider', () => {
     rmSync(path.dirname(c.kubeconfigPath), { recursive: true, force: true });
   });
 
+  it('loads the local images while kind create bootstraps the nodes, once all node containers run and containerd answers', async () => {
+    const calls: string[] = [];
+    let loaded!: () => void;
+    const load = new Promise<void>((r) => (loaded = r));
+    let ps = 0;
+    const runner = {
+      async run(file: string, args: string[]) {
+        const line = [file, ...args].join(' ');
+        calls.push(line);
+        if (args[0] === 'create') {
+          // Creation is still running when the images are loaded.
+          await load;
+          calls.push('(create ends)');
+          return { stdout: '', stderr: '', exitCode: 0 };
+        }
+        if (args[0] === 'load') loaded();
+        if (args[0] === 'image') return { stdout: 'sha256:x', stderr: '', exitCode: args.includes('not-local:1') ? 1 : 0 };
+        // The nodes appear one reading at a time.
+        if (args[0] === 'ps') return { stdout: ['n1', 'n2', 'n3'].slice(0, ++ps).join('\n'), stderr: '', exitCode: 0 };
+        return { stdout: '', stderr: '', exitCode: 0 };
+      },
+    };
+    const c = await createKindCluster(spec({ nodes: { controlPlanes: 1, workers: 2 } }), { name: 'nph-p', kindBinary: 'kind', dockerBinary: 'docker', preloadImages: ['agent:1', 'not-local:1'] }, { runner, makeCluster: fakeMake });
+    const loadAt = calls.indexOf('kind load docker-image --name nph-p agent:1');
+    expect(loadAt, 'only the image the local engine has is loaded').to.be.greaterThan(-1);
+    expect(loadAt).to.be.below(calls.indexOf('(create ends)'));
+    expect(calls.filter((l) => l.startsWith('docker exec') && l.endsWith('ctr --namespace k8s.io version'))).to.have.length(3);
+    expect(calls.filter((l) => l.startsWith('docker ps')).length, 'it waited for all three nodes').to.be.at.least(3);
+    rmSync(path.dirname(c.kubeconfigPath), { recursive: true, force: true });
+  });
+
   it('cleanup during creation stops kind create, deletes the cluster and sweeps nodes that appear late', async () => {
     let psCalls = 0;
     let started!: () => void;

@@ -1,0 +1,120 @@
+// The settle phase: before a run's first step, wait until the cluster services every probe depends
+// on are Ready and stable: every CoreDNS replica, the CNI's agent on every node, kube-proxy where it
+// runs. "Stable" is what the step guard (observe/guard.ts) trusts: Ready (and its containers running)
+// (its containers started) longer than the trust window ago, no failed health probe in the
+// probe-failure shadow, on a Ready node. A cluster the run just created has CoreDNS turning Ready seconds after the
+// CNI: probed then, its cells would be distrusted and the wait would read as the CNI's time to enforce.
+import type { KubeClient } from '../cluster/kube-client.js';
+import { CNI_ENDPOINT, CNI_TARGETS } from './cni-agents.js';
+import { DNS_ENDPOINT } from './guard.js';
+import { NEW_POD_SHADOW_MS, PROBE_FAILURE_SHADOW_MS, startupNoise, takeSnapshot, type PodSnap, type Snapshot, type WatchTarget } from './snapshot.js';
+import { DNS_TARGET } from './step.js';
+
+export const KUBE_PROXY_ENDPOINT = 'kube-proxy';
+const KUBE_PROXY_TARGET: WatchTarget = { endpoint: KUBE_PROXY_ENDPOINT, namespace: 'kube-system', labels: { 'k8s-app': 'kube-proxy' }, agent: false, clusterService: true };
+
+/** What the settle phase watches: the DNS server, the CNI agents we know, kube-proxy. */
+export const SETTLE_TARGETS: WatchTarget[] = [DNS_TARGET, ...CNI_TARGETS, KUBE_PROXY_TARGET];
+
+export interface SettleClusterOptions {
+  client: KubeClient;
+  /** How long each pod must have been Ready and running (default: the guard's NEW_POD_SHADOW_MS). */
+  trustWindowMs?: number;
+  /** How long a failed health probe casts doubt (default: the guard's PROBE_FAILURE_SHADOW_MS). */
+  probeFailureMs?: number;
+  /** Give up after this long (default 120 s): the run goes on, and the guard keeps faults out of verdicts. */
+  timeoutMs?: number;
+  intervalMs?: number;
+  apiDeadlineMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Told once per reading that is not settled yet (progress lines). */
+  onWait?: (reasons: string[]) => void;
+  /**
+   * Wait for a CoreDNS pod to appear (default true: a cluster being created gets one). False for
+   * someone else's cluster, whose DNS server may run under other labels: none found is not waited for.
+   */
+  requireDns?: boolean;
+  /** Stops waiting (the run is ending): returns as not settled. */
+  signal?: AbortSignal;
+}
+
+export interface ClusterSettled {
+  settled: boolean;
+  /** ms from the call until settled (or until it gave up). */
+  waitedMs: number;
+  /** Why it was not settled at the last reading (empty when settled). */
+  reasons: string[];
+  /** What it waited for: pods of each kind it found. */
+  found: { dns: number; cniAgents: number; kubeProxy: number };
+}
+
+const podId = (p: PodSnap): string => `${p.namespace}/${p.name}`;
+
+/** Why one pod is not stable at `now`, or undefined when it is. */
+function podUnstable(snap: Snapshot, p: PodSnap, now: number, windowMs: number, failureMs: number): string | undefined {
+  const node = snap.nodes.get(p.node);
+  if (node && !node.ready) return `${podId(p)}: node ${p.node} is NotReady`;
+  if (p.terminating) return `${podId(p)}: terminating`;
+  if (!p.ready) return `${podId(p)}: not Ready (phase ${p.phase})`;
+  // A restarted container shows in its start time even when the pod's Ready condition did not flip.
+  const since = Math.max(p.readySince ?? -Infinity, p.startedAt ?? -Infinity);
+  if (since > now - windowMs) {
+    const what = p.restarts > 0 && p.startedAt === since ? `restarted (${p.restarts}x), running` : 'Ready';
+    return `${podId(p)}: ${what} only ${Math.max(0, (now - since) / 1000).toFixed(0)} s (trusted after ${(windowMs / 1000).toFixed(0)} s)`;
+  }
+  const failed = [...snap.warnings.values()].find((w) => w.pod === podId(p) && w.last > now - failureMs && !startupNoise(w, p));
+  if (failed) return `${podId(p)}: failed a health probe ${Math.max(0, (now - failed.last) / 1000).toFixed(0)} s ago (${failed.message.slice(0, 80)})`;
+  return undefined;
+}
+
+/** Why the cluster's services are not settled in this reading (pure); empty when they are. */
+export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; requireDns?: boolean }): string[] {
+  const out: string[] = [];
+  const of = (endpoint: string): PodSnap[] => [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint));
+  const check = (p: PodSnap): void => {
+    const why = podUnstable(snap, p, now, opts.windowMs, opts.failureMs);
+    if (why) out.push(why);
+  };
+  const dns = of(DNS_ENDPOINT);
+  if (dns.length === 0 && opts.requireDns !== false) out.push('no CoreDNS (k8s-app=kube-dns) pod yet');
+  dns.forEach(check);
+  // The CNI's agents: one per node. None at all is a CNI whose agents we do not know: nothing to wait for.
+  const agents = of(CNI_ENDPOINT);
+  if (agents.length > 0) {
+    for (const n of snap.nodes.keys()) if (!agents.some((p) => p.node === n)) out.push(`no CNI agent on node ${n} yet`);
+    agents.forEach(check);
+  }
+  of(KUBE_PROXY_ENDPOINT).forEach(check);
+  for (const n of snap.nodes.values()) if (!n.ready) out.push(`node ${n.name} is NotReady${n.reason ? ` (${n.reason})` : ''}`);
+  return out;
+}
+
+/** Waits until the cluster services are settled (unsettledReasons is empty), or the timeout passes. */
+export async function waitForClusterServices(o: SettleClusterOptions): Promise<ClusterSettled> {
+  const now = o.now ?? Date.now;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const windowMs = o.trustWindowMs ?? NEW_POD_SHADOW_MS;
+  const failureMs = o.probeFailureMs ?? PROBE_FAILURE_SHADOW_MS;
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const start = now();
+  let reasons: string[] = ['the cluster was not read'];
+  let found = { dns: 0, cniAgents: 0, kubeProxy: 0 };
+  for (;;) {
+    let snap: Snapshot | undefined;
+    try {
+      snap = await takeSnapshot(o.client, SETTLE_TARGETS, o.apiDeadlineMs ?? 10_000, now);
+    } catch (e) {
+      reasons = [`the API server did not answer: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`];
+    }
+    if (snap) {
+      const count = (e: string): number => [...snap.pods.values()].filter((p) => p.endpoints.includes(e)).length;
+      found = { dns: count(DNS_ENDPOINT), cniAgents: count(CNI_ENDPOINT), kubeProxy: count(KUBE_PROXY_ENDPOINT) };
+      reasons = unsettledReasons(snap, now(), { windowMs, failureMs, ...(o.requireDns !== undefined ? { requireDns: o.requireDns } : {}) });
+      if (reasons.length === 0) return { settled: true, waitedMs: now() - start, reasons, found };
+    }
+    if (now() - start >= timeoutMs || o.signal?.aborted) return { settled: false, waitedMs: now() - start, reasons, found };
+    o.onWait?.(reasons);
+    await sleep(o.intervalMs ?? 1000);
+  }
+}

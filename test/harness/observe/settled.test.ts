@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import { NEW_POD_SHADOW_MS } from '../../../harness/observe/snapshot.js';
+import { waitForClusterServices } from '../../../harness/observe/settled.js';
+import { cluster, pod } from './fixtures.js';
+
+const EPOCH = Date.parse('2026-12-07T10:00:00Z');
+const LONG_AGO = EPOCH - 600_000;
+
+function settledCluster() {
+  const k = cluster();
+  k.put(pod('kube-system', 'coredns-1', '', 'cp', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns1', readyAt: LONG_AGO, startedAt: LONG_AGO }));
+  k.put(pod('kube-system', 'coredns-2', '', 'w1', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns2', readyAt: LONG_AGO, startedAt: LONG_AGO }));
+  for (const n of ['cp', 'w1', 'w2']) {
+    k.put(pod('kube-system', `kube-router-${n}`, '', n, { labels: { 'k8s-app': 'kube-router' }, uid: `kr-${n}`, readyAt: LONG_AGO, startedAt: LONG_AGO }));
+    k.put(pod('kube-system', `kube-proxy-${n}`, '', n, { labels: { 'k8s-app': 'kube-proxy' }, uid: `kp-${n}`, readyAt: LONG_AGO, startedAt: LONG_AGO }));
+  }
+  return k;
+}
+
+function fakeClock() {
+  let t = EPOCH;
+  return { now: () => t, sleep: (ms: number) => Promise.resolve(void (t += ms)) };
+}
+
+describe('observe/settled: the settle phase waits for stable cluster services', () => {
+  it('a settled cluster: one reading, no wait', async () => {
+    const clock = fakeClock();
+    const r = await waitForClusterServices({ client: settledCluster(), ...clock });
+    expect(r).to.deep.include({ settled: true, waitedMs: 0, reasons: [] });
+    expect(r.found).to.deep.equal({ dns: 2, cniAgents: 3, kubeProxy: 3 });
+  });
+
+  it('waits for a CNI agent that restarted a moment ago (Ready never flipped) until it has run for the trust window', async () => {
+    const clock = fakeClock();
+    const k = settledCluster();
+    // kube-router on w2 restarted 2 s ago; the pod's Ready condition still dates from long ago.
+    k.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr-w2', restarts: 1, readyAt: LONG_AGO, startedAt: EPOCH - 2_000 }));
+    const waits: string[][] = [];
+    const r = await waitForClusterServices({ client: k, ...clock, intervalMs: 1000, onWait: (why) => waits.push(why) });
+    expect(r.settled).to.equal(true);
+    expect(r.waitedMs).to.be.within(NEW_POD_SHADOW_MS - 2_000, NEW_POD_SHADOW_MS - 1_000);
+    expect(waits[0]).to.deep.equal(['kube-system/kube-router-w2: restarted (1x), running only 2 s (trusted after 10 s)']);
+  });
+
+  it('waits for every CoreDNS replica: one not Ready, then Ready for the trust window', async () => {
+    const clock = fakeClock();
+    const k = settledCluster();
+    k.put(pod('kube-system', 'coredns-2', '', 'w1', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns2', ready: false }));
+    const waits: string[][] = [];
+    const r = await waitForClusterServices({
+      client: k,
+      ...clock,
+      intervalMs: 1000,
+      onWait: (why) => {
+        waits.push(why);
+        // It turns Ready 3 s in.
+        if (clock.now() >= EPOCH + 3_000) k.put(pod('kube-system', 'coredns-2', '', 'w1', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns2', readyAt: EPOCH + 3_000, startedAt: EPOCH }));
+      },
+    });
+    expect(waits[0]).to.deep.equal(['kube-system/coredns-2: not Ready (phase Running)']);
+    expect(r.settled).to.equal(true);
+    expect(r.waitedMs).to.be.within(3_000 + NEW_POD_SHADOW_MS, 3_000 + NEW_POD_SHADOW_MS + 1_000);
+  });
+
+  it('a node without its CNI agent, and a CNI agent failing its health probe, keep it waiting; past the timeout it gives up with the reasons', async () => {
+    const clock = fakeClock();
+    const k = settledCluster();
+    k.objects.delete('Pod/kube-system/kube-router-w1');
+    k.put({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'e1', namespace: 'kube-system', uid: 'e1' },
+      involvedObject: { kind: 'Pod', name: 'kube-router-w2', namespace: 'kube-system' },
+      reason: 'Unhealthy',
+      message: 'Liveness probe failed: context deadline exceeded',
+      count: 1,
+      lastTimestamp: new Date(EPOCH - 5_000).toISOString(),
+    });
+    const r = await waitForClusterServices({ client: k, ...clock, intervalMs: 1000, timeoutMs: 4_000 });
+    expect(r.settled).to.equal(false);
+    expect(r.waitedMs).to.equal(4_000);
+    expect(r.reasons).to.deep.equal(['no CNI agent on node w1 yet', 'kube-system/kube-router-w2: failed a health probe 9 s ago (Liveness probe failed: context deadline exceeded)']);
+  });
+
+  it('a CNI whose agents it does not know (none found): only CoreDNS and kube-proxy are waited for', async () => {
+    const k = settledCluster();
+    for (const n of ['cp', 'w1', 'w2']) k.objects.delete(`Pod/kube-system/kube-router-${n}`);
+    const r = await waitForClusterServices({ client: k, ...fakeClock() });
+    expect(r.settled).to.equal(true);
+    expect(r.found.cniAgents).to.equal(0);
+  });
+});
