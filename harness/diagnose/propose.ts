@@ -150,6 +150,8 @@ export function proposeAllow(world: World, m: FlowMapping, sim: FlowSimulation):
     for (const s of sim.dns.servers) for (const protocol of ['UDP', 'TCP'] as const) extra.push({ from: src.id, to: s, port: 53, protocol });
   }
   if (policies.length === 0) return undefined;
+  const typos = sim.backends.flatMap((b) => b.triage).filter((l) => /a typo of/.test(l));
+  if (typos.length > 0) rationale.push(`the triage points at a label typo; correcting the label instead needs no policy change (${typos.length} line(s) above)`);
   return finish('allow', model, world.profile, policies, [], rationale, m, extra);
 }
 

@@ -94,18 +94,23 @@ export function directionTriage(world: World, d: DirectionResult, src: Endpoint,
   const other = d.direction === 'egress' ? dst : src;
   const out: string[] = [];
   const byRef = new Map(world.compiled.policies.map((p) => [p.ref, p]));
-  for (const m of d.misses) {
-    const p = byRef.get(m.policy);
-    const rule = p && ruleOf(p, d.direction, m.rule);
+  const misses = d.misses.map((m) => ({ m, p: byRef.get(m.policy) })).map(({ m, p }) => ({ m, p, rule: p && ruleOf(p, d.direction, m.rule) }));
+  const portLines: string[] = [];
+  for (const { m, p, rule } of misses) {
     if (!p || !rule) continue;
-    const ports = checkPorts(world, rule, protocol, port, dst);
+    // A rule for other ports (a DNS rule, for an 8080 flow) says only that; its peers are beside the point.
+    if (!checkPorts(world, rule, protocol, port, dst).match) {
+      portLines.push(`${p.ref} ${d.direction}[${rule.index}] opens ${describeEntries(rule.ports)}, not ${port}/${protocol}`);
+      continue;
+    }
     if (rule.peers !== 'all' && m.peer !== undefined) {
       const peer = rule.peers.find((x) => x.index === m.peer);
       if (peer && !checkPeer(world, p, peer, other).match) out.push(...peerTriage(world, p, d.direction, rule, peer, other));
     }
-    if (!ports.match) out.push(`${p.ref} ${d.direction}[${rule.index}] opens ${describeEntries(rule.ports)}, not ${port}/${protocol}`);
   }
-  out.push(...selectionTriage(world, d.direction, subject, other, src, dst, protocol, port));
+  const selection = selectionTriage(world, d.direction, subject, other, src, dst, protocol, port);
+  out.push(...selection);
+  if (out.length === 0) out.push(...portLines);
   return [...new Set(out)];
 }
 
