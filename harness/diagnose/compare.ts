@@ -82,7 +82,6 @@ export function compare(m: FlowMapping, sim: FlowSimulation, lines: ProbeLine[] 
     observed = 'deny';
     cause = `${conn.what}: ${conn.outcome}`;
   } else observed = 'error';
-  if (!ip && m.target.kind === 'service' && !m.target.service?.clusterIP && conn) cause ??= undefined;
   const suspects = [...new Set(findings.flatMap((f) => f.suspect ?? []))];
   return { observed, ...(cause ? { cause } : {}), findings, suspects };
 }

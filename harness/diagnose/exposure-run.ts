@@ -98,7 +98,7 @@ export async function exposure(c: Connected, reading: LiveReading, profile: CniP
     classes = exposureFrom(world, world.model.pods.find((p) => p.id === pod)!);
   }
   const self = world.model.pods.find((p) => p.id === pod)!;
-  let probe: ExposureReport['probe'] = { ran: false };
+  let probe: ExposureReport['probe'];
   let probeMs: number | undefined;
   if (opts.probe === false) probe = { ran: false, skipped: '--no-probe' };
   else {

@@ -3,6 +3,7 @@
 // source pod (an ephemeral container; the only change made, and only when permitted), compare,
 // propose the least-privilege change with its blast radius, and optionally rehearse that change
 // through the rehearsal machinery (rollback.yaml first, exact restore) or write it as a suite.
+import type { KubeConfig } from '@kubernetes/client-node';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,11 +24,11 @@ import { ClusterSpec } from '../suite/schema.js';
 import { cellKey } from './blast.js';
 import { compare } from './compare.js';
 import { readLive, type LiveReading } from './live.js';
-import { mapFlow, mapSource, mapTarget } from './mapping.js';
+import { mapFlow } from './mapping.js';
 import { clusterModel, guessProfile } from './model.js';
 import { planProbes, probeNeeds, runProbes, type ProbeLine } from './probe.js';
 import { proposeAllow, proposeDeny, type Proposal } from './propose.js';
-import { DIAGNOSE_SCHEMA_VERSION, type FlowReport, type ProposalSection, type RehearsalSection } from './report.js';
+import { DIAGNOSE_SCHEMA_VERSION, type DiagnoseReport, type FlowReport, type ProposalSection, type RehearsalSection } from './report.js';
 import { simulateFlow } from './simulate.js';
 import { diagnoseSuite, writeSuite } from './suite.js';
 import { exposure } from './exposure-run.js';
@@ -58,7 +59,7 @@ export interface DiagnoseOptions {
 
 export interface Connected {
   client: KubeClient;
-  kubeConfig: import('@kubernetes/client-node').KubeConfig;
+  kubeConfig: KubeConfig;
   context: string;
   kubeconfigPath: string;
 }
@@ -96,7 +97,7 @@ export function proposalSection(p: Proposal): ProposalSection {
   };
 }
 
-export async function diagnose(opts: DiagnoseOptions): Promise<import('./report.js').DiagnoseReport> {
+export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
   if (!opts.from && !opts.to) throw new UsageError('name the flow: --from <pod> --to <target>, or one of them alone for a pod\'s exposure');
   if ((opts.rehearse || opts.writeSuite) && !(opts.from && opts.to)) throw new UsageError('--rehearse and --write-suite need a flow (--from and --to)');
   if (opts.rehearse && !opts.want) throw new UsageError('--rehearse applies the proposal of --want allow|deny: pass --want');
@@ -117,7 +118,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<import('./report.
   if (reading.clusterPoliciesNote && reading.clusterPolicies.length === 0 && !/404|not found/i.test(reading.clusterPoliciesNote)) notes.push(reading.clusterPoliciesNote);
   // Probe.
   let lines: ProbeLine[] | undefined;
-  let probe: FlowReport['probe'] = { ran: false };
+  let probe: FlowReport['probe'];
   let probeMs: number | undefined;
   if (opts.probe === false) probe = { ran: false, skipped: '--no-probe' };
   else {

@@ -80,7 +80,7 @@ export function splitPort(text: string): { host: string } & PortSpecText {
   const [p = '', pr] = rest.split('/');
   const protocol = pr === undefined ? undefined : pr.toUpperCase();
   if (protocol !== undefined && protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') throw new UsageError(`--to ${text}: protocol "${pr}" must be TCP, UDP or SCTP`);
-  const out: { host: string } & PortSpecText = { host, ...(protocol ? { protocol: protocol as Protocol } : {}) };
+  const out: { host: string } & PortSpecText = { host, ...(protocol ? { protocol: protocol } : {}) };
   if (/^\d+$/.test(p)) {
     const n = Number(p);
     if (n < 1 || n > 65535) throw new UsageError(`--to ${text}: port ${n} is outside 1-65535`);

@@ -99,9 +99,6 @@ export function probeNeeds(sourceNs: string, witnessNs: string[] = []): (AccessN
     out.push({ verb: 'patch', resource: 'pods', subresource: 'ephemeralcontainers', namespace: ns, why: `add the ${role} ephemeral container (nph-${role})` });
     out.push({ verb: 'create', resource: 'pods', subresource: 'exec', namespace: ns, why: `run the ${role === 'probe' ? 'probes' : 'witness'} in it` });
   }
-  if (witnessNs.includes(sourceNs)) {
-    // the source namespace's entries already cover the witness verbs
-  }
   return out;
 }
 
@@ -146,7 +143,7 @@ export async function runProbes(m: FlowMapping, plan: ProbePlanItem[], deps: Run
   const arrivals = new Map<string, WitnessOutcome>();
   for (const w of witnessed.values()) {
     w.run.stop();
-    const got = await w.run.result.catch((e: unknown) => new Map(w.expectations.map((x) => [x.id, { error: e instanceof Error ? e.message : String(e) } as WitnessOutcome])));
+    const got = await w.run.result.catch((e: unknown) => new Map(w.expectations.map((x) => [x.id, { error: e instanceof Error ? e.message : String(e) }])));
     for (const [k, v] of got) arrivals.set(k, v);
   }
   return plan.map((p) => {

@@ -5,7 +5,6 @@
 // narrowed so the source (or destination) no longer matches; the side whose narrowing closes the
 // fewest other cells is proposed. Each proposal carries its blast radius from the engine. Pure.
 import { stringify } from 'yaml';
-import type { KObject } from '../cluster/kube-types.js';
 import { evaluateIn, type DirectionResult } from '../policy/evaluate.js';
 import type { ClusterModel, PodModel, Protocol } from '../policy/model.js';
 import type { CniProfile } from '../policy/profiles.js';
@@ -48,13 +47,11 @@ export function narrowestSelector(pods: PodModel[], subject: PodModel): Record<s
   const exact = (sel: Record<string, string>) => picks(sel).every((p) => cls.has(p.id));
   const keys = Object.keys(own).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const chosen: Record<string, string> = {};
-  for (const k of keys) {
-    if (Object.keys(chosen).length > 0 && exact(chosen)) break;
+  while (!(Object.keys(chosen).length > 0 && exact(chosen))) {
     // Greedy: the key that leaves the fewest pods, preferring the familiar ones on a tie.
     const best = keys.filter((x) => !(x in chosen)).map((x) => ({ x, n: picks({ ...chosen, [x]: own[x]! }).length })).sort((a, b) => a.n - b.n || rank(a.x) - rank(b.x))[0];
     if (!best) break;
     chosen[best.x] = own[best.x]!;
-    void k;
   }
   // Drop keys that turned out not to be needed.
   for (const k of Object.keys(chosen)) {
@@ -70,8 +67,7 @@ export function policyName(...parts: string[]): string {
 }
 const short = (pod: PodModel): string => pod.labels['app.kubernetes.io/name'] ?? pod.labels.app ?? pod.labels['k8s-app'] ?? pod.id.split('/')[1]!.replace(/-[a-z0-9]{5,10}(-[a-z0-9]{5})?$/, '');
 
-function peerFor(world: World, far: PodModel, subjectNs: string, sel: Record<string, string>): NetworkPolicyPeer {
-  void world;
+function peerFor(far: PodModel, subjectNs: string, sel: Record<string, string>): NetworkPolicyPeer {
   return { ...(far.namespace !== subjectNs ? { namespaceSelector: { matchLabels: { [METADATA_NAME]: far.namespace } } } : {}), podSelector: { matchLabels: sel } };
 }
 
@@ -130,11 +126,11 @@ export function proposeAllow(world: World, m: FlowMapping, sim: FlowSimulation):
     const egressDenied = denied.filter((b) => b.egress?.verdict === 'deny');
     const ingressDenied = denied.filter((b) => b.ingress?.verdict === 'deny');
     if (egressDenied.length > 0) {
-      policies.push(netpol(policyName('allow', short(src), 'to', short(dst0), 'egress'), src.namespace, { matchLabels: srcSel }, { policyTypes: ['Egress'], egress: [{ to: [peerFor(world, dst0, src.namespace, dstSel)], ports: portsOf(egressDenied) }] }, flow));
+      policies.push(netpol(policyName('allow', short(src), 'to', short(dst0), 'egress'), src.namespace, { matchLabels: srcSel }, { policyTypes: ['Egress'], egress: [{ to: [peerFor(dst0, src.namespace, dstSel)], ports: portsOf(egressDenied) }] }, flow));
       rationale.push(`egress of ${src.id} is denied (isolated by ${egressDenied[0]!.egress!.isolatedBy.join(', ')}): allow pods ${fmt(srcSel)} to reach pods ${fmt(dstSel)}${dst0.namespace !== src.namespace ? ` in namespace ${dst0.namespace}` : ''} on ${portsOf(egressDenied).map((p) => `${p.port}/${p.protocol}`).join(', ')}`);
     }
     if (ingressDenied.length > 0) {
-      policies.push(netpol(policyName('allow', short(src), 'to', short(dst0), 'ingress'), dst0.namespace, { matchLabels: dstSel }, { policyTypes: ['Ingress'], ingress: [{ from: [peerFor(world, src, dst0.namespace, srcSel)], ports: portsOf(ingressDenied) }] }, flow));
+      policies.push(netpol(policyName('allow', short(src), 'to', short(dst0), 'ingress'), dst0.namespace, { matchLabels: dstSel }, { policyTypes: ['Ingress'], ingress: [{ from: [peerFor(src, dst0.namespace, srcSel)], ports: portsOf(ingressDenied) }] }, flow));
       rationale.push(`ingress of ${dst0.id} is denied (isolated by ${ingressDenied[0]!.ingress!.isolatedBy.join(', ')}): allow pods ${fmt(srcSel)}${dst0.namespace !== src.namespace ? ` of namespace ${src.namespace}` : ''} on ${portsOf(ingressDenied).map((p) => `${p.port}/${p.protocol}`).join(', ')}`);
     }
   }
@@ -197,9 +193,9 @@ function narrowSide(world: World, m: FlowMapping, d: DirectionResult, src: PodMo
   for (const a of d.allowedBy) {
     const cp = byRef.get(a.policy);
     if (!cp) return undefined;
-    const pol = changed.get(a.policy) ?? (structuredClone(cp.source.policy) as NetworkPolicy);
+    const pol = changed.get(a.policy) ?? structuredClone<NetworkPolicy>(cp.source.policy);
     const rules = (d.direction === 'ingress' ? pol.spec.ingress : pol.spec.egress) ?? [];
-    const rule = rules[a.rule] as { from?: NetworkPolicyPeer[]; to?: NetworkPolicyPeer[] } | undefined;
+    const rule: { from?: NetworkPolicyPeer[]; to?: NetworkPolicyPeer[] } | undefined = rules[a.rule];
     if (!rule) return undefined;
     const peers = rule[fieldName];
     if (a.peer === undefined || !peers || peers.length === 0) {
@@ -269,4 +265,3 @@ export function verdictAfter(world: World, p: Proposal, c: Cell): string {
 
 /** Does `sel` select the pod (for tests and the rationale). */
 export const selects = (sel: Record<string, string>, pod: PodModel): boolean => selectorMatches({ matchLabels: sel }, pod.labels);
-export type { KObject };

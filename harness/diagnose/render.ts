@@ -53,6 +53,7 @@ export function renderFlow(r: FlowReport, opts: { color?: boolean } = {}): strin
   if (r.probe.ran) {
     out.push(c.dim(`  in ${r.probe.from ?? m.source.pod}`));
     for (const l of r.probe.lines ?? []) out.push(`  ${l.what.padEnd(64)} ${l.outcome === 'connected' ? c.green(l.outcome) : c.red(l.outcome)}${l.witnessed ? ' (witnessed)' : ''}${l.detail ? c.dim(`  ${l.detail}`) : ''}`);
+    for (const o of new Set((r.probe.lines ?? []).map((l) => l.outcome).filter((o) => o !== 'connected'))) out.push(c.dim(`  ${o}: ${OUTCOME_WORDS[o]}`));
   } else {
     out.push(`  not probed: ${r.probe.skipped ?? ''}`);
     for (const n of r.probe.needs ?? []) out.push(`    needs ${n}`);
@@ -66,7 +67,6 @@ export function renderFlow(r: FlowReport, opts: { color?: boolean } = {}): strin
     if (cmp.suspects.length) out.push(c.yellow(`  suspect: ${cmp.suspects.map((s) => SUSPECT[s] ?? s).join('; ')}`));
     else out.push('  observed and simulated agree');
   }
-  for (const l of cmp.findings.filter((f) => f.observed !== 'connected').map((f) => f.observed)) void OUTCOME_WORDS[l];
   if (r.proposal) {
     const p = r.proposal;
     out.push('', c.bold(`proposal (--want ${p.want}): least privilege`));

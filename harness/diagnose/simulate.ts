@@ -73,9 +73,11 @@ function endpoint(world: World, id: string): Endpoint {
 
 /** One connection, judged and triaged. `to` is a pod id or an address. */
 export function simulateConnection(world: World, from: string, to: string, port: number, protocol: Protocol): BackendSimulation {
-  const r = evaluateIn(world, { from, to: /^[\d.:a-f]+$/i.test(to) && !to.includes('/') ? { ip: to } : { pod: to }, port, protocol });
+  // A pod id has a slash; anything else is an address (resolved to whatever owns it).
+  const ref = to.includes('/') ? { pod: to } : { ip: to };
+  const r = evaluateIn(world, { from, to: ref, port, protocol });
   const src = endpoint(world, from);
-  const dst = /^[\d.:a-f]+$/i.test(to) && !to.includes('/') ? endpoint(world, to) : endpoint(world, to);
+  const dst = endpoint(world, to);
   const triage = [...(r.egress ? directionTriage(world, r.egress, src, dst, protocol, port) : []), ...(r.ingress ? directionTriage(world, r.ingress, src, dst, protocol, port) : [])];
   const eg = side(r.egress);
   const ing = side(r.ingress);
