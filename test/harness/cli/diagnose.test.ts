@@ -5,7 +5,7 @@ import { DIAGNOSE_HELP } from '../../../harness/cli/commands/diagnose.js';
 async function capture(fn: () => Promise<number>): Promise<{ code: number; err: string }> {
   const write = process.stderr.write.bind(process.stderr);
   let err = '';
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  process.stderr.write = ((s: string) => ((err += s), true));
   try {
     return { code: await fn(), err };
   } finally {
