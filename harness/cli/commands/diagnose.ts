@@ -4,27 +4,18 @@
 import { Option, type Command } from 'commander';
 import { createProgress } from '../../cluster/progress.js';
 import { UsageError } from '../../errors.js';
-import { diagnose, exitCodeOf, render } from '../../diagnose/index.js';
+import { diagnose, exitCodeOf, render, type DiagnoseOptions } from '../../diagnose/index.js';
 import { PROFILES } from '../../policy/profiles.js';
 import { intIn } from './run.js';
 
-interface DiagnoseFlags {
-  kubeconfig?: string;
-  context?: string;
-  from?: string;
-  to?: string;
-  namespace?: string;
-  want?: 'allow' | 'deny';
+/** The flags as commander hands them: the library's options under their flag names. */
+type DiagnoseFlags = Pick<DiagnoseOptions, 'kubeconfig' | 'context' | 'from' | 'to' | 'namespace' | 'want' | 'witness' | 'agentImage' | 'rehearse' | 'writeSuite'> & {
   probe: boolean;
-  witness?: boolean;
   timeout?: number;
-  agentImage?: string;
   cni?: string;
-  rehearse?: boolean;
-  writeSuite?: string;
   attacker: boolean;
   output: 'text' | 'json';
-}
+};
 
 export const DIAGNOSE_HELP = `
 Targets (--to): <service>.<namespace>[.svc.cluster.local], <namespace>/<service>, <namespace>/<pod>,
