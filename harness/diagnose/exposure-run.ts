@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { ApiServerEphemeralApi, ensureEphemeral } from '../apply/ephemeral.js';
 import { BUNDLED_AGENT_IMAGE } from '../apply/workloads.js';
 import { apiServerReviewer, describeNeed } from '../cluster/checks/access.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../cluster/labels.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SYSTEM_NAMESPACES } from '../cluster/labels.js';
 import { pollUntil } from '../cluster/wait.js';
 import type { KObject } from '../cluster/kube-types.js';
 import type { CniProfile } from '../policy/profiles.js';
@@ -103,7 +103,9 @@ export async function exposure(c: Connected, reading: LiveReading, profile: CniP
   if (opts.probe === false) probe = { ran: false, skipped: '--no-probe' };
   else {
     const review = opts.review ?? apiServerReviewer(c.kubeConfig);
-    const sourceNs = direction === 'from' ? [self.namespace] : [...new Set(classes.filter((k) => !k.sample.startsWith(`${attackerNs}/`)).map((k) => k.namespace))];
+    // System pods (CoreDNS, ...) are listed by the engine but never given a probe container.
+    const probed = (k: ExposureClass) => !k.sample.startsWith(`${attackerNs}/`) && !SYSTEM_NAMESPACES.includes(k.namespace);
+    const sourceNs = direction === 'from' ? [self.namespace] : [...new Set(classes.filter(probed).map((k) => k.namespace))];
     const needs = sourceNs.flatMap((n) => probeNeeds(n));
     const ok = await Promise.all(needs.map((n) => review(n)));
     const missing = needs.filter((_, i) => !ok[i]);
@@ -121,7 +123,7 @@ export async function exposure(c: Connected, reading: LiveReading, profile: CniP
         const limit = pLimit(4);
         await Promise.all(
           classes
-            .filter((k) => !k.sample.startsWith(`${attackerNs}/`))
+            .filter(probed)
             .map((k) =>
               limit(async () => {
                 const container = await ensure(k.sample);
@@ -130,6 +132,7 @@ export async function exposure(c: Connected, reading: LiveReading, profile: CniP
               }),
             ),
         );
+        if (classes.some((k) => SYSTEM_NAMESPACES.includes(k.namespace))) notes.push(`pods in ${SYSTEM_NAMESPACES.join(', ')} are not probed from (no container is added to system pods): their rows are the engine's`);
         const atk = classes.find((k) => k.sample.startsWith(`${attackerNs}/`));
         if (atk) {
           const needAtk = [{ verb: 'create', resource: 'namespaces' }, { verb: 'delete', resource: 'namespaces' }, { verb: 'create', resource: 'pods', namespace: attackerNs }];

@@ -173,7 +173,11 @@ describe('e2e: diagnose on the seed scenario (kind + kube-router)', function () 
       const exp = json<ExposureReport>(ex.stdout);
       const row = (s: string) => exp.classes.find((k) => k.sample.includes(s))!;
       expect(row('debug')).to.include({ simulated: 'allow', observed: 'connected' });
-      expect(row('attacker')).to.include({ simulated: 'deny', observed: 'dropped' });
+      const attacker = row('nph-diagnose-attacker-');
+      expect(attacker.simulated).to.equal('deny');
+      expect(attacker.observed).to.be.oneOf(['dropped', 'refused']);
+      expect(exp.notes.some((n) => n.startsWith('the attacker pod ran in a fresh namespace'))).to.equal(true);
+      expect((await kubectl(['get', 'ns', attacker.namespace, '--ignore-not-found', '-o', 'jsonpath={.status.phase}'])).stdout).to.be.oneOf(['', 'Terminating']);
       const h = await cli(['--from', 'develop/debug', '--to', 'develop/production-db:5432', '--want', 'deny', '--rehearse', '-o', 'json']);
       const reh = json<FlowReport>(h.stdout);
       console.log(`      rehearsal: ${reh.rehearsal?.summary ?? h.all}; blast radius ${JSON.stringify(reh.rehearsal?.blastObserved)}`);
