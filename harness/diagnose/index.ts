@@ -213,7 +213,7 @@ async function rehearse(c: Connected, dir: string, flowCells: string[], proposal
     return snapshotOf(pol.filter((p) => namespaces.includes(p.metadata.namespace ?? '')), nss.filter((n) => namespaces.includes(n.metadata.name ?? '')));
   };
   const before = await snap();
-  const session = await HarnessSession.start(dir, { cluster: { provider: 'existing' }, kubeconfig: c.kubeconfigPath, context: c.context, allowForeignNamespaces: true, handleSignals: true, rollbackDir: dir, progress });
+  const session = await HarnessSession.start(path.join(dir, 'suite.yaml'), { cluster: { provider: 'existing' }, kubeconfig: c.kubeconfigPath, context: c.context, allowForeignNamespaces: true, handleSignals: true, rollbackDir: dir, progress });
   let failure: Error | undefined;
   try {
     await session.runAll();
