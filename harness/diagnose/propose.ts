@@ -10,7 +10,8 @@ import type { ClusterModel, PodModel, Protocol } from '../policy/model.js';
 import type { CniProfile } from '../policy/profiles.js';
 import { selectorMatches } from '../policy/selectors.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, SourcedPolicy } from '../policy/types.js';
-import { METADATA_NAME, prepare, type World } from '../policy/world.js';
+import { checkPeer } from '../policy/match.js';
+import { METADATA_NAME, podEndpoint, prepare, type World } from '../policy/world.js';
 import { lintPolicies, type Finding } from '../policy/lint/index.js';
 import { blastRadius, type BlastRadius, type Cell } from './blast.js';
 import type { FlowMapping } from './mapping.js';
@@ -209,8 +210,25 @@ function narrowSide(world: World, m: FlowMapping, d: DirectionResult, src: PodMo
         peer.ipBlock.except = [...(peer.ipBlock.except ?? []), `${ip}/32`];
         rationale.push(`${a.ref} (ipBlock ${peer.ipBlock.cidr}) contains ${far.id}: except ${ip}/32`);
       } else {
-        peer.podSelector = excluding(peer.podSelector, k, v);
-        rationale.push(`${a.ref} matches ${far.id}: its podSelector also requires ${k} notin (${v})`);
+        // The pods the peer matches now, one peer per class, without the far end's class: In
+        // selectors only (kube-router does not enforce NotIn in peers), and no pod added later.
+        const cp0 = byRef.get(a.policy)!;
+        const rulesNow = d.direction === 'ingress' ? cp0.ingress : cp0.egress;
+        const compiledPeer = rulesNow.find((x) => x.index === a.rule)?.peers;
+        const cpeer = compiledPeer === 'all' ? undefined : compiledPeer?.find((x) => x.index === a.peer);
+        const farKey = JSON.stringify(Object.entries(stableLabels(far.labels)).sort());
+        const keep = new Map<string, NetworkPolicyPeer>();
+        for (const pod of pods) {
+          if (pod.hostNetwork || (pod.namespace === far.namespace && JSON.stringify(Object.entries(stableLabels(pod.labels)).sort()) === farKey)) continue;
+          const ep = podEndpoint(world, pod);
+          if (!cpeer || !checkPeer(world, cp0, cpeer, ep).match) continue;
+          const sel = narrowestSelector(pods, pod);
+          const np: NetworkPolicyPeer = { ...(pod.namespace !== cp0.namespace || peer.namespaceSelector ? { namespaceSelector: { matchLabels: { [METADATA_NAME]: pod.namespace } } } : {}), podSelector: { matchLabels: sel } };
+          keep.set(JSON.stringify(np), np);
+        }
+        peers.splice(a.peer, 1, ...[...keep.values()].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
+        if (peers.length === 0) peers.push({ podSelector: excluding({}, k, v) });
+        rationale.push(`${a.ref} matches ${far.id}: list the ${keep.size} class(es) of pods it matches now, one peer each, without ${k}=${v} (In selectors only: NotIn is not enforced by every CNI, kube-router among them; pods added later are not matched)`);
       }
     }
     changed.set(a.policy, pol);
