@@ -1,7 +1,7 @@
 // `diagnose` on a real kind cluster with kube-router, from the seed scenario (suites/zero-trust)
 // deployed by `run --keep`, its policies applied with kubectl as a team would, then broken three
 // ways: the frontend relabelled app=front-end (a label typo), DNS allowed by a podSelector-only rule,
-// and an allow-same-namespace policy that lets the debug pod reach production-db. For each:
+// and an over-broad pair of policies (allow-debug-egress, allow-db-from-namespace) that lets the debug pod reach production-db. For each:
 // diagnose finds the cause (probing in place), its proposal rehearsed makes the flow pass with the
 // reported blast radius, and the cluster's policies and labels are byte-identical afterwards. A
 // view-only user gets the mapping, the explanation and the list of what probing needs.
@@ -28,14 +28,25 @@ const KUBECTL = process.env.NPH_KUBECTL ?? env.NPH_KUBECTL ?? 'kubectl';
 const SEED = path.join(ROOT, 'suites/zero-trust');
 const WATCHED = ['develop', 'envoy-gateway-system', 'sandbox', 'task-api', 'traefik'];
 const FQDN = 'backend.develop.svc.cluster.local:8080';
-const SAME_NS = `apiVersion: networking.k8s.io/v1
+// The over-broad pair a team adds "for debugging": the debug pod may reach every pod of develop, and
+// production-db accepts every pod of develop. (Kept as two policies: kube-router v2.10 let a flow
+// through when ONE policy holds both the source's egress and the destination's ingress and only one
+// side was narrowed; diagnose reported it as "suspect the CNI". See the final report of issue 26.)
+const OVER_BROAD = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: { name: allow-same-namespace, namespace: develop }
+metadata: { name: allow-debug-egress, namespace: develop }
 spec:
-  podSelector: {}
-  policyTypes: [Ingress, Egress]
-  ingress: [{ from: [{ podSelector: {} }] }]
+  podSelector: { matchLabels: { app: debug } }
+  policyTypes: [Egress]
   egress: [{ to: [{ podSelector: {} }] }]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: allow-db-from-namespace, namespace: develop }
+spec:
+  podSelector: { matchLabels: { app: production-db } }
+  policyTypes: [Ingress]
+  ingress: [{ from: [{ podSelector: {} }] }]
 `;
 
 describe('e2e: diagnose on the seed scenario (kind + kube-router)', function () {
@@ -157,7 +168,7 @@ describe('e2e: diagnose on the seed scenario (kind + kube-router)', function () 
   });
 
   it('the debug pod reaches production-db: diagnose points at the allowing rule, proposes the narrowing; rehearsed, it closes with the reported blast radius; restored', async () => {
-    await kubectl(['apply', '-f', '-'], SAME_NS);
+    await kubectl(['apply', '-f', '-'], OVER_BROAD);
     try {
       await settle();
       const before = await snapshot();
@@ -165,8 +176,9 @@ describe('e2e: diagnose on the seed scenario (kind + kube-router)', function () 
       expect(r.exitCode, r.all).to.equal(1);
       const rep = json<FlowReport>(r.stdout);
       expect(rep.comparison.observed).to.equal('allow');
-      expect(rep.simulation.backends[0]!.ingress!.allowedBy).to.deep.equal(['develop/allow-same-namespace ingress[0] from[0]']);
-      expect(rep.proposal!.policies).to.deep.equal([{ namespace: 'develop', name: 'allow-same-namespace', replaces: true }]);
+      expect(rep.simulation.backends[0]!.ingress!.allowedBy).to.deep.equal(['develop/allow-db-from-namespace ingress[0] from[0]']);
+      expect(rep.simulation.backends[0]!.egress!.allowedBy).to.deep.equal(['develop/allow-debug-egress egress[0] to[0]']);
+      expect(rep.proposal!.policies).to.deep.equal([{ namespace: 'develop', name: 'allow-db-from-namespace', replaces: true }]);
       const others = rep.proposal!.blastRadius.others.map((c) => `${c.from} -> ${c.to}:${c.port}/${c.protocol}`);
       const ex = await cli(['--to', 'develop/production-db:5432', '-o', 'json']);
       expect(ex.exitCode, ex.all).to.equal(0);
@@ -188,7 +200,7 @@ describe('e2e: diagnose on the seed scenario (kind + kube-router)', function () 
       expect(reh.rehearsal!.restored).to.equal(true);
       expect(snapshotDiff(before, await snapshot())).to.deep.equal([]);
     } finally {
-      await kubectl(['-n', 'develop', 'delete', 'networkpolicy', 'allow-same-namespace', '--ignore-not-found']);
+      await kubectl(['-n', 'develop', 'delete', 'networkpolicy', 'allow-debug-egress', 'allow-db-from-namespace', '--ignore-not-found']);
     }
   });
 
