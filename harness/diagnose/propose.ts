@@ -211,7 +211,7 @@ function narrowSide(world: World, m: FlowMapping, d: DirectionResult, src: PodMo
         rationale.push(`${a.ref} (ipBlock ${peer.ipBlock.cidr}) contains ${far.id}: except ${ip}/32`);
       } else {
         // The pods the peer matches now, one peer per class, without the far end's class: In
-        // selectors only (kube-router does not enforce NotIn in peers), and no pod added later.
+        // selectors only, so no pod added later is matched either (least privilege).
         const cp0 = byRef.get(a.policy)!;
         const rulesNow = d.direction === 'ingress' ? cp0.ingress : cp0.egress;
         const compiledPeer = rulesNow.find((x) => x.index === a.rule)?.peers;
@@ -228,7 +228,7 @@ function narrowSide(world: World, m: FlowMapping, d: DirectionResult, src: PodMo
         }
         peers.splice(a.peer, 1, ...[...keep.values()].sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))));
         if (peers.length === 0) peers.push({ podSelector: excluding({}, k, v) });
-        rationale.push(`${a.ref} matches ${far.id}: list the ${keep.size} class(es) of pods it matches now, one peer each, without ${k}=${v} (In selectors only: NotIn is not enforced by every CNI, kube-router among them; pods added later are not matched)`);
+        rationale.push(`${a.ref} matches ${far.id}: list the ${keep.size} class(es) of pods it matches now, one peer each, without ${k}=${v} (In selectors only: pods added later are not matched)`);
       }
     }
     changed.set(a.policy, pol);

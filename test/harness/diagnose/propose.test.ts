@@ -133,7 +133,7 @@ describe('diagnose proposals and blast radius', () => {
     expect(sim.backends[0]!.ingress!.allowedBy).to.deep.equal(['develop/allow-same-namespace ingress[0] from[0]']);
     const p = proposeDeny(world, m, sim)!;
     expect(p.replaces).to.deep.equal(['develop/allow-same-namespace']);
-    // One In peer per class it still matches: no NotIn (kube-router does not enforce it in peers).
+    // One In peer per class it still matches: no NotIn, so pods added later are not matched either.
     expect(p.policies[0]!.spec.egress![0]!.to).to.deep.equal([{ podSelector: { matchLabels: { app: 'backend' } } }, { podSelector: { matchLabels: { app: 'debug' } } }, { podSelector: { matchLabels: { app: 'frontend' } } }]);
     expect(p.rationale[0]).to.include('develop/allow-same-namespace egress[0] to[0] matches develop/production-db-ccc33-z1');
     expect(p.blast.others.map(cellKey)).to.deep.equal(['develop/frontend-aaa11-x1 -> develop/production-db-ccc33-z1:5432/TCP', 'develop/frontend-aaa11-x2 -> develop/production-db-ccc33-z1:5432/TCP']);
