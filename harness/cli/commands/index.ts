@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'check', summary: 'check suites without a cluster: validate, compare every hand-written expectation with the simulation, lint (the pull-request tier)', load: () => import('./check.js') },
   { name: 'run', summary: 'run a suite on a real cluster: deploy, apply each step, probe every cell, compare and report', load: () => import('./run.js') },
   { name: 'discover', summary: 'read a live cluster into a runnable suite: namespaces, workloads, every NetworkPolicy (never changes the cluster)', load: () => import('./discover.js') },
+  { name: 'diagnose', summary: 'triage one flow (or one pod\'s exposure) on a live cluster: map, explain at both ends, probe in place, compare, propose the least-privilege fix', load: () => import('./diagnose.js') },
   { name: 'conformance', summary: 'run the generated NetworkPolicy conformance battery on a cluster: what this CNI enforces, how it denies, how fast', load: () => import('./conformance.js') },
   { name: 'down', summary: 'delete a kept cluster and everything the harness made for it (external containers, kubeconfig files)', load: () => import('./down.js') },
   { name: 'diff', summary: 'compare two results.json artifacts: cells whose observed verdict or class changed (exit 1 if any)', load: () => import('./diff.js') },

@@ -15,7 +15,7 @@ const CLUSTER_STACK = ['@kubernetes/client-node', 'testcontainers', '@testcontai
 const TSX = ['tsx', 'get-tsconfig', 'resolve-pkg-maps', 'esbuild'];
 const SEED = 'suites/zero-trust';
 /** Commands that talk to a cluster: they may load the stack (run is the control below). */
-const CLUSTER_COMMANDS = new Set(['run', 'discover', 'conformance', 'down']);
+const CLUSTER_COMMANDS = new Set(['run', 'discover', 'diagnose', 'conformance', 'down']);
 /** Arguments that make each command do its real work on the seed suite (others get the suite only). */
 const ARGS: Record<string, string[]> = {
   explain: [SEED, '--from', 'develop/frontend', '--to', 'task-api/task-api'],
