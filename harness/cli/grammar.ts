@@ -53,6 +53,17 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ['netpol-harness conformance --cni kube-router --report-dir reports', 'netpol-harness conformance --provider existing --context my-cluster', 'netpol-harness conformance --random 20 --seed 1'],
     exitCodes: '  0  every case conforms\n  1  some case deviates\n  2  the CNI does not enforce NetworkPolicy, or bad flags',
   },
+  diagnose: {
+    examples: [
+      'netpol-harness diagnose --from develop/frontend --to backend.develop.svc.cluster.local:8080',
+      'netpol-harness diagnose --from develop/frontend --to develop/backend:8080 --want allow --rehearse',
+      'netpol-harness diagnose --from develop/debug --to develop/production-db:5432 --want deny -o json',
+      'netpol-harness diagnose --to develop/production-db:5432',
+      'netpol-harness diagnose --from develop/debug --want deny',
+    ],
+    exitCodes:
+      '  0  the observed verdict is what --want asks (or no --want)\n  1  it is not (the flow is blocked, or open, against --want)\n  2  usage, input or infrastructure error; or the verdict could not be observed (a fault is never a verdict)',
+  },
   down: {
     examples: ['netpol-harness down --cluster-name netpol-harness'],
     exitCodes: EXIT_CODES_HELP.plain,

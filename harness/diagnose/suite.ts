@@ -8,7 +8,8 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { KObject } from '../cluster/kube-types.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY } from '../cluster/labels.js';
-import { UNDECLARABLE_NAMESPACES, exportPolicy } from '../discover/transform.js';
+import { exportPolicy } from '../discover/transform.js';
+import { SYSTEM_NAMESPACES } from '../cluster/labels.js';
 import type { PodModel } from '../policy/model.js';
 import { METADATA_NAME } from '../policy/world.js';
 import type { Cell } from './blast.js';
@@ -55,10 +56,11 @@ export function diagnoseSuite(inp: SuiteInput): DiagnoseSuite {
     workloads.push({ name: sanitize(podName(id)), namespace: p.namespace, existing: true, ref: `pod/${podName(id)}`, ...(sources.has(id) ? { source: true } : {}), labels: stableLabels(p.labels), ports: p.ports.map((x) => ({ ...(x.name && x.name.length <= 15 ? { name: x.name } : {}), port: x.port, protocol: x.protocol })) });
   }
   if (dns) workloads.push({ name: 'coredns', namespace: DNS_SELECTOR.namespace, existing: true, labels: { [DNS_SELECTOR.key]: DNS_SELECTOR.value }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] });
-  const nsNames = [...new Set(workloads.map((w) => w.namespace as string))].filter((n) => !UNDECLARABLE_NAMESPACES.includes(n)).sort();
+  const nsNames = [...new Set(workloads.map((w) => w.namespace as string))].filter((n) => !SYSTEM_NAMESPACES.includes(n)).sort();
   const namespaces = nsNames.map((name) => {
     const labels = Object.fromEntries(Object.entries(inp.namespaces.find((n) => n.metadata.name === name)?.metadata.labels ?? {}).filter(([k, v]) => k !== METADATA_NAME && k !== RUN_KEY && !(k === MANAGED_BY_KEY && v === MANAGED_BY_VALUE)));
-    return { name, ...(Object.keys(labels).length ? { labels } : {}) };
+    // They exist: the rehearsal never creates or deletes them, and restores what it changed there (as discover writes them).
+    return { name, existing: true, ...(Object.keys(labels).length ? { labels } : {}) };
   });
   const files = new Map<string, KObject[]>();
   const policySets: Record<string, unknown>[] = [];

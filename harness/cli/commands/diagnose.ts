@@ -28,23 +28,6 @@ source pod, reused on later runs. Exposure mode with --to also creates a fresh n
 pod and deletes it. --rehearse applies the proposal through a rehearsal (rollback.yaml first) and restores
 every policy and label exactly. A user who may only read gets the mapping and the explanation, and the list
 of permissions probing needs.
-
-Examples:
-  # why can the frontend not reach the backend?
-  netpol-harness diagnose --from develop/frontend --to backend.develop.svc.cluster.local:8080
-  # and the least-privilege fix, its blast radius, rehearsed on the cluster and restored
-  netpol-harness diagnose --from develop/frontend --to develop/backend:8080 --want allow --rehearse
-  # the debug pod must not reach the database: what allows it, and the narrowing
-  netpol-harness diagnose --from develop/debug --to develop/production-db:5432 --want deny -o json
-  # one pod's exposure: every source that reaches production-db (one pod per class probed, plus an attacker)
-  netpol-harness diagnose --to develop/production-db:5432
-  # everything the debug pod reaches
-  netpol-harness diagnose --from develop/debug --want deny
-
-Exit codes:
-  0  the observed verdict is what --want asks (or no --want)
-  1  it is not (the flow is blocked, or open, against --want)
-  2  usage, input or infrastructure error; or the verdict could not be observed (a fault is never a verdict)
 `;
 
 export function register(program: Command): void {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { main } from '../../../harness/cli/main.js';
-import { DIAGNOSE_HELP } from '../../../harness/cli/commands/diagnose.js';
+import { helpFooter } from '../../../harness/cli/grammar.js';
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; err: string }> {
   const write = process.stderr.write.bind(process.stderr);
@@ -15,8 +15,9 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; err: 
 
 describe('cli: diagnose', () => {
   it('is registered; its help ends with examples and exit codes', () => {
-    expect(DIAGNOSE_HELP).to.match(/Examples:[\s\S]*Exit codes:\n {2}0 [\s\S]* {2}1 [\s\S]* {2}2 /);
-    expect(DIAGNOSE_HELP.trimEnd().split('\n').at(-1)).to.match(/^ {2}2 /);
+    const footer = helpFooter('diagnose') ?? '';
+    expect(footer).to.match(/Examples:\n {2}netpol-harness diagnose [\s\S]*Exit codes:\n {2}0 [\s\S]* {2}1 [\s\S]* {2}2 /);
+    expect(footer.trimEnd().split('\n').at(-1)).to.match(/^ {2}2 /);
   });
 
   it('without a flow, or with a bad --want: exit 2 before touching any cluster', async () => {

@@ -17,6 +17,7 @@ const CLI = 'npx netpol-harness ';
 const CLUSTER_COVERAGE: { match: RegExp; e2e: string }[] = [
   { match: /^run netpol\/suite\.yaml /, e2e: 'test/e2e/install.e2e.ts' },
   { match: /^(discover|validate staging|run staging)/, e2e: 'test/e2e/rehearsal.e2e.ts' },
+  { match: /^diagnose /, e2e: 'test/e2e/diagnose.e2e.ts' },
 ];
 
 interface Shown {
