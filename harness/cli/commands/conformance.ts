@@ -4,7 +4,7 @@
 // NetworkPolicy at all (the canary), or infrastructure errors.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature, type GeneratedBattery } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
@@ -12,21 +12,14 @@ import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/ses
 import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
 import { staticServiceIP } from '../../suite/service-ips.js';
 import { runRandomMode } from './conformance-random.js';
-import { intIn } from './run.js';
+import { addClusterOptions, clusterSessionOptions, intIn, type ClusterFlags } from '../cluster-options.js';
 
-interface ConformanceFlags {
+interface ConformanceFlags extends ClusterFlags {
   provider?: 'kind' | 'existing';
-  cni?: 'calico' | 'kube-router' | 'none';
   focus?: string;
   reportDir?: string;
-  clusterName?: string;
-  keep?: boolean;
-  reuse?: boolean;
-  kubeconfig?: string;
-  context?: string;
   podSubnet?: string;
   serviceSubnet?: string;
-  agentImage?: string;
   timeout?: number;
   settle?: number;
   settleInterval?: number;
@@ -102,21 +95,14 @@ export async function startBattery(
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('conformance')
-    .description('run the NetworkPolicy conformance battery: which features this CNI enforces as the API says, how it denies, how fast')
-    .addOption(new Option('--provider <name>', 'cluster provider').choices(['kind', 'existing']).default('kind'))
-    .addOption(new Option('--cni <name>', 'CNI to install on kind (default: NPH_CNI on air-gapped hosts, else calico)').choices(['calico', 'kube-router', 'none']))
+    .description('run the NetworkPolicy conformance battery: which features this CNI enforces as the API says, how it denies, how fast');
+  addClusterOptions(cmd, { providers: ['kind', 'existing'], defaultProvider: 'kind' })
     .option('--focus <features>', `only the cases tagged with these features (comma list): ${FEATURE_NAMES.join(', ')}`)
     .option('--report-dir <dir>', 'write conformance.json and conformance.md, and run\'s results.json, junit.xml, summary.md, report.html')
-    .option('--cluster-name <name>', 'kind cluster name, or the kube context for --provider existing')
-    .option('--keep', 'leave the cluster, namespaces and policies in place afterwards')
-    .option('--reuse', 'reuse a kind cluster of the same name if it exists')
-    .option('--kubeconfig <file>', 'kubeconfig for --provider existing (only read)')
-    .option('--context <name>', 'kube context for --provider existing')
     .option('--pod-subnet <cidr>', 'the cluster pod CIDR the ipBlock cases are written against (default: the kind cluster\'s, 192.168.0.0/16)')
     .option('--service-subnet <cidr>', "the cluster's Service CIDR, where the ipblock-service cases pin a ClusterIP (default: the kind cluster's, 10.96.0.0/12; on --provider existing those cases are not testable without it)")
-    .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
     .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
     .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
@@ -137,14 +123,9 @@ export function register(program: Command): void {
       });
       const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
       const opts: SessionOptions = {
-        cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
-        keep: f.keep ?? false,
-        reuse: f.reuse ?? false,
+        ...clusterSessionOptions({ ...f, provider: f.provider ?? 'kind' }),
         handleSignals: true,
         settleIntervalMs: f.settleInterval ?? 200,
-        ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
-        ...(f.context ? { context: f.context } : {}),
-        ...(f.agentImage ? { agentImage: f.agentImage } : {}),
         ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
       };
