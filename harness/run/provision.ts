@@ -1,0 +1,168 @@
+// Provisioning, the first phase of a run: checks that need no cluster (preflight), then the cluster
+// (created, reused or existing), the rehearsal's permission checks and rollback file, the CNI, and
+// the canaries that prove enforcement before any step's verdict is trusted.
+import { VersionApi } from '@kubernetes/client-node';
+import { access, constants } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { RunResult } from '../diff/result.js';
+import type { LoadedSuite } from '../suite/load.js';
+import type { ClusterSpec } from '../suite/schema.js';
+import { createCluster, withStep, workerNodeNames, type CleanupStack, type Cluster, type Progress } from '../cluster/index.js';
+import { enforcementCanary, type CanaryResult } from '../cluster/checks/canary.js';
+import { ensureAgentImage } from '../cluster/agent/image.js';
+import { execaRunner } from '../cluster/command.js';
+import { readImagesEnv } from '../cluster/paths.js';
+import { localImages } from '../cluster/images.js';
+import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
+import type { CalicoDataplane } from '../cluster/cni/types.js';
+import { withDeadline } from '../cluster/wait.js';
+import { apiServerReviewer } from '../cluster/checks/access.js';
+import { tierCanary, type TierSupport } from '../cluster/checks/tier-canary.js';
+import { defaultAgentImage, removeOrphanedExternals } from '../apply/index.js';
+import { manifestImages, type UserManifest } from '../apply/manifests.js';
+import { checkInPlaceAccess, servesEphemeralContainers } from '../apply/access.js';
+import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
+import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
+import type { SessionOptions } from './options.js';
+
+/**
+ * Everything that can be checked before a cluster exists is checked here, so a bad flag or a missing
+ * prerequisite fails in seconds and changes nothing (not after a three-minute cluster bring-up).
+ */
+export async function preflight(spec: ClusterSpec, loaded: LoadedSuite, opts: SessionOptions): Promise<void> {
+  if (spec.provider === 'existing' && loaded.suite.externals.length > 0) {
+    throw new UsageError(`suite ${loaded.suite.metadata.name} declares externals, which run as containers on the cluster's Docker network; --provider existing has none`, {
+      hint: 'use --provider kind, or remove the externals from the suite for this run',
+    });
+  }
+  if (spec.provider === 'existing' && loaded.suite.manifests.length > 0) {
+    throw new UsageError(`suite ${loaded.suite.metadata.name} lists manifests, which the harness applies only to clusters it creates (kind, k3s)`, {
+      hint: 'deploy them yourself and refer to the workloads with existing: true and ref, or use --provider kind',
+    });
+  }
+  if (spec.cni === 'calico' && opts.calicoManifest && !/^https?:\/\//.test(opts.calicoManifest)) {
+    try {
+      await access(opts.calicoManifest, constants.R_OK);
+    } catch {
+      throw new UsageError(`--calico-manifest ${opts.calicoManifest}: file not found or not readable`, { hint: 'pass a readable path or an https URL' });
+    }
+  }
+  if (spec.provider === 'kind') {
+    // Missing: built from the binary the npm package ships (no Go needed), else a clear InfraError.
+    await ensureAgentImage(opts.agentImage ?? defaultAgentImage(), { runner: execaRunner, docker: process.env.NPH_DOCKER ?? 'docker', ...(opts.progress ? { progress: opts.progress } : {}) });
+  }
+}
+
+/** What provisioning hands to the later phases. */
+export interface Provisioned {
+  cluster: Cluster;
+  executor: PodExecutor;
+  /** Worker node names (the control plane when there are none). */
+  workers: string[];
+  agentImage: string;
+  canary?: CanaryResult;
+  /** ClusterNetworkPolicy support found by the tier canary (only for suites that use cluster policies). */
+  tiers?: TierSupport;
+  /** rollback.yaml, once written (existing clusters, before the first change). */
+  rollbackFile?: string;
+}
+
+export interface ProvisionContext {
+  spec: ClusterSpec;
+  loaded: LoadedSuite;
+  opts: SessionOptions;
+  manifests: UserManifest[];
+  calicoDataplane: CalicoDataplane | undefined;
+  cleanup: CleanupStack;
+  progress: Progress;
+  /** Filled in as the cluster becomes known (provider, name, version, nodes). */
+  result: RunResult;
+}
+
+/** Images preloaded onto a local cluster's nodes: the agent, and workload/manifest images the local engine has. */
+async function imagesToPreload(ctx: ProvisionContext, agentImage: string): Promise<{ images: string[]; overrides: string[] }> {
+  // Workload image overrides are preloaded too, so runs work offline and avoid registry rate limits
+  // (only those present locally: others are pulled by the nodes as usual).
+  const overrides = [...new Set(ctx.loaded.suite.workloads.filter((w) => !w.existing && w.image).map((w) => w.image!))];
+  const docker = process.env.NPH_DOCKER ?? 'docker';
+  const local = await localImages(overrides, execaRunner, docker);
+  // The manifests' images too, when the local engine has them (users without a registry build them there).
+  const theirs = await localImages(manifestImages(ctx.manifests), execaRunner, docker);
+  return { images: [...new Set([agentImage, ...local, ...theirs].filter((i): i is string => i !== undefined))], overrides };
+}
+
+/** Every run removes externals whose cluster is gone (kept, then deleted with `kind delete cluster`). */
+async function sweepOrphans(ctx: ProvisionContext): Promise<void> {
+  try {
+    const gone = await removeOrphanedExternals();
+    if (gone.length > 0) ctx.progress.info(`removed ${gone.length} orphaned external container(s) whose cluster no longer exists: ${gone.join(', ')}`);
+  } catch (e) {
+    // Best effort: an existing cluster needs no Docker engine on this host.
+    if (ctx.spec.provider !== 'existing') ctx.progress.warn(`could not check for orphaned external containers: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export async function provisionCluster(ctx: ProvisionContext): Promise<Provisioned> {
+  const { spec, opts, loaded, progress, cleanup, result } = ctx;
+  const env = readImagesEnv();
+  const agentImage = opts.agentImage ?? defaultAgentImage();
+  const { images, overrides } = await imagesToPreload(ctx, agentImage);
+  await sweepOrphans(ctx);
+  const cluster = await createCluster(spec, {
+    ...(spec.name ? { name: spec.name } : {}),
+    keep: opts.keep ?? false,
+    reuse: opts.reuse ?? false,
+    ...(opts.nodeImage ? { nodeImage: opts.nodeImage } : {}),
+    ...(opts.kindBinary ? { kindBinary: opts.kindBinary } : {}),
+    ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+    ...(opts.context ? { context: opts.context } : {}),
+    allowForeignNamespaces: opts.allowForeignNamespaces ?? false,
+    preloadImages: images,
+    ...(ctx.calicoDataplane === 'nftables' ? { kubeProxyMode: 'nftables' as const } : {}),
+    cleanup,
+    progress,
+  });
+  const out: Provisioned = { cluster, executor: new ApiServerExecutor(cluster.kubeConfig), workers: [], agentImage };
+  // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
+  if (cluster.provider === 'existing') {
+    await assertRehearsable(cluster.client, opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), loaded, cluster.context);
+    out.rollbackFile = await writeRollbackFile(cluster.client, loaded, opts.rollbackDir ?? process.cwd(), { context: cluster.context, kubeconfig: cluster.kubeconfigPath });
+    progress.info(`rollback file (the prior policies and labels): ${out.rollbackFile}`);
+  }
+  result.cluster = { ...result.cluster!, provider: cluster.provider, name: cluster.name };
+  // Probing in place changes pods the harness does not own: check every permission it needs first.
+  const { suite } = loaded;
+  const policyNs = new Set([...suite.namespaces.map((n) => n.name), ...[...loaded.policies.values()].flat().map((p) => p.policy.metadata.namespace ?? '')].filter(Boolean));
+  await checkInPlaceAccess(suite, policyNs, { review: opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), servesEphemeral: () => servesEphemeralContainers(cluster.kubeConfig) });
+  const version = await withDeadline(cluster.kubeConfig.makeApiClient(VersionApi).getCode(), 30_000, 'the API server (version)').then((v) => v.gitVersion, () => undefined);
+  if (version) result.cluster = { ...result.cluster, kubernetesVersion: version };
+
+  // Images first: the CNI's own pods must find theirs on the nodes (see preloadAndInstallCni).
+  await preloadAndInstallCni(cluster, spec.cni, {
+    agentImage,
+    // Workload overrides and the user's manifests' images: loaded when the local engine has them.
+    workloadImages: [...new Set([...overrides, ...manifestImages(ctx.manifests)])],
+    progress,
+    ...(opts.calicoManifest ? { calicoManifest: opts.calicoManifest } : {}),
+    ...(ctx.calicoDataplane ? { calicoDataplane: ctx.calicoDataplane } : {}),
+    ...(env.NPH_KUBE_ROUTER_IMAGE ? { kubeRouterImage: env.NPH_KUBE_ROUTER_IMAGE } : {}),
+  });
+  const nodes = await cluster.nodes();
+  result.cluster = { ...result.cluster, nodes: nodes.length };
+  out.workers = workerNodeNames(nodes);
+  const pair: [string, string] = [out.workers[0]!, out.workers[1] ?? out.workers[0]!];
+
+  if (spec.cni !== 'none' && !opts.skipCanary) {
+    out.canary = await withStep(progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
+      enforcementCanary(cluster.kubeConfig, { agentImage, nodes: pair, cni: spec.cni, executor: out.executor, cleanup }),
+    );
+  }
+  if (loaded.clusterPolicies && loaded.clusterPolicies.size > 0) {
+    out.tiers =
+      spec.cni === 'none'
+        ? { served: false, enforced: false, reason: 'CNI none enforces no policy at all' }
+        : await withStep(progress, 'ClusterNetworkPolicy tier canary', () => tierCanary(cluster.kubeConfig, cluster.client, { agentImage, nodes: pair, cni: spec.cni, executor: out.executor, cleanup }));
+    if (!out.tiers.enforced) progress.warn(`steps with ClusterNetworkPolicies will be reported not testable: ${out.tiers.reason}`);
+  }
+  return out;
+}
