@@ -83,6 +83,10 @@ export const TimingSchema = z.object({
 export const ConformanceReportSchema = z.object({
   schemaVersion: z.literal(CONFORMANCE_SCHEMA_VERSION),
   cni: z.string().min(1),
+  cniVersion: z.string().optional(),
+  dataplane: z.string().optional(),
+  cniEvidence: z.string().optional(),
+  engineProfile: z.object({ name: z.string().min(1), source: z.enum(['flag', 'suite', 'cni', 'unknown']) }).optional(),
   provider: z.string().optional(),
   durationMs: ms.optional(),
   cases: z.array(CaseVerdictSchema),

@@ -103,7 +103,18 @@ export interface Packing {
 
 export interface ConformanceReport {
   schemaVersion: 1;
+  /** The CNI judged: installed by the harness, or detected on an existing cluster (`unknown`: none recognised). */
   cni: string;
+  /** Its version (the agent image's tag) and dataplane, when known. */
+  cniVersion?: string;
+  dataplane?: string;
+  /** What the CNI detection read (existing clusters: the DaemonSet and image). */
+  cniEvidence?: string;
+  /**
+   * The engine profile the cells were simulated with, and where it came from; `unknown`: this CNI
+   * has none and none was given, so what the engine predicts says nothing about the CNI.
+   */
+  engineProfile?: { name: string; source: 'flag' | 'suite' | 'cni' | 'unknown' };
   provider?: string;
   durationMs?: number;
   cases: CaseVerdict[];
@@ -137,7 +148,8 @@ function caseStepTime(s: CaseStepCells): number | undefined {
   return Math.max(...s.cells.map((c) => c.enforcedAtMs!));
 }
 
-function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): CaseVerdict {
+/** `profileKnown`: the engine simulated a profile of this CNI (detected, installed or given), so its predictions count. */
+function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number, profileKnown = true): CaseVerdict {
   const deviations: Deviation[] = [];
   const engineDisagreements: string[] = [];
   let unjudged = 0;
@@ -161,12 +173,12 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
         implCells.set(implKey(cell.src, cell.col), [...(implCells.get(implKey(cell.src, cell.col)) ?? []), cell]);
         continue;
       }
-      const predicted = cell.engineUnknown === true || (cell.simulated !== undefined && cell.simulated === v);
+      const predicted = profileKnown && (cell.engineUnknown === true || (cell.simulated !== undefined && cell.simulated === v));
       if (!predicted) unpredicted++;
       if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls, ...(predicted ? { predicted: true as const } : {}) });
     }
   }
-  const asPredicted = deviations.length > 0 && unpredicted === 0;
+  const asPredicted = profileKnown && deviations.length > 0 && unpredicted === 0;
   const notTestable = steps.find((s) => s.notTestable !== undefined)?.notTestable;
   // A step the cluster cannot test (ClusterNetworkPolicy without tier enforcement) has no cells:
   // the case is "not testable" with that reason, never "conforms" or "deviates".
@@ -308,8 +320,10 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     for (const cell of s.cells) last.set(`${cell.src} ${cell.col}`, cell.expected);
     for (const part of m.cases) if (part.change !== undefined) lanesSeen.add(part.lane);
   });
+  const profileKnown = run.profileSource !== 'unknown';
+  const profileName = run.profile ?? run.cluster?.cni ?? '';
   const verdicts = [
-    ...cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!.steps, stepsOf.get(c.id)!.lane)),
+    ...cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!.steps, stepsOf.get(c.id)!.lane, profileKnown)),
     // Cases this cluster cannot test (e.g. no known Service CIDR to pin a ClusterIP in): not run.
     ...leftOut.map(({ case: c, reason }) => judgeCase(c, [{ name: c.id, cells: [], notTestable: reason }], 0)),
   ];
@@ -323,7 +337,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     const deviating = vs.filter((v) => v.status === 'deviates').map((v) => {
       const d = v.deviations[0]!;
       const classes = [...new Set(v.deviations.map((x) => `${x.expected}->${x.observed}`))].join(', ');
-      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}${v.asProfilePredicts ? `, as the ${run.cluster?.cni ?? ''} engine profile predicts` : ''}`;
+      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}${v.asProfilePredicts ? `, as the ${profileName} engine profile predicts` : ''}`;
     });
     const impl = count('implementation-defined');
     const status: Status = count('deviates') > 0 ? 'deviates' : impl > 0 ? 'implementation-defined' : count('conforms') > 0 ? 'conforms' : 'not testable';
@@ -346,17 +360,22 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
   const rounds = new Set(stepMeta.map((m) => m.round)).size;
   const lanes = Math.max(0, ...stepMeta.flatMap((m) => m.cases.map((c) => c.lane + 1)));
 
+  const cl = run.cluster;
   return {
     schemaVersion: 1,
-    cni: run.cluster?.cni ?? 'unknown',
-    ...(run.cluster?.provider ? { provider: run.cluster.provider } : {}),
+    cni: cl?.cni ?? 'unknown',
+    ...(cl?.cniVersion ? { cniVersion: cl.cniVersion } : {}),
+    ...(cl?.dataplane ? { dataplane: cl.dataplane } : {}),
+    ...(cl?.cniEvidence ? { cniEvidence: cl.cniEvidence } : {}),
+    ...(run.profile ? { engineProfile: { name: run.profile, source: run.profileSource ?? 'cni' } } : {}),
+    ...(cl?.provider ? { provider: cl.provider } : {}),
     ...(run.finishedAt ? { durationMs: Date.parse(run.finishedAt) - Date.parse(run.startedAt) } : {}),
     cases: verdicts,
     features,
     denyStyle: { ingress: denyStyle(tally.ingress.refused, tally.ingress.timeout), egress: denyStyle(tally.egress.refused, tally.egress.timeout) },
     timing,
     ...(rounds > 0 ? { packing: { lanes, rounds, steps: stepMeta.length, casesPerRound: Math.round((100 * verdicts.length) / rounds) / 100 } } : {}),
-    profile: suggestProfile(observedSwitches(byId), run.cluster?.cni ?? ''),
+    profile: suggestProfile(observedSwitches(byId), cl?.cni ?? ''),
   };
 }
 

@@ -108,6 +108,8 @@ export const ArtifactSchema = z.object({
       provider: z.string(),
       name: z.string().optional(),
       cni: z.string(),
+      cniVersion: z.string().optional(),
+      cniEvidence: z.string().optional(),
       dataplane: z.string().optional(),
       kubernetesVersion: z.string().optional(),
       nodes: count.optional(),
@@ -131,6 +133,7 @@ export const ArtifactSchema = z.object({
   steps: z.array(StepSchema),
   mode: z.enum(['run', 'check']).optional(),
   profile: z.string().optional(),
+  profileSource: z.enum(['flag', 'suite', 'cni', 'unknown']).optional(),
 });
 
 export type Artifact = z.infer<typeof ArtifactSchema>;
@@ -152,6 +155,7 @@ export function toArtifact(run: RunResult): Artifact {
     steps: run.steps.map((s) => ({ ...s, cells: s.cells.map((c) => ({ ...c, kinds: classifyCell(c) })) })),
     ...(run.mode !== undefined ? { mode: run.mode } : {}),
     ...(run.profile !== undefined ? { profile: run.profile } : {}),
+    ...(run.profileSource !== undefined ? { profileSource: run.profileSource } : {}),
   };
 }
 

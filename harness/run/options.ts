@@ -45,9 +45,14 @@ export interface SessionOptions {
   onProbing?: (step: string) => Promise<void> | void;
 }
 
-/** Resolves the CNI: flag, then NPH_CNI / images.env (air-gapped hosts build kube-router), then the suite. */
-export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpec['cni']): ClusterSpec['cni'] {
+/**
+ * Resolves the CNI the harness installs: flag, then NPH_CNI / images.env (air-gapped hosts build
+ * kube-router), then the suite. On an existing cluster nothing is installed and the host's install
+ * default says nothing about it: only the flag counts (its CNI is detected, provision.ts).
+ */
+export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpec['cni'], provider?: ClusterSpec['provider']): ClusterSpec['cni'] {
   if (override) return override;
+  if (provider === 'existing') return suiteCni;
   const env = process.env.NPH_CNI ?? readImagesEnv()?.NPH_CNI;
   if (env === 'calico' || env === 'kube-router' || env === 'none') return env;
   return suiteCni;

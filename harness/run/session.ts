@@ -9,6 +9,7 @@ import { buildAxes, type Axes } from '../matrix/axes.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec, StepSpec } from '../suite/schema.js';
 import type { SourcedPolicy } from '../policy/types.js';
+import type { RunProfile } from '../policy/simulate.js';
 import { loadValidSuite } from '../suite/validate.js';
 import { CleanupStack, createProgress, type CleanupReport, type Cluster, type Progress } from '../cluster/index.js';
 import type { CanaryResult } from '../cluster/checks/canary.js';
@@ -59,11 +60,12 @@ export class HarnessSession {
     this.progress = opts.progress ?? createProgress();
     this.cleanup = new CleanupStack({ keep: opts.keep ?? false, progress: this.progress });
     const base = loaded.suite.cluster;
+    const provider = opts.cluster?.provider ?? base.provider;
     this.spec = {
       ...base,
-      provider: opts.cluster?.provider ?? base.provider,
+      provider,
       // k3s brings its own enforcer (kube-router's netpol controller); record and simulate that.
-      cni: (opts.cluster?.provider ?? base.provider) === 'k3s' ? 'kube-router' : effectiveCni(base.cni, opts.cluster?.cni),
+      cni: provider === 'k3s' ? 'kube-router' : effectiveCni(base.cni, opts.cluster?.cni, provider),
       ...(opts.cluster?.name ? { name: opts.cluster.name } : {}),
       nodes: { ...base.nodes, ...(opts.cluster?.workers !== undefined ? { workers: opts.cluster.workers } : {}) },
     };
@@ -134,6 +136,10 @@ export class HarnessSession {
   get tiers(): TierSupport | undefined {
     return this.provisioned?.tiers;
   }
+  /** The engine profile the steps simulate with, and where it came from (provision.ts). */
+  get profile(): RunProfile | undefined {
+    return this.provisioned?.profile;
+  }
   get rollbackFile(): string | undefined {
     return this.provisioned?.rollbackFile;
   }
@@ -175,6 +181,7 @@ export class HarnessSession {
       ...(d.follower ? { follower: d.follower } : {}),
       ...(this.probeSessions ? { probeSessions: this.probeSessions } : {}),
       ...(p.tiers ? { tiers: p.tiers } : {}),
+      profile: p.profile,
     };
   }
 

@@ -6,7 +6,7 @@ import type { CellResult, StepResult } from '../diff/result.js';
 import type { Axes } from '../matrix/axes.js';
 import { cellKey, type Matrix } from '../matrix/matrix.js';
 import { axesAtStep } from '../matrix/step-axes.js';
-import { simulateStep, expectedMatrix, profileForRun, type SimCell } from '../policy/simulate.js';
+import { simulateStep, expectedMatrix, type RunProfile, type SimCell } from '../policy/simulate.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec, StepSpec } from '../suite/schema.js';
 import { withStep, type CleanupStack, type Cluster, type Progress } from '../cluster/index.js';
@@ -46,6 +46,8 @@ export interface StepContext {
   follower?: InPlaceFollower;
   probeSessions?: SessionPool;
   tiers?: TierSupport;
+  /** The engine profile the run simulates with (provision.ts). */
+  profile: RunProfile;
 }
 
 /** Applies the changes of steps `from..to` in order (earlier steps are applied without probing when skipped). */
@@ -84,7 +86,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   }
   // Only what is present after this step has cells (suite/presence.ts).
   const axes = axesAtStep(loaded.suite, index, ctx.axes);
-  const profile = profileForRun(loaded, ctx.spec.cni, opts.cluster?.cni !== undefined);
+  const profile = ctx.profile.profile;
   const keep = opts.cellFilter;
   const { ipOf, sources, addresses, podIPs } = ctx.endpoints;
   const simulated: Matrix<SimCell> = simulateStep(loaded, index, { addresses: ipOf, profile, ...(keep ? { explain: (src: string, col: string) => keep(index, src, col) } : {}) });

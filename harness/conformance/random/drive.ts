@@ -94,7 +94,8 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
     results.push(step);
     opts.log(`  ${step.name}: ${step.cells.length} cells, ${deviationsOf(step).length} deviating`);
   });
-  const profile = profileForRun(loaded, session.spec.cni, opts.cniFlag);
+  // The session's profile: the installed CNI's, or on an existing cluster the detected one's (or --cni's).
+  const profile = session.profile?.profile ?? profileForRun(loaded, session.spec.cni, opts.cniFlag);
   const ctx: OracleContext = { cni: session.spec.cni, profile, addresses: session.endpointAddresses, ...(opts.podSubnet ? { podSubnet: opts.podSubnet } : {}) };
   let lastApplied = setName(n - 1);
   let confirmCount = 0;
