@@ -46,6 +46,19 @@ function engineSection(r: ConformanceReport): string[] {
   return out;
 }
 
+/** Deviations are confirmed before they are reported (confirm.ts): how many needed it, and what it showed. */
+function confirmationSection(r: ConformanceReport): string[] {
+  const c = r.confirmation;
+  if (!c) return [];
+  const parts = [
+    ...(c.cleared.length > 0 ? [`${c.cleared.length} conformed (slow to enforce: ${c.cleared.join(', ')})`] : []),
+    ...(c.reproduced.length > 0 ? [`${c.reproduced.length} deviated again (${c.reproduced.join(', ')})`] : []),
+    ...(c.undetermined.length > 0 ? [`${c.undetermined.length} could not be judged (${c.undetermined.join(', ')})`] : []),
+  ];
+  const settle = c.settleMs !== undefined ? ` with a ${secs(c.settleMs)} settle` : '';
+  return ['', `Confirmation: ${c.cases} case(s) deviated in their round and were re-run alone${settle} (${c.runs} confirmation run(s)): ${parts.join('; ')}.`];
+}
+
 export function renderConformance(r: ConformanceReport): string {
   const out: string[] = [];
   const cni = `${r.cni}${r.cniVersion ? ` ${r.cniVersion}` : ''}${r.dataplane ? `, ${r.dataplane} dataplane` : ''}`;
@@ -60,11 +73,11 @@ export function renderConformance(r: ConformanceReport): string {
   out.push(`${r.cases.length} cases${packing}: ${n('conforms')} conform, ${n('deviates')} deviate${impl}, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
   out.push('| feature | verdict | cases (ok/dev/n.t.) | deviating cells |', '|---|---|---|---|');
   for (const f of r.features) {
-    const cells = [...f.deviating, ...(f.observed ?? []), ...(f.note ? [f.note] : [])].join('; ') || '';
+    const cells = [...f.deviating, ...(f.observed ?? []), ...(f.slow ?? []), ...(f.note ? [f.note] : [])].join('; ') || '';
     const impl = f.cases.implementationDefined ? ` + ${f.cases.implementationDefined} impl.-defined` : '';
     out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable}${impl} | ${cells} |`);
   }
-  out.push(...implementationSection(r));
+  out.push(...implementationSection(r), ...confirmationSection(r));
   out.push('', `Deny style: ingress **${r.denyStyle.ingress.style}** (${r.denyStyle.ingress.refused} refused, ${r.denyStyle.ingress.timeout} timed out), egress **${r.denyStyle.egress.style}** (${r.denyStyle.egress.refused} refused, ${r.denyStyle.egress.timeout} timed out).`);
   out.push('', `Engine profile: ${r.profile.suggested ? `**${r.profile.suggested}**` : 'none matches'}. ${r.profile.note}.`);
   out.push(...engineSection(r));

@@ -74,9 +74,10 @@ export async function relearn(ctx: StepContext): Promise<void> {
 
 /**
  * Probes step `index` (its changes applied) until it settles and composes its result. `started` and
- * `t0` mark the step's start (before its changes); per-cell times count from `changedAt`.
+ * `t0` mark the step's start (before its changes); per-cell times count from `changedAt`. `settleMs`
+ * overrides the run's settle time for this step (a conformance confirmation run settles longer).
  */
-export async function probeStep(ctx: StepContext, index: number, timing: { started: Date; t0: number; changedAt: number }): Promise<StepResult> {
+export async function probeStep(ctx: StepContext, index: number, timing: { started: Date; t0: number; changedAt: number }, settleMs?: number): Promise<StepResult> {
   const { loaded, opts, progress } = ctx;
   const step = loaded.suite.steps[index]!;
   const untestable = notTestableReason(loaded, index, ctx.tiers);
@@ -119,7 +120,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   let settled;
   try {
     await opts.onProbing?.(step.name);
-    settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: opts.settleMs ?? probeOpts.settleMs, ...(opts.settleIntervalMs !== undefined ? { intervalMs: opts.settleIntervalMs } : {}) });
+    settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: settleMs ?? opts.settleMs ?? probeOpts.settleMs, ...(opts.settleIntervalMs !== undefined ? { intervalMs: opts.settleIntervalMs } : {}) });
   } finally {
     observed.stop();
   }

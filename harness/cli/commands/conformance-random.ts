@@ -7,6 +7,7 @@ import { driveRandom, renderRandom, type RandomReport } from '../../conformance/
 import { buildRandomSuite } from '../../conformance/random/drive.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { writeReports } from '../../report/index.js';
+import { confirmSettleMs } from '../../conformance/confirm.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
 export interface RandomFlags {
@@ -18,6 +19,7 @@ export interface RandomFlags {
   reportDir?: string;
   cni?: 'calico' | 'kube-router' | 'none';
   podSubnet?: string;
+  settle?: number;
 }
 
 export const DEFAULT_RANDOM_REPORT_DIR = 'conformance-random';
@@ -59,6 +61,7 @@ export async function runRandomMode(f: RandomFlags, session: SessionOptions): Pr
     cniFlag: f.cni !== undefined,
     reproDir: path.join(reportDir, 'random'),
     ...(f.confirmRuns !== undefined ? { confirmRuns: f.confirmRuns } : {}),
+    confirmSettleMs: confirmSettleMs(f.settle ?? session.settleMs ?? 10_000),
     reproCommand: (suite: string) => `netpol-harness run ${suite} --cni ${session.cluster?.cni ?? cni}`,
     log: (line: string) => void process.stdout.write(`${line}\n`),
   };

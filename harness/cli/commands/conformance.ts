@@ -12,6 +12,8 @@ import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/ses
 import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
 import { staticServiceIP } from '../../suite/service-ips.js';
 import { runRandomMode } from './conformance-random.js';
+import { confirmDeviations, confirmSettleMs, DEFAULT_CONFIRM_RUNS } from '../../conformance/confirm.js';
+import type { StepResult } from '../../diff/result.js';
 import { addClusterOptions, clusterSessionOptions, intIn, type ClusterFlags } from '../cluster-options.js';
 
 interface ConformanceFlags extends ClusterFlags {
@@ -110,7 +112,7 @@ export function register(program: Command): void {
     .option('--random <n>', 'instead of the battery: n random policy sets over its topology, each checked against the engine; deviating sets are shrunk and written out as suites', intIn('--random', 1, 1000))
     .option('--seed <s>', '--random: the seed (a whole number; the same seed gives the same sets; default: a new one, printed)')
     .option('--no-named-ports', '--random: generate no named ports (port: serve)')
-    .option('--confirm-runs <n>', '--random: cluster runs to confirm each shrunk set (default 3)', intIn('--confirm-runs', 1, 20))
+    .option('--confirm-runs <n>', `runs, each with a long settle, to confirm a deviation before it counts: a deviating case re-run alone (--random: its shrunk set); one that conforms is reported slow to enforce (default ${DEFAULT_CONFIRM_RUNS})`, intIn('--confirm-runs', 1, 20))
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
       // An existing cluster has no Docker network for the outside container: those cases are left out.
@@ -138,21 +140,28 @@ export function register(program: Command): void {
       );
       for (const { case: c, reason } of battery.leftOut) process.stdout.write(`  ${c.id}: not testable: ${reason}\n`);
       const session = await startBattery(battery, batteryOpts, f);
+      const confirmSettle = confirmSettleMs(f.settle ?? battery.loaded.suite.probe.settleMs);
+      const judgeRun = () => judge(session.result, battery.cases, battery.steps, { sctpTestable, confirmSettleMs: confirmSettle }, battery.leftOut);
+      const printStep = (step: StepResult) => {
+        const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
+        const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match';
+        const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
+        const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
+        process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);
+      };
       let failure: Error | undefined;
       try {
-        await session.runAll((step) => {
-          const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
-          const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s` : 'did not match';
-          const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
-          const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
-          process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);
-        });
+        await session.runAll(printStep);
+        // Only a deviation that shows again when the case runs alone with a long settle counts (confirm.ts).
+        const suspects = judgeRun().cases.filter((c) => c.status === 'deviates').map((c) => c.id);
+        if (suspects.length > 0) process.stdout.write(`confirming ${suspects.length} deviating case(s), each alone with a ${(confirmSettle / 1000).toFixed(0)} s settle: ${suspects.join(', ')}\n`);
+        await confirmDeviations(session, battery, { maxRuns: f.confirmRuns ?? DEFAULT_CONFIRM_RUNS, settleMs: confirmSettle, withExternal: f.provider !== 'existing', judge: judgeRun, onStep: printStep });
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));
       }
       const cleanup = await session.stop();
       const run = session.result;
-      const report = judge(run, battery.cases, battery.steps, { sctpTestable }, battery.leftOut);
+      const report = judgeRun();
       if (f.reportDir && run.steps.length > 0) {
         const { files } = await writeReports(run, f.reportDir, { env: process.env });
         files.push(...(await writeConformance(f.reportDir, report)));
