@@ -49,6 +49,7 @@ export async function confirmDeviations(session: Pick<HarnessSession, 'appendSte
       const parts = confirmationRound(c, suspect.lane ?? 0, ++n, leftover, opts.withExternal);
       session.appendSteps(parts.steps, parts.policies, parts.clusterPolicies);
       battery.steps.push(...parts.meta);
+      for (const [id, o] of parts.origins) battery.setOrigins.set(id, o);
       for (const step of parts.steps) {
         const result = await session.runStep(step.name, { settleMs: opts.settleMs });
         opts.onStep?.(result, c.id, n);

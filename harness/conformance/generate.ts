@@ -45,6 +45,16 @@ export interface GeneratedBattery {
   leftOut: { case: ConformanceCase; reason: string }[];
   /** Policy set ids still applied after the last step (the next round, or a confirmation run, removes them). */
   applied: string[];
+  /** What the cases were written against (addresses.ts rewrites pod-addressed ones from observed IPs). */
+  context: CaseContext;
+  /** Each policy set id's case, local set name and lane. */
+  setOrigins: Map<string, SetOrigin>;
+}
+
+export interface SetOrigin {
+  caseId: string;
+  local: string;
+  lane: number;
 }
 
 export interface GenerateOptions extends Partial<CaseContext> {
@@ -124,6 +134,7 @@ interface RoundParts {
   meta: GeneratedStep[];
   /** Set ids applied after its last step. */
   applied: string[];
+  origins: Map<string, SetOrigin>;
 }
 
 interface RoundNaming {
@@ -137,7 +148,7 @@ interface RoundNaming {
  * `leftover` (what the previous round left applied).
  */
 function roundParts(round: Round, r: number, leftover: readonly string[], withExternal: boolean, naming: RoundNaming = { prefix: '' }): RoundParts {
-  const out: RoundParts = { refs: [], policies: new Map(), clusterPolicies: new Map(), steps: [], meta: [], applied: [] };
+  const out: RoundParts = { refs: [], policies: new Map(), clusterPolicies: new Map(), steps: [], meta: [], applied: [], origins: new Map() };
   const setOf = (c: ConformanceCase, local: string): string => `${naming.prefix}${setId(c, local)}`;
   const applied = new Set<string>();
   for (const { case: c, lane } of round.cases) {
@@ -145,6 +156,7 @@ function roundParts(round: Round, r: number, leftover: readonly string[], withEx
       const id = setOf(c, local);
       const file = `${FILE} ${c.id}/${local}.yaml`;
       out.refs.push({ id, file: `${c.id}/${local}.yaml` });
+      out.origins.set(id, { caseId: c.id, local, lane });
       out.policies.set(id, (c.sets[local] ?? []).map((policy, docIndex) => ({ policy: lanePolicy(policy, lane), setId: id, file, docIndex })));
       const cluster = c.clusterSets?.[local] ?? [];
       if (cluster.length > 0) {
@@ -194,7 +206,7 @@ function roundParts(round: Round, r: number, leftover: readonly string[], withEx
 }
 
 /** A confirmation run: the case alone in its lane, in new steps after the battery's (confirm.ts). */
-export function confirmationRound(c: ConformanceCase, lane: number, n: number, leftover: readonly string[], withExternal: boolean): RoundParts {
+export function confirmationRound(c: ConformanceCase, lane: number, n: number, leftover: readonly string[], withExternal: boolean): Omit<RoundParts, 'refs'> {
   return roundParts({ cases: [{ case: c, lane }], steps: c.steps.length }, -1, leftover, withExternal, { prefix: `confirm-${n}-`, confirmation: n });
 }
 
@@ -205,10 +217,12 @@ export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubn
   const refs: NonNullable<SuiteInput['policies']> = [];
   const steps: StepSpec[] = [];
   const meta: GeneratedStep[] = [];
+  const setOrigins = new Map<string, SetOrigin>();
   let leftover: string[] = [];
   rounds.forEach((round, r) => {
     const parts = roundParts(round, r, leftover, withExternal);
     refs.push(...parts.refs);
+    for (const [k, v] of parts.origins) setOrigins.set(k, v);
     for (const [k, v] of parts.policies) policies.set(k, v);
     for (const [k, v] of parts.clusterPolicies) clusterPolicies.set(k, v);
     steps.push(...parts.steps);
@@ -235,5 +249,5 @@ export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubn
   const loaded: LoadedSuite = { file: FILE, dir: '.', suite, lineOf: () => undefined, policies, ...(clusterPolicies.size > 0 ? { clusterPolicies } : {}) };
   const problems = validateLoaded(loaded).filter(isError);
   if (problems.length > 0) throw new InputError(problems);
-  return { loaded, cases, steps: meta, rounds, lanes, leftOut: [], applied: leftover };
+  return { loaded, cases, steps: meta, rounds, lanes, leftOut: [], applied: leftover, context: { podSubnet, ...(serviceIP ? { serviceIP } : {}) }, setOrigins };
 }

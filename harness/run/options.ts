@@ -41,6 +41,11 @@ export interface SessionOptions {
   rollbackDir?: string;
   /** Tests: answer permission checks without an API server (default: SelfSubjectAccessReview). */
   accessReviewer?: AccessReviewer;
+  /**
+   * Called before step `index` applies its changes, with the endpoints' current addresses: a caller
+   * may rewrite the policy sets it applies (conformance: ipBlocks from the observed pod IPs).
+   */
+  beforeApply?: (index: number, addresses: ReadonlyMap<string, string>) => void;
   /** Called once a step's changes are applied and its watcher runs, right before probing (fault-injection tests). */
   onProbing?: (step: string) => Promise<void> | void;
 }

@@ -54,6 +54,7 @@ export interface StepContext {
 export async function applyChanges(ctx: StepContext, steps: readonly StepSpec[], onApplied: (index: number) => void, from: number, to: number): Promise<void> {
   for (let i = from; i <= to; i++) {
     if (ctx.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
+    ctx.opts.beforeApply?.(i, ctx.endpoints.ipOf);
     const s = steps[i]!;
     const changer = ctx.changer;
     await withStep(ctx.progress, `step ${s.name}: applying changes`, () => ctx.applier.applyStep(s, ctx.deployment, changer ? () => changer.applyStep(s) : undefined));

@@ -12,6 +12,7 @@ import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/ses
 import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
 import { staticServiceIP } from '../../suite/service-ips.js';
 import { runRandomMode } from './conformance-random.js';
+import { retargetStep } from '../../conformance/addresses.js';
 import { confirmDeviations, confirmSettleMs, DEFAULT_CONFIRM_RUNS } from '../../conformance/confirm.js';
 import type { StepResult } from '../../diff/result.js';
 import { addClusterOptions, clusterSessionOptions, intIn, type ClusterFlags } from '../cluster-options.js';
@@ -133,7 +134,18 @@ export function register(program: Command): void {
       };
       if (f.random !== undefined || f.seed !== undefined) return runRandomMode(f, opts);
       // Each case is judged on its lane's cells only; cells across lanes are not probed (lanes.ts).
-      const batteryOpts: SessionOptions = { ...opts, cellFilter: (i, src, col) => cellInStep(battery.steps[i], src, col), cellTimes: true };
+      // ipBlock cases are rewritten against the pods' IPs as observed when they apply (addresses.ts).
+      let lastBlock: string | undefined;
+      const batteryOpts: SessionOptions = {
+        ...opts,
+        cellFilter: (i, src, col) => cellInStep(battery.steps[i], src, col),
+        cellTimes: true,
+        beforeApply: (i, addresses) => {
+          const block = retargetStep(battery, i, addresses);
+          if (block !== undefined && block !== lastBlock) process.stdout.write(`  ipBlock cases: the pods' IPs lie in ${block}\n`);
+          lastBlock = block ?? lastBlock;
+        },
+      };
       const pods = battery.loaded.suite.workloads.filter((w) => w.initially !== 'absent').length;
       process.stdout.write(
         `conformance battery: ${battery.cases.length} cases in ${battery.rounds.length} rounds (${battery.loaded.suite.steps.length} steps) over ${battery.lanes} lane(s), ${pods} pods${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`,
