@@ -38,3 +38,19 @@ describe('cli/cluster-options', () => {
     });
   });
 });
+
+describe('conformance: the Calico flags', () => {
+  it('--calico-dataplane where the harness installs no Calico is a usage error (exit 2) before any cluster work', async () => {
+    const { runCli } = await import('./run-cli.js');
+    const r = await runCli('conformance', '--provider', 'existing', '--context', 'nph-h21-never', '--calico-dataplane', 'nftables');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--calico-dataplane applies only when the harness installs Calico/);
+  });
+
+  it('--calico-manifest that does not exist is a usage error naming it, before any cluster work', async () => {
+    const { runCli } = await import('./run-cli.js');
+    const r = await runCli('conformance', '--cni', 'calico', '--cluster-name', 'nph-h21-never', '--calico-manifest', '/nonexistent/calico.yaml', '--focus', 'port-range');
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/--calico-manifest \/nonexistent\/calico.yaml: file not found/);
+  });
+});
