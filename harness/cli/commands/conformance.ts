@@ -91,7 +91,9 @@ export async function startBattery(
     return await start(battery.loaded, opts);
   } catch (e) {
     if (!(e instanceof EnforcementError)) throw e;
-    const report = notEnforcingReport(effectiveCni(battery.loaded.suite.cluster.cni, f.cni), f.provider ?? 'kind', e.message);
+    // On an existing cluster the battery suite's cni says nothing (the canary's message names the detected CNI).
+    const cni = f.provider === 'existing' ? (f.cni ?? 'unknown') : effectiveCni(battery.loaded.suite.cluster.cni, f.cni);
+    const report = notEnforcingReport(cni, f.provider ?? 'kind', e.message);
     if (f.reportDir) process.stdout.write(`reports: ${(await writeConformance(f.reportDir, report)).join(', ')}\n`);
     throw new EnforcementError(`this CNI does not enforce NetworkPolicy: ${e.message}`, { hint: 'install an enforcing CNI (calico, kube-router), or run with --cni none to see what an unenforced cluster answers' });
   }
