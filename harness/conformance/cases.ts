@@ -75,19 +75,31 @@ export interface ConformanceCase {
    * Service, whose ClusterIP is pinned to `clusterIP`; such a case runs in lane 0.
    */
   throughService?: { clusterIP: string };
+  /**
+   * Its ipBlocks are written against the pods' addresses (CaseContext.podSubnet): rewritten before
+   * it applies, from the IPs the run observes (addresses.ts), never from an assumed layout.
+   */
+  podAddressed?: true;
 }
 
 export interface CaseContext {
-  /** The cluster's pod CIDR (ipBlock cases are written against it). */
+  /**
+   * A block holding every pod IP and no outside address (ipBlock cases are written against it): the
+   * cluster's pod CIDR until the pods exist, then the block covering their observed IPs (addresses.ts).
+   */
   podSubnet: string;
   /** The ClusterIP pinned on y/svc's Service (the ipBlock-against-a-Service cases); none: those cases are left out. */
   serviceIP?: string;
 }
 
-function lowerHalf(cidr: string): string {
+/** The block one bit wider (192.168.0.0/16 -> 192.168.0.0/15): an ipBlock whose except is the pods' block. */
+function widened(cidr: string): string {
   const c = parseCidr(cidr);
-  if (!isCidr(c) || c.family !== 4 || c.prefix >= 31) throw new Error(`pod subnet ${cidr}: an IPv4 CIDR of /30 or wider is needed`);
-  return formatCidr({ ...c, prefix: c.prefix + 1 });
+  if (!isCidr(c) || c.prefix === 0) throw new Error(`pod block ${cidr}: a CIDR with a prefix is needed`);
+  const prefix = c.prefix - 1;
+  const bits = BigInt((c.family === 4 ? 32 : 128) - prefix);
+  const network = (c.network >> bits) << bits;
+  return formatCidr({ ...c, prefix, network, addr: network });
 }
 
 const cnp = (name: string, tier: ClusterNetworkPolicy['spec']['tier'], priority: number, subjectNs: string, ingress: NonNullable<ClusterNetworkPolicy['spec']['ingress']>): ClusterNetworkPolicy => ({
@@ -97,6 +109,8 @@ const cnp = (name: string, tier: ClusterNetworkPolicy['spec']['tier'], priority:
   spec: { tier, priority, subject: { namespaces: { matchLabels: { ns: subjectNs } } }, ingress },
 });
 const fromNs = (ns: string) => [{ namespaces: { matchLabels: { ns } } }];
+
+const addressed = (c: ConformanceCase): ConformanceCase => ({ ...c, podAddressed: true });
 
 /** A single-step case: apply `main`, expect `rules`. */
 function simple(id: string, title: string, spec: string[], features: Feature[], direction: ConformanceCase['direction'], policies: NetworkPolicy[], rules: Rule[]): ConformanceCase {
@@ -156,13 +170,14 @@ export function battery(ctx: CaseContext): ConformanceCase[] {
       [np('range-79-80', 'x', { podSelector: pod('a'), ingress: [{ ports: [{ port: 79, endPort: 80 }] }] })], [...isolatedIn('x/a'), allow('* -> x/a:80/TCP')]),
     simple('sctp-isolates', 'a policy allowing only SCTP still isolates: TCP and UDP are denied', ['N22', 'N23'], ['protocol-sctp'], 'ingress',
       [np('sctp-only', 'x', { podSelector: pod('a'), ingress: [{ ports: [{ port: 80, protocol: 'SCTP' }] }] })], isolatedIn('x/a')),
-    simple('ipblock-pods', 'egress ipBlock of the pod subnet matches pod IPs and nothing outside it', ['N27', 'N28'], ['ipblock'], 'egress',
-      [np('to-pod-net', 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: podNet } }] }] })], [deny(`x/a -> external:${EXTERNAL}`)]),
-    simple('ipblock-except-pods', 'ingress ipBlock whose except covers every pod IP admits no pod', ['N25'], ['ipblock', 'ipblock-except'], 'ingress',
-      ingressFromA('from-pod-net-except', [{ ipBlock: { cidr: podNet, except: [lowerHalf(podNet)] } }]), isolatedIn('x/a')),
-    simple('ipblock-external', 'egress ipBlock 0.0.0.0/0 except the pod subnet reaches the outside container only', ['N25', 'N28'], ['ipblock-external', 'ipblock-except'], 'egress',
+    addressed(simple('ipblock-pods', 'egress ipBlock of the pods\' block matches pod IPs and nothing outside it', ['N27', 'N28'], ['ipblock'], 'egress',
+      [np('to-pod-net', 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: podNet } }] }] })], [deny(`x/a -> external:${EXTERNAL}`)])),
+    // The except is the block of every pod IP, inside a CIDR one bit wider: whatever the IPAM's layout.
+    addressed(simple('ipblock-except-pods', 'ingress ipBlock whose except covers every pod IP admits no pod', ['N25'], ['ipblock', 'ipblock-except'], 'ingress',
+      ingressFromA('from-pod-net-except', [{ ipBlock: { cidr: widened(podNet), except: [podNet] } }]), isolatedIn('x/a'))),
+    addressed(simple('ipblock-external', 'egress ipBlock 0.0.0.0/0 except the pods\' block reaches the outside container only', ['N25', 'N28'], ['ipblock-external', 'ipblock-except'], 'egress',
       [np('to-outside', 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: [podNet] } }] }] })],
-      [...isolatedOut('x/a'), allow(`x/a -> external:${EXTERNAL}`)]),
+      [...isolatedOut('x/a'), allow(`x/a -> external:${EXTERNAL}`)])),
     simple('union', 'two policies on one pod: their rules add up, per rule and not per port', ['N07'], ['union', 'port-number'], 'ingress',
       [
         np('union-b-80', 'x', { podSelector: pod('a'), ingress: [{ from: [{ podSelector: pod('b') }], ports: [{ port: 80 }] }] }),

@@ -30,6 +30,8 @@ export interface StepCase {
 export interface GeneratedStep {
   round: number;
   cases: StepCase[];
+  /** A confirmation run (confirm.ts): its number in the run, from 1; its one case re-run alone. */
+  confirmation?: number;
 }
 
 export interface GeneratedBattery {
@@ -41,6 +43,18 @@ export interface GeneratedBattery {
   lanes: number;
   /** Selected cases this cluster cannot test, with the reason (reported "not testable"). */
   leftOut: { case: ConformanceCase; reason: string }[];
+  /** Policy set ids still applied after the last step (the next round, or a confirmation run, removes them). */
+  applied: string[];
+  /** What the cases were written against (addresses.ts rewrites pod-addressed ones from observed IPs). */
+  context: CaseContext;
+  /** Each policy set id's case, local set name and lane. */
+  setOrigins: Map<string, SetOrigin>;
+}
+
+export interface SetOrigin {
+  caseId: string;
+  local: string;
+  lane: number;
 }
 
 export interface GenerateOptions extends Partial<CaseContext> {
@@ -111,6 +125,91 @@ export function generateBattery(opts: GenerateOptions = {}): GeneratedBattery {
   return { ...suiteOfRounds(cases, pack(cases, lanes), podSubnet, lanes, withExternal, serviceSubnet ?? undefined), leftOut };
 }
 
+/** One round as suite steps: its policy sets, steps and step -> cases map. */
+interface RoundParts {
+  refs: NonNullable<SuiteInput['policies']>;
+  policies: Map<string, SourcedPolicy[]>;
+  clusterPolicies: Map<string, SourcedClusterPolicy[]>;
+  steps: StepSpec[];
+  meta: GeneratedStep[];
+  /** Set ids applied after its last step. */
+  applied: string[];
+  origins: Map<string, SetOrigin>;
+}
+
+interface RoundNaming {
+  /** Prefix of set ids and step names (a confirmation run's, so its sets and steps are new). */
+  prefix: string;
+  confirmation?: number;
+}
+
+/**
+ * The steps of round `r`: each step changes every case of the round in its lane; the first removes
+ * `leftover` (what the previous round left applied).
+ */
+function roundParts(round: Round, r: number, leftover: readonly string[], withExternal: boolean, naming: RoundNaming = { prefix: '' }): RoundParts {
+  const out: RoundParts = { refs: [], policies: new Map(), clusterPolicies: new Map(), steps: [], meta: [], applied: [], origins: new Map() };
+  const setOf = (c: ConformanceCase, local: string): string => `${naming.prefix}${setId(c, local)}`;
+  const applied = new Set<string>();
+  for (const { case: c, lane } of round.cases) {
+    for (const local of new Set([...Object.keys(c.sets), ...Object.keys(c.clusterSets ?? {})])) {
+      const id = setOf(c, local);
+      const file = `${FILE} ${c.id}/${local}.yaml`;
+      out.refs.push({ id, file: `${c.id}/${local}.yaml` });
+      out.origins.set(id, { caseId: c.id, local, lane });
+      out.policies.set(id, (c.sets[local] ?? []).map((policy, docIndex) => ({ policy: lanePolicy(policy, lane), setId: id, file, docIndex })));
+      const cluster = c.clusterSets?.[local] ?? [];
+      if (cluster.length > 0) {
+        if (lane !== 0) throw new Error(`conformance: cluster policy case ${c.id} packed into lane ${lane}; tier cases run alone in lane 0`);
+        out.clusterPolicies.set(id, cluster.map((policy, docIndex) => ({ policy: structuredClone(policy), setId: id, file, docIndex: (c.sets[local]?.length ?? 0) + docIndex })));
+      }
+    }
+  }
+  const single = round.cases.length === 1 ? round.cases[0]!.case : undefined;
+  for (let t = 0; t < round.steps; t++) {
+    const active = round.cases.filter(({ case: c }) => t < c.steps.length).map(({ case: c, lane }) => ({ c, lane, s: laneStep(c.steps[t]!, lane) }));
+    const apply = active.flatMap(({ c, s }) => (s.apply ?? []).map((l) => setOf(c, l)));
+    const remove = [...(t === 0 ? leftover : []), ...active.flatMap(({ c, s }) => (s.remove ?? []).map((l) => setOf(c, l)))];
+    for (const x of remove) applied.delete(x);
+    for (const a of apply) applied.add(a);
+    const name = single ? (single.steps.length === 1 ? single.id : `${single.id}-${t + 1}`) : round.steps === 1 ? `round-${r + 1}` : `round-${r + 1}-${t + 1}`;
+    const create = active.flatMap(({ s }) => s.create ?? []);
+    const del = active.flatMap(({ s }) => s.delete ?? []);
+    const recreate = active.flatMap(({ s }) => s.recreate ?? []);
+    out.steps.push({
+      name: `${naming.prefix}${name}`,
+      description: round.cases.map(({ case: c, lane }) => `${c.id}${lane > 0 ? ` (lane ${lane})` : ''}: ${c.title} (${c.spec.join(', ')})`).join('; '),
+      apply,
+      remove,
+      labels: active.flatMap(({ s }) => s.labels ?? []),
+      ...(create.length > 0 ? { create } : {}),
+      ...(del.length > 0 ? { delete: del } : {}),
+      ...(recreate.length > 0 ? { recreate } : {}),
+      // Inside each lane: default allow, then the case's rules; cells across lanes are the engine's
+      // (they are neither probed nor judged, lanes.ts).
+      expect: {
+        default: 'simulated',
+        rules: round.cases
+          .flatMap(({ case: c, lane }) => [...laneDefaultAllow(lane, EXTERNAL), ...caseRules(c, lane, t, true)])
+          .filter(([, p]) => withExternal || !aboutExternal(p))
+          .map(toExpectRule),
+      },
+    });
+    out.meta.push({
+      round: r,
+      cases: round.cases.map(({ case: c, lane }) => ({ caseId: c.id, lane, ...(t < c.steps.length ? { change: c.steps[t]!.change } : {}), ...(c.throughService ? { throughService: true as const } : {}) })),
+      ...(naming.confirmation !== undefined ? { confirmation: naming.confirmation } : {}),
+    });
+  }
+  out.applied = [...applied];
+  return out;
+}
+
+/** A confirmation run: the case alone in its lane, in new steps after the battery's (confirm.ts). */
+export function confirmationRound(c: ConformanceCase, lane: number, n: number, leftover: readonly string[], withExternal: boolean): Omit<RoundParts, 'refs'> {
+  return roundParts({ cases: [{ case: c, lane }], steps: c.steps.length }, -1, leftover, withExternal, { prefix: `confirm-${n}-`, confirmation: n });
+}
+
 /** The suite for cases already packed into rounds (generateBattery packs with lanes.ts). */
 export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubnet: string, lanes: number, withExternal = true, serviceSubnet?: string): GeneratedBattery {
   const policies = new Map<string, SourcedPolicy[]>();
@@ -118,58 +217,17 @@ export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubn
   const refs: NonNullable<SuiteInput['policies']> = [];
   const steps: StepSpec[] = [];
   const meta: GeneratedStep[] = [];
+  const setOrigins = new Map<string, SetOrigin>();
   let leftover: string[] = [];
   rounds.forEach((round, r) => {
-    const applied = new Set<string>();
-    for (const { case: c, lane } of round.cases) {
-      for (const local of new Set([...Object.keys(c.sets), ...Object.keys(c.clusterSets ?? {})])) {
-        const id = setId(c, local);
-        const file = `${FILE} ${c.id}/${local}.yaml`;
-        refs.push({ id, file: `${c.id}/${local}.yaml` });
-        policies.set(id, (c.sets[local] ?? []).map((policy, docIndex) => ({ policy: lanePolicy(policy, lane), setId: id, file, docIndex })));
-        const cluster = c.clusterSets?.[local] ?? [];
-        if (cluster.length > 0) {
-          if (lane !== 0) throw new Error(`conformance: cluster policy case ${c.id} packed into lane ${lane}; tier cases run alone in lane 0`);
-          clusterPolicies.set(id, cluster.map((policy, docIndex) => ({ policy: structuredClone(policy), setId: id, file, docIndex: (c.sets[local]?.length ?? 0) + docIndex })));
-        }
-      }
-    }
-    const single = round.cases.length === 1 ? round.cases[0]!.case : undefined;
-    for (let t = 0; t < round.steps; t++) {
-      const active = round.cases.filter(({ case: c }) => t < c.steps.length).map(({ case: c, lane }) => ({ c, lane, s: laneStep(c.steps[t]!, lane) }));
-      const apply = active.flatMap(({ c, s }) => (s.apply ?? []).map((l) => setId(c, l)));
-      const remove = [...(t === 0 ? leftover : []), ...active.flatMap(({ c, s }) => (s.remove ?? []).map((l) => setId(c, l)))];
-      for (const x of remove) applied.delete(x);
-      for (const a of apply) applied.add(a);
-      const name = single ? (single.steps.length === 1 ? single.id : `${single.id}-${t + 1}`) : round.steps === 1 ? `round-${r + 1}` : `round-${r + 1}-${t + 1}`;
-      const create = active.flatMap(({ s }) => s.create ?? []);
-      const del = active.flatMap(({ s }) => s.delete ?? []);
-      const recreate = active.flatMap(({ s }) => s.recreate ?? []);
-      steps.push({
-        name,
-        description: round.cases.map(({ case: c, lane }) => `${c.id}${lane > 0 ? ` (lane ${lane})` : ''}: ${c.title} (${c.spec.join(', ')})`).join('; '),
-        apply,
-        remove,
-        labels: active.flatMap(({ s }) => s.labels ?? []),
-        ...(create.length > 0 ? { create } : {}),
-        ...(del.length > 0 ? { delete: del } : {}),
-        ...(recreate.length > 0 ? { recreate } : {}),
-        // Inside each lane: default allow, then the case's rules; cells across lanes are the engine's
-        // (they are neither probed nor judged, lanes.ts).
-        expect: {
-          default: 'simulated',
-          rules: round.cases
-            .flatMap(({ case: c, lane }) => [...laneDefaultAllow(lane, EXTERNAL), ...caseRules(c, lane, t, true)])
-            .filter(([, p]) => withExternal || !aboutExternal(p))
-            .map(toExpectRule),
-        },
-      });
-      meta.push({
-        round: r,
-        cases: round.cases.map(({ case: c, lane }) => ({ caseId: c.id, lane, ...(t < c.steps.length ? { change: c.steps[t]!.change } : {}), ...(c.throughService ? { throughService: true as const } : {}) })),
-      });
-    }
-    leftover = [...applied];
+    const parts = roundParts(round, r, leftover, withExternal);
+    refs.push(...parts.refs);
+    for (const [k, v] of parts.origins) setOrigins.set(k, v);
+    for (const [k, v] of parts.policies) policies.set(k, v);
+    for (const [k, v] of parts.clusterPolicies) clusterPolicies.set(k, v);
+    steps.push(...parts.steps);
+    meta.push(...parts.meta);
+    leftover = parts.applied;
   });
   const serviceIP = cases.find((c) => c.throughService)?.throughService?.clusterIP;
   const joinerLanes = rounds.flatMap((r) => r.cases.filter(({ case: c }) => c.joiner).map(({ lane }) => lane));
@@ -191,5 +249,5 @@ export function suiteOfRounds(cases: ConformanceCase[], rounds: Round[], podSubn
   const loaded: LoadedSuite = { file: FILE, dir: '.', suite, lineOf: () => undefined, policies, ...(clusterPolicies.size > 0 ? { clusterPolicies } : {}) };
   const problems = validateLoaded(loaded).filter(isError);
   if (problems.length > 0) throw new InputError(problems);
-  return { loaded, cases, steps: meta, rounds, lanes, leftOut: [] };
+  return { loaded, cases, steps: meta, rounds, lanes, leftOut: [], applied: leftover, context: { podSubnet, ...(serviceIP ? { serviceIP } : {}) }, setOrigins };
 }

@@ -17,9 +17,52 @@ function implementationSection(r: ConformanceReport): string[] {
   return out;
 }
 
+const SOURCE: Record<NonNullable<ConformanceReport['engineProfile']>['source'], string> = {
+  flag: 'given with --cni',
+  suite: "the suite's cluster.profile",
+  cni: 'the CNI\'s own',
+  unknown: 'the default: no profile is known for this CNI',
+};
+
+/** The engine's simulation against the spec: predicted departures, engine bugs, or (profile unknown) no claim. */
+function engineSection(r: ConformanceReport): string[] {
+  const out: string[] = [];
+  const ep = r.engineProfile;
+  if (ep) out.push('', `Simulated with the **${ep.name}** engine profile (${SOURCE[ep.source]}).`);
+  const engine = r.cases.flatMap((c) => c.engineDisagreements);
+  if (ep?.source === 'unknown') {
+    // Without a profile of this CNI the engine's predictions are no statement about it: no "engine bug", no "as predicted".
+    if (engine.length > 0) out.push('', `Engine vs spec: ${engine.length} cell(s) where the ${ep.name} profile's simulation differs from the spec; no profile of ${r.cni} was detected or given (--cni), so these say nothing about the engine or the CNI.`);
+    return out;
+  }
+  const predicted = r.cases.filter((c) => c.asProfilePredicts);
+  const name = ep?.name ?? r.cni;
+  if (predicted.length > 0) {
+    out.push('', `Deviates from spec as the ${name} engine profile predicts (implementation-defined or a known plugin behaviour, modelled in harness/policy/profiles.ts): ${predicted.map((c) => c.id).join(', ')}.`);
+  }
+  const bugs = r.cases.filter((c) => !c.asProfilePredicts).flatMap((c) => c.engineDisagreements);
+  if (bugs.length > 0) out.push('', `Engine vs spec: ${bugs.length} cell(s) disagree where the CNI did not deviate as predicted (an engine bug): ${bugs.slice(0, 5).join('; ')}`);
+  else if (engine.length > 0) out.push('', `Engine vs spec: ${engine.length} cell(s), all the profile's predicted departures from the spec.`);
+  return out;
+}
+
+/** Deviations are confirmed before they are reported (confirm.ts): how many needed it, and what it showed. */
+function confirmationSection(r: ConformanceReport): string[] {
+  const c = r.confirmation;
+  if (!c) return [];
+  const parts = [
+    ...(c.cleared.length > 0 ? [`${c.cleared.length} conformed (slow to enforce: ${c.cleared.join(', ')})`] : []),
+    ...(c.reproduced.length > 0 ? [`${c.reproduced.length} deviated again (${c.reproduced.join(', ')})`] : []),
+    ...(c.undetermined.length > 0 ? [`${c.undetermined.length} could not be judged (${c.undetermined.join(', ')})`] : []),
+  ];
+  const settle = c.settleMs !== undefined ? ` with a ${secs(c.settleMs)} settle` : '';
+  return ['', `Confirmation: ${c.cases} case(s) deviated in their round and were re-run alone${settle} (${c.runs} confirmation run(s)): ${parts.join('; ')}.`];
+}
+
 export function renderConformance(r: ConformanceReport): string {
   const out: string[] = [];
-  out.push(`## NetworkPolicy conformance: ${r.cni}${r.provider ? ` (${r.provider})` : ''}`, '');
+  const cni = `${r.cni}${r.cniVersion ? ` ${r.cniVersion}` : ''}${r.dataplane ? `, ${r.dataplane} dataplane` : ''}`;
+  out.push(`## NetworkPolicy conformance: ${cni}${r.provider ? ` (${r.provider})` : ''}`, '');
   if (r.notEnforcing) {
     out.push(`**This CNI does not enforce NetworkPolicy**: ${r.notEnforcing}`, '', 'No case was run.');
     return out.join('\n') + '\n';
@@ -30,21 +73,14 @@ export function renderConformance(r: ConformanceReport): string {
   out.push(`${r.cases.length} cases${packing}: ${n('conforms')} conform, ${n('deviates')} deviate${impl}, ${n('not testable')} not testable${r.durationMs !== undefined ? `; ${secs(r.durationMs)}` : ''}.`, '');
   out.push('| feature | verdict | cases (ok/dev/n.t.) | deviating cells |', '|---|---|---|---|');
   for (const f of r.features) {
-    const cells = [...f.deviating, ...(f.observed ?? []), ...(f.note ? [f.note] : [])].join('; ') || '';
+    const cells = [...f.deviating, ...(f.observed ?? []), ...(f.slow ?? []), ...(f.note ? [f.note] : [])].join('; ') || '';
     const impl = f.cases.implementationDefined ? ` + ${f.cases.implementationDefined} impl.-defined` : '';
     out.push(`| ${f.title} (\`${f.feature}\`) | ${MARK[f.status]} | ${f.cases.conforms}/${f.cases.deviates}/${f.cases.notTestable}${impl} | ${cells} |`);
   }
-  out.push(...implementationSection(r));
+  out.push(...implementationSection(r), ...confirmationSection(r));
   out.push('', `Deny style: ingress **${r.denyStyle.ingress.style}** (${r.denyStyle.ingress.refused} refused, ${r.denyStyle.ingress.timeout} timed out), egress **${r.denyStyle.egress.style}** (${r.denyStyle.egress.refused} refused, ${r.denyStyle.egress.timeout} timed out).`);
   out.push('', `Engine profile: ${r.profile.suggested ? `**${r.profile.suggested}**` : 'none matches'}. ${r.profile.note}.`);
-  const engine = r.cases.flatMap((c) => c.engineDisagreements);
-  const predicted = r.cases.filter((c) => c.asProfilePredicts);
-  if (predicted.length > 0) {
-    out.push('', `Deviates from spec as the ${r.cni} engine profile predicts (implementation-defined or a known plugin behaviour, modelled in harness/policy/profiles.ts): ${predicted.map((c) => c.id).join(', ')}.`);
-  }
-  const bugs = r.cases.filter((c) => !c.asProfilePredicts).flatMap((c) => c.engineDisagreements);
-  if (bugs.length > 0) out.push('', `Engine vs spec: ${bugs.length} cell(s) disagree where the CNI did not deviate as predicted (an engine bug): ${bugs.slice(0, 5).join('; ')}`);
-  else if (engine.length > 0) out.push('', `Engine vs spec: ${engine.length} cell(s), all the profile's predicted departures from the spec.`);
+  out.push(...engineSection(r));
   if (r.timing.length > 0) {
     const basis = r.timing.every((t) => t.basis === 'cells') ? 'per cell' : 'per step';
     out.push(

@@ -57,6 +57,9 @@ export const CaseVerdictSchema = z.object({
   timeToEnforceMs: z.array(ms.nullable().optional()),
   notTestableReason: z.string().optional(),
   implementationDefined: z.array(ImplementationObservationSchema).optional(),
+  /** Re-run alone after deviating in its round: runs, outcome, cells that deviated in the round. */
+  confirmation: z.object({ runs: count, outcome: z.enum(['reproduced', 'cleared', 'undetermined']), roundDeviations: count }).optional(),
+  slowToEnforce: z.literal(true).optional(),
 });
 
 export const FeatureRowSchema = z.object({
@@ -67,6 +70,7 @@ export const FeatureRowSchema = z.object({
   deviating: z.array(z.string()),
   note: z.string().optional(),
   observed: z.array(z.string()).optional(),
+  slow: z.array(z.string()).optional(),
 });
 
 const DenyStyleSchema = z.object({ style: z.enum(['drop', 'reject', 'mixed', 'unknown']), refused: count, timeout: count });
@@ -83,6 +87,10 @@ export const TimingSchema = z.object({
 export const ConformanceReportSchema = z.object({
   schemaVersion: z.literal(CONFORMANCE_SCHEMA_VERSION),
   cni: z.string().min(1),
+  cniVersion: z.string().optional(),
+  dataplane: z.string().optional(),
+  cniEvidence: z.string().optional(),
+  engineProfile: z.object({ name: z.string().min(1), source: z.enum(['flag', 'suite', 'cni', 'unknown']) }).optional(),
   provider: z.string().optional(),
   durationMs: ms.optional(),
   cases: z.array(CaseVerdictSchema),
@@ -97,6 +105,9 @@ export const ConformanceReportSchema = z.object({
     note: z.string(),
   }),
   notEnforcing: z.string().optional(),
+  confirmation: z
+    .object({ settleMs: ms.optional(), cases: count, runs: count, cleared: z.array(z.string()), reproduced: z.array(z.string()), undetermined: z.array(z.string()) })
+    .optional(),
 });
 
 export type ConformanceJson = z.input<typeof ConformanceReportSchema>;

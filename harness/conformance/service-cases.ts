@@ -48,6 +48,7 @@ export function serviceCases(clusterIP: string, podSubnet: string): ConformanceC
       features: ['ipblock-service'],
       direction: 'egress',
       throughService: { clusterIP },
+      podAddressed: true,
       sets: { main: [np('to-pods-via-service', 'x', { podSelector: pod('a'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: podSubnet } }], ports: onlyPort80 }] })] },
       steps: [{ change: 'policy-create', apply: ['main'], expect: [...isolatedOut('x/a'), allow('x/a -> *:80/TCP'), deny(`x/a -> external:${EXTERNAL}`)] }],
       implementationDefined: marker('allow', { allow: `${POST} (inside the pod subnet)`, deny: `${PRE} (outside the pod subnet)` }),

@@ -50,6 +50,14 @@ export interface CaseVerdict {
   notTestableReason?: string;
   /** What the CNI did on the cells the spec leaves to the implementation, and what that means. */
   implementationDefined?: ImplementationObservation[];
+  /**
+   * The case deviated in its round and was re-run alone with a long settle (confirm.ts): how many
+   * runs, what they showed, and how many cells deviated in the round. The verdict, times and
+   * deviations above are the deciding run's.
+   */
+  confirmation?: { runs: number; outcome: 'reproduced' | 'cleared' | 'undetermined'; roundDeviations: number };
+  /** Conformed only when re-run with a longer settle: the CNI is slow to enforce it (timeToEnforceMs says how slow). */
+  slowToEnforce?: true;
 }
 
 export interface FeatureRow {
@@ -61,6 +69,8 @@ export interface FeatureRow {
   note?: string;
   /** Per implementation-defined case: `<case>: <observed> (<what it means>)`. */
   observed?: string[];
+  /** Cases that conformed only when re-run alone with a longer settle: `<case>: slow to enforce, <time>`. */
+  slow?: string[];
 }
 
 export type DenyStyle = 'drop' | 'reject' | 'mixed' | 'unknown';
@@ -103,7 +113,18 @@ export interface Packing {
 
 export interface ConformanceReport {
   schemaVersion: 1;
+  /** The CNI judged: installed by the harness, or detected on an existing cluster (`unknown`: none recognised). */
   cni: string;
+  /** Its version (the agent image's tag) and dataplane, when known. */
+  cniVersion?: string;
+  dataplane?: string;
+  /** What the CNI detection read (existing clusters: the DaemonSet and image). */
+  cniEvidence?: string;
+  /**
+   * The engine profile the cells were simulated with, and where it came from; `unknown`: this CNI
+   * has none and none was given, so what the engine predicts says nothing about the CNI.
+   */
+  engineProfile?: { name: string; source: 'flag' | 'suite' | 'cni' | 'unknown' };
   provider?: string;
   durationMs?: number;
   cases: CaseVerdict[];
@@ -114,11 +135,15 @@ export interface ConformanceReport {
   profile: { observed: Partial<CniProfile>; matching: string[]; suggested?: string; note: string };
   /** Set when the enforcement canary failed: nothing else was run. */
   notEnforcing?: string;
+  /** Cases that deviated in their round and were re-run alone (confirm.ts), and what the re-runs showed. */
+  confirmation?: { settleMs?: number; cases: number; runs: number; cleared: string[]; reproduced: string[]; undetermined: string[] };
 }
 
 export interface JudgeOptions {
   /** SCTP traffic can be probed (the nodes' kernel has SCTP). */
   sctpTestable: boolean;
+  /** The settle time of confirmation runs (reported). */
+  confirmSettleMs?: number;
 }
 
 /** One step of a case as judged: its lane's cells of a suite step. */
@@ -137,7 +162,8 @@ function caseStepTime(s: CaseStepCells): number | undefined {
   return Math.max(...s.cells.map((c) => c.enforcedAtMs!));
 }
 
-function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): CaseVerdict {
+/** `profileKnown`: the engine simulated a profile of this CNI (detected, installed or given), so its predictions count. */
+function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number, profileKnown = true): CaseVerdict {
   const deviations: Deviation[] = [];
   const engineDisagreements: string[] = [];
   let unjudged = 0;
@@ -161,12 +187,12 @@ function judgeCase(c: ConformanceCase, steps: CaseStepCells[], lane: number): Ca
         implCells.set(implKey(cell.src, cell.col), [...(implCells.get(implKey(cell.src, cell.col)) ?? []), cell]);
         continue;
       }
-      const predicted = cell.engineUnknown === true || (cell.simulated !== undefined && cell.simulated === v);
+      const predicted = profileKnown && (cell.engineUnknown === true || (cell.simulated !== undefined && cell.simulated === v));
       if (!predicted) unpredicted++;
       if (v !== cell.expected) deviations.push({ step: s.name, src: cell.src, col: cell.col, expected: cell.expected, observed: cls, ...(predicted ? { predicted: true as const } : {}) });
     }
   }
-  const asPredicted = deviations.length > 0 && unpredicted === 0;
+  const asPredicted = profileKnown && deviations.length > 0 && unpredicted === 0;
   const notTestable = steps.find((s) => s.notTestable !== undefined)?.notTestable;
   // A step the cluster cannot test (ClusterNetworkPolicy without tier enforcement) has no cells:
   // the case is "not testable" with that reason, never "conforms" or "deviates".
@@ -256,8 +282,64 @@ function timingOf(change: ChangeKind, steps: number, samples: number[], total: n
   return { change, steps, basis, samples: total, never: total - ok.length, ...(p50 !== undefined ? { p50Ms: p50, p95Ms: percentile(ok, 95)!, maxMs: ok[ok.length - 1]! } : {}) };
 }
 
+/** A case's steps in one attempt: its round (0) or a confirmation run (its number). */
+interface Attempt {
+  lane: number;
+  steps: CaseStepCells[];
+}
+
+/**
+ * Which attempt judges each case (the one rule of confirm.ts): the first confirmation run that could
+ * judge every cell decides, deviating again (`reproduced`) or not (`cleared`: the round's settle was
+ * too short, the case is slow to enforce); runs that could not judge leave it `undetermined`, never
+ * a deviation. A case without confirmation runs is judged on its round.
+ */
+function chooseAttempt(c: ConformanceCase, attempts: Map<number, Attempt>, profileKnown: boolean): { attempt: number; verdict: CaseVerdict } {
+  const round = attempts.get(0);
+  const first = judgeCase(c, round?.steps ?? [], round?.lane ?? 0, profileKnown);
+  const reruns = [...attempts.keys()].filter((k) => k > 0).sort((a, b) => a - b);
+  if (reruns.length === 0) return { attempt: 0, verdict: first };
+  for (const k of reruns) {
+    const a = attempts.get(k)!;
+    const v = judgeCase(c, a.steps, a.lane, profileKnown);
+    if (v.status === 'not testable') continue;
+    const outcome = v.status === 'deviates' ? 'reproduced' : 'cleared';
+    return {
+      attempt: k,
+      verdict: { ...v, confirmation: { runs: reruns.indexOf(k) + 1, outcome, roundDeviations: first.deviations.length }, ...(outcome === 'cleared' ? { slowToEnforce: true as const } : {}) },
+    };
+  }
+  const why = `deviated in its round (${first.deviations.length} cell(s)), and ${reruns.length} confirmation run(s) alone could not judge every cell (probe errors): unconfirmed, so no verdict`;
+  return {
+    attempt: 0,
+    verdict: { ...first, status: 'not testable', notTestableReason: why, deviations: [], confirmation: { runs: reruns.length, outcome: 'undetermined', roundDeviations: first.deviations.length } },
+  };
+}
+
 export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: GeneratedStep[], opts: JudgeOptions, leftOut: { case: ConformanceCase; reason: string }[] = []): ConformanceReport {
-  const stepsOf = new Map<string, { lane: number; steps: CaseStepCells[] }>();
+  const profileKnown = run.profileSource !== 'unknown';
+  const profileName = run.profile ?? run.cluster?.cni ?? '';
+  const caseById = new Map(cases.map((c) => [c.id, c]));
+  // Each case's cells per attempt: its round (0) and any confirmation runs.
+  const attemptsOf = new Map<string, Map<number, Attempt>>();
+  run.steps.forEach((s, i) => {
+    for (const part of stepMeta[i]?.cases ?? []) {
+      if (part.change === undefined || !caseById.has(part.caseId)) continue;
+      const byAttempt = attemptsOf.get(part.caseId) ?? new Map<number, Attempt>();
+      const k = stepMeta[i]!.confirmation ?? 0;
+      const a = byAttempt.get(k) ?? { lane: part.lane, steps: [] };
+      a.steps.push({
+        name: s.name,
+        cells: s.cells.filter((cell) => caseSees(part, cell.src, cell.col)),
+        ...(s.timeToEnforceMs !== undefined ? { stepTimeMs: s.timeToEnforceMs } : {}),
+        ...(s.notTestable !== undefined ? { notTestable: s.notTestable } : {}),
+      });
+      byAttempt.set(k, a);
+      attemptsOf.set(part.caseId, byAttempt);
+    }
+  });
+  const chosen = new Map([...attemptsOf].map(([id, attempts]) => [id, chooseAttempt(caseById.get(id)!, attempts, profileKnown)]));
+
   const tally = { ingress: { refused: 0, timeout: 0 }, egress: { refused: 0, timeout: 0 } };
   const perCell = run.steps.some((s) => s.cells.some((c) => c.enforcedAtMs !== undefined));
   const samples = new Map<ChangeKind, { steps: number; times: number[]; total: number; atFirst: number }>();
@@ -270,12 +352,10 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     if (!m) return;
     for (const part of m.cases) {
       if (part.change === undefined) continue;
-      const c = cases.find((x) => x.id === part.caseId);
-      if (!c) continue;
+      const c = caseById.get(part.caseId);
+      // Deny style and times come from the attempt that judges the case (a confirmed case's re-run).
+      if (!c || chosen.get(c.id)?.attempt !== (m.confirmation ?? 0)) continue;
       const cells = s.cells.filter((cell) => caseSees(part, cell.src, cell.col));
-      const entry = stepsOf.get(c.id) ?? { lane: part.lane, steps: [] };
-      entry.steps.push({ name: s.name, cells, ...(s.timeToEnforceMs !== undefined ? { stepTimeMs: s.timeToEnforceMs } : {}), ...(s.notTestable !== undefined ? { notTestable: s.notTestable } : {}) });
-      stepsOf.set(c.id, entry);
       if (c.direction !== 'both') {
         for (const cell of cells) {
           const cls = cell.observed?.class;
@@ -309,7 +389,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     for (const part of m.cases) if (part.change !== undefined) lanesSeen.add(part.lane);
   });
   const verdicts = [
-    ...cases.filter((c) => stepsOf.has(c.id)).map((c) => judgeCase(c, stepsOf.get(c.id)!.steps, stepsOf.get(c.id)!.lane)),
+    ...cases.filter((c) => chosen.has(c.id)).map((c) => chosen.get(c.id)!.verdict),
     // Cases this cluster cannot test (e.g. no known Service CIDR to pin a ClusterIP in): not run.
     ...leftOut.map(({ case: c, reason }) => judgeCase(c, [{ name: c.id, cells: [], notTestable: reason }], 0)),
   ];
@@ -323,7 +403,7 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     const deviating = vs.filter((v) => v.status === 'deviates').map((v) => {
       const d = v.deviations[0]!;
       const classes = [...new Set(v.deviations.map((x) => `${x.expected}->${x.observed}`))].join(', ');
-      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}${v.asProfilePredicts ? `, as the ${run.cluster?.cni ?? ''} engine profile predicts` : ''}`;
+      return `${v.id}: ${v.deviations.length} cell(s) (${classes}), e.g. ${d.src} -> ${d.col}${v.asProfilePredicts ? `, as the ${profileName} engine profile predicts` : ''}`;
     });
     const impl = count('implementation-defined');
     const status: Status = count('deviates') > 0 ? 'deviates' : impl > 0 ? 'implementation-defined' : count('conforms') > 0 ? 'conforms' : 'not testable';
@@ -336,6 +416,8 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
     };
     const observed = vs.flatMap((v) => (v.implementationDefined ?? []).map((o) => `${v.id}: ${o.cell} ${o.observed}${o.observed === o.typical ? ' (typical)' : ''}: ${o.reading}`));
     if (observed.length > 0) row.observed = observed;
+    const slow = vs.filter((v) => v.slowToEnforce).map((v) => `${v.id}: slow to enforce, ${slowest(v)} (conformed when re-run alone)`);
+    if (slow.length > 0) row.slow = slow;
     if (f === 'protocol-sctp' && !opts.sctpTestable) row.note = 'SCTP traffic not testable (the kernel has no SCTP); only that an SCTP rule isolates TCP/UDP is checked';
     const reason = vs.find((v) => v.notTestableReason !== undefined)?.notTestableReason;
     if (status === 'not testable' && reason !== undefined) row.note = reason;
@@ -343,20 +425,51 @@ export function judge(run: RunResult, cases: ConformanceCase[], stepMeta: Genera
   }
 
   const timing = [...samples].map(([change, k]) => ({ ...timingOf(change, k.steps, k.times, k.total, perCell ? 'cells' : 'steps'), ...(perCell ? { atFirstProbe: k.atFirst } : {}) }));
-  const rounds = new Set(stepMeta.map((m) => m.round)).size;
-  const lanes = Math.max(0, ...stepMeta.flatMap((m) => m.cases.map((c) => c.lane + 1)));
+  // The packing is the battery's; confirmation runs are counted in `confirmation`.
+  const packed = stepMeta.filter((m) => m.confirmation === undefined);
+  const rounds = new Set(packed.map((m) => m.round)).size;
+  const lanes = Math.max(0, ...packed.flatMap((m) => m.cases.map((c) => c.lane + 1)));
 
+  const cl = run.cluster;
   return {
     schemaVersion: 1,
-    cni: run.cluster?.cni ?? 'unknown',
-    ...(run.cluster?.provider ? { provider: run.cluster.provider } : {}),
+    cni: cl?.cni ?? 'unknown',
+    ...(cl?.cniVersion ? { cniVersion: cl.cniVersion } : {}),
+    ...(cl?.dataplane ? { dataplane: cl.dataplane } : {}),
+    ...(cl?.cniEvidence ? { cniEvidence: cl.cniEvidence } : {}),
+    ...(run.profile ? { engineProfile: { name: run.profile, source: run.profileSource ?? 'cni' } } : {}),
+    ...(cl?.provider ? { provider: cl.provider } : {}),
     ...(run.finishedAt ? { durationMs: Date.parse(run.finishedAt) - Date.parse(run.startedAt) } : {}),
     cases: verdicts,
     features,
     denyStyle: { ingress: denyStyle(tally.ingress.refused, tally.ingress.timeout), egress: denyStyle(tally.egress.refused, tally.egress.timeout) },
     timing,
-    ...(rounds > 0 ? { packing: { lanes, rounds, steps: stepMeta.length, casesPerRound: Math.round((100 * verdicts.length) / rounds) / 100 } } : {}),
-    profile: suggestProfile(observedSwitches(byId), run.cluster?.cni ?? ''),
+    ...(rounds > 0 ? { packing: { lanes, rounds, steps: packed.length, casesPerRound: Math.round((100 * verdicts.length) / rounds) / 100 } } : {}),
+    profile: suggestProfile(observedSwitches(byId), cl?.cni ?? ''),
+    ...confirmationSummary(verdicts, opts.confirmSettleMs),
+  };
+}
+
+/** `15.8 s`: a case's slowest step, or `not within the settle time`. */
+function slowest(v: CaseVerdict): string {
+  const t = v.timeToEnforceMs;
+  if (t.length === 0 || t.some((x) => x === undefined)) return 'not within the settle time';
+  return `${(Math.max(...(t as number[])) / 1000).toFixed(1)} s`;
+}
+
+function confirmationSummary(verdicts: CaseVerdict[], settleMs: number | undefined): Pick<ConformanceReport, 'confirmation'> {
+  const confirmed = verdicts.filter((v) => v.confirmation);
+  if (confirmed.length === 0) return {};
+  const ids = (o: string) => confirmed.filter((v) => v.confirmation!.outcome === o).map((v) => v.id);
+  return {
+    confirmation: {
+      ...(settleMs !== undefined ? { settleMs } : {}),
+      cases: confirmed.length,
+      runs: confirmed.reduce((n, v) => n + v.confirmation!.runs, 0),
+      cleared: ids('cleared'),
+      reproduced: ids('reproduced'),
+      undetermined: ids('undetermined'),
+    },
   };
 }
 

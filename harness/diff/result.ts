@@ -153,8 +153,12 @@ export interface RunResult {
   suite: string;
   startedAt: string;
   finishedAt?: string;
-  /** dataplane: the CNI's dataplane when the harness chose it (calico: iptables or nftables). */
-  cluster?: { provider: string; name?: string; cni: string; dataplane?: string; kubernetesVersion?: string; nodes?: number };
+  /**
+   * cni: the CNI installed (kind, k3s) or detected (existing; `unknown` when none is recognised);
+   * cniVersion: its agent image's tag; cniEvidence: what the detection read; dataplane: the CNI's
+   * dataplane (calico: iptables, nftables or bpf) as chosen by the harness or detected.
+   */
+  cluster?: { provider: string; name?: string; cni: string; cniVersion?: string; cniEvidence?: string; dataplane?: string; kubernetesVersion?: string; nodes?: number };
   /** Source ids, column keys and their labels, in display order. */
   axes: {
     sources: { id: string; kind: string }[];
@@ -165,8 +169,10 @@ export interface RunResult {
   phases?: RunPhase[];
   /** `check`: a cluster-free result (nothing probed, no `observed`); absent: a run. */
   mode?: 'run' | 'check';
-  /** The policy engine's CNI profile the simulation used (checks record it; runs have `cluster.cni`). */
+  /** The policy engine's CNI profile the simulation used. */
   profile?: string;
+  /** Where a run's profile came from: `flag` (--cni), `suite` (cluster.profile), `cni` (installed or detected), `unknown` (no profile for this CNI: the default, with no claim about it). */
+  profileSource?: 'flag' | 'suite' | 'cni' | 'unknown';
 }
 
 /** A matrix's axes as the result records them (ids, keys and labels only). */

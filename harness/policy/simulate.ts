@@ -40,15 +40,34 @@ export function profileForSuite(loaded: LoadedSuite): CniProfile {
   return profileByName(loaded.suite.cluster.profile ?? loaded.suite.cluster.cni) ?? DEFAULT_PROFILE;
 }
 
+/** Where a run's profile came from; `unknown`: the CNI has no profile and none was given. */
+export type ProfileSource = 'flag' | 'suite' | 'cni' | 'unknown';
+
+export interface RunProfile {
+  profile: CniProfile;
+  source: ProfileSource;
+}
+
 /**
- * The profile a run simulates with: the suite's `cluster.profile` unless a `--cni` flag chose the
- * CNI, else the installed CNI's. Under `none` the simulation still says what the policies mean
- * (Calico semantics), so a CNI that ignores them shows up as enforcement mismatches.
+ * The profile a run simulates with, and why: `--cni` (on an existing cluster an explicit profile
+ * override), else the suite's `cluster.profile`, else the CNI's (installed, or detected on an existing
+ * cluster). A CNI without a profile (Cilium, or none recognised) is simulated with the default
+ * profile but marked `unknown`: what the engine then predicts is no statement about that CNI. Under
+ * `none` the simulation still says what the policies mean (Calico semantics), so a CNI that ignores
+ * them shows up as enforcement mismatches.
  */
+export function runProfile(loaded: LoadedSuite, cni: string, flag?: string): RunProfile {
+  const byCni = (name: string): CniProfile | undefined => (name === 'none' ? calico : profileByName(name));
+  if (flag !== undefined) return { profile: byCni(flag) ?? DEFAULT_PROFILE, source: 'flag' };
+  const named = loaded.suite.cluster.profile;
+  if (named) return { profile: profileByName(named) ?? DEFAULT_PROFILE, source: 'suite' };
+  const p = byCni(cni);
+  return p ? { profile: p, source: 'cni' } : { profile: DEFAULT_PROFILE, source: 'unknown' };
+}
+
+/** runProfile's profile, for a run whose CNI was installed (`cniFlag`: chosen with --cni). */
 export function profileForRun(loaded: LoadedSuite, installedCni: string, cniFlag: boolean): CniProfile {
-  const named = cniFlag ? undefined : loaded.suite.cluster.profile;
-  if (named) return profileByName(named) ?? DEFAULT_PROFILE;
-  return installedCni === 'none' ? calico : (profileByName(installedCni) ?? DEFAULT_PROFILE);
+  return runProfile(loaded, installedCni, cniFlag ? installedCni : undefined).profile;
 }
 
 function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): SimCell {

@@ -114,6 +114,8 @@ export const ArtifactSchema = z.object({
       provider: z.string(),
       name: z.string().optional(),
       cni: z.string(),
+      cniVersion: z.string().optional(),
+      cniEvidence: z.string().optional(),
       dataplane: z.string().optional(),
       kubernetesVersion: z.string().optional(),
       nodes: count.optional(),
@@ -138,6 +140,7 @@ export const ArtifactSchema = z.object({
   phases: z.array(z.object({ name: z.string().min(1), startMs: ms, durationMs: ms, detail: z.string().optional() })).optional(),
   mode: z.enum(['run', 'check']).optional(),
   profile: z.string().optional(),
+  profileSource: z.enum(['flag', 'suite', 'cni', 'unknown']).optional(),
 });
 
 export type Artifact = z.infer<typeof ArtifactSchema>;
@@ -160,6 +163,7 @@ export function toArtifact(run: RunResult): Artifact {
     ...(run.phases !== undefined ? { phases: run.phases } : {}),
     ...(run.mode !== undefined ? { mode: run.mode } : {}),
     ...(run.profile !== undefined ? { profile: run.profile } : {}),
+    ...(run.profileSource !== undefined ? { profileSource: run.profileSource } : {}),
   };
 }
 

@@ -44,8 +44,8 @@ export function stepPhasesText(step: { phases?: { applyMs: number; probeMs: numb
   return p ? `apply ${formatDuration(p.applyMs)}, probe ${formatDuration(p.probeMs)}, confirm ${formatDuration(p.confirmMs)}` : undefined;
 }
 
-/** The CNI as reports name it: `calico (nftables dataplane)` when the dataplane is recorded. */
-export const cniLabel = (cl: NonNullable<RunResult['cluster']>): string => `${cl.cni}${cl.dataplane !== undefined ? ` (${cl.dataplane} dataplane)` : ''}`;
+/** The CNI as reports name it: `calico v3.32.1 (nftables dataplane)`, with what is recorded. */
+export const cniLabel = (cl: NonNullable<RunResult['cluster']>): string => `${cl.cni}${cl.cniVersion !== undefined ? ` ${cl.cniVersion}` : ''}${cl.dataplane !== undefined ? ` (${cl.dataplane} dataplane)` : ''}`;
 
 /** `develop/backend` -> `backend` when no other destination shares the name. */
 export function destinationLabels(axes: RunAxes): Map<string, string> {

@@ -43,13 +43,23 @@ export interface SessionOptions {
   rollbackDir?: string;
   /** Tests: answer permission checks without an API server (default: SelfSubjectAccessReview). */
   accessReviewer?: AccessReviewer;
+  /**
+   * Called before step `index` applies its changes, with the endpoints' current addresses: a caller
+   * may rewrite the policy sets it applies (conformance: ipBlocks from the observed pod IPs).
+   */
+  beforeApply?: (index: number, addresses: ReadonlyMap<string, string>) => void;
   /** Called once a step's changes are applied and its watcher runs, right before probing (fault-injection tests). */
   onProbing?: (step: string) => Promise<void> | void;
 }
 
-/** Resolves the CNI: flag, then NPH_CNI / images.env (air-gapped hosts build kube-router), then the suite. */
-export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpec['cni']): ClusterSpec['cni'] {
+/**
+ * Resolves the CNI the harness installs: flag, then NPH_CNI / images.env (air-gapped hosts build
+ * kube-router), then the suite. On an existing cluster nothing is installed and the host's install
+ * default says nothing about it: only the flag counts (its CNI is detected, provision.ts).
+ */
+export function effectiveCni(suiteCni: ClusterSpec['cni'], override?: ClusterSpec['cni'], provider?: ClusterSpec['provider']): ClusterSpec['cni'] {
   if (override) return override;
+  if (provider === 'existing') return suiteCni;
   const env = process.env.NPH_CNI ?? readImagesEnv()?.NPH_CNI;
   if (env === 'calico' || env === 'kube-router' || env === 'none') return env;
   return suiteCni;

@@ -17,6 +17,8 @@ import { localImages } from '../cluster/images.js';
 import { preloadAndInstallCni } from '../cluster/cni/bring-up.js';
 import type { CalicoDataplane, CniInstallOptions } from '../cluster/cni/types.js';
 import { cniInstaller } from '../cluster/cni/index.js';
+import { describeCni, detectCni, type DetectedCni } from '../cluster/cni/detect.js';
+import { runProfile, type RunProfile } from '../policy/simulate.js';
 import { withDeadline } from '../cluster/wait.js';
 import { apiServerReviewer } from '../cluster/checks/access.js';
 import { tierCanary, type TierSupport } from '../cluster/checks/tier-canary.js';
@@ -66,6 +68,10 @@ export interface Provisioned {
   rollbackFile?: string;
   /** The settle phase, running from the CNI's install on (awaited before the first step). */
   settling?: { started: number; done: Promise<{ settled: ClusterSettled | undefined; ended: number }> };
+  /** The CNI found on the cluster (what enforces on an existing one; the installed one's version on kind). */
+  detected: DetectedCni;
+  /** The engine profile every step simulates with, and where it came from. */
+  profile: RunProfile;
 }
 
 export interface ProvisionContext {
@@ -135,7 +141,7 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
     cleanup,
     progress,
   }), (c) => (c.createdByUs ? 'created' : 'reused'));
-  const out: Provisioned = { cluster, executor: new ApiServerExecutor(cluster.kubeConfig), workers: [], agentImage };
+  const out: Provisioned = { cluster, executor: new ApiServerExecutor(cluster.kubeConfig), workers: [], agentImage, detected: { name: spec.cni, evidence: 'not read yet' }, profile: runProfile(loaded, spec.cni) };
   // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
   if (cluster.provider === 'existing') {
     await assertRehearsable(cluster.client, opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), loaded, cluster.context);
@@ -159,6 +165,7 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
     progress,
     ...cniImageOptions(ctx, env),
   });
+  await recordCni(ctx, cluster, out);
   const nodes = await cluster.nodes();
   result.cluster = { ...result.cluster, nodes: nodes.length };
   out.workers = workerNodeNames(nodes);
@@ -171,7 +178,7 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
     out.tiers =
       spec.cni === 'none'
         ? { served: false, enforced: false, reason: 'CNI none enforces no policy at all' }
-        : await ctx.phases.time('tier-canary', () => withStep(progress, 'ClusterNetworkPolicy tier canary', () => tierCanary(cluster.kubeConfig, cluster.client, { agentImage, nodes: pair, cni: spec.cni, executor: out.executor, cleanup })));
+        : await ctx.phases.time('tier-canary', () => withStep(progress, 'ClusterNetworkPolicy tier canary', () => tierCanary(cluster.kubeConfig, cluster.client, { agentImage, nodes: pair, cni: describeCni(out.detected), executor: out.executor, cleanup })));
     if (!out.tiers.enforced) progress.warn(`steps with ClusterNetworkPolicies will be reported not testable: ${out.tiers.reason}`);
   }
   return out;
@@ -187,7 +194,7 @@ export async function runCanary(ctx: ProvisionContext, prov: Provisioned): Promi
   const pair = canaryNodes(prov);
   return ctx.phases.time('canary', () =>
     withStep(progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
-      enforcementCanary(prov.cluster.kubeConfig, { agentImage: prov.agentImage, nodes: pair, cni: spec.cni, executor: prov.executor, cleanup }),
+      enforcementCanary(prov.cluster.kubeConfig, { agentImage: prov.agentImage, nodes: pair, cni: describeCni(prov.detected), executor: prov.executor, cleanup }),
     ),
   );
 }
@@ -218,5 +225,34 @@ export async function settleCluster(ctx: ProvisionContext, prov: Provisioned): P
   } catch (e) {
     progress.warn(`could not check that the cluster's services are settled: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
+  }
+}
+
+/**
+ * Reads which CNI runs (after installing ours) and records it with its version in the result. On
+ * an existing cluster the detected CNI is the one judged, and its profile the engine's unless
+ * `--cni` names one (an explicit override) or the suite does (`cluster.profile`).
+ */
+async function recordCni(ctx: ProvisionContext, cluster: Cluster, out: Provisioned): Promise<void> {
+  const { spec, opts, result, loaded, progress } = ctx;
+  const found = await detectCni(cluster.client);
+  const existing = cluster.provider === 'existing';
+  // On kind and k3s the harness knows what it installed; detection adds the version it runs.
+  out.detected = existing || found.name === spec.cni ? found : { name: spec.cni, evidence: `installed by the harness (${found.evidence})` };
+  const flag = opts.cluster?.cni;
+  out.profile = runProfile(loaded, existing ? out.detected.name : spec.cni, flag);
+  const d = out.detected;
+  result.cluster = {
+    ...result.cluster!,
+    cni: d.name,
+    ...(d.version ? { cniVersion: d.version } : {}),
+    ...(d.dataplane && !result.cluster?.dataplane ? { dataplane: d.dataplane } : {}),
+    cniEvidence: d.evidence,
+  };
+  result.profile = out.profile.profile.name;
+  result.profileSource = out.profile.source;
+  if (existing) {
+    const how = { flag: `--cni ${flag ?? ''}`, suite: "the suite's cluster.profile", cni: 'the detected CNI', unknown: 'none known for this CNI: the default, with no claim about it' }[out.profile.source];
+    progress.info(`CNI: ${describeCni(d)} (${d.evidence}); engine profile ${out.profile.profile.name} (${how})`);
   }
 }

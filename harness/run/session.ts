@@ -9,6 +9,8 @@ import { buildAxes, type Axes } from '../matrix/axes.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec, StepSpec } from '../suite/schema.js';
 import type { SourcedPolicy } from '../policy/types.js';
+import type { SourcedClusterPolicy } from '../policy/cnp/types.js';
+import type { RunProfile } from '../policy/simulate.js';
 import { loadValidSuite } from '../suite/validate.js';
 import { CleanupStack, createProgress, type CleanupReport, type Cluster, type Progress } from '../cluster/index.js';
 import type { CanaryResult } from '../cluster/checks/canary.js';
@@ -63,11 +65,12 @@ export class HarnessSession {
     this.progress = opts.progress ?? createProgress();
     this.cleanup = new CleanupStack({ keep: opts.keep ?? false, progress: this.progress });
     const base = loaded.suite.cluster;
+    const provider = opts.cluster?.provider ?? base.provider;
     this.spec = {
       ...base,
-      provider: opts.cluster?.provider ?? base.provider,
+      provider,
       // k3s brings its own enforcer (kube-router's netpol controller); record and simulate that.
-      cni: (opts.cluster?.provider ?? base.provider) === 'k3s' ? 'kube-router' : effectiveCni(base.cni, opts.cluster?.cni),
+      cni: provider === 'k3s' ? 'kube-router' : effectiveCni(base.cni, opts.cluster?.cni, provider),
       ...(opts.cluster?.name ? { name: opts.cluster.name } : {}),
       nodes: { ...base.nodes, ...(opts.cluster?.workers !== undefined ? { workers: opts.cluster.workers } : {}) },
     };
@@ -164,6 +167,10 @@ export class HarnessSession {
   get tiers(): TierSupport | undefined {
     return this.provisioned?.tiers;
   }
+  /** The engine profile the steps simulate with, and where it came from (provision.ts). */
+  get profile(): RunProfile | undefined {
+    return this.provisioned?.profile;
+  }
   get rollbackFile(): string | undefined {
     return this.provisioned?.rollbackFile;
   }
@@ -205,6 +212,7 @@ export class HarnessSession {
       ...(d.follower ? { follower: d.follower } : {}),
       ...(this.probeSessions ? { probeSessions: this.probeSessions } : {}),
       ...(p.tiers ? { tiers: p.tiers } : {}),
+      profile: p.profile,
     };
   }
 
@@ -212,7 +220,7 @@ export class HarnessSession {
    * Applies the changes of every step up to and including this one (earlier steps are applied
    * without probing when skipped), then probes this step's matrix until it settles.
    */
-  async runStep(nameOrIndex: string | number): Promise<StepResult> {
+  async runStep(nameOrIndex: string | number, over: { settleMs?: number } = {}): Promise<StepResult> {
     const index = this.stepIndex(nameOrIndex);
     const ctx = this.stepContext();
     if (index <= this.appliedThrough) {
@@ -223,7 +231,7 @@ export class HarnessSession {
     await applyChanges(ctx, this.loaded.suite.steps, (i) => (this.appliedThrough = i), this.appliedThrough + 1, index);
     await relearn(ctx);
     // Per-cell times count from here, the end of the step's changes (not from the first probe).
-    const result = await probeStep(ctx, index, { started, t0, changedAt: performance.now() });
+    const result = await probeStep(ctx, index, { started, t0, changedAt: performance.now() }, over.settleMs);
     this.result.steps.push(result);
     return result;
   }
@@ -235,14 +243,16 @@ export class HarnessSession {
 
   /**
    * Adds steps (and the policy sets they apply) after the suite's last one, for callers that choose
-   * what to probe next from what they saw (conformance --random confirms a shrunk set on the same
-   * cluster). The caller validates them as part of the suite.
+   * what to probe next from what they saw (conformance confirms a deviation on the same cluster:
+   * --random a shrunk set, the battery a case re-run alone). The caller validates them as part of
+   * the suite. Cluster policy sets join the suite's (the applier reads the same map).
    */
-  appendSteps(steps: StepSpec[], policies: ReadonlyMap<string, SourcedPolicy[]>): void {
+  appendSteps(steps: StepSpec[], policies: ReadonlyMap<string, SourcedPolicy[]>, clusterPolicies?: ReadonlyMap<string, SourcedClusterPolicy[]>): void {
     for (const [id, docs] of policies) {
       this.loaded.policies.set(id, docs);
       if (!this.loaded.suite.policies.some((r) => r.id === id)) this.loaded.suite.policies.push({ id, file: docs[0]?.file ?? `${id}.yaml` });
     }
+    for (const [id, docs] of clusterPolicies ?? []) this.loaded.clusterPolicies?.set(id, docs);
     this.loaded.suite.steps.push(...steps);
   }
 

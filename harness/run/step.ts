@@ -6,7 +6,7 @@ import type { CellResult, StepResult } from '../diff/result.js';
 import type { Axes } from '../matrix/axes.js';
 import { cellKey, type Matrix } from '../matrix/matrix.js';
 import { axesAtStep } from '../matrix/step-axes.js';
-import { simulateStep, expectedMatrix, profileForRun, type SimCell } from '../policy/simulate.js';
+import { simulateStep, expectedMatrix, type RunProfile, type SimCell } from '../policy/simulate.js';
 import type { LoadedSuite } from '../suite/load.js';
 import type { ClusterSpec, StepSpec } from '../suite/schema.js';
 import { withStep, type CleanupStack, type Cluster, type Progress } from '../cluster/index.js';
@@ -46,12 +46,15 @@ export interface StepContext {
   follower?: InPlaceFollower;
   probeSessions?: SessionPool;
   tiers?: TierSupport;
+  /** The engine profile the run simulates with (provision.ts). */
+  profile: RunProfile;
 }
 
 /** Applies the changes of steps `from..to` in order (earlier steps are applied without probing when skipped). */
 export async function applyChanges(ctx: StepContext, steps: readonly StepSpec[], onApplied: (index: number) => void, from: number, to: number): Promise<void> {
   for (let i = from; i <= to; i++) {
     if (ctx.cleanup.interrupted) throw new InfraError('interrupted: no further changes are applied while cleaning up');
+    ctx.opts.beforeApply?.(i, ctx.endpoints.ipOf);
     const s = steps[i]!;
     const changer = ctx.changer;
     await withStep(ctx.progress, `step ${s.name}: applying changes`, () => ctx.applier.applyStep(s, ctx.deployment, changer ? () => changer.applyStep(s) : undefined));
@@ -72,9 +75,10 @@ export async function relearn(ctx: StepContext): Promise<void> {
 
 /**
  * Probes step `index` (its changes applied) until it settles and composes its result. `started` and
- * `t0` mark the step's start (before its changes); per-cell times count from `changedAt`.
+ * `t0` mark the step's start (before its changes); per-cell times count from `changedAt`. `settleMs`
+ * overrides the run's settle time for this step (a conformance confirmation run settles longer).
  */
-export async function probeStep(ctx: StepContext, index: number, timing: { started: Date; t0: number; changedAt: number }): Promise<StepResult> {
+export async function probeStep(ctx: StepContext, index: number, timing: { started: Date; t0: number; changedAt: number }, settleMs?: number): Promise<StepResult> {
   const { loaded, opts, progress } = ctx;
   const step = loaded.suite.steps[index]!;
   const untestable = notTestableReason(loaded, index, ctx.tiers);
@@ -84,7 +88,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   }
   // Only what is present after this step has cells (suite/presence.ts).
   const axes = axesAtStep(loaded.suite, index, ctx.axes);
-  const profile = profileForRun(loaded, ctx.spec.cni, opts.cluster?.cni !== undefined);
+  const profile = ctx.profile.profile;
   const keep = opts.cellFilter;
   const { ipOf, sources, addresses, podIPs } = ctx.endpoints;
   const simulated: Matrix<SimCell> = simulateStep(loaded, index, { addresses: ipOf, profile, ...(keep ? { explain: (src: string, col: string) => keep(index, src, col) } : {}) });
@@ -117,7 +121,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   let settled;
   try {
     await opts.onProbing?.(step.name);
-    settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: opts.settleMs ?? probeOpts.settleMs, ...(opts.settleIntervalMs !== undefined ? { intervalMs: opts.settleIntervalMs } : {}) });
+    settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: settleMs ?? opts.settleMs ?? probeOpts.settleMs, ...(opts.settleIntervalMs !== undefined ? { intervalMs: opts.settleIntervalMs } : {}) });
   } finally {
     observed.stop();
   }

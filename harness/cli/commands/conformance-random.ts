@@ -8,6 +8,7 @@ import { buildRandomSuite } from '../../conformance/random/drive.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
 import { writeReports } from '../../report/index.js';
+import { confirmSettleMs } from '../../conformance/confirm.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
 
 export interface RandomFlags {
@@ -19,6 +20,7 @@ export interface RandomFlags {
   reportDir?: string;
   cni?: 'calico' | 'kube-router' | 'none';
   podSubnet?: string;
+  settle?: number;
 }
 
 export const DEFAULT_RANDOM_REPORT_DIR = 'conformance-random';
@@ -60,6 +62,7 @@ export async function runRandomMode(f: RandomFlags, session: SessionOptions): Pr
     cniFlag: f.cni !== undefined,
     reproDir: path.join(reportDir, 'random'),
     ...(f.confirmRuns !== undefined ? { confirmRuns: f.confirmRuns } : {}),
+    confirmSettleMs: confirmSettleMs(f.settle ?? session.settleMs ?? 10_000),
     reproCommand: (suite: string) => `netpol-harness run ${suite} --cni ${session.cluster?.cni ?? cni}`,
     log: (line: string) => void process.stdout.write(`${line}\n`),
   };

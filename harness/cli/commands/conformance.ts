@@ -4,7 +4,7 @@
 // NetworkPolicy at all (the canary), or infrastructure errors.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { cellInStep, DEFAULT_LANES, generateBattery, hostHasSctp, MAX_LANES, isFeature, judge, notEnforcingReport, renderConformance, FEATURE_NAMES, type ConformanceReport, type Feature, type GeneratedBattery } from '../../conformance/index.js';
 import { EnforcementError, EXIT, InfraError, UsageError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
@@ -14,21 +14,17 @@ import { effectiveCni, HarnessSession, type SessionOptions } from '../../run/ses
 import { formatCidr, isCidr, parseCidr } from '../../suite/cidr.js';
 import { staticServiceIP } from '../../suite/service-ips.js';
 import { runRandomMode } from './conformance-random.js';
-import { intIn } from './run.js';
+import { retargetStep } from '../../conformance/addresses.js';
+import { confirmDeviations, confirmSettleMs, DEFAULT_CONFIRM_RUNS } from '../../conformance/confirm.js';
+import type { StepResult } from '../../diff/result.js';
+import { addClusterOptions, clusterSessionOptions, intIn, type ClusterFlags } from '../cluster-options.js';
 
-interface ConformanceFlags {
+interface ConformanceFlags extends ClusterFlags {
   provider?: 'kind' | 'existing';
-  cni?: 'calico' | 'kube-router' | 'none';
   focus?: string;
   reportDir?: string;
-  clusterName?: string;
-  keep?: boolean;
-  reuse?: boolean;
-  kubeconfig?: string;
-  context?: string;
   podSubnet?: string;
   serviceSubnet?: string;
-  agentImage?: string;
   timeout?: number;
   settle?: number;
   settleInterval?: number;
@@ -97,28 +93,23 @@ export async function startBattery(
     return await start(battery.loaded, opts);
   } catch (e) {
     if (!(e instanceof EnforcementError)) throw e;
-    const report = notEnforcingReport(effectiveCni(battery.loaded.suite.cluster.cni, f.cni), f.provider ?? 'kind', e.message);
+    // On an existing cluster the battery suite's cni says nothing (the canary's message names the detected CNI).
+    const cni = f.provider === 'existing' ? (f.cni ?? 'unknown') : effectiveCni(battery.loaded.suite.cluster.cni, f.cni);
+    const report = notEnforcingReport(cni, f.provider ?? 'kind', e.message);
     if (f.reportDir) process.stdout.write(`reports: ${(await writeConformance(f.reportDir, report)).join(', ')}\n`);
     throw new EnforcementError(`this CNI does not enforce NetworkPolicy: ${e.message}`, { hint: 'install an enforcing CNI (calico, kube-router), or run with --cni none to see what an unenforced cluster answers' });
   }
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('conformance')
-    .description('run the NetworkPolicy conformance battery: which features this CNI enforces as the API says, how it denies, how fast')
-    .addOption(new Option('--provider <name>', 'cluster provider').choices(['kind', 'existing']).default('kind'))
-    .addOption(new Option('--cni <name>', 'CNI to install on kind (default: NPH_CNI on air-gapped hosts, else calico)').choices(['calico', 'kube-router', 'none']))
+    .description('run the NetworkPolicy conformance battery: which features this CNI enforces as the API says, how it denies, how fast');
+  addClusterOptions(cmd, { providers: ['kind', 'existing'], defaultProvider: 'kind' })
     .option('--focus <features>', `only the cases tagged with these features (comma list): ${FEATURE_NAMES.join(', ')}`)
     .option('--report-dir <dir>', 'write conformance.json and conformance.md, and run\'s results.json, junit.xml, summary.md, report.html')
-    .option('--cluster-name <name>', 'kind cluster name, or the kube context for --provider existing')
-    .option('--keep', 'leave the cluster, namespaces and policies in place afterwards')
-    .option('--reuse', 'reuse a kind cluster of the same name if it exists')
-    .option('--kubeconfig <file>', 'kubeconfig for --provider existing (only read)')
-    .option('--context <name>', 'kube context for --provider existing')
     .option('--pod-subnet <cidr>', 'the cluster pod CIDR the ipBlock cases are written against (default: the kind cluster\'s, 192.168.0.0/16)')
     .option('--service-subnet <cidr>', "the cluster's Service CIDR, where the ipblock-service cases pin a ClusterIP (default: the kind cluster's, 10.96.0.0/12; on --provider existing those cases are not testable without it)")
-    .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
     .option('--timeout <ms>', 'per-probe timeout inside the pod (default 1000)', intIn('--timeout', 100, 60_000))
     .option('--settle <ms>', 're-probe mismatching cells for up to this long after each change (default 10000)', intIn('--settle', 0, 600_000))
     .option('--settle-interval <ms>', 'pause between re-probes while a change settles: the time-to-enforce resolution (default 200)', intIn('--settle-interval', 0, 10_000))
@@ -126,7 +117,7 @@ export function register(program: Command): void {
     .option('--random <n>', 'instead of the battery: n random policy sets over its topology, each checked against the engine; deviating sets are shrunk and written out as suites', intIn('--random', 1, 1000))
     .option('--seed <s>', '--random: the seed (a whole number; the same seed gives the same sets; default: a new one, printed)')
     .option('--no-named-ports', '--random: generate no named ports (port: serve)')
-    .option('--confirm-runs <n>', '--random: cluster runs to confirm each shrunk set (default 3)', intIn('--confirm-runs', 1, 20))
+    .option('--confirm-runs <n>', `runs, each with a long settle, to confirm a deviation before it counts: a deviating case re-run alone (--random: its shrunk set); one that conforms is reported slow to enforce (default ${DEFAULT_CONFIRM_RUNS})`, intIn('--confirm-runs', 1, 20))
     .action(async (f: ConformanceFlags) => {
       const focus = parseFocus(f.focus);
       // Before any cluster work: a report directory that cannot be made fails now, not after the run.
@@ -141,41 +132,54 @@ export function register(program: Command): void {
       });
       const sctpTestable = f.provider !== 'existing' && (await hostHasSctp());
       const opts: SessionOptions = {
-        cluster: { provider: f.provider ?? 'kind', ...(f.cni ? { cni: f.cni } : {}), ...(f.clusterName ? { name: f.clusterName } : {}) },
-        keep: f.keep ?? false,
-        reuse: f.reuse ?? false,
+        ...clusterSessionOptions({ ...f, provider: f.provider ?? 'kind' }),
         handleSignals: true,
         settleIntervalMs: f.settleInterval ?? 200,
-        ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
-        ...(f.context ? { context: f.context } : {}),
-        ...(f.agentImage ? { agentImage: f.agentImage } : {}),
         ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),
       };
       if (f.random !== undefined || f.seed !== undefined) return runRandomMode(f, opts);
       // Each case is judged on its lane's cells only; cells across lanes are not probed (lanes.ts).
-      const batteryOpts: SessionOptions = { ...opts, cellFilter: (i, src, col) => cellInStep(battery.steps[i], src, col), cellTimes: true };
+      // ipBlock cases are rewritten against the pods' IPs as observed when they apply (addresses.ts).
+      let lastBlock: string | undefined;
+      const batteryOpts: SessionOptions = {
+        ...opts,
+        cellFilter: (i, src, col) => cellInStep(battery.steps[i], src, col),
+        cellTimes: true,
+        beforeApply: (i, addresses) => {
+          const block = retargetStep(battery, i, addresses);
+          if (block !== undefined && block !== lastBlock) process.stdout.write(`  ipBlock cases: the pods' IPs lie in ${block}\n`);
+          lastBlock = block ?? lastBlock;
+        },
+      };
       const pods = battery.loaded.suite.workloads.filter((w) => w.initially !== 'absent').length;
       process.stdout.write(
         `conformance battery: ${battery.cases.length} cases in ${battery.rounds.length} rounds (${battery.loaded.suite.steps.length} steps) over ${battery.lanes} lane(s), ${pods} pods${focus.length > 0 ? ` (focus: ${focus.join(', ')})` : ''}\n`,
       );
       for (const { case: c, reason } of battery.leftOut) process.stdout.write(`  ${c.id}: not testable: ${reason}\n`);
       const session = await startBattery(battery, batteryOpts, f);
+      const confirmSettle = confirmSettleMs(f.settle ?? battery.loaded.suite.probe.settleMs);
+      const judgeRun = () => judge(session.result, battery.cases, battery.steps, { sctpTestable, confirmSettleMs: confirmSettle }, battery.leftOut);
+      const printStep = (step: StepResult) => {
+        const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
+        const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s${distrustedText(step.infrastructure?.distrustedMs)}` : 'did not match';
+        const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
+        const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
+        process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);
+      };
       let failure: Error | undefined;
       try {
-        await session.runAll((step) => {
-          const wrong = step.cells.filter((c) => c.observed?.verdict !== undefined && c.observed.verdict !== c.expected).length;
-          const tte = step.timeToEnforceMs !== undefined ? `enforced in ${(step.timeToEnforceMs / 1000).toFixed(1)} s${distrustedText(step.infrastructure?.distrustedMs)}` : 'did not match';
-          const ids = battery.steps[session.result.steps.length - 1]?.cases.filter((c) => c.change !== undefined).map((c) => c.caseId) ?? [];
-          const what = step.notTestable !== undefined ? 'not testable' : `${step.cells.length} cells, ${wrong} deviating, ${tte}`;
-          process.stdout.write(`  ${step.name}${ids.length > 1 ? ` [${ids.join(' ')}]` : ''}: ${what}\n`);
-        });
+        await session.runAll(printStep);
+        // Only a deviation that shows again when the case runs alone with a long settle counts (confirm.ts).
+        const suspects = judgeRun().cases.filter((c) => c.status === 'deviates').map((c) => c.id);
+        if (suspects.length > 0) process.stdout.write(`confirming ${suspects.length} deviating case(s), each alone with a ${(confirmSettle / 1000).toFixed(0)} s settle: ${suspects.join(', ')}\n`);
+        await confirmDeviations(session, battery, { maxRuns: f.confirmRuns ?? DEFAULT_CONFIRM_RUNS, settleMs: confirmSettle, withExternal: f.provider !== 'existing', judge: judgeRun, onStep: printStep });
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));
       }
       const cleanup = await session.stop();
       const run = session.result;
-      const report = judge(run, battery.cases, battery.steps, { sctpTestable }, battery.leftOut);
+      const report = judgeRun();
       if (f.reportDir && run.steps.length > 0) {
         const { files } = await writeReports(run, f.reportDir, { env: process.env });
         files.push(...(await writeConformance(f.reportDir, report)));

@@ -1,29 +1,20 @@
 // `netpol-harness run <suite>`: the main job. Provision, install the CNI, prove enforcement, deploy,
 // then for each step apply, probe, compare and report. Exit 0 when every step matches, 1 on mismatches,
 // 2 on usage, input or infrastructure errors, or when nothing was tested. Flags are checked before anything touches a cluster.
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { CALICO_DATAPLANES, type CalicoDataplane } from '../../cluster/cni/types.js';
+import { Option, type Command } from 'commander';
 import { EXIT, UsageError } from '../../errors.js';
 import { makeOutputDir } from '../../report/report-dir.js';
 import { planRehearsal } from '../../run/rehearsal.js';
 import { detectTerminal, renderRun, renderStep, runSummaryLine, runTimingLines, summarizeRun, writeReports, type RunSummary } from '../../report/index.js';
 import { reproKubeconfigNote } from '../../report/repro-note.js';
 import { HarnessSession, type SessionOptions } from '../../run/session.js';
+import { addClusterOptions, clusterSessionOptions, intIn, type ClusterFlags } from '../cluster-options.js';
 
-interface RunFlags {
-  cni?: 'calico' | 'kube-router' | 'none';
+export { intIn };
+
+interface RunFlags extends ClusterFlags {
   provider?: 'kind' | 'existing' | 'k3s';
-  clusterName?: string;
-  workers?: number;
-  keep?: boolean;
-  reuse?: boolean;
-  nodeImage?: string;
-  kubeconfig?: string;
-  context?: string;
   allowForeignNamespaces?: boolean;
-  calicoManifest?: string;
-  calicoDataplane?: CalicoDataplane;
-  agentImage?: string;
   reportDir?: string;
   focus: 'all' | 'wrong';
   ascii?: boolean;
@@ -34,15 +25,6 @@ interface RunFlags {
   execConcurrency?: number;
   plan?: boolean;
   keepChanges?: boolean;
-}
-
-export function intIn(name: string, min: number, max: number) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number (got "${v}")`);
-    const n = Number(v);
-    if (n < min || n > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${n})`);
-    return n;
-  };
 }
 
 /**
@@ -61,22 +43,9 @@ export function exitCodeFor(summary: RunSummary, cleanupFailures: number): numbe
 }
 
 export function register(program: Command): void {
-  program
-    .command('run')
-    .argument('<suite>', 'suite file (or a directory holding suite.yaml)')
-    .addOption(new Option('--cni <name>', 'CNI to install (default: the suite\'s, or NPH_CNI on air-gapped hosts)').choices(['calico', 'kube-router', 'none']))
-    .addOption(new Option('--provider <name>', 'cluster provider (default: the suite\'s)').choices(['kind', 'existing', 'k3s']))
-    .option('--cluster-name <name>', 'kind cluster name, or the kube context for --provider existing')
-    .option('--workers <n>', 'kind worker nodes', intIn('--workers', 0, 10))
-    .option('--keep', 'leave the cluster, namespaces and policies in place after the run')
-    .option('--reuse', 'reuse a kind cluster of the same name if it exists')
-    .option('--node-image <image>', 'kind node image (default: NPH_NODE_IMAGE or the locally built one)')
-    .option('--kubeconfig <file>', 'kubeconfig for --provider existing (only read)')
-    .option('--context <name>', 'kube context for --provider existing')
+  const cmd = program.command('run').argument('<suite>', 'suite file (or a directory holding suite.yaml)');
+  addClusterOptions(cmd, { providers: ['kind', 'existing', 'k3s'], providerDefault: "the suite's" })
     .option('--allow-foreign-namespaces', 'existing clusters: allow changing namespaces this run did not create')
-    .option('--calico-manifest <path-or-url>', 'Calico manifest (default: the pinned v3.32.1 VXLAN manifest)')
-    .addOption(new Option('--calico-dataplane <mode>', 'Calico dataplane to install (default: NPH_CALICO_DATAPLANE, then iptables)').choices([...CALICO_DATAPLANES]))
-    .option('--agent-image <image>', 'probe/workload image (default: the locally built netpol-harness/agent)')
     .option('--report-dir <dir>', 'write results.json, junit.xml, summary.md and report.html here')
     .addOption(new Option('--focus <what>', 'terminal output: every table, or only the wrong cells').choices(['all', 'wrong']).default('all'))
     .option('--ascii', 'ASCII symbols only')
@@ -102,22 +71,9 @@ export function register(program: Command): void {
       if (f.reportDir) await makeOutputDir(f.reportDir);
       const term = { ...detectTerminal(process.stdout, process.env), ...(f.ascii ? { ascii: true } : {}) };
       const opts: SessionOptions = {
-        cluster: {
-          ...(f.cni ? { cni: f.cni } : {}),
-          ...(f.provider ? { provider: f.provider } : {}),
-          ...(f.clusterName ? { name: f.clusterName } : {}),
-          ...(f.workers !== undefined ? { workers: f.workers } : {}),
-        },
-        keep: f.keep ?? false,
-        reuse: f.reuse ?? false,
+        ...clusterSessionOptions(f),
         handleSignals: true,
-        ...(f.nodeImage ? { nodeImage: f.nodeImage } : {}),
-        ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
-        ...(f.context ? { context: f.context } : {}),
         ...(f.allowForeignNamespaces ? { allowForeignNamespaces: true } : {}),
-        ...(f.calicoManifest ? { calicoManifest: f.calicoManifest } : {}),
-        ...(f.calicoDataplane ? { calicoDataplane: f.calicoDataplane } : {}),
-        ...(f.agentImage ? { agentImage: f.agentImage } : {}),
         ...(f.via ? { via: f.via } : {}),
         ...(f.timeout !== undefined ? { timeoutMs: f.timeout } : {}),
         ...(f.settle !== undefined ? { settleMs: f.settle } : {}),

@@ -12,6 +12,7 @@ export * from './types.js';
 export { CALICO_IMAGES, CALICO_MANIFEST_URL, CALICO_VERSION, NFTABLES_MODE_ENV, calicoInstaller, kubeProxyMode, manifestImages, withCalicoDataplane } from './calico.js';
 export { KUBE_ROUTER_IMAGE, KUBE_ROUTER_VERSION, kubeRouterImage, kubeRouterInstaller, withKubeRouterImage } from './kube-router.js';
 export { noneInstaller } from './none.js';
+export { describeCni, detectCni, identifyCni, type DetectedCni } from './detect.js';
 export { applyObjects, parseManifest, readManifestText } from './manifest.js';
 
 export const installers: Readonly<Record<CniName, CniInstaller>> = {

@@ -15,6 +15,7 @@ import { generateSet, loadedOfSets, setName, sourced, type RandomOptions, type S
 import { cellKey, contextCells, deviationsOf, profileVsUpstream, signatures, type CellDeviation, type CellRef, type OracleContext } from './oracle.js';
 import { confirmAlongChain, setSize, shrink } from './shrink.js';
 import { writeRepro } from './write.js';
+import { DEFAULT_CONFIRM_RUNS } from '../confirm.js';
 
 export interface SetOutcome {
   set: string;
@@ -48,7 +49,10 @@ export interface RandomReport {
   profile: string;
   namedPorts: boolean;
   cells: number;
+  /** Sets whose deviation was confirmed (seen again on a confirmation run): the exit code's. */
   deviatingSets: number;
+  /** Sets that deviated once but never on a confirmation run: slow to enforce or a blip, not counted. */
+  unconfirmedSets?: number;
   outcomes: SetOutcome[];
   durationMs: number;
 }
@@ -61,8 +65,10 @@ export interface DriveOptions extends RandomOptions {
   cniFlag: boolean;
   /** Where `<seed>-<i>/suite.yaml` go. */
   reproDir: string;
-  /** Cluster runs per deviating set to confirm the shrunk set (default 3). */
+  /** Cluster runs per deviating set to confirm the shrunk set (default DEFAULT_CONFIRM_RUNS). */
   confirmRuns?: number;
+  /** Settle time of each confirmation run (confirm.ts confirmSettleMs; default: the session's). */
+  confirmSettleMs?: number;
   /** How to rerun a written suite (printed): the CLI's name and flags. */
   reproCommand: (suiteFile: string) => string;
   log: (line: string) => void;
@@ -94,7 +100,8 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
     results.push(step);
     opts.log(`  ${step.name}: ${step.cells.length} cells, ${deviationsOf(step).length} deviating`);
   });
-  const profile = profileForRun(loaded, session.spec.cni, opts.cniFlag);
+  // The session's profile: the installed CNI's, or on an existing cluster the detected one's (or --cni's).
+  const profile = session.profile?.profile ?? profileForRun(loaded, session.spec.cni, opts.cniFlag);
   const ctx: OracleContext = { cni: session.spec.cni, profile, addresses: session.endpointAddresses, ...(opts.podSubnet ? { podSubnet: opts.podSubnet } : {}) };
   let lastApplied = setName(n - 1);
   let confirmCount = 0;
@@ -104,7 +111,7 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
     const step = StepSpec.parse({ name: id, description: label, apply: [id], remove: [lastApplied], expect: 'simulated' });
     session.appendSteps([step], new Map([[id, sourced(id, policies, `<random confirm> ${id}.yaml`)]]));
     lastApplied = id;
-    const r = await session.runStep(id);
+    const r = await session.runStep(id, opts.confirmSettleMs !== undefined ? { settleMs: opts.confirmSettleMs } : {});
     opts.log(`    ${id} (${label}): ${deviationsOf(r).length} deviating`);
     return r;
   };
@@ -123,7 +130,7 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
     const { chain, tries } = shrink(original, (c) => valid(c, ctx.cni) && signatures(c, held, ctx).join('\n') === baseline);
     opts.log(`  ${step.name}: shrinking ${deviations.length} deviating cell(s): size ${setSize(original)} -> ${setSize(chain.at(-1)!)} (${tries} engine checks)`);
     const confirm = async (k: number): Promise<boolean> => stillDeviates(await runCandidate(`${step.name} ${k === 0 ? 'as generated' : `shrunk to size ${setSize(chain[k]!)}`}`, chain[k]!), deviations);
-    const confirmed = await confirmAlongChain(chain.length, confirm, opts.confirmRuns ?? 3);
+    const confirmed = await confirmAlongChain(chain.length, confirm, opts.confirmRuns ?? DEFAULT_CONFIRM_RUNS);
     // No smaller set reproduced (or none was found): the generated set itself runs once more, so
     // every written suite has been seen deviating twice (a one-off timing blip is not a finding).
     if (confirmed.index === 0) confirmed.runs.push({ index: 0, reproduced: await confirm(0) });
@@ -149,7 +156,9 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
       repro: opts.reproCommand(suiteFile),
     };
   }
-  const deviatingSets = outcomes.filter((o) => o.deviations.length > 0).length;
+  // The rule of confirm.ts: only a deviation seen again on a confirmation run counts.
+  const deviatingSets = outcomes.filter((o) => o.shrunk?.confirmed).length;
+  const unconfirmedSets = outcomes.filter((o) => o.shrunk && !o.shrunk.confirmed).length;
   return {
     schemaVersion: 1,
     seed: opts.seed,
@@ -159,6 +168,7 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
     namedPorts: opts.namedPorts ?? true,
     cells: outcomes.reduce((s, o) => s + o.cells, 0),
     deviatingSets,
+    unconfirmedSets,
     outcomes,
     durationMs: Math.round(performance.now() - t0),
   };
@@ -168,7 +178,7 @@ export async function driveRandom(session: HarnessSession, loaded: LoadedSuite, 
 export function renderRandom(r: RandomReport): string {
   const lines = [
     `random conformance: seed ${r.seed}, ${r.sets} sets, ${r.cells} cells on ${r.cni} (engine profile ${r.profile}${r.namedPorts ? '' : ', no named ports'})`,
-    `${r.deviatingSets === 0 ? 'every set agrees with the engine' : `${r.deviatingSets} of ${r.sets} sets deviate from the engine`}`,
+    `${r.deviatingSets === 0 ? 'every set agrees with the engine' : `${r.deviatingSets} of ${r.sets} sets deviate from the engine (confirmed)`}${r.unconfirmedSets ? `; ${r.unconfirmedSets} deviated once but not when rerun with a long settle (not counted: slow to enforce, or a blip)` : ''}`,
     `engine: the ${r.profile} profile and upstream semantics differ on ${r.outcomes.reduce((n, o) => n + o.profileVsUpstream, 0)} of these cells`,
   ];
   for (const o of r.outcomes) {

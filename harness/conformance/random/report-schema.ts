@@ -49,6 +49,7 @@ export const RandomReportSchema = z.object({
   namedPorts: z.boolean(),
   cells: count,
   deviatingSets: count,
+  unconfirmedSets: count.optional(),
   outcomes: z.array(SetOutcomeSchema),
   durationMs: z.number().nonnegative(),
 });

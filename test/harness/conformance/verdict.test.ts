@@ -164,6 +164,35 @@ describe('conformance: verdicts', function () {
     expect(eg.deviations.filter((d) => !d.predicted)).to.deep.equal([]);
     expect(eg.deviations).to.have.length(11);
     expect(renderConformance(wrong)).to.match(/12 cell\(s\) disagree where the CNI did not deviate as predicted \(an engine bug\)/);
+    // The same observations on a cluster whose CNI has no profile (not detected, no --cni): the
+    // engine's simulation is no statement about it, so neither "an engine bug" nor "as predicted".
+    const unknownRun = (run: RunResult): RunResult => ({ ...run, cluster: { provider: 'existing', cni: 'unknown' }, profile: 'kube-router', profileSource: 'unknown' });
+    for (const observed of [seen, krRun((step, c) => (step === 'named-port-egress' && c.src === 'x/a' && c.col === 'y/c:80/TCP' ? 'refused' : undefined))]) {
+      const u = judge(unknownRun(observed), nb.cases, nb.steps, { sctpTestable: false });
+      expect(u.engineProfile).to.deep.equal({ name: 'kube-router', source: 'unknown' });
+      expect(u.cases.filter((c) => c.asProfilePredicts)).to.deep.equal([]);
+      expect(u.cases.flatMap((c) => c.deviations).filter((d) => d.predicted)).to.deep.equal([]);
+      const text = renderConformance(u);
+      expect(text).not.to.include('engine bug');
+      expect(text).not.to.include('profile predicts');
+      expect(text).to.match(/no profile of unknown was detected or given \(--cni\), so these say nothing about the engine or the CNI/);
+    }
+  });
+
+  it('records the CNI as detected or installed (version, dataplane, evidence) and where the engine profile came from', () => {
+    const nb = generateBattery({ focus: ['isolation-ingress'], lanes: 1 });
+    const run: RunResult = {
+      ...fakeRunOf(nb, asSpec),
+      cluster: { provider: 'existing', cni: 'calico', cniVersion: 'v3.32.1', dataplane: 'nftables', cniEvidence: 'DaemonSet calico-system/calico-node (image quay.io/calico/node:v3.32.1)' },
+      profile: 'calico',
+      profileSource: 'cni',
+    };
+    const r = judge(run, nb.cases, nb.steps, { sctpTestable: false });
+    expect(r).to.deep.include({ cni: 'calico', cniVersion: 'v3.32.1', dataplane: 'nftables', engineProfile: { name: 'calico', source: 'cni' } });
+    expect(r.cniEvidence).to.match(/calico-system\/calico-node/);
+    const md = renderConformance(r);
+    expect(md).to.include('## NetworkPolicy conformance: calico v3.32.1, nftables dataplane (existing)');
+    expect(md).to.include("Simulated with the **calico** engine profile (the CNI's own)");
   });
 
   it('ClusterNetworkPolicy cases are "not testable", with the tier canary\'s reason, when the run says so; judged like any case when tiers are enforced', () => {
