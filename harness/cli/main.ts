@@ -25,6 +25,14 @@ function inFiles(e: InputError): string {
   return ` in ${printable(files.slice(0, 3).join(', '))}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
 }
 
+/**
+ * Colours for error lines: only on a terminal (as the reports decide, report/terminal.ts), so a log
+ * or a pipe gets plain text even where picocolors would colour because CI is set.
+ */
+function errorColors(): ReturnType<typeof pc.createColors> {
+  return pc.createColors(process.stderr.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb');
+}
+
 /** Runs the CLI and returns the exit code; never throws, never prints a stack trace for user errors. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -39,16 +47,17 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.error;
     }
+    const c = errorColors();
     if (e instanceof HarnessError) {
       const title = e instanceof InputError ? `invalid input${inFiles(e)}` : e.name.replace(/Error$/, '').toLowerCase() + ' error';
-      process.stderr.write(`${pc.red(`netpol-harness: ${title}`)}\n${printable(e.message)}\n`);
-      if (e.hint) process.stderr.write(`${pc.dim(`hint: ${printable(e.hint)}`)}\n`);
+      process.stderr.write(`${c.red(`netpol-harness: ${title}`)}\n${printable(e.message)}\n`);
+      if (e.hint) process.stderr.write(`${c.dim(`hint: ${printable(e.hint)}`)}\n`);
       return e.exitCode;
     }
     const err = e as Error;
-    process.stderr.write(`${pc.red('netpol-harness: unexpected error')}: ${printable(err.message)}\n`);
+    process.stderr.write(`${c.red('netpol-harness: unexpected error')}: ${printable(err.message)}\n`);
     if (process.env.NPH_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
-    else process.stderr.write(pc.dim('(set NPH_DEBUG=1 for a stack trace)\n'));
+    else process.stderr.write(c.dim('(set NPH_DEBUG=1 for a stack trace)\n'));
     return EXIT.error;
   }
 }
