@@ -33,12 +33,14 @@ function readmeCommands(): { setup: string[]; commands: Shown[] } {
   const blocks = [...text.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1]!, body: m[2]! }));
   const setup: string[] = [];
   const commands: Shown[] = [];
+  const devCommands: string[] = [];
   blocks.forEach((b, i) => {
     if (b.lang !== 'bash') return;
     const lines = b.body.split('\n').filter((l) => l.trim() !== '');
     const own = lines.filter((l) => l.startsWith(CLI));
     for (const l of lines) {
       if (l.startsWith('cp ')) setup.push(l);
+      else if (l === 'npm ci' || l === 'npm test') devCommands.push(l);
       else if (!l.startsWith(CLI) && !l.startsWith('npm install ')) throw new Error(`README: a shell line the tests do not know: ${l}`);
     }
     const next = blocks[i + 1];
@@ -49,11 +51,11 @@ function readmeCommands(): { setup: string[]; commands: Shown[] } {
       commands.push({ command: m[1]!, exit: Number(m[2]), ...(output ? { output } : {}) });
     }
   });
-  return { setup, commands };
+  return { setup, commands, devCommands };
 }
 
 describe('README: every command it shows', () => {
-  const { setup, commands } = readmeCommands();
+  const { setup, commands, devCommands } = readmeCommands();
   let project: string;
   let cwd: string;
 
@@ -94,6 +96,15 @@ describe('README: every command it shows', () => {
       for (const line of c.output ?? []) expect(out, `README shows: ${line}`).to.include(line.trimEnd());
     });
   }
+
+  it('shows the project\'s own install and test commands, and CI runs exactly those', () => {
+    expect(devCommands).to.deep.equal(['npm ci', 'npm test']);
+    const ci = readFileSync(path.join(ROOT, '.ci/run'), 'utf8').split('\n').map((l) => l.trim());
+    expect(ci).to.include('npm test');
+    expect(ci.some((l) => l.startsWith('npm ci'))).to.equal(true);
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.test).to.equal('node scripts/test.mjs');
+  });
 
   it('the package the README installs ships the seed suite it copies', () => {
     const files = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
