@@ -28,7 +28,7 @@ interface Shown {
 }
 
 /** The README's shell blocks: setup lines and netpol-harness commands, in order. */
-function readmeCommands(): { setup: string[]; commands: Shown[] } {
+function readmeCommands(): { setup: string[]; commands: Shown[]; devCommands: string[] } {
   const text = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const blocks = [...text.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1]!, body: m[2]! }));
   const setup: string[] = [];
