@@ -4,6 +4,8 @@
 // (its containers started) longer than the trust window ago, no failed health probe in the
 // probe-failure shadow, on a Ready node. A cluster the run just created has CoreDNS turning Ready seconds after the
 // CNI: probed then, its cells would be distrusted and the wait would read as the CNI's time to enforce.
+// Young DNS pods need not wait out the window when there is evidence they are served (verifyDns:
+// observe/dns-serving.ts): then they are trusted from that moment, and the guard is told so.
 import type { KubeClient } from '../cluster/kube-client.js';
 import { CNI_ENDPOINT, CNI_TARGETS } from './cni-agents.js';
 import { DNS_ENDPOINT } from './guard.js';
@@ -37,6 +39,11 @@ export interface SettleClusterOptions {
   requireDns?: boolean;
   /** Stops waiting (the run is ending): returns as not settled. */
   signal?: AbortSignal;
+  /**
+   * Evidence that DNS pods younger than the trust window are served (undefined: they are; else why
+   * not). Asked at most once a reading, only while such pods are otherwise stable.
+   */
+  verifyDns?: (pods: PodSnap[]) => Promise<string | undefined>;
 }
 
 export interface ClusterSettled {
@@ -47,19 +54,34 @@ export interface ClusterSettled {
   reasons: string[];
   /** What it waited for: pods of each kind it found. */
   found: { dns: number; cniAgents: number; kubeProxy: number };
+  /**
+   * When young DNS pods were shown served (ms since the epoch): the guard trusts DNS pods Ready
+   * before then (observe/step.ts watchTargets). Undefined when the window did the trusting.
+   */
+  dnsServedAt?: number;
+  /** Why the last DNS check did not count, when one was made and failed. */
+  dnsUnserved?: string;
 }
+
+/** Pods trusted on evidence before their window ended: uid -> the start (Ready or restart) they were verified at. */
+export type TrustedPods = ReadonlyMap<string, number>;
+
+/** When a pod last became Ready or (re)started its containers: its window counts from there. */
+const sinceOf = (p: PodSnap): number => Math.max(p.readySince ?? -Infinity, p.startedAt ?? -Infinity);
 
 const podId = (p: PodSnap): string => `${p.namespace}/${p.name}`;
 
 /** Why one pod is not stable at `now`, or undefined when it is. */
-function podUnstable(snap: Snapshot, p: PodSnap, now: number, windowMs: number, failureMs: number): string | undefined {
+function podUnstable(snap: Snapshot, p: PodSnap, now: number, windowMs: number, failureMs: number, trusted?: TrustedPods): string | undefined {
   const node = snap.nodes.get(p.node);
   if (node && !node.ready) return `${podId(p)}: node ${p.node} is NotReady`;
   if (p.terminating) return `${podId(p)}: terminating`;
   if (!p.ready) return `${podId(p)}: not Ready (phase ${p.phase})`;
   // A restarted container shows in its start time even when the pod's Ready condition did not flip.
-  const since = Math.max(p.readySince ?? -Infinity, p.startedAt ?? -Infinity);
-  if (since > now - windowMs) {
+  const since = sinceOf(p);
+  // Verified served since this start: no window (a later restart or Ready flip brings it back).
+  const verified = trusted?.has(p.uid) === true && since <= trusted.get(p.uid)!;
+  if (since > now - windowMs && !verified) {
     const what = p.restarts > 0 && p.startedAt === since ? `restarted (${p.restarts}x), running` : 'Ready';
     return `${podId(p)}: ${what} only ${Math.max(0, (now - since) / 1000).toFixed(0)} s (trusted after ${(windowMs / 1000).toFixed(0)} s)`;
   }
@@ -69,11 +91,11 @@ function podUnstable(snap: Snapshot, p: PodSnap, now: number, windowMs: number, 
 }
 
 /** Why the cluster's services are not settled in this reading (pure); empty when they are. */
-export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; requireDns?: boolean }): string[] {
+export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; requireDns?: boolean; trusted?: TrustedPods }): string[] {
   const out: string[] = [];
   const of = (endpoint: string): PodSnap[] => [...snap.pods.values()].filter((p) => p.endpoints.includes(endpoint));
   const check = (p: PodSnap): void => {
-    const why = podUnstable(snap, p, now, opts.windowMs, opts.failureMs);
+    const why = podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted);
     if (why) out.push(why);
   };
   const dns = of(DNS_ENDPOINT);
@@ -90,6 +112,12 @@ export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: 
   return out;
 }
 
+/** DNS pods stable in every way but their age (pure): what verifyDns may vouch for. */
+export function youngDnsPods(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; trusted?: TrustedPods }): PodSnap[] {
+  const dns = [...snap.pods.values()].filter((p) => p.endpoints.includes(DNS_ENDPOINT));
+  return dns.filter((p) => podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted) !== undefined && podUnstable(snap, p, now, 0, opts.failureMs) === undefined);
+}
+
 /** Waits until the cluster services are settled (unsettledReasons is empty), or the timeout passes. */
 export async function waitForClusterServices(o: SettleClusterOptions): Promise<ClusterSettled> {
   const now = o.now ?? Date.now;
@@ -100,6 +128,10 @@ export async function waitForClusterServices(o: SettleClusterOptions): Promise<C
   const start = now();
   let reasons: string[] = ['the cluster was not read'];
   let found = { dns: 0, cniAgents: 0, kubeProxy: 0 };
+  const trusted = new Map<string, number>();
+  let dnsServedAt: number | undefined;
+  let dnsUnserved: string | undefined;
+  const evidence = (): Pick<ClusterSettled, 'dnsServedAt' | 'dnsUnserved'> => ({ ...(dnsServedAt !== undefined ? { dnsServedAt } : {}), ...(dnsUnserved !== undefined && dnsServedAt === undefined ? { dnsUnserved } : {}) });
   for (;;) {
     let snap: Snapshot | undefined;
     try {
@@ -110,10 +142,20 @@ export async function waitForClusterServices(o: SettleClusterOptions): Promise<C
     if (snap) {
       const count = (e: string): number => [...snap.pods.values()].filter((p) => p.endpoints.includes(e)).length;
       found = { dns: count(DNS_ENDPOINT), cniAgents: count(CNI_ENDPOINT), kubeProxy: count(KUBE_PROXY_ENDPOINT) };
-      reasons = unsettledReasons(snap, now(), { windowMs, failureMs, ...(o.requireDns !== undefined ? { requireDns: o.requireDns } : {}) });
-      if (reasons.length === 0) return { settled: true, waitedMs: now() - start, reasons, found };
+      const rules = { windowMs, failureMs, trusted, ...(o.requireDns !== undefined ? { requireDns: o.requireDns } : {}) };
+      reasons = unsettledReasons(snap, now(), rules);
+      const young = o.verifyDns && reasons.length > 0 ? youngDnsPods(snap, now(), rules) : [];
+      if (young.length > 0) {
+        dnsUnserved = await o.verifyDns!(young);
+        if (dnsUnserved === undefined) {
+          dnsServedAt = now();
+          for (const p of young) trusted.set(p.uid, sinceOf(p));
+          reasons = unsettledReasons(snap, now(), rules);
+        }
+      }
+      if (reasons.length === 0) return { settled: true, waitedMs: now() - start, reasons, found, ...evidence() };
     }
-    if (now() - start >= timeoutMs || o.signal?.aborted) return { settled: false, waitedMs: now() - start, reasons, found };
+    if (now() - start >= timeoutMs || o.signal?.aborted) return { settled: false, waitedMs: now() - start, reasons, found, ...evidence() };
     o.onWait?.(reasons);
     await sleep(o.intervalMs ?? 1000);
   }

@@ -26,9 +26,10 @@ const ips = (ep: { pods: { ip: string }[] }): string[] => ep.pods.map((p) => p.i
 
 /**
  * Every endpoint the suite deployed or found, plus the DNS server and the CNI's node agents
- * (`deployedAt`: when the run deployed its pods; cluster service pods Ready before then are no lag).
+ * (`deployedAt`: when the run deployed its pods; cluster service pods Ready before then are no lag;
+ * `dnsServedAt`: when DNS pods were shown served, so DNS pods Ready before then are no lag either).
  */
-export function watchTargets(deployment: Deployment, suite: Suite, deployedAt?: number): WatchTarget[] {
+export function watchTargets(deployment: Deployment, suite: Suite, deployedAt?: number, dnsServedAt?: number): WatchTarget[] {
   const out: WatchTarget[] = [];
   for (const ep of deployment.endpoints.values()) {
     if (ep.kind === 'existing') {
@@ -39,7 +40,8 @@ export function watchTargets(deployment: Deployment, suite: Suite, deployedAt?: 
     }
   }
   const since = deployedAt !== undefined ? { freshAfter: deployedAt } : {};
-  return [...out, { ...DNS_TARGET, ...since }, ...CNI_TARGETS.map((t) => ({ ...t, ...since }))];
+  const dnsSince = dnsServedAt !== undefined ? { freshAfter: Math.max(deployedAt ?? -Infinity, dnsServedAt) } : since;
+  return [...out, { ...DNS_TARGET, ...dnsSince }, ...CNI_TARGETS.map((t) => ({ ...t, ...since }))];
 }
 
 export interface ObserveStepOptions {

@@ -6,6 +6,12 @@
 // the CNI's: it is left out of the cell's time and reported on its own (`distrustedMs`).
 // Rounds before the confirmation are provisional (their results are never final), so the guard may
 // skip its costlier checks there; a result still provisional at the deadline is probed once more.
+// A drop is only seen as a timeout, so re-waiting the whole timeout in the confirmation would double
+// every deny step. The confirmation asks something narrower: did a cell that dropped start to
+// connect? A connection that starts to go through is as fast as the other connections of its kind,
+// so the confirmation waits on drops a multiple of the slowest recent connection (bounded below and
+// by the probe's own timeout: see confirmTimeoutMs). The verdict itself always comes
+// from a round with the full timeout.
 import type { Verdict } from '../matrix/matrix.js';
 import { cellKey } from '../matrix/matrix.js';
 import { verdictOf, type ObservedClass } from '../diff/result.js';
@@ -54,6 +60,17 @@ export interface SettleOptions {
   intervalMs?: number;
   /** Skip the confirmation round (benchmarks); every round is then final (none is provisional). */
   noConfirm?: boolean;
+  /**
+   * How long the confirmation waits on a cell that dropped (timed out) in the round it confirms:
+   * `factor` times the slowest connection of the same kind seen in this settle, at least `floorMs`,
+   * never more than the target's timeout (default 5x, 500 ms). `false`: the full timeout.
+   */
+  confirmDrops?: { factor: number; floorMs: number } | false;
+  /**
+   * Recent connection times per probe kind, kept across settles (a run's steps): a step whose DNS
+   * cells all drop still knows how fast a DNS answer comes. Updated in place.
+   */
+  latency?: RecentLatency;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onRound?: (info: { round: number; probed: number; mismatched: number; elapsedMs: number }) => void;
@@ -93,19 +110,25 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
   /** When each cell's current run of matching results began (the end of the round that first showed it). */
   const matchedAt = new Map<string, number>();
 
+  /** Slowest connection seen so far, per probe kind (what a drop that starts to connect would take). */
+  const slowest = opts.latency ?? new RecentLatency();
+  const confirmDrops = opts.confirmDrops ?? DEFAULT_CONFIRM_DROPS;
+
   const probe = async (subset: PlannedCell[], kind: 'probe' | 'confirm' | 'final' = 'probe'): Promise<void> => {
     rounds++;
     attempts += subset.length;
     const confirming = kind === 'confirm';
     const provisional = kind === 'probe' && !opts.noConfirm;
     const sent = now();
-    const results = await prober.round(requestsFor(subset), provisional ? { provisional } : {});
+    const planned = confirming && confirmDrops ? subset.map((c) => withConfirmTimeout(c, outcomes.get(key(c))?.result, slowest, confirmDrops)) : subset;
+    const results = await prober.round(requestsFor(planned), provisional ? { provisional } : {});
     const ended = now();
     if (confirming) confirmMs += ended - sent;
     for (const c of subset) {
       const k = key(c);
       const r = results.get(k) ?? { id: c.target.id, class: 'error' as const, detail: 'no result returned for this probe' };
       const prev = outcomes.get(k);
+      if (r.class === 'connected' && r.latencyMs !== undefined) slowest.record(c.target.kind, r.latencyMs);
       distrust.record(k, r.distrusted === true, sent);
       if (provisional) provisionalCells.add(k);
       else provisionalCells.delete(k);
@@ -171,6 +194,51 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
     rounds,
     attempts,
   };
+}
+
+const DEFAULT_CONFIRM_DROPS = { factor: 5, floorMs: 500 };
+
+/**
+ * The slowest of the last `keep` connections per probe kind: how long a connection takes on this
+ * cluster now. Recent, so that one slow moment (the machine busy for a second) does not set every
+ * later confirmation to the full timeout.
+ */
+export class RecentLatency {
+  private readonly seen = new Map<string, number[]>();
+  constructor(private readonly keep = 256) {}
+
+  record(kind: string, ms: number): void {
+    const xs = this.seen.get(kind) ?? [];
+    xs.push(ms);
+    if (xs.length > this.keep) xs.shift();
+    this.seen.set(kind, xs);
+  }
+
+  /** The slowest recent connection of this kind; undefined when none connected yet. */
+  get(kind: string): number | undefined {
+    const xs = this.seen.get(kind);
+    return xs && xs.length > 0 ? Math.max(...xs) : undefined;
+  }
+}
+
+/** A result that is a drop: nothing answered before the deadline (a DNS query included). */
+const isDrop = (r: AgentResult | undefined): boolean => r?.class === 'timeout' || (r?.class === 'dns-failure' && /timeout|timed out/i.test(r.detail ?? 'timeout'));
+
+/**
+ * The wait a confirmation gives a cell that dropped in the round it confirms (pure): `factor` times
+ * the slowest connection of its kind seen so far, at least `floorMs`, at most its own timeout.
+ * Undefined when nothing of its kind connected (no measure of how fast a connection is: full timeout).
+ */
+export function confirmTimeoutMs(target: AgentTarget, last: AgentResult | undefined, slowest: Pick<RecentLatency, 'get'>, o: { factor: number; floorMs: number }): number | undefined {
+  if (!isDrop(last)) return undefined;
+  const s = slowest.get(target.kind);
+  if (s === undefined) return undefined;
+  return Math.min(target.timeoutMs, Math.max(o.floorMs, Math.ceil(s * o.factor)));
+}
+
+function withConfirmTimeout(c: PlannedCell, last: AgentResult | undefined, slowest: Pick<RecentLatency, 'get'>, o: { factor: number; floorMs: number }): PlannedCell {
+  const ms = confirmTimeoutMs(c.target, last, slowest, o);
+  return ms === undefined || ms >= c.target.timeoutMs ? c : { ...c, target: { ...c.target, timeoutMs: ms } };
 }
 
 /**

@@ -27,6 +27,8 @@ import { manifestImages, type UserManifest } from '../apply/manifests.js';
 import { checkInPlaceAccess, servesEphemeralContainers } from '../apply/access.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
 import { waitForClusterServices, type ClusterSettled } from '../observe/settled.js';
+import { dnsServed, onePerNode } from '../observe/dns-serving.js';
+import { BatchProber, type SourcePod } from '../probe/prober.js';
 import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
 import type { SessionOptions } from './options.js';
 import type { PhaseClock } from './phases.js';
@@ -66,6 +68,11 @@ export interface Provisioned {
   tiers?: TierSupport;
   /** rollback.yaml, once written (existing clusters, before the first change). */
   rollbackFile?: string;
+  /**
+   * Pods the settle phase may query DNS from (observe/dns-serving.ts): filled by the session once the
+   * suite is deployed; empty until then (young DNS pods then wait out the trust window).
+   */
+  dnsSources: SourcePod[];
   /** The settle phase, running from the CNI's install on (awaited before the first step). */
   settling?: { started: number; done: Promise<{ settled: ClusterSettled | undefined; ended: number }> };
   /** The CNI found on the cluster (what enforces on an existing one; the installed one's version on kind). */
@@ -141,7 +148,7 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
     cleanup,
     progress,
   }), (c) => (c.createdByUs ? 'created' : 'reused'));
-  const out: Provisioned = { cluster, executor: new ApiServerExecutor(cluster.kubeConfig), workers: [], agentImage, detected: { name: spec.cni, evidence: 'not read yet' }, profile: runProfile(loaded, spec.cni) };
+  const out: Provisioned = { cluster, executor: new ApiServerExecutor(cluster.kubeConfig), workers: [], dnsSources: [], agentImage, detected: { name: spec.cni, evidence: 'not read yet' }, profile: runProfile(loaded, spec.cni) };
   // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
   if (cluster.provider === 'existing') {
     await assertRehearsable(cluster.client, opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), loaded, cluster.context);
@@ -211,6 +218,7 @@ export async function settleCluster(ctx: ProvisionContext, prov: Provisioned): P
     const r = await waitForClusterServices({
       client: prov.cluster.client,
       requireDns: prov.cluster.provider !== 'existing',
+      verifyDns: (pods) => dnsServed(new BatchProber(prov.executor), onePerNode(prov.dnsSources), pods),
       ...(ctx.opts.settleClusterMs !== undefined ? { timeoutMs: ctx.opts.settleClusterMs } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onWait: (reasons) => {

@@ -18,6 +18,7 @@ import type { CalicoDataplane } from '../cluster/cni/types.js';
 import { loadManifests, type UserManifest } from '../apply/manifests.js';
 import type { Deployment } from '../apply/index.js';
 import { canStream, SessionPool } from '../probe/session.js';
+import { RecentLatency } from '../probe/settle.js';
 import type { TierSupport } from '../cluster/checks/tier-canary.js';
 import type { InPlaceSetup } from './in-place.js';
 import { calicoDataplaneFor } from './dataplane.js';
@@ -43,6 +44,10 @@ export class HarnessSession {
   private readonly progress: Progress;
   private provisioned?: Provisioned;
   private deployed?: Deployed;
+  /** When the settle phase showed young DNS pods served (the guard trusts them from then). */
+  private dnsServedAt?: number;
+  /** The slowest connection per probe kind so far (how long a confirmation waits on drops: probe/settle.ts). */
+  private readonly latency = new RecentLatency();
   private readonly endpoints = new RunEndpoints();
   /** Probe sessions for the whole run (opened while the first step applies; harness/probe/session.ts). */
   private probeSessions?: SessionPool;
@@ -149,12 +154,16 @@ export class HarnessSession {
       void this.probeSessions.warm([...this.endpoints.sources.values()]);
     }
     if (prov.settling) {
+      // Young DNS pods may now be shown served from the suite's own pods (observe/dns-serving.ts).
+      prov.dnsSources.push(...this.endpoints.sources.values());
       // The first step must find the cluster's services settled (its cells would be distrusted otherwise).
       const t = performance.now();
       const { settled, ended } = await prov.settling.done;
       const waited = performance.now() - t;
+      if (settled?.dnsServedAt !== undefined) this.dnsServedAt = settled.dnsServedAt;
       const state = settled === undefined ? 'not checked' : settled.settled ? 'settled' : `not settled (${settled.reasons[0] ?? ''})`;
-      phases.record('settle', prov.settling.started, ended, `${state}; the first step waited ${(waited / 1000).toFixed(1)} s for it`);
+      const dns = settled?.dnsServedAt !== undefined ? '; DNS pods shown served by queries from every node' : '';
+      phases.record('settle', prov.settling.started, ended, `${state}${dns}; the first step waited ${(waited / 1000).toFixed(1)} s for it`);
     }
   }
 
@@ -205,6 +214,8 @@ export class HarnessSession {
       executor: p.executor,
       deployment: d.deployment,
       deployedAt: d.deployedAt,
+      ...(this.dnsServedAt !== undefined ? { dnsServedAt: this.dnsServedAt } : {}),
+      latency: this.latency,
       endpoints: this.endpoints,
       applier: d.applier,
       ...(d.changer ? { changer: d.changer } : {}),

@@ -15,7 +15,7 @@ import type { Deployment, EndpointChanger, PolicyApplier } from '../apply/index.
 import type { PodExecutor } from '../probe/exec.js';
 import type { SessionPool } from '../probe/session.js';
 import type { SourcePod } from '../probe/prober.js';
-import { probeUntilSettled } from '../probe/settle.js';
+import { probeUntilSettled, type RecentLatency } from '../probe/settle.js';
 import { enforcedAtMs, RecordingProber } from '../probe/timeline.js';
 import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import { LiveProber } from '../observe/live-prober.js';
@@ -39,6 +39,8 @@ export interface StepContext {
   executor: PodExecutor;
   deployment: Deployment;
   deployedAt: number;
+  /** When the settle phase showed young DNS pods served (observe/settled.ts): the guard trusts them from then. */
+  dnsServedAt?: number;
   endpoints: RunEndpoints;
   applier: PolicyApplier;
   changer?: EndpointChanger;
@@ -48,6 +50,8 @@ export interface StepContext {
   tiers?: TierSupport;
   /** The engine profile the run simulates with (provision.ts). */
   profile: RunProfile;
+  /** Recent connection times per probe kind in the run (probe/settle.ts confirmDrops). */
+  latency?: RecentLatency;
 }
 
 /** Applies the changes of steps `from..to` in order (earlier steps are applied without probing when skipped). */
@@ -101,7 +105,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   const observed = await observeStep({
     client: ctx.cluster.client,
     executor: ctx.executor,
-    targets: watchTargets(ctx.deployment, loaded.suite, ctx.deployedAt),
+    targets: watchTargets(ctx.deployment, loaded.suite, ctx.deployedAt, ctx.dnsServedAt),
     ...(ctx.probeSessions ? { pool: ctx.probeSessions } : {}),
     ...(opts.execConcurrency !== undefined ? { concurrency: opts.execConcurrency } : {}),
     onReplaced: (src, old) => {
@@ -121,7 +125,11 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   let settled;
   try {
     await opts.onProbing?.(step.name);
-    settled = await probeUntilSettled(plan.cells, prober, { deadlineMs: settleMs ?? opts.settleMs ?? probeOpts.settleMs, ...(opts.settleIntervalMs !== undefined ? { intervalMs: opts.settleIntervalMs } : {}) });
+    settled = await probeUntilSettled(plan.cells, prober, {
+      deadlineMs: settleMs ?? opts.settleMs ?? probeOpts.settleMs,
+      ...(opts.settleIntervalMs !== undefined ? { intervalMs: opts.settleIntervalMs } : {}),
+      ...(ctx.latency ? { latency: ctx.latency } : {}),
+    });
   } finally {
     observed.stop();
   }

@@ -5,6 +5,7 @@ import type { CommandRunner } from '../command.js';
 import { preloadRunImages, type PreloadResult } from '../images.js';
 import type { Cluster } from '../provider.js';
 import { cniInstaller, installCni } from './index.js';
+import { recreateStuckDns } from './stuck-dns.js';
 import type { CniInstallOptions, CniName } from './types.js';
 
 export interface CniBringUpOptions extends CniInstallOptions {
@@ -37,6 +38,11 @@ export async function preloadAndInstallCni(cluster: Cluster, cni: CniName, opts:
       }),
     );
   }
-  const install = await time('cni', () => installCni(cluster, cni, cniOpts));
+  const install = await time('cni', async () => {
+    const r = await installCni(cluster, cni, cniOpts);
+    // Only on a cluster this run created (never someone else's), and only where a CNI was installed.
+    if (cluster.createdByUs && cni !== 'none') await recreateStuckDns(cluster.client, cniOpts.progress).catch(() => []);
+    return r;
+  });
   return { install, images };
 }

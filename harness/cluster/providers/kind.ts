@@ -118,22 +118,37 @@ export class KindCluster implements Cluster {
       .filter((l) => l && !/^No kind nodes/i.test(l));
   }
 
+  /** Images this run loaded while `kind create` bootstrapped the nodes: on every node already. */
+  private readonly loadedAtCreation = new Set<string>();
+
+  /** Records images loaded during creation (loadImages then skips them). */
+  markLoaded(images: Iterable<string>): void {
+    for (const i of images) this.loadedAtCreation.add(i);
+  }
+
   async loadImages(images: string[]): Promise<void> {
     const { runner, docker, kind } = this.opts;
-    const wanted = [...new Set(images)];
+    const wanted = [...new Set(images)].filter((i) => !this.loadedAtCreation.has(i));
     if (wanted.length === 0) return;
     const nodes = await this.nodeContainers();
+    // Every image on every node at once: one docker exec each, which on a busy machine take a second apiece.
+    const checked = await Promise.all(
+      wanted.map(async (image) => {
+        const local = await runner.run(docker, ['image', 'inspect', '--format', '{{.Id}}', image]);
+        const localId = local.exitCode === 0 ? local.stdout.trim() : undefined;
+        const onNodes = await Promise.all(
+          nodes.map(async (node) => {
+            const r = await runner.run(docker, ['exec', node, 'crictl', 'inspecti', '-o', 'json', image]);
+            const nodeId = r.exitCode === 0 ? imageIdFromCrictl(r.stdout) : undefined;
+            // The same image ID means the same content: loading again would only cost a docker save.
+            return nodeId === undefined || (localId !== undefined && nodeId !== localId) ? node : undefined;
+          }),
+        );
+        return { image, localId, missing: onNodes.filter((n): n is string => n !== undefined) };
+      }),
+    );
     const toLoad: string[] = [];
-    for (const image of wanted) {
-      const local = await runner.run(docker, ['image', 'inspect', '--format', '{{.Id}}', image]);
-      const localId = local.exitCode === 0 ? local.stdout.trim() : undefined;
-      const missing: string[] = [];
-      for (const node of nodes) {
-        const r = await runner.run(docker, ['exec', node, 'crictl', 'inspecti', '-o', 'json', image]);
-        const nodeId = r.exitCode === 0 ? imageIdFromCrictl(r.stdout) : undefined;
-        // The same image ID means the same content: loading again would only cost a docker save.
-        if (nodeId === undefined || (localId !== undefined && nodeId !== localId)) missing.push(node);
-      }
+    for (const { image, localId, missing } of checked) {
       if (missing.length === 0) continue;
       if (localId === undefined) {
         throw new InfraError(`image ${image} is neither in the local Docker engine nor on node${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
@@ -277,6 +292,7 @@ export async function createKindCluster(spec: ClusterSpec, opts: CreateClusterOp
   if (preloaded instanceof Error) progress.info(`images were not loaded during creation (${preloaded.message.split('\n')[0]}); they are loaded now`);
   else if (preloaded?.length) progress.info(`loaded during creation: ${preloaded.join(', ')}`);
   made.cluster = make([name, kubeconfigPath, true, tmpDir, common]);
+  if (Array.isArray(preloaded)) made.cluster.markLoaded?.(preloaded);
   return made.cluster;
 }
 

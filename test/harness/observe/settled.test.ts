@@ -62,6 +62,59 @@ describe('observe/settled: the settle phase waits for stable cluster services', 
     expect(r.waitedMs).to.be.within(3_000 + NEW_POD_SHADOW_MS, 3_000 + NEW_POD_SHADOW_MS + 1_000);
   });
 
+  it('young DNS pods shown served by queries are trusted at once; the guard is told when (dnsServedAt)', async () => {
+    const clock = fakeClock();
+    const k = settledCluster();
+    // Both CoreDNS replicas turned Ready 1 s ago (a cluster just created).
+    for (const [name, node, uid] of [['coredns-1', 'cp', 'dns1'], ['coredns-2', 'w1', 'dns2']] as const) {
+      k.put(pod('kube-system', name, '10.244.0.' + uid.slice(-1), node, { labels: { 'k8s-app': 'kube-dns' }, uid, readyAt: EPOCH - 1_000, startedAt: EPOCH - 2_000 }));
+    }
+    const asked: string[][] = [];
+    // No source pod yet for the first two readings, then every query answered.
+    const r = await waitForClusterServices({
+      client: k,
+      ...clock,
+      intervalMs: 1000,
+      verifyDns: (pods) => (asked.push(pods.map((p) => p.name).sort()), Promise.resolve(asked.length < 3 ? 'no source pod to query from yet' : undefined)),
+    });
+    expect(asked[0]).to.deep.equal(['coredns-1', 'coredns-2']);
+    expect(r.settled).to.equal(true);
+    expect(r.waitedMs).to.equal(2_000);
+    expect(r.dnsServedAt).to.equal(EPOCH + 2_000);
+  });
+
+  it('a failed DNS check is no evidence: the trust window applies, and a pod that restarts after its check is young again', async () => {
+    const clock = fakeClock();
+    const k = settledCluster();
+    k.put(pod('kube-system', 'coredns-1', '10.244.0.1', 'cp', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns1', readyAt: EPOCH - 1_000, startedAt: EPOCH - 2_000 }));
+    const failing = await waitForClusterServices({ client: k, ...clock, intervalMs: 1000, verifyDns: () => Promise.resolve('DNS pod 10.244.0.1 gave dns-failure (timeout)') });
+    expect(failing.settled).to.equal(true);
+    expect(failing.waitedMs).to.be.within(NEW_POD_SHADOW_MS - 1_000, NEW_POD_SHADOW_MS);
+    expect(failing.dnsServedAt).to.equal(undefined);
+    expect(failing.dnsUnserved).to.match(/timeout/);
+
+    // Verified at once, but coredns-2 restarts right after: it is young again (its own window, not evidence from before).
+    const c2 = fakeClock();
+    const k2 = settledCluster();
+    k2.put(pod('kube-system', 'coredns-2', '10.244.1.2', 'w1', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns2', readyAt: EPOCH - 1_000, startedAt: EPOCH - 1_000 }));
+    // A CNI agent that restarted 2 s ago keeps the phase waiting, so later readings see the restart.
+    k2.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr-w2', restarts: 1, readyAt: LONG_AGO, startedAt: EPOCH - 2_000 }));
+    let checks = 0;
+    const r = await waitForClusterServices({
+      client: k2,
+      ...c2,
+      intervalMs: 1000,
+      verifyDns: () => {
+        checks++;
+        if (checks === 1) k2.put(pod('kube-system', 'coredns-2', '10.244.1.2', 'w1', { labels: { 'k8s-app': 'kube-dns' }, uid: 'dns2', restarts: 1, readyAt: EPOCH - 1_000, startedAt: EPOCH + 500 }));
+        return Promise.resolve(checks === 1 ? undefined : 'no answer');
+      },
+    });
+    expect(r.settled).to.equal(true);
+    expect(checks).to.be.greaterThan(1);
+    expect(r.waitedMs).to.be.within(500 + NEW_POD_SHADOW_MS, 1_500 + NEW_POD_SHADOW_MS);
+  });
+
   it('a node without its CNI agent, and a CNI agent failing its health probe, keep it waiting; past the timeout it gives up with the reasons', async () => {
     const clock = fakeClock();
     const k = settledCluster();

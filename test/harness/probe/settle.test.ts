@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { cellKey } from '../../../harness/matrix/matrix.js';
 import { BatchProber } from '../../../harness/probe/prober.js';
-import { probeUntilSettled, type PlannedCell } from '../../../harness/probe/settle.js';
+import { confirmTimeoutMs, probeUntilSettled, RecentLatency, type PlannedCell } from '../../../harness/probe/settle.js';
 import { FakeExecutor } from './fakes.js';
 
 const source = { endpoint: 'ns/a', namespace: 'ns', pod: 'a-pod', container: 'agent' };
@@ -89,5 +89,71 @@ describe('probe/settle', () => {
     const r = await probeUntilSettled([cell('s', 'deny')], new BatchProber(ex), { deadlineMs: 10_000, ...c });
     expect(r.timeToEnforceMs).to.equal(undefined);
     expect(r.outcomes.get(cellKey('ns/a', 's'))?.attempts).to.equal(2);
+  });
+
+  describe('the confirmation waits on drops only as long as a connection takes', () => {
+    const cells = (): PlannedCell[] => [cell('x', 'allow'), { ...cell('y', 'deny'), target: { ...cell('y', 'deny').target, timeoutMs: 2000 } }];
+    const timeouts = (ex: FakeExecutor, round: number): Record<string, number> => Object.fromEntries(ex.calls[round]!.targets.map((t) => [t.id, t.timeoutMs]));
+
+    it('the verdict round waits the full timeout; the confirmation waits 5x the slowest connection, at least 500 ms', async () => {
+      const ex = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
+      const r = await probeUntilSettled(cells(), new BatchProber(ex), { deadlineMs: 10_000, ...clock() });
+      expect(timeouts(ex, 0)).to.deep.equal({ x: 1000, y: 2000 });
+      // The fake's connections take 1 ms: 5 ms, raised to the 500 ms floor; a connected cell keeps its timeout.
+      expect(timeouts(ex, 1)).to.deep.equal({ x: 1000, y: 500 });
+      expect(r.outcomes.get(cellKey('ns/a', 'y'))).to.include({ confirmed: true });
+    });
+
+    it('a drop that starts to connect in the confirmation is caught (the step settles again, fully timed)', async () => {
+      // y drops in the first round, connects in the confirmation (a flip), then drops again.
+      const ex = new FakeExecutor((_p, t, call) => (t.id === 'x' ? 'connected' : call === 2 ? 'connected' : 'timeout'));
+      const r = await probeUntilSettled(cells(), new BatchProber(ex), { deadlineMs: 30_000, intervalMs: 1000, ...clock() });
+      expect(r.outcomes.get(cellKey('ns/a', 'y'))?.history.slice(0, 3)).to.deep.equal(['timeout', 'connected', 'timeout']);
+      // The re-probe after the flip is a verdict round again: the full timeout.
+      expect(timeouts(ex, 2)).to.deep.equal({ y: 2000 });
+    });
+
+    it('keeps the full timeout with nothing of the same kind connected, or when turned off', async () => {
+      const ex = new FakeExecutor(() => 'timeout');
+      await probeUntilSettled([cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 10_000, ...clock() });
+      expect(timeouts(ex, 1)).to.deep.equal({ y: 1000 });
+      const off = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
+      await probeUntilSettled(cells(), new BatchProber(off), { deadlineMs: 10_000, confirmDrops: false, ...clock() });
+      expect(timeouts(off, 1)).to.deep.equal({ x: 1000, y: 2000 });
+    });
+
+    it('a step whose cells of a kind all drop uses the slowest connection of earlier steps (latency kept across settles)', async () => {
+      const latency = new RecentLatency();
+      const first = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
+      await probeUntilSettled(cells(), new BatchProber(first), { deadlineMs: 10_000, latency, ...clock() });
+      expect(latency.get('tcp')).to.equal(1);
+      const allDrop = new FakeExecutor(() => 'timeout');
+      await probeUntilSettled([{ ...cell('y', 'deny'), target: { ...cell('y', 'deny').target, timeoutMs: 2000 } }], new BatchProber(allDrop), { deadlineMs: 10_000, latency, ...clock() });
+      expect(timeouts(allDrop, 1)).to.deep.equal({ y: 500 });
+    });
+
+    it('RecentLatency: the slowest of the last N connections per kind, so one slow moment passes', () => {
+      const l = new RecentLatency(3);
+      expect(l.get('tcp')).to.equal(undefined);
+      for (const ms of [400, 2, 3]) l.record('tcp', ms);
+      l.record('dns', 9);
+      expect(l.get('tcp')).to.equal(400);
+      l.record('tcp', 4);
+      expect(l.get('tcp')).to.equal(4);
+      expect(l.get('dns')).to.equal(9);
+    });
+
+    it('confirmTimeoutMs: scales with the slowest connection of the same kind, capped at the timeout', () => {
+      const t = { id: 'y', kind: 'tcp' as const, host: '10.0.0.1', port: 80, timeoutMs: 2000 };
+      const o = { factor: 5, floorMs: 500 };
+      expect(confirmTimeoutMs(t, { id: 'y', class: 'timeout' }, new Map([['tcp', 160]]), o)).to.equal(800);
+      expect(confirmTimeoutMs(t, { id: 'y', class: 'timeout' }, new Map([['tcp', 700]]), o)).to.equal(2000);
+      expect(confirmTimeoutMs(t, { id: 'y', class: 'timeout' }, new Map([['udp', 1]]), o)).to.equal(undefined);
+      // Only drops: a refusal answers at once anyway, a connection is not shortened.
+      expect(confirmTimeoutMs(t, { id: 'y', class: 'refused' }, new Map([['tcp', 1]]), o)).to.equal(undefined);
+      const dns = { id: 'd', kind: 'dns' as const, name: 'x', timeoutMs: 2000 };
+      expect(confirmTimeoutMs(dns, { id: 'd', class: 'dns-failure', detail: 'timeout' }, new Map([['dns', 3]]), o)).to.equal(500);
+      expect(confirmTimeoutMs(dns, { id: 'd', class: 'dns-failure', detail: 'ECONNREFUSED (DNS server 10.96.0.10:53)' }, new Map([['dns', 3]]), o)).to.equal(undefined);
+    });
   });
 });
