@@ -33,3 +33,15 @@ describe('observe/dns-serving', () => {
     expect(await dnsServed(new BatchProber(broken, { retry: { attempts: 1, backoffMs: 0 } as never }), [src('a/y', 'w1')], pods)).to.be.a('string');
   });
 });
+
+describe('observe/step watchTargets: DNS shown served is no lag', () => {
+  it('the DNS target trusts pods Ready before dnsServedAt; the CNI agents keep deployedAt', async () => {
+    const { watchTargets } = await import('../../../harness/observe/step.js');
+    const empty = { endpoints: new Map() } as unknown as Parameters<typeof watchTargets>[0];
+    const suite = { workloads: [] } as unknown as Parameters<typeof watchTargets>[1];
+    const t = watchTargets(empty, suite, 1_000, 5_000);
+    expect(t.find((x) => x.endpoint === 'cluster-dns')?.freshAfter).to.equal(5_000);
+    expect(t.filter((x) => x.endpoint !== 'cluster-dns').every((x) => x.freshAfter === 1_000)).to.equal(true);
+    expect(watchTargets(empty, suite, 1_000).find((x) => x.endpoint === 'cluster-dns')?.freshAfter).to.equal(1_000);
+  });
+});
