@@ -9,6 +9,7 @@
 // for reasons of its own: the load average is printed with the figures), 2 when a run fails.
 // Usage: npm run bench:run [-- --runs 3 --cluster-name nph-bench-run --cold-only|--warm-only --serial]
 //   --serial  sets NPH_SERIAL_PROVISION=1 (canary, then deploy), to measure the overlap
+//   --probe-timeout <ms>  runs with `--timeout <ms>` instead of the suite's probe.timeoutMs
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     'cold-only': { type: 'boolean', default: false },
     'warm-only': { type: 'boolean', default: false },
     serial: { type: 'boolean', default: false },
+    // The suite's own probe.timeoutMs unless given: what a drop costs (once per deny step, in its verdict round).
+    'probe-timeout': { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
@@ -77,7 +80,7 @@ function runOnce(args) {
   const loadBefore = load();
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [bin, 'run', values.suite, '--cluster-name', NAME, '--report-dir', dir, '--focus', 'wrong', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'run', values.suite, '--cluster-name', NAME, '--report-dir', dir, '--focus', 'wrong', ...(values['probe-timeout'] ? ['--timeout', values['probe-timeout']] : []), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let peak = 0;
     const poll = setInterval(() => (peak = Math.max(peak, vmHwm(child.pid))), 100);
     let out = '';
