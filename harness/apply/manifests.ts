@@ -7,14 +7,15 @@
 // has are preloaded into kind with the harness's own.
 import { InfraError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
-import { apiErrorMessage, describeRef, forReapply, refOf, type KubeClient } from '../cluster/kube-client.js';
+import { apiErrorMessage, describeRef, refOf, type KubeClient } from '../cluster/kube-client.js';
 import { restoreFieldOwners } from '../cluster/field-owners.js';
 import type { KObject } from '../cluster/kube-types.js';
 import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
 import { waitForDaemonSet, waitForDeployment, pollUntil } from '../cluster/wait.js';
 import { applyOrder, type UserManifest } from '../suite/manifests.js';
+import { restorableObject } from './normalize.js';
 
-export { applyOrder, loadManifests, manifestImages, type UserManifest } from '../suite/manifests.js';
+export { applyOrder, loadManifests, manifestImages, manifestNamespaces, type UserManifest } from '../suite/manifests.js';
 
 export interface ApplyManifestsOptions {
   /** Called for each namespace the manifests use, before anything is applied in it (suite namespaces are created by the harness). */
@@ -48,7 +49,8 @@ export async function applyManifests(client: KubeClient, manifests: UserManifest
         try {
           if (before === null) await client.delete(refOf(m.obj));
           else {
-            await client.apply(forReapply(before));
+            // Everything it had, finalizers and owner references too: the manifest may have changed those.
+            await client.apply(restorableObject(before));
             await restoreFieldOwners(client, refOf(m.obj), before.metadata.managedFields);
           }
         } catch (e) {

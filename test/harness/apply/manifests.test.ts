@@ -116,6 +116,37 @@ describe('apply/manifests', () => {
     expect(kube.find('Service', 'shop', 'web')!.metadata.managedFields).to.deep.equal(owners);
   });
 
+  it('a user\'s object the manifests change comes back exactly as found: content, annotations, finalizers, owner references and field owners', async () => {
+    const kube = new FakeKube();
+    kube.trackOwners = true;
+    const owners = [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } }];
+    const before = kube.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'web-config',
+        namespace: 'shop',
+        labels: { app: 'web' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"mode":"old"}}' },
+        finalizers: ['example.com/keep'],
+        ownerReferences: [{ kind: 'ConfigMap', name: 'parent' }],
+        managedFields: owners,
+      },
+      data: { mode: 'old' },
+    });
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config}\ndata: {mode: new, extra: "1"}\n';
+    const m = await loadManifests(await suiteWith({ 'cm.yaml': cm }, [{ file: 'cm.yaml', namespace: 'shop' }]));
+    const cleanup = new CleanupStack({ keep: false });
+    await applyManifests(kube, m, { ensureNamespace: async () => {}, cleanup });
+    expect(kube.find('ConfigMap', 'shop', 'web-config')!.data).to.deep.equal({ mode: 'new', extra: '1' });
+    await cleanup.run();
+    expect(kube.ops('delete')).to.deep.equal([]);
+    const { resourceVersion: _rv, ...after } = kube.find('ConfigMap', 'shop', 'web-config')!.metadata;
+    const { resourceVersion: _rv0, ...was } = before.metadata;
+    expect(after).to.deep.equal(was);
+    expect(kube.find('ConfigMap', 'shop', 'web-config')!.data).to.deep.equal({ mode: 'old' });
+  });
+
   it('on a cluster the run did not create, the namespace guard is asked for every object first: a refusal applies nothing', async () => {
     const kube = new FakeKube();
     const m = await loadManifests(await suiteWith({ 'app.yaml': APP }, [{ file: 'app.yaml', namespace: 'shop' }]));
