@@ -9,14 +9,10 @@ import type { KObject } from '../cluster/kube-types.js';
 import { FIELD_MANAGER } from '../cluster/labels.js';
 import type { SourcedPolicy } from '../policy/types.js';
 import type { StepSpec } from '../suite/schema.js';
-import type { LiveState } from './change-plan.js';
+import type { LiveState, PriorObject } from './change-plan.js';
 import { restorableObject } from './normalize.js';
 
-/** One object of the suite's manifests, as the cluster holds it before the run (undefined: absent). */
-export interface PriorObject {
-  ref: ObjectRef;
-  before: KObject | undefined;
-}
+export type { PriorObject } from './change-plan.js';
 
 export interface RollbackInput {
   steps: Pick<StepSpec, 'apply' | 'remove' | 'labels'>[];

@@ -8,7 +8,7 @@ import { makeOutputDir } from '../report/report-dir.js';
 import { planChanges, renderPlan, type StepPlan } from '../apply/change-plan.js';
 import { readLiveState, touchedNamespaces } from '../apply/live-state.js';
 import { renderRollback, type PriorObject } from '../apply/rollback.js';
-import { applyOrder, manifestNamespaces, type UserManifest } from '../apply/manifests.js';
+import { applyOrder, loadManifests, manifestNamespaces, type UserManifest } from '../apply/manifests.js';
 import { apiServerReviewer, assertAccess, rehearsalNeeds, type AccessReviewer } from '../cluster/checks/access.js';
 import { connectExistingCluster } from '../cluster/providers/existing.js';
 import { isUnknownKind, refOf, type KubeClient } from '../cluster/kube-client.js';
@@ -82,14 +82,16 @@ export interface PlanOptions {
 /** `run --plan`: validate, connect, check read access, read, print. Never writes to the cluster. */
 export async function planRehearsal(suiteFile: string, opts: PlanOptions = {}): Promise<{ plans: StepPlan[]; text: string }> {
   const { loaded } = await loadValidSuite(suiteFile);
+  // A bad manifest is an input error before any cluster is contacted.
+  const manifests = await loadManifests(loaded);
   const cluster = await connectExistingCluster(loaded.suite.cluster, { ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
   await assertRehearsable(cluster.client, opts.review ?? apiServerReviewer(cluster.kubeConfig), loaded, cluster.context, { planOnly: true });
-  const declared = [...loaded.suite.namespaces.map((n) => n.name), ...loaded.suite.workloads.map((w) => w.namespace), ...loaded.suite.probes.map((p) => p.namespace)];
+  const declared = [...loaded.suite.namespaces.map((n) => n.name), ...loaded.suite.workloads.map((w) => w.namespace), ...loaded.suite.probes.map((p) => p.namespace), ...manifestNamespaces(manifests)];
   const all = [...new Set([...declared, ...rehearsalNamespaces(loaded)])].sort();
   const live = await readLiveState(cluster.client, all);
   const plans = planChanges(loaded.suite.steps, loaded.policies, live);
   const absent = all.filter((ns) => !live.namespaces.has(ns));
-  let text = renderPlan(plans, cluster.context);
+  let text = renderPlan(plans, cluster.context, await readPriorObjects(cluster.client, manifests));
   if (absent.length) text = `namespaces the run would create (and delete afterwards): ${absent.join(', ')}\n${text}`;
   return { plans, text };
 }

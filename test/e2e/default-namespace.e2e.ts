@@ -160,6 +160,10 @@ describe('e2e: the default namespace, bare pods and the user\'s Service (kind + 
 
     it('judges its cells, restores the user\'s ConfigMap byte for byte (field owners included), deletes what it created; rollback.yaml lists it all', async () => {
       const before = await userConfig();
+      const plan = await cli(['run', suiteDir, '--plan', '--kubeconfig', kubeconfig, '--context', CONTEXT]);
+      expect(plan.exitCode, plan.all).to.equal(0);
+      expect(plan.all).to.include('~ apply over ConfigMap mx-shop/web-config (it exists)').and.include('+ create Deployment mx-shop/web').and.include('namespaces the run would create (and delete afterwards): mx-client, mx-made');
+      expect(await userConfig()).to.deep.equal(before);
       const dir = path.join(work, 'mx-run');
       const r = await run(dir, ['--settle', '10000']);
       console.log(`      ${/run manifests-existing: .*/.exec(r.all)?.[0] ?? r.all}`);

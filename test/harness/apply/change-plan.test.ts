@@ -25,4 +25,19 @@ describe('apply/change-plan', () => {
     const text = renderPlan(plans, 'ctx');
     expect(text).to.include('+ create NetworkPolicy demo/allow-web').and.include('~ change NetworkPolicy demo/deny (spec.policyTypes, metadata.labels differ)').and.include('- delete NetworkPolicy demo/deny');
   });
+
+  it('lists the manifests\' objects before the steps: created, or applied over one that exists', () => {
+    const text = renderPlan(planChanges([], policies, live()), 'ctx', [
+      { ref: { apiVersion: 'v1', kind: 'Namespace', name: 'extra' }, before: undefined },
+      { ref: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'demo', name: 'cfg' }, before: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg', namespace: 'demo' } } },
+    ]);
+    expect(text.split('\n').slice(0, 5)).to.deep.equal([
+      'plan for context ctx (read-only: nothing was changed)',
+      '',
+      "before the first step, the suite's manifests (afterwards what they created is deleted, what existed put back as found):",
+      '  + create Namespace extra',
+      '  ~ apply over ConfigMap demo/cfg (it exists)',
+    ]);
+    expect(renderPlan([], 'ctx')).to.not.include('manifests');
+  });
 });

@@ -13,6 +13,7 @@ import type { LoadedSuite } from '../../../harness/suite/load.js';
 import { Suite } from '../../../harness/suite/schema.js';
 import { FakeKube, fakeClock } from '../cluster/fake-kube.js';
 import type { ObjectRef } from '../../../harness/cluster/kube-client.js';
+import type { KObject } from '../../../harness/cluster/kube-types.js';
 
 async function suiteWith(files: Record<string, string>, refs: { file: string; namespace?: string }[]): Promise<LoadedSuite> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nph-manifests-'));
