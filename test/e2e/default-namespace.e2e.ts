@@ -51,7 +51,7 @@ describe('e2e: the default namespace, bare pods and the user\'s Service (kind + 
 
   before(async function () {
     if (process.env.NPH_E2E_DEFAULT_NS !== '1') {
-      console.log('      SKIPPED: set NPH_E2E_DEFAULT_NS=1 (a kind cluster and a rehearsal, about 5 minutes)');
+      console.log('      SKIPPED: set NPH_E2E_DEFAULT_NS=1 (a kind cluster, a rehearsal, then a plan and two runs with manifests, about 6 minutes)');
       this.skip();
     }
     work = await mkdtemp(path.join(tmpdir(), 'nph-h22-'));
