@@ -2,6 +2,7 @@
 // read-only snapshot of the NetworkPolicies and namespace labels there. Pure: the reader is
 // readLiveState() in live-state.ts. Mirrors PolicyApplier's semantics (a set's policy replaces the
 // object of the same name in place; removing a set deletes only what it still owns).
+import { describeRef, type ObjectRef } from '../cluster/kube-client.js';
 import type { KObject } from '../cluster/kube-types.js';
 import { MANAGED_BY_KEY } from '../cluster/labels.js';
 import type { SourcedPolicy } from '../policy/types.js';
@@ -13,6 +14,12 @@ import { normalizeObject } from './normalize.js';
 export interface LiveState {
   policies: Map<string, KObject>;
   namespaces: Map<string, Record<string, string>>;
+}
+
+/** One object of the suite's manifests, as the cluster holds it before the run (undefined: absent). */
+export interface PriorObject {
+  ref: ObjectRef;
+  before: KObject | undefined;
 }
 
 export interface PolicyChange {
@@ -120,8 +127,14 @@ export function planChanges(steps: Pick<StepSpec, 'name' | 'apply' | 'remove' | 
 }
 
 /** Terminal text of a plan. */
-export function renderPlan(plans: StepPlan[], context: string): string {
+/**
+ * The plan as text. `manifests`: the suite manifests' objects in apply order with their prior state
+ * (readPriorObjects), applied before the first step.
+ */
+export function renderPlan(plans: StepPlan[], context: string, manifests: PriorObject[] = []): string {
   const lines = [`plan for context ${context} (read-only: nothing was changed)`];
+  if (manifests.length) lines.push('', "before the first step, the suite's manifests (afterwards what they created is deleted, what existed put back as found):");
+  for (const o of manifests) lines.push(o.before ? `  ~ apply over ${describeRef(o.ref)} (it exists)` : `  + create ${describeRef(o.ref)}`);
   for (const p of plans) {
     lines.push('', `step ${p.step}:`);
     const n = p.created.length + p.changed.length + p.deleted.length + p.labels.length;

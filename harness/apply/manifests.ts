@@ -7,14 +7,15 @@
 // has are preloaded into kind with the harness's own.
 import { InfraError, UsageError } from '../errors.js';
 import type { CleanupStack } from '../cluster/cleanup.js';
-import { apiErrorMessage, describeRef, forReapply, refOf, type KubeClient } from '../cluster/kube-client.js';
+import { apiErrorMessage, describeRef, refOf, type KubeClient } from '../cluster/kube-client.js';
 import { restoreFieldOwners } from '../cluster/field-owners.js';
 import type { KObject } from '../cluster/kube-types.js';
 import { silentProgress, withStep, type Progress } from '../cluster/progress.js';
-import { waitForDaemonSet, waitForDeployment, pollUntil } from '../cluster/wait.js';
+import { namespacesGone, waitForDaemonSet, waitForDeployment, pollUntil, type Clock } from '../cluster/wait.js';
 import { applyOrder, type UserManifest } from '../suite/manifests.js';
+import { restorableObject } from './normalize.js';
 
-export { applyOrder, loadManifests, manifestImages, type UserManifest } from '../suite/manifests.js';
+export { applyOrder, loadManifests, manifestImages, manifestNamespaces, type UserManifest } from '../suite/manifests.js';
 
 export interface ApplyManifestsOptions {
   /** Called for each namespace the manifests use, before anything is applied in it (suite namespaces are created by the harness). */
@@ -25,7 +26,11 @@ export interface ApplyManifestsOptions {
   /** Skip per-object deletes at cleanup (the cluster itself is deleted). */
   clusterIsDeleted?: boolean;
   progress?: Progress;
+  /** Rollouts' deadline. */
   timeoutMs?: number;
+  /** How long the cleanup waits for the namespaces it deleted to be gone (default 120 s). */
+  namespaceTimeoutMs?: number;
+  clock?: Clock;
 }
 
 const describe = (m: UserManifest): string => `${m.file} [doc ${m.docIndex}] ${describeRef(refOf(m.obj))}`;
@@ -44,20 +49,29 @@ export async function applyManifests(client: KubeClient, manifests: UserManifest
       if (opts.clusterIsDeleted) return;
       // What the run created goes; what existed (a namespace such as default, a user's object) is put back as found.
       const failures: string[] = [];
+      const deletedNamespaces: string[] = [];
       for (const { m, before } of [...applied].reverse()) {
         try {
-          if (before === null) await client.delete(refOf(m.obj));
-          else {
-            await client.apply(forReapply(before));
+          if (before === null) {
+            if ((await client.delete(refOf(m.obj))) && m.obj.kind === 'Namespace') deletedNamespaces.push(m.obj.metadata.name ?? '');
+          } else {
+            // Everything it had, finalizers and owner references too: the manifest may have changed those.
+            await client.apply(restorableObject(before));
             await restoreFieldOwners(client, refOf(m.obj), before.metadata.managedFields);
           }
         } catch (e) {
           failures.push(`${describe(m)}: ${(e as Error).message}`);
         }
       }
+      // As for the harness's own namespaces: one still terminating refuses the next run's objects.
+      const timeoutMs = opts.namespaceTimeoutMs ?? 120_000;
+      if (deletedNamespaces.length && !(await namespacesGone(client, deletedNamespaces, { timeoutMs, ...(opts.clock ? { clock: opts.clock } : {}) }))) {
+        failures.push(`namespace(s) ${deletedNamespaces.join(', ')} still terminating after ${Math.round(timeoutMs / 1000)} s`);
+      }
       if (failures.length) throw new InfraError(`restoring the suite manifests' objects left ${failures.length} change(s) in place:\n  ${failures.join('\n  ')}`);
     },
-    { keptHint: 'they stay on the kept cluster' },
+    // Restores, deletes, then up to namespaceTimeoutMs for deleted namespaces to go.
+    { keptHint: 'they stay on the kept cluster', timeoutMs: 120_000 + (opts.namespaceTimeoutMs ?? 120_000) },
   );
   const ordered = applyOrder(manifests);
   await withStep(progress, `applying ${manifests.length} object(s) from the suite manifests`, async () => {
@@ -75,8 +89,11 @@ export async function applyManifests(client: KubeClient, manifests: UserManifest
         applied.push({ m, before: opts.clusterIsDeleted ? null : ((await client.get(refOf(m.obj))) ?? null) });
         await client.apply(m.obj);
       } catch (e) {
-        throw new UsageError(`${describe(m)}: the API server rejected it: ${e instanceof InfraError ? e.message.replace(/^server-side apply of .*? failed: /, '') : apiErrorMessage(e)}`, {
-          hint: 'fix the manifest (kubectl apply --dry-run=server -f <file> shows the same error); the run changed nothing that it did not remove again',
+        const why = e instanceof InfraError ? e.message.replace(/^server-side apply of .*? failed: /, '') : apiErrorMessage(e);
+        // A namespace still terminating (e.g. an earlier run's, deleted without waiting) is no fault of the manifest.
+        const terminating = /because it is being terminated/.test(why) ? `namespace ${m.obj.metadata.namespace ?? m.obj.metadata.name} is still being deleted: wait until kubectl get namespace finds it no more, then run again` : undefined;
+        throw new UsageError(`${describe(m)}: the API server rejected it: ${why}`, {
+          hint: `${terminating ?? 'fix the manifest (kubectl apply --dry-run=server -f <file> shows the same error)'}; the run changed nothing that it did not remove again`,
           cause: e,
         });
       }

@@ -40,6 +40,18 @@ export function normalizeObject(o: KObject): KObject {
   return sortKeys({ ...rest, metadata: meta }) as KObject;
 }
 
+/**
+ * The object as it must be applied to put it back exactly: only what the server sets (uid,
+ * resourceVersion, managedFields, status...) is dropped; annotations (kubectl's too), finalizers and
+ * ownerReferences are kept, since a run's own apply may have changed them. Does not modify its argument.
+ */
+export function restorableObject(o: KObject): KObject {
+  const { status: _status, ...rest } = structuredClone(o);
+  const meta = { ...rest.metadata };
+  for (const f of SERVER_METADATA_FIELDS) delete meta[f];
+  return { ...rest, metadata: meta };
+}
+
 /** What a rehearsal must leave as it found: every NetworkPolicy and the labels of namespaces and pods. */
 export interface ClusterSnapshot {
   /** `<namespace>/<name>` -> normalised NetworkPolicy */

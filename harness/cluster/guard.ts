@@ -6,7 +6,7 @@ import type { KubeClient } from './kube-client.js';
 import type { KObject, ManagedFieldsEntry } from './kube-types.js';
 import { restoreFieldOwners } from './field-owners.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, RUN_KEY, SYSTEM_NAMESPACES, managedLabels } from './labels.js';
-import { pollUntil, type Clock } from './wait.js';
+import { namespacesGone, pollUntil, type Clock } from './wait.js';
 
 const METADATA_NAME = 'kubernetes.io/metadata.name';
 
@@ -192,13 +192,7 @@ export class NamespaceGuard {
     const names = [...this.createdList].reverse();
     for (const n of names) await this.client.delete({ apiVersion: 'v1', kind: 'Namespace', name: n });
     if (opts.wait) {
-      const gone = await pollUntil(
-        async () => {
-          for (const n of names) if (await this.client.get({ apiVersion: 'v1', kind: 'Namespace', name: n })) return false;
-          return true;
-        },
-        { timeoutMs: opts.timeoutMs ?? 120_000, intervalMs: 1000, ...(opts.clock ? { clock: opts.clock } : {}) },
-      );
+      const gone = await namespacesGone(this.client, names, { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.clock ? { clock: opts.clock } : {}) });
       if (!gone) throw new Error(`namespaces still terminating after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)}s: ${names.join(', ')}`);
     }
     this.createdList.length = 0;

@@ -30,6 +30,18 @@ export async function pollUntil<T>(
   }
 }
 
+/** Waits until none of the namespaces exists any more (deleted ones stay while terminating); false at the deadline. */
+export async function namespacesGone(client: KubeClient, names: readonly string[], opts: { timeoutMs: number; clock?: Clock }): Promise<boolean> {
+  const gone = await pollUntil(
+    async () => {
+      for (const n of names) if (await client.get({ apiVersion: 'v1', kind: 'Namespace', name: n })) return false;
+      return true;
+    },
+    { ...opts, intervalMs: 1000 },
+  );
+  return gone === true;
+}
+
 type ContainerKind = 'init container' | 'container';
 
 /**

@@ -32,11 +32,17 @@ export interface DiscoverRunOptions {
   progress?: Progress;
 }
 
+/** The YAML with comment lines above a top-level key (unchanged when there are none or the key is absent). */
+export function withComment(yaml: string, key: string, lines: string[]): string {
+  if (lines.length === 0) return yaml;
+  return yaml.replace(new RegExp(`^${key}:`, 'm'), `${lines.map((l) => `# ${l}`).join('\n')}\n${key}:`);
+}
+
 export async function writeDiscovered(d: DiscoveredSuite, outDir: string): Promise<string[]> {
   const files: string[] = [];
   await makeOutputDir(path.join(outDir, 'policies'), '--output');
   const suiteFile = path.join(outDir, 'suite.yaml');
-  await writeFile(suiteFile, `# written by netpol-harness discover\n${toYaml(d.suite)}`);
+  await writeFile(suiteFile, `# written by netpol-harness discover\n${withComment(toYaml(d.suite), 'externals', d.externalsComment)}`);
   files.push(suiteFile);
   for (const [rel, docs] of d.policyFiles) {
     const f = path.join(outDir, rel);
@@ -62,6 +68,7 @@ export async function discover(opts: DiscoverRunOptions): Promise<{ discovered: 
   }
   for (const u of discovered.unsupported) progress.warn(`left out NetworkPolicy ${u.policy}: ${u.reasons.join('; ')}`);
   for (const s of discovered.skipped) progress.warn(`skipped ${s}`);
+  for (const w of discovered.warnings) progress.warn(w);
   const files = await writeDiscovered(discovered, opts.outDir);
   return { discovered, files, readMs };
 }

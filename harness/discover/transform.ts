@@ -61,6 +61,10 @@ export interface DiscoveredSuite {
   unsupported: Unsupported[];
   /** Controllers and pods that could not become workloads, and why. */
   skipped: string[];
+  /** What the user must know about the suite written (printed as warnings). */
+  warnings: string[];
+  /** Comment lines (without `# `) to write above the suite's `externals:`. */
+  externalsComment: string[];
 }
 
 const NS_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -193,10 +197,12 @@ export function unsupportedReasons(p: KObject, file: string): string[] {
 }
 
 export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): DiscoveredSuite {
-  const out: DiscoveredSuite = { suite: {}, policyFiles: new Map(), unsupported: [], skipped: [] };
+  const out: DiscoveredSuite = { suite: {}, policyFiles: new Map(), unsupported: [], skipped: [], warnings: [], externalsComment: [] };
   const namespaces = [...r.namespaces].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   const attacker = (opts.attacker ?? true) && !namespaces.some((n) => n.metadata.name === ATTACKER.namespace);
   const externals = (opts.externals ?? []).map((e) => ({ name: e.name, ip: e.ip, ports: [{ port: e.port, protocol: 'TCP' }] }));
+  for (const e of opts.externals ?? []) out.warnings.push(externalWarning(e));
+  if (externals.length) out.externalsComment = externalsComment(opts.externals ?? []);
   const nsNames = new Set(namespaces.map((n) => n.metadata.name ?? ''));
   const workloads: Record<string, unknown>[] = [];
   const seen = new Set<string>();
@@ -281,6 +287,30 @@ export function discoverSuite(r: ClusterReading, opts: DiscoverOptions): Discove
     steps: [{ name: 'as-deployed', description: 'the policies the cluster has now', apply: policySets.map((p) => p.id), expect: 'simulated' }],
   };
   return out;
+}
+
+/**
+ * What an external from `--external` is, and is not: its address (the CIDR's first) serves the
+ * offline verdicts; no run probes the user's real destination. `run --provider existing` refuses
+ * externals, and on kind the harness starts a container for it at its own Docker-network address,
+ * which the user's ipBlocks for the CIDR do not contain.
+ */
+export function externalWarning(e: DiscoveredExternal): string {
+  return (
+    `external ${e.name} (${e.cidr}:${e.port}) is written with ${e.ip}, the CIDR's first address: validate, check and simulate judge your policies' ipBlocks against it. ` +
+    `A run does not probe ${e.cidr}: run --provider existing refuses externals (there is no Docker network), and on kind the harness starts a container for ${e.name} at its own address on the Docker network, ` +
+    `outside ${e.cidr}, so ipBlocks of ${e.cidr} do not match it there (the run simulates with the container's address, so its cells test that address, not your destination)`
+  );
+}
+
+function externalsComment(list: DiscoveredExternal[]): string[] {
+  return [
+    `From --external ${list.map((e) => `${e.name}=${e.cidr}:${e.port}`).join(' ')}. Each has the first address of its CIDR,`,
+    "which validate, check and simulate judge your policies' ipBlocks against. No run probes your real",
+    'destination: run --provider existing refuses externals (delete this list to run the suite there), and',
+    'on kind an external is a container the harness starts at its own address on the Docker network,',
+    'outside the CIDR, so ipBlocks of the CIDR do not match it there.',
+  ];
 }
 
 /** `--external <name>=<cidr>:<port>`, e.g. `payments-api=203.0.113.0/24:443`; throws a message naming what is wrong. */

@@ -4,7 +4,7 @@
 import { guardFor, newRunId, withStep, type CleanupStack, type Progress } from '../cluster/index.js';
 import { arpTableWarning, hostArpCap } from '../cluster/checks/host-limits.js';
 import { EndpointChanger, PolicyApplier, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
-import { applyManifests, type UserManifest } from '../apply/manifests.js';
+import { applyManifests, manifestNamespaces, type UserManifest } from '../apply/manifests.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { withNamespaceLabels } from '../suite/in-place.js';
 import type { LoadedSuite } from '../suite/load.js';
@@ -52,7 +52,7 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   const { suite } = loaded;
   const runId = newRunId();
   // The manifests' namespaces are the suite's too: the guard lets the run change them (as it allows).
-  const manifestNs = [...new Set(ctx.manifests.map((m) => (m.obj.kind === 'Namespace' ? m.obj.metadata.name : m.obj.metadata.namespace)).filter((n): n is string => !!n))];
+  const manifestNs = manifestNamespaces(ctx.manifests);
   const declared = { ...suite, namespaces: [...suite.namespaces, ...manifestNs.map((name) => ({ name }))] };
   const guard = guardFor(cluster, declared, loaded.policies, { runId, allowForeignNamespaces: opts.allowForeignNamespaces ?? false });
   if (!cluster.createdByUs && cluster.dockerNetwork) {

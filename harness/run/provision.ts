@@ -152,8 +152,8 @@ export async function provisionCluster(ctx: ProvisionContext): Promise<Provision
   // A rehearsal on someone else's cluster: permissions and namespaces first, before any change.
   if (cluster.provider === 'existing') {
     await assertRehearsable(cluster.client, opts.accessReviewer ?? apiServerReviewer(cluster.kubeConfig), loaded, cluster.context);
-    out.rollbackFile = await writeRollbackFile(cluster.client, loaded, opts.rollbackDir ?? process.cwd(), { context: cluster.context, kubeconfig: cluster.kubeconfigPath });
-    progress.info(`rollback file (the prior policies and labels): ${out.rollbackFile}`);
+    out.rollbackFile = await writeRollbackFile(cluster.client, loaded, ctx.manifests, opts.rollbackDir ?? process.cwd(), { context: cluster.context, kubeconfig: cluster.kubeconfigPath });
+    progress.info(`rollback file (the prior policies, labels and manifest objects): ${out.rollbackFile}`);
   }
   result.cluster = { ...result.cluster!, provider: cluster.provider, name: cluster.name };
   // Probing in place changes pods the harness does not own: check every permission it needs first.

@@ -7,10 +7,11 @@ import { UsageError } from '../errors.js';
 import { makeOutputDir } from '../report/report-dir.js';
 import { planChanges, renderPlan, type StepPlan } from '../apply/change-plan.js';
 import { readLiveState, touchedNamespaces } from '../apply/live-state.js';
-import { renderRollback } from '../apply/rollback.js';
+import { renderRollback, type PriorObject } from '../apply/rollback.js';
+import { applyOrder, loadManifests, manifestNamespaces, type UserManifest } from '../apply/manifests.js';
 import { apiServerReviewer, assertAccess, rehearsalNeeds, type AccessReviewer } from '../cluster/checks/access.js';
 import { connectExistingCluster } from '../cluster/providers/existing.js';
-import type { KubeClient } from '../cluster/kube-client.js';
+import { isUnknownKind, refOf, type KubeClient } from '../cluster/kube-client.js';
 import type { LoadedSuite } from '../suite/load.js';
 import { loadValidSuite } from '../suite/validate.js';
 
@@ -39,15 +40,32 @@ export async function assertRehearsable(client: KubeClient, review: AccessReview
   }
 }
 
+/** Each manifest object as it is now (absent: undefined; a kind the cluster does not serve yet, e.g. of a CRD the manifests define, is absent too). */
+export async function readPriorObjects(client: KubeClient, manifests: UserManifest[]): Promise<PriorObject[]> {
+  return Promise.all(
+    applyOrder(manifests).map(async (m) => {
+      const ref = refOf(m.obj);
+      const before = await client.get(ref).catch((e: unknown) => {
+        if (isUnknownKind(e) || isUnknownKind((e as { cause?: unknown }).cause)) return undefined;
+        throw e;
+      });
+      return { ref, before };
+    }),
+  );
+}
+
 /**
  * Writes rollback.yaml (the prior state of every policy and namespace label the suite touches: its
- * steps' changes and the labels it declares on namespaces that exist) and returns its path. Called
- * right after the permission check, before the canary, the namespaces and the first step.
+ * steps' changes and the labels it declares on namespaces that exist; of every object of its
+ * manifests; the namespaces the run creates) and returns its path. Called right after the
+ * permission check, before the canary, the namespaces and the first step.
  */
-export async function writeRollbackFile(client: KubeClient, loaded: LoadedSuite, dir: string, ctx: { context: string; kubeconfig?: string }): Promise<string> {
+export async function writeRollbackFile(client: KubeClient, loaded: LoadedSuite, manifests: UserManifest[], dir: string, ctx: { context: string; kubeconfig?: string }): Promise<string> {
   const namespaceLabels = new Map(loaded.suite.namespaces.map((n) => [n.name, n.labels]));
-  const live = await readLiveState(client, [...new Set([...rehearsalNamespaces(loaded), ...namespaceLabels.keys()])].sort());
-  const text = renderRollback({ steps: loaded.suite.steps, sets: loaded.policies, live, namespaceLabels, ...ctx });
+  const runNamespaces = [...loaded.suite.namespaces.filter((n) => !n.existing).map((n) => n.name), ...manifestNamespaces(manifests)];
+  const live = await readLiveState(client, [...new Set([...rehearsalNamespaces(loaded), ...namespaceLabels.keys(), ...runNamespaces])].sort());
+  const objects = await readPriorObjects(client, manifests);
+  const text = renderRollback({ steps: loaded.suite.steps, sets: loaded.policies, live, namespaceLabels, objects, runNamespaces, ...ctx });
   await makeOutputDir(dir);
   const file = path.join(dir, 'rollback.yaml');
   await writeFile(file, text);
@@ -64,14 +82,16 @@ export interface PlanOptions {
 /** `run --plan`: validate, connect, check read access, read, print. Never writes to the cluster. */
 export async function planRehearsal(suiteFile: string, opts: PlanOptions = {}): Promise<{ plans: StepPlan[]; text: string }> {
   const { loaded } = await loadValidSuite(suiteFile);
+  // A bad manifest is an input error before any cluster is contacted.
+  const manifests = await loadManifests(loaded);
   const cluster = await connectExistingCluster(loaded.suite.cluster, { ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}), ...(opts.context ? { context: opts.context } : {}) });
   await assertRehearsable(cluster.client, opts.review ?? apiServerReviewer(cluster.kubeConfig), loaded, cluster.context, { planOnly: true });
-  const declared = [...loaded.suite.namespaces.map((n) => n.name), ...loaded.suite.workloads.map((w) => w.namespace), ...loaded.suite.probes.map((p) => p.namespace)];
+  const declared = [...loaded.suite.namespaces.map((n) => n.name), ...loaded.suite.workloads.map((w) => w.namespace), ...loaded.suite.probes.map((p) => p.namespace), ...manifestNamespaces(manifests)];
   const all = [...new Set([...declared, ...rehearsalNamespaces(loaded)])].sort();
   const live = await readLiveState(cluster.client, all);
   const plans = planChanges(loaded.suite.steps, loaded.policies, live);
   const absent = all.filter((ns) => !live.namespaces.has(ns));
-  let text = renderPlan(plans, cluster.context);
+  let text = renderPlan(plans, cluster.context, await readPriorObjects(cluster.client, manifests));
   if (absent.length) text = `namespaces the run would create (and delete afterwards): ${absent.join(', ')}\n${text}`;
   return { plans, text };
 }

@@ -87,6 +87,11 @@ export function manifestImages(manifests: UserManifest[]): string[] {
   return [...images];
 }
 
+/** Namespaces the manifests' objects live in or define. */
+export function manifestNamespaces(manifests: UserManifest[]): string[] {
+  return [...new Set(manifests.map((m) => (m.obj.kind === 'Namespace' ? m.obj.metadata.name : m.obj.metadata.namespace)).filter((n): n is string => !!n))];
+}
+
 /** Apply order: namespaces and CRDs first (others live in or depend on them), then file order. */
 export function applyOrder(manifests: UserManifest[]): UserManifest[] {
   const rank = (m: UserManifest): number => (m.obj.kind === 'Namespace' ? 0 : m.obj.kind === 'CustomResourceDefinition' ? 1 : 2);

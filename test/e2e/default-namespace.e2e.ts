@@ -4,13 +4,17 @@
 // check and adds the attacker; `run --provider existing --via dns` rehearses it through the
 // Service's DNS name (each cell says so), and afterwards the policy and the namespace are as
 // before byte for byte, field owners (managedFields), uid and generation included; the default
-// namespace still exists and the attacker's namespace is gone. Slow: NPH_E2E_DEFAULT_NS=1.
+// namespace still exists and the attacker's namespace is gone. On the same cluster, a suite that
+// deploys its own app from `manifests:` into a namespace that exists and redefines a ConfigMap the
+// user made with kubectl: the run judges its cells, puts the ConfigMap back byte for byte (field
+// owners included), deletes what it created and lists it all in rollback.yaml, whose commands put
+// things back after a run killed with SIGKILL. Slow: NPH_E2E_DEFAULT_NS=1.
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { snapshotDiff, snapshotOf, type ClusterSnapshot } from '../../harness/apply/normalize.js';
 import type { KObject } from '../../harness/cluster/kube-types.js';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
@@ -47,7 +51,7 @@ describe('e2e: the default namespace, bare pods and the user\'s Service (kind + 
 
   before(async function () {
     if (process.env.NPH_E2E_DEFAULT_NS !== '1') {
-      console.log('      SKIPPED: set NPH_E2E_DEFAULT_NS=1 (a kind cluster and a rehearsal, about 5 minutes)');
+      console.log('      SKIPPED: set NPH_E2E_DEFAULT_NS=1 (a kind cluster, a rehearsal, then a plan and two runs with manifests, about 6 minutes)');
       this.skip();
     }
     work = await mkdtemp(path.join(tmpdir(), 'nph-h22-'));
@@ -122,5 +126,98 @@ describe('e2e: the default namespace, bare pods and the user\'s Service (kind + 
     expect(r.exitCode, r.all).to.equal(2);
     expect(r.all).to.include('nothing was tested');
     expect(snapshotDiff(before, await snapshot())).to.deep.equal([]);
+  });
+
+  describe('manifests on --provider existing', () => {
+    const MX = path.join(ROOT, 'test/e2e/fixtures/manifests-existing');
+    let suiteDir = '';
+    const userConfig = async () => JSON.parse((await kubectl(['get', 'configmap', 'web-config', '-n', 'mx-shop', '-o', 'json'])).stdout) as KObject;
+    /** Everything but resourceVersion, which any write moves (and, by hand, the field owners kubectl adds). */
+    const asFound = (o: KObject, owners = true) => {
+      const { resourceVersion: _rv, managedFields, ...metadata } = o.metadata;
+      return { ...o, metadata: { ...metadata, ...(owners ? { managedFields } : {}) } };
+    };
+    const present = async (what: string, ns?: string) => (await kubectl(['get', what, ...(ns ? ['-n', ns] : []), '--ignore-not-found', '-o', 'jsonpath={.metadata.name} {.status.phase}'])).stdout.trim();
+    /** The run's objects are gone, its namespaces too (not left terminating: a next run could not use them); the user's namespace is still there. */
+    async function expectRunObjectsGone(): Promise<void> {
+      for (const what of ['deployment/web', 'service/web', 'networkpolicy/web-lockdown']) expect(await present(what, 'mx-shop'), what).to.equal('');
+      for (const ns of ['mx-made', 'mx-client']) expect(await present(`namespace/${ns}`), ns).to.equal('');
+      expect(await present('namespace/mx-shop')).to.equal('mx-shop Active');
+    }
+    const run = (dir: string, extra: string[] = []) => cli(['run', suiteDir, '--provider', 'existing', '--kubeconfig', kubeconfig, '--context', CONTEXT, '--allow-foreign-namespaces', '--report-dir', dir, ...extra]);
+
+    before(async () => {
+      suiteDir = path.join(work, 'manifests-existing');
+      await mkdir(suiteDir, { recursive: true });
+      for (const f of ['suite.yaml', 'policies.yaml']) await copyFile(path.join(MX, f), path.join(suiteDir, f));
+      await writeFile(path.join(suiteDir, 'app.yaml'), (await readFile(path.join(MX, 'app.yaml.in'), 'utf8')).replaceAll('AGENT_IMAGE', defaultAgentImage()));
+      // The team's namespace and ConfigMap, made with kubectl (its own field managers).
+      await kubectl(['delete', 'namespace', 'mx-shop', 'mx-made', 'mx-client', '--ignore-not-found', '--wait']);
+      await kubectl(['create', 'namespace', 'mx-shop']);
+      await kubectl(['create', 'configmap', 'web-config', '-n', 'mx-shop', '--from-literal=mode=live']);
+      await kubectl(['label', 'configmap', 'web-config', '-n', 'mx-shop', 'app=web']);
+    });
+
+    it('judges its cells, restores the user\'s ConfigMap byte for byte (field owners included), deletes what it created; rollback.yaml lists it all', async () => {
+      const before = await userConfig();
+      const plan = await cli(['run', suiteDir, '--plan', '--kubeconfig', kubeconfig, '--context', CONTEXT]);
+      expect(plan.exitCode, plan.all).to.equal(0);
+      expect(plan.all).to.include('~ apply over ConfigMap mx-shop/web-config (it exists)').and.include('+ create Deployment mx-shop/web').and.include('namespaces the run would create (and delete afterwards): mx-client, mx-made');
+      expect(await userConfig()).to.deep.equal(before);
+      const dir = path.join(work, 'mx-run');
+      const r = await run(dir, ['--settle', '10000']);
+      console.log(`      ${/run manifests-existing: .*/.exec(r.all)?.[0] ?? r.all}`);
+      expect(r.exitCode, r.all).to.equal(0);
+      const result = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as RunResult;
+      expect(result.steps.map((s) => s.cells.map((c) => `${c.src} -> ${c.col}: ${c.observed?.verdict}`))).to.deep.equal([['mx-client/client -> mx-shop/web:8080/TCP: allow'], ['mx-client/client -> mx-shop/web:8080/TCP: deny']]);
+      expect(asFound(await userConfig())).to.deep.equal(asFound(before));
+      await expectRunObjectsGone();
+      const file = path.join(dir, 'rollback.yaml');
+      const text = await readFile(file, 'utf8');
+      const docs = parseAllDocuments(text).map((d) => d.toJS() as KObject | null).filter((d): d is KObject => d !== null);
+      expect(docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name}`)).to.deep.equal(['ConfigMap mx-shop/web-config']);
+      expect(docs[0]).to.deep.include({ data: { mode: 'live' } });
+      expect(docs[0]!.metadata).to.deep.equal({ name: 'web-config', namespace: 'mx-shop', labels: { app: 'web' } });
+      expect(JSON.parse(/^# {3}delete-objects: (.*)$/m.exec(text)?.[1] ?? 'null')).to.deep.equal([
+        { apiVersion: 'v1', kind: 'Service', namespace: 'mx-shop', name: 'web' },
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'mx-shop', name: 'web' },
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'mx-made', name: 'note' },
+        { apiVersion: 'v1', kind: 'Namespace', name: 'mx-made' },
+        { apiVersion: 'v1', kind: 'Namespace', name: 'mx-client' },
+      ]);
+      expect(text).to.include('delete-networkpolicies: ["mx-shop/web-lockdown"]');
+      // The API server accepts the file as the header says to apply it.
+      const dry = await execa(KUBECTL, ['--kubeconfig', kubeconfig, '--context', CONTEXT, 'apply', '--server-side', '--force-conflicts', '--field-manager=netpol-harness', '--dry-run=server', '-f', file], { reject: false });
+      expect(dry.exitCode, dry.stderr).to.equal(0);
+    });
+
+    it('a run killed with SIGKILL after its changes: the commands in rollback.yaml put everything back', async () => {
+      const before = await userConfig();
+      const dir = path.join(work, 'mx-killed');
+      const child = run(dir, ['--skip-canary']);
+      let output = '';
+      child.all?.on('data', (d: Buffer) => (output += d.toString()));
+      const end = Date.now() + 300_000;
+      while (!output.includes('applied policy set lockdown') && child.exitCode === null && Date.now() < end) await new Promise((res) => setTimeout(res, 200));
+      if (!output.includes('applied policy set lockdown')) expect.fail(`the run did not get to its second step:\n${output}`);
+      child.kill('SIGKILL');
+      await child;
+      // Killed between its changes and its restore: the changes are all there.
+      expect((await userConfig()).data).to.deep.equal({ mode: 'rehearsal', extra: '1' });
+      expect(await present('deployment/web', 'mx-shop')).to.equal('web');
+      expect(await present('networkpolicy/web-lockdown', 'mx-shop')).to.equal('web-lockdown');
+      // The commands in the file's header, as a user would paste them.
+      const file = path.join(dir, 'rollback.yaml');
+      const commands = (await readFile(file, 'utf8')).split('\n').filter((l) => /^# {3}kubectl /.test(l)).map((l) => l.replace(/^# {3}/, '').replace(/\s+# .*$/, ''));
+      expect(commands.length).to.equal(7); // the apply, the policy, 3 objects, 2 namespaces (no labels)
+      for (const c of commands) {
+        const args = c.replace(/ -f rollback\.yaml$/, ` -f ${file}`).split(' ').slice(1);
+        const k = await execa(KUBECTL, args, { reject: false });
+        expect(k.exitCode, `${c}: ${k.stderr}`).to.equal(0);
+      }
+      // By hand, kubectl's server-side apply makes netpol-harness an owner: compared without owners.
+      expect(asFound(await userConfig(), false)).to.deep.equal(asFound(before, false));
+      await expectRunObjectsGone();
+    });
   });
 });

@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--no-attacker', 'do not add the attacker probe (a pod in a fresh namespace nph-attacker, which the run creates and deletes)')
     .option(
       '--external <name=cidr:port>',
-      'an egress destination you care about, e.g. payments=203.0.113.0/24:443 (repeatable); probed on kind, where an external container stands for it',
+      'an egress destination you care about, e.g. payments=203.0.113.0/24:443 (repeatable): written with the CIDR\'s first address, for validate, check and simulate; a run does not probe the CIDR (docs/in-place.md)',
       (v: string, prev: DiscoveredExternal[]) => {
         try {
           return [...prev, parseExternalFlag(v)];

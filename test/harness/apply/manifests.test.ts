@@ -11,7 +11,9 @@ import { CleanupStack } from '../../../harness/cluster/cleanup.js';
 import { InputError, UsageError } from '../../../harness/errors.js';
 import type { LoadedSuite } from '../../../harness/suite/load.js';
 import { Suite } from '../../../harness/suite/schema.js';
-import { FakeKube } from '../cluster/fake-kube.js';
+import { FakeKube, fakeClock } from '../cluster/fake-kube.js';
+import type { ObjectRef } from '../../../harness/cluster/kube-client.js';
+import type { KObject } from '../../../harness/cluster/kube-types.js';
 
 async function suiteWith(files: Record<string, string>, refs: { file: string; namespace?: string }[]): Promise<LoadedSuite> {
   const dir = await mkdtemp(path.join(tmpdir(), 'nph-manifests-'));
@@ -114,6 +116,79 @@ describe('apply/manifests', () => {
     expect(kube.find('Namespace', undefined, 'extra')!.metadata).to.deep.include({ labels: { 'kubernetes.io/metadata.name': 'extra', team: 'a' }, managedFields: owners });
     expect(kube.find('Service', 'shop', 'web')!.spec).to.deep.include({ selector: { app: 'old' }, ports: [{ port: 8080 }] });
     expect(kube.find('Service', 'shop', 'web')!.metadata.managedFields).to.deep.equal(owners);
+  });
+
+  it('a user\'s object the manifests change comes back exactly as found: content, annotations, finalizers, owner references and field owners', async () => {
+    const kube = new FakeKube();
+    kube.trackOwners = true;
+    const owners = [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': {} } }];
+    const before = kube.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'web-config',
+        namespace: 'shop',
+        labels: { app: 'web' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"mode":"old"}}' },
+        finalizers: ['example.com/keep'],
+        ownerReferences: [{ kind: 'ConfigMap', name: 'parent' }],
+        managedFields: owners,
+      },
+      data: { mode: 'old' },
+    });
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config}\ndata: {mode: new, extra: "1"}\n';
+    const m = await loadManifests(await suiteWith({ 'cm.yaml': cm }, [{ file: 'cm.yaml', namespace: 'shop' }]));
+    const cleanup = new CleanupStack({ keep: false });
+    await applyManifests(kube, m, { ensureNamespace: async () => {}, cleanup });
+    expect(kube.find('ConfigMap', 'shop', 'web-config')!.data).to.deep.equal({ mode: 'new', extra: '1' });
+    await cleanup.run();
+    expect(kube.ops('delete')).to.deep.equal([]);
+    const { resourceVersion: _rv, ...after } = kube.find('ConfigMap', 'shop', 'web-config')!.metadata;
+    const { resourceVersion: _rv0, ...was } = before.metadata;
+    expect(after).to.deep.equal(was);
+    expect(kube.find('ConfigMap', 'shop', 'web-config')!.data).to.deep.equal({ mode: 'old' });
+  });
+
+  it('the cleanup waits until a namespace it deleted is gone (a terminating one refuses the next run\'s objects), and says so when it stays', async () => {
+    const terminating = (goneAfterGets: number) => {
+      const kube = new FakeKube();
+      kube.onApply = (o) => {
+        if (o.kind === 'Deployment') o.status = { availableReplicas: 1, updatedReplicas: 1 };
+      };
+      let gets = 0;
+      // Deleted, the namespace stays (terminating) for a few reads.
+      kube.onDelete = (ref, fake) => {
+        if (ref.kind === 'Namespace') fake.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ref.name, deletionTimestamp: 't' } });
+      };
+      const get = kube.get.bind(kube);
+      kube.get = async <T extends KObject>(ref: ObjectRef) => {
+        if (ref.kind === 'Namespace' && kube.find('Namespace', undefined, ref.name)?.metadata.deletionTimestamp && ++gets >= goneAfterGets) kube.objects.delete(`Namespace/${ref.name}`);
+        return get<T>(ref);
+      };
+      return { kube, gets: () => gets };
+    };
+    const m = await loadManifests(await suiteWith({ 'app.yaml': APP }, [{ file: 'app.yaml', namespace: 'shop' }]));
+    const a = terminating(3);
+    const cleanup = new CleanupStack({ keep: false });
+    await applyManifests(a.kube, m, { ensureNamespace: async () => {}, cleanup, timeoutMs: 5000, clock: fakeClock() });
+    const report = await cleanup.run();
+    expect(report.failed).to.deep.equal([]);
+    expect(a.gets()).to.equal(3);
+    expect(a.kube.find('Namespace', undefined, 'extra')).to.equal(undefined);
+    const b = terminating(Infinity);
+    const stuck = new CleanupStack({ keep: false });
+    await applyManifests(b.kube, m, { ensureNamespace: async () => {}, cleanup: stuck, timeoutMs: 5000, namespaceTimeoutMs: 10_000, clock: fakeClock() });
+    const failed = (await stuck.run()).failed;
+    expect(failed.map((f) => f.error.message).join('\n')).to.include('namespace(s) extra still terminating after 10 s');
+  });
+
+  it('an object refused because its namespace is still terminating says so, not "fix the manifest"', async () => {
+    const kube = new FakeKube();
+    kube.failWith = (op, ref) => (op === 'apply' && ref.kind === 'Deployment' ? new Error('server-side apply of Deployment shop/web failed: HTTP 403: deployments "web" is forbidden: unable to create new content in namespace shop because it is being terminated') : undefined);
+    const m = await loadManifests(await suiteWith({ 'app.yaml': APP }, [{ file: 'app.yaml', namespace: 'shop' }]));
+    const e = (await applyManifests(kube, m, { ensureNamespace: async () => {} }).catch((x: unknown) => x)) as UsageError;
+    expect(e).to.be.instanceOf(UsageError);
+    expect(e.hint).to.match(/^namespace shop is still being deleted: wait until/);
   });
 
   it('on a cluster the run did not create, the namespace guard is asked for every object first: a refusal applies nothing', async () => {

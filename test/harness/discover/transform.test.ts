@@ -1,6 +1,10 @@
 import { expect } from 'chai';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
 import type { KObject } from '../../../harness/cluster/kube-types.js';
-import { discoverSuite, exportPolicy, parseExternalFlag, workloadPorts, type ClusterReading } from '../../../harness/discover/index.js';
+import { discoverSuite, exportPolicy, parseExternalFlag, workloadPorts, writeDiscovered, type ClusterReading } from '../../../harness/discover/index.js';
 import { Suite } from '../../../harness/suite/schema.js';
 
 const ns = (name: string, labels: Record<string, string> = {}): KObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels }, uid: 'u' } });
@@ -94,8 +98,26 @@ describe('discover/transform', () => {
     expect(suite.probes).to.deep.equal([]);
     expect(suite.namespaces.map((n) => n.name)).to.not.include('nph-attacker');
     expect(suite.externals).to.deep.equal([{ name: 'payments', ip: '203.0.113.1', ports: [{ port: 443, protocol: 'TCP' }] }]);
+    // What it is and is not: offline verdicts at the CIDR's first address; a run never probes the CIDR.
+    expect(d.warnings).to.have.length(1);
+    expect(d.warnings[0]).to.include('external payments (203.0.113.0/24:443) is written with 203.0.113.1').and.include('run --provider existing refuses externals').and.include('outside 203.0.113.0/24, so ipBlocks of 203.0.113.0/24 do not match it there');
+    expect(d.externalsComment.join(' ')).to.include('From --external payments=203.0.113.0/24:443.').and.include('on kind an external is a container the harness starts at its own address');
+    expect(discoverSuite(reading(), { refs: true }).warnings).to.deep.equal([]);
     expect(() => parseExternalFlag('payments=203.0.113.0/24')).to.throw(/<name>=<cidr>:<port>/);
     expect(() => parseExternalFlag('p=10.0.0.0/33:80')).to.throw(/prefix length/);
+  });
+
+  it('the written suite.yaml says above its externals what they are; the comment changes nothing it holds', async () => {
+    const d = discoverSuite(reading(), { refs: true, externals: [parseExternalFlag('payments=203.0.113.0/24:443'), parseExternalFlag('ledger=198.51.100.7/32:5432')] });
+    const dir = await mkdtemp(path.join(tmpdir(), 'nph-discover-'));
+    await writeDiscovered(d, dir);
+    const text = await readFile(path.join(dir, 'suite.yaml'), 'utf8');
+    const lines = text.split('\n');
+    const at = lines.indexOf('externals:');
+    expect(lines.slice(at - d.externalsComment.length, at)).to.deep.equal(d.externalsComment.map((l) => `# ${l}`));
+    expect(lines[at - d.externalsComment.length]).to.equal('# From --external payments=203.0.113.0/24:443 ledger=198.51.100.7/32:5432. Each has the first address of its CIDR,');
+    expect(parse(text)).to.deep.equal(d.suite);
+    expect(Suite.parse(parse(text)).externals.map((e) => e.ip)).to.deep.equal(['203.0.113.1', '198.51.100.7']);
   });
 
   it('writes a suite the schema accepts, listing what it left out and why', () => {
