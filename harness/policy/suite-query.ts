@@ -95,10 +95,11 @@ function oneEndpoint(flag: string, text: string, sel: DestSelector, side: string
   throw new UsageError(`${flag} "${text}" names ${every}: name one`, { hint: 'write <namespace>/<name> or a unique <name>' });
 }
 
-/** `--from`: a workload or probe, as `ns/name` or a unique name (the source grammar of expectation rules). */
+/** `--from`: a workload or probe, as `ns/name` or a unique name, or `external:<name>` with source: true (the source grammar of expectation rules). */
 export function resolveSource(loaded: LoadedSuite, text: string): string {
   const e = findEndpoint(loaded, oneEndpoint('--from', text, parsed('--from', text, parseSource), 'source'), 'source');
-  if (e.id.startsWith('external:')) throw new UsageError('an external endpoint cannot be a source');
+  if (e.id.startsWith('external:') && !loaded.suite.externals.some((x) => `external:${x.name}` === e.id && x.source))
+    throw new UsageError(`external "${e.name}" is not a source`, { hint: 'set source: true on it (externals[].source)' });
   return e.id;
 }
 

@@ -122,7 +122,7 @@ describe('suite/validate', () => {
       expect(err((s) => s.workloads![0]!.ports!.push({ name: 'http', port: 9090 })).message).to.include('duplicate port name "http"');
       expect(err((s) => s.workloads![0]!.ports!.push({ port: 8080, protocol: 'TCP' })).path).to.equal('workloads[0].ports[1].port');
       expect(check((s) => s.workloads![0]!.ports!.push({ port: 8080, protocol: 'UDP' }))).to.deep.equal([]);
-      expect(err((s) => s.externals![0]!.ports.push({ port: 443 })).path).to.equal('externals[0].ports[1].port');
+      expect(err((s) => s.externals![0]!.ports!.push({ port: 443 })).path).to.equal('externals[0].ports[1].port');
     });
     it('externals, policy ids and steps have unique names', () => {
       expect(err((s) => s.externals!.push({ name: 'api', ports: [{ port: 80 }] })).path).to.equal('externals[1].name');
