@@ -8,6 +8,9 @@ import { evaluateNatted, podNetworkAddress, type NatQuery } from '../../../harne
 import { kubeRouter } from '../../../harness/policy/profiles.js';
 import { prepare } from '../../../harness/policy/world.js';
 import type { SourcedPolicy } from '../../../harness/policy/types.js';
+import { simulateStep } from '../../../harness/policy/simulate.js';
+import type { LoadedSuite } from '../../../harness/suite/load.js';
+import { Suite } from '../../../harness/suite/schema.js';
 import { catalogModel, check, np } from './fixtures.js';
 
 const NODES = [
@@ -84,5 +87,50 @@ describe('policy engine: external sources and source NAT', () => {
     expect(podNetworkAddress('fd00:10:244:1::/64')).to.equal('fd00:10:244:1::1');
     expect(podNetworkAddress(undefined)).to.equal(undefined);
     expect(podNetworkAddress('10.0.0.5/32')).to.equal(undefined);
+  });
+});
+
+describe('simulate: a suite with external sources', () => {
+  const suite = Suite.parse({
+    apiVersion: 'netpol-harness/v1',
+    kind: 'Suite',
+    metadata: { name: 'ext' },
+    cluster: { cni: 'kube-router', nodes: { workers: 1 } },
+    namespaces: [{ name: 'prod' }],
+    workloads: [{ name: 'web', namespace: 'prod', labels: { app: 'web' }, ports: [{ port: 80 }] }],
+    externals: [
+      { name: 'office', ip: '172.18.250.10', source: true },
+      { name: 'office-np', ip: '172.18.250.12', source: true, via: 'nodeport' },
+    ],
+    policies: [{ id: 'p', file: 'p.yaml' }],
+    steps: [{ name: 'office', apply: ['p'], expect: 'simulated' }],
+  });
+  const policy = fromBlock('172.18.250.0/28').policy;
+  policy.metadata.namespace = 'prod';
+  const loaded: LoadedSuite = { file: 'suite.yaml', dir: '.', suite, lineOf: () => undefined, policies: new Map([['p', [{ policy, setId: 'p', file: 'p.yaml', docIndex: 0 }]]]) };
+
+  it('rows for external sources, no DNS cells from outside; direct allowed by the ipBlock, the NodePort path judged as the node', () => {
+    const m = simulateStep(loaded, 0);
+    expect(m.axes.sources.map((s) => s.id)).to.deep.equal(['prod/web', 'external:office', 'external:office-np']);
+    expect([...m.cells()].filter((c) => c.src.kind === 'external').map((c) => c.col.key)).to.deep.equal(['prod/web:80/TCP', 'prod/web:80/TCP']);
+    const direct = m.get('external:office', 'prod/web:80/TCP')!;
+    expect(direct.verdict).to.equal('allow');
+    expect(direct.explanation.details).to.include('ipBlock matched: external:office (172.18.250.10) is in 172.18.250.0/28 of prod/web-ingress ingress[0] from[0]');
+    const np = m.get('external:office-np', 'prod/web:80/TCP')!;
+    expect(np.verdict).to.equal('deny');
+    expect(np.explanation.summary).to.include('source-NATs').and.include('via a NodePort on node control-plane');
+    expect(np.uncertain!.join()).to.include('known only at run time');
+  });
+
+  it('at run time: the real nodes, the gateway, and where the pod runs decide', () => {
+    const nodes = [
+      { name: 'c-control-plane', ip: '172.18.0.2', podCIDR: '192.168.0.0/24' },
+      { name: 'c-worker', ip: '172.18.0.3', podCIDR: '192.168.1.0/24' },
+    ];
+    const at = (gateway: string) => simulateStep(loaded, 0, { nodes, gateway, podNodes: new Map([['prod/web', 'c-worker']]) }).get('external:office-np', 'prod/web:80/TCP')!;
+    expect(at('c-control-plane').verdict).to.equal('deny');
+    expect(at('c-control-plane').uncertain).to.equal(undefined);
+    // Entering through the pod's own node: the client's address before SNAT (allowed by the ipBlock) or the node (N33): both allow.
+    expect(at('c-worker').verdict).to.equal('allow');
   });
 });
