@@ -47,7 +47,8 @@ export class ExternalSourceProber implements Prober {
     const outside = requests.filter((r) => isExternalSource(r.source));
     if (outside.length === 0) return this.inner.round(requests, opts);
     const inside = requests.filter((r) => !isExternalSource(r.source));
-    const [a, b] = await Promise.all([inside.length > 0 ? this.inner.round(inside, opts) : new Map(), this.external.round(outside, opts)]);
+    const none: RoundResults = new Map();
+    const [a, b] = await Promise.all([inside.length > 0 ? this.inner.round(inside, opts) : Promise.resolve(none), this.external.round(outside, opts)]);
     const out: RoundResults = new Map(a);
     for (const r of outside) for (const t of r.targets) {
       const k = cellKey(r.source.endpoint, t.id);

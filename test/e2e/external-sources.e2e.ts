@@ -60,7 +60,7 @@ describe('e2e: external clients as sources (kind + kube-router)', function () {
       this.skip();
     }
     // The top /24 of the subnet: far from the addresses Docker hands out in order (nodes, other externals).
-    const base = range!.hi - 255n;
+    const base = range.hi - 255n;
     const at = (n: bigint) => formatIp({ family: 4, value: base + n });
     office = at(10n);
     officeRange = `${at(0n)}/28`;

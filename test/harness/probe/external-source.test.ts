@@ -15,9 +15,9 @@ const office = externalSourcePod('office', 'nph-c-ext-office');
 class Recording implements Prober {
   readonly seen: ProbeRequest[] = [];
   execCount = 0;
-  async round(requests: ProbeRequest[]): Promise<RoundResults> {
+  round(requests: ProbeRequest[]): Promise<RoundResults> {
     this.seen.push(...requests);
-    return new Map(requests.flatMap((r) => r.targets.map((t) => [`${r.source.endpoint}|${t.id}`, { id: t.id, class: 'connected' as const }])));
+    return Promise.resolve(new Map(requests.flatMap((r) => r.targets.map((t) => [`${r.source.endpoint}|${t.id}`, { id: t.id, class: 'connected' as const }]))));
   }
 }
 
