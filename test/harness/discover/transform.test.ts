@@ -93,7 +93,7 @@ describe('discover/transform', () => {
     const suite = Suite.parse(d.suite);
     expect(suite.probes).to.deep.equal([]);
     expect(suite.namespaces.map((n) => n.name)).to.not.include('nph-attacker');
-    expect(suite.externals).to.deep.equal([{ name: 'payments', ip: '203.0.113.1', ports: [{ port: 443, protocol: 'TCP' }] }]);
+    expect(suite.externals).to.deep.equal([{ name: 'payments', ip: '203.0.113.1', ports: [{ port: 443, protocol: 'TCP' }], source: false }]);
     expect(() => parseExternalFlag('payments=203.0.113.0/24')).to.throw(/<name>=<cidr>:<port>/);
     expect(() => parseExternalFlag('p=10.0.0.0/33:80')).to.throw(/prefix length/);
   });
