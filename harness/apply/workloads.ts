@@ -13,7 +13,7 @@ import { workerNodeNames, type Cluster } from '../cluster/provider.js';
 import { describeStuckPod, pollUntil, type Clock } from '../cluster/wait.js';
 import type { PortSpec, Suite, WorkloadSpec } from '../suite/schema.js';
 import { readFileSync } from 'node:fs';
-import { servicePortMap } from './in-place.js';
+import { nodePortMap, servicePortMap } from './in-place.js';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -167,7 +167,7 @@ export interface EndpointInfo {
   serviceIP?: string;
   /** Existing workloads: the user's Service's port per pod port it targets (`<port>/<protocol>`). */
   servicePorts?: Map<string, number>;
-  /** Harness workloads whose Service is a NodePort: the node port per container port (`<port>/<protocol>`). */
+  /** A NodePort Service (the harness's, or the user's for an existing workload): the node port per pod port (`<port>/<protocol>`). */
   nodePorts?: Map<string, number>;
 }
 
@@ -385,8 +385,9 @@ export async function endpointInfo(client: KubeClient, w: Want, pods: PodLike[],
     info.serviceName = svc.metadata.name ?? w.name;
     info.serviceIP = svc.spec.clusterIP;
     if (w.kind === 'existing') info.servicePorts = servicePortMap(pods[0], svc);
-    const np = new Map((svc.spec.ports ?? []).filter((p) => p.nodePort !== undefined && typeof p.targetPort === 'number').map((p) => [`${p.targetPort as number}/${p.protocol ?? 'TCP'}`, p.nodePort!]));
-    if (w.kind === 'workload' && np.size > 0) info.nodePorts = np;
+    // External sources probing through NodePorts: the harness's own, or the user's NodePort Service (in place).
+    const np = nodePortMap(pods[0], svc);
+    if (np.size > 0) info.nodePorts = np;
   }
   return info;
 }

@@ -29,7 +29,7 @@ export interface Addresses {
    * -> Service port, targetPort resolved). A pod port no Service port targets is probed at the pod IP.
    */
   servicePorts?: Map<string, Map<string, number>>;
-  /** Harness workloads' NodePorts (external sources with via: nodeport): endpoint id -> `<port>/<protocol>` -> node port. */
+  /** NodePorts (external sources with via: nodeport; the harness's Services, or the user's): endpoint id -> `<port>/<protocol>` -> node port. */
   nodePorts?: Map<string, Map<string, number>>;
   /** The node external sources enter the cluster through (Service CIDR route, NodePort address). */
   gateway?: { name: string; ip: string };
@@ -56,7 +56,7 @@ function fromOutside(dst: Endpoint, col: Column | undefined, sourceVia: External
   const gw = addr.gateway ? `through node ${addr.gateway.name}, source-NATed by kube-proxy` : undefined;
   if (sourceVia === 'nodeport') {
     const port = col?.kind === 'conn' ? addr.nodePorts?.get(dst.id)?.get(`${col.port}/${col.protocol}`) : undefined;
-    if (port === undefined || !addr.gateway) return { error: `no NodePort exposes ${dst.id}${col?.kind === 'conn' ? ` port ${col.port}/${col.protocol}` : ''} (the harness makes its own workloads' Services NodePorts; an existing workload needs a NodePort Service of its own)` };
+    if (port === undefined || !addr.gateway) return { error: `no NodePort exposes ${dst.id}${col?.kind === 'conn' ? ` port ${col.port}/${col.protocol}` : ''} (the harness makes its own workloads' Services NodePorts; an existing workload needs a NodePort Service selecting it)` };
     return { host: addr.gateway.ip, port, via: 'nodeport', ...(gw ? { note: gw } : {}) };
   }
   const a = addressOf(dst, col, sourceVia, addr);

@@ -5,7 +5,8 @@
 // the same office range through the Service's ClusterIP and a NodePort (both source-NATed by
 // kube-proxy on the control-plane node) get the engine's prediction for the node's address, or
 // implementation-defined, never a failure. The report says which path each cell took and which
-// ipBlock the client matched, or that none did. Slow: NPH_E2E_EXTERNAL_SOURCES=1.
+// ipBlock the client matched, or that none did. The user's own app (manifests, probed in place) is
+// reached through its own NodePort Service. Slow: NPH_E2E_EXTERNAL_SOURCES=1.
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { readImagesEnv } from '../../harness/cluster/paths.js';
 import type { CellResult, RunResult } from '../../harness/diff/result.js';
 import { formatIp, parseCidr } from '../../harness/policy/ipblock.js';
+import { defaultAgentImage } from '../../harness/apply/workloads.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = ['--import', 'tsx', path.join(ROOT, 'harness/cli/bin.ts')];
@@ -25,6 +27,32 @@ const EXAMPLE = path.join(ROOT, 'suites/examples/external-clients');
 function cli(args: string[]) {
   return execa(process.execPath, [...CLI, ...args], { cwd: ROOT, reject: false, all: true, env: { NO_COLOR: '1' }, forceKillAfterDelay: false });
 }
+
+/** The user's app: a Deployment and a NodePort Service targeting its named port. */
+const shopManifest = (image: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: shop, namespace: prod }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: shop } }
+  template:
+    metadata: { labels: { app: shop } }
+    spec:
+      containers:
+        - name: shop
+          image: ${image}
+          imagePullPolicy: IfNotPresent
+          args: [serve, --tcp, "8080"]
+          ports: [{ name: http, containerPort: 8080 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: shop, namespace: prod }
+spec:
+  type: NodePort
+  selector: { app: shop }
+  ports: [{ port: 80, targetPort: http }]
+`;
 
 /** The kind network's IPv4 subnet (created with the first kind cluster). */
 async function kindSubnet(): Promise<string | undefined> {
@@ -71,7 +99,13 @@ describe('e2e: external clients as sources (kind + kube-router)', function () {
       .replace('ip: 172.18.250.11', `ip: ${at(11n)}`)
       .replace('ip: 172.18.250.12', `ip: ${at(12n)}`);
     expect(suite).to.include(`ip: ${at(12n)}`);
-    await writeFile(path.join(dir, 'suite.yaml'), suite);
+    // Also the user's own app with its own NodePort Service (applied from manifests, probed in place).
+    const withShop = suite
+      .replace('workloads:\n', 'workloads:\n  - { name: shop, namespace: prod, existing: true, ref: deployment/shop, ports: [{ name: http, port: 8080 }] }\n')
+      .concat('manifests:\n  - { file: shop.yaml }\n');
+    expect(withShop).to.include('ref: deployment/shop');
+    await writeFile(path.join(dir, 'suite.yaml'), withShop);
+    await writeFile(path.join(dir, 'shop.yaml'), shopManifest(defaultAgentImage()));
     const policy = (await readFile(path.join(EXAMPLE, 'policies/web-from-office.yaml'), 'utf8')).replace('172.18.250.0/28', officeRange);
     await writeFile(path.join(dir, 'policies/web-from-office.yaml'), policy);
     const report = path.join(work, 'report');
@@ -86,9 +120,9 @@ describe('e2e: external clients as sources (kind + kube-router)', function () {
     if (process.env.NPH_E2E_EXTERNAL_SOURCES === '1' && !process.env.NPH_E2E_KEEP) await cli(['down', '--cluster-name', CLUSTER]);
   });
 
-  const cell = (step: string, src: string): CellResult => {
-    const c = result.steps.find((s) => s.name === step)!.cells.find((x) => x.src === src && x.col === 'prod/web:80/TCP');
-    expect(c, `${step}: ${src} -> prod/web:80/TCP`).to.not.equal(undefined);
+  const cell = (step: string, src: string, col = 'prod/web:80/TCP'): CellResult => {
+    const c = result.steps.find((s) => s.name === step)!.cells.find((x) => x.src === src && x.col === col);
+    expect(c, `${step}: ${src} -> ${col}`).to.not.equal(undefined);
     return c!;
   };
 
@@ -123,6 +157,15 @@ describe('e2e: external clients as sources (kind + kube-router)', function () {
       expect(c.observed?.class, src).to.be.oneOf(['refused', 'timeout']);
     }
     expect(runOutput).to.match(/paths: .*through a NodePort on a node/);
+  });
+
+  it('the user\'s own app is reached from outside through its own NodePort and ClusterIP Service (targetPort mapped)', () => {
+    const np = cell('office-only', 'external:office-np', 'prod/shop:8080/TCP');
+    expect(np.observed?.class).to.equal('connected');
+    expect(np.observed?.path?.via).to.equal('nodeport');
+    expect(np.observed?.path?.address).to.match(/:3\d{4}$/);
+    const svc = cell('office-only', 'external:office-svc', 'prod/shop:8080/TCP');
+    expect([svc.observed?.class, svc.observed?.path?.via, svc.observed?.path?.address.endsWith(':80')]).to.deep.equal(['connected', 'service', true]);
   });
 
   it('the external containers are gone after the run', async () => {
