@@ -105,11 +105,16 @@ export interface ClusterRoute {
   via: string;
 }
 
-/** What an external source's container is routed through (pure): every node's pod CIDR via that node, the Service range via the gateway. */
-export function clusterRoutes(nodes: readonly NodeModel[], serviceSubnet: string, gateway: NodeModel): ClusterRoute[] {
+/**
+ * What an external source's container is routed through (pure): every node's pod CIDR via that node,
+ * and the whole pod subnet and the Service range via the gateway. The pod subnet route catches pod
+ * addresses outside the nodes' spec.podCIDR (Calico's IPAM blocks ignore it): without it they would
+ * leave through the Docker host's default route, off this machine.
+ */
+export function clusterRoutes(nodes: readonly NodeModel[], subnets: { podSubnet: string; serviceSubnet: string }, gateway: NodeModel): ClusterRoute[] {
   const v4 = (s: string): boolean => !s.includes(':');
   const routes = nodes.filter((n) => n.podCIDR !== undefined && v4(n.podCIDR) && v4(n.ip)).map((n) => ({ cidr: n.podCIDR!, via: n.ip }));
-  if (v4(serviceSubnet) && v4(gateway.ip)) routes.push({ cidr: serviceSubnet, via: gateway.ip });
+  for (const cidr of [subnets.podSubnet, subnets.serviceSubnet]) if (v4(cidr) && v4(gateway.ip)) routes.push({ cidr, via: gateway.ip });
   return routes;
 }
 
@@ -128,6 +133,8 @@ export async function routeIntoCluster(ext: ExternalEndpoint, routes: readonly C
 export interface ClusterNetwork {
   nodes: NodeModel[];
   gateway: NodeModel;
+  /** The routes external sources were given (set once they are routed). */
+  routes?: ClusterRoute[];
 }
 
 export async function readClusterNetwork(client: KubeClient): Promise<ClusterNetwork> {

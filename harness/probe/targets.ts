@@ -1,6 +1,7 @@
 // Pure planning: which agent probe targets a source must run, and how to address each destination.
 import type { Column, Endpoint } from '../matrix/axes.js';
 import type { ExternalVia } from '../suite/schema.js';
+import { parseCidr, parseIp, rangeContains } from '../policy/ipblock.js';
 
 export type ProbeKind = 'tcp' | 'udp' | 'sctp' | 'dns';
 
@@ -31,8 +32,8 @@ export interface Addresses {
   servicePorts?: Map<string, Map<string, number>>;
   /** NodePorts (external sources with via: nodeport; the harness's Services, or the user's): endpoint id -> `<port>/<protocol>` -> node port. */
   nodePorts?: Map<string, Map<string, number>>;
-  /** The node external sources enter the cluster through (Service CIDR route, NodePort address). */
-  gateway?: { name: string; ip: string };
+  /** The node external sources enter the cluster through (Service CIDR route, NodePort address), and the ranges routed into the cluster. */
+  gateway?: { name: string; ip: string; routed?: string[] };
 }
 
 export type Via = 'service' | 'pod' | 'dns';
@@ -61,7 +62,17 @@ function fromOutside(dst: Endpoint, col: Column | undefined, sourceVia: External
   }
   const a = addressOf(dst, col, sourceVia, addr);
   if (sourceVia === 'service' && (!a || 'error' in a || a.via !== 'service')) return { error: `${dst.id} cannot be probed through a Service ClusterIP from outside the cluster${a && 'note' in a && a.note ? `: ${a.note}` : ': it has none'}` };
+  // Never let a probe for the cluster leave through the Docker host's default route.
+  if (a && 'host' in a && !routedFromOutside(a.host, addr)) return { error: `${a.host} (${dst.id}) is not in a range routed into the cluster from outside (${addr.gateway?.routed?.join(', ') || 'none'})` };
   return a && 'host' in a && a.via === 'service' && gw ? { ...a, note: gw } : a;
+}
+
+function routedFromOutside(host: string, addr: Addresses): boolean {
+  const ip = parseIp(host);
+  return ip !== undefined && (addr.gateway?.routed ?? []).some((c) => {
+    const r = parseCidr(c);
+    return r !== undefined && rangeContains(r, ip);
+  });
 }
 
 /** Where a probe goes, and whether through the workload's Service (then to the Service's port). */

@@ -104,7 +104,7 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
   const sources = [...externals.values()].filter((e) => e.source);
   if (sources.length > 0) {
     const net = (network = await readClusterNetwork(cluster.client));
-    const routes = clusterRoutes(net.nodes, suite.cluster.serviceSubnet, net.gateway);
+    const routes = (net.routes = clusterRoutes(net.nodes, suite.cluster, net.gateway));
     await withStep(progress, `routing ${sources.length} external source(s) into the cluster (${routes.map((r) => `${r.cidr} via ${r.via}`).join(', ')})`, async () => {
       for (const e of sources) await routeIntoCluster(e, routes);
     });

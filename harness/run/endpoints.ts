@@ -31,7 +31,7 @@ export class RunEndpoints {
 
   setNetwork(network: ClusterNetwork): void {
     this.network = network;
-    this.addresses.gateway = { name: network.gateway.name, ip: network.gateway.ip };
+    this.addresses.gateway = { name: network.gateway.name, ip: network.gateway.ip, routed: (network.routes ?? []).map((r) => r.cidr) };
   }
 
   /** What the simulation needs of the cluster as it is: addresses, nodes, which node each pod is on. */

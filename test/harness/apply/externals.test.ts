@@ -36,22 +36,24 @@ describe('apply/externals', () => {
     expect(runs[1]).to.not.include('--ip');
   });
 
-  it('routes a source into every node pod CIDR via that node and the Service range via the gateway', async () => {
+  it('routes a source into every node pod CIDR via that node, the pod subnet and the Service range via the gateway', async () => {
     const nodes = [
       { name: 'c-control-plane', ip: '172.18.0.2', podCIDR: '10.244.0.0/24' },
       { name: 'c-worker', ip: '172.18.0.3', podCIDR: '10.244.1.0/24' },
       { name: 'v6', ip: 'fc00::3', podCIDR: 'fd00::/64' },
     ];
-    const routes = clusterRoutes(nodes, '10.96.0.0/12', nodes[0]!);
+    const routes = clusterRoutes(nodes, { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' }, nodes[0]!);
+    // The whole pod subnet too: a pod address outside every spec.podCIDR (Calico IPAM) must not leave the machine.
     expect(routes).to.deep.equal([
       { cidr: '10.244.0.0/24', via: '172.18.0.2' },
       { cidr: '10.244.1.0/24', via: '172.18.0.3' },
+      { cidr: '10.244.0.0/16', via: '172.18.0.2' },
       { cidr: '10.96.0.0/12', via: '172.18.0.2' },
     ]);
     const runner = new FakeRunner(() => undefined);
     const ext = { name: 'office', containerName: 'nph-c-ext-office', containerId: 'x', ip: '172.18.250.10', network: 'kind', ports: [], source: true };
     await routeIntoCluster(ext, routes, { docker: 'docker', runner });
-    expect(runner.lines()[2]).to.equal('docker exec nph-c-ext-office ip route replace 10.96.0.0/12 via 172.18.0.2');
+    expect(runner.lines()[3]).to.equal('docker exec nph-c-ext-office ip route replace 10.96.0.0/12 via 172.18.0.2');
     const failing = new FakeRunner(() => ({ exitCode: 1, stderr: 'RTNETLINK answers: Operation not permitted' }));
     let err: unknown;
     await routeIntoCluster(ext, routes, { docker: 'docker', runner: failing }).catch((e: unknown) => (err = e));

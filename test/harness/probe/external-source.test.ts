@@ -75,7 +75,7 @@ describe('probe/external-source', () => {
       serviceIP: new Map([['prod/web', '10.96.0.10']]),
       podIPs: new Map([['prod/web', ['192.168.1.6']], ['prod/db', ['192.168.1.7']]]),
       nodePorts: new Map([['prod/web', new Map([['80/TCP', 30080]])]]),
-      gateway: { name: 'c-control-plane', ip: '172.18.0.2' },
+      gateway: { name: 'c-control-plane', ip: '172.18.0.2', routed: ['192.168.1.0/24', '10.96.0.0/12'] },
     };
     const path = (dst: typeof web, c: typeof col, via: 'pod' | 'service' | 'nodeport') => {
       const r = routeFor(c, dst, 'service', addr, 1000, via);
@@ -88,6 +88,10 @@ describe('probe/external-source', () => {
     expect(path(db, dbCol, 'nodeport')).to.match(/^no NodePort exposes prod\/db port 5432\/TCP/);
     expect(path(db, dbCol, 'service')).to.match(/^prod\/db cannot be probed through a Service ClusterIP from outside the cluster/);
     expect(axes.sources.map((x) => x.id)).to.deep.equal(['prod/web', 'external:office']);
+    // An address outside the routed ranges would leave through the Docker host's default route: an error, never probed.
+    expect(path(db, dbCol, 'pod')).to.deep.equal({ via: 'pod', address: '192.168.1.7:5432' });
+    const offRoute = routeFor(col, web, 'service', { ...addr, podIPs: new Map([['prod/web', ['192.168.43.2']]]) }, 1000, 'pod');
+    expect('error' in offRoute && offRoute.error).to.equal('192.168.43.2 (prod/web) is not in a range routed into the cluster from outside (192.168.1.0/24, 10.96.0.0/12)');
   });
 
   it('the repro command of an external source is a docker exec', () => {
