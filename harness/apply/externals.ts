@@ -11,6 +11,10 @@ import { silentProgress, withStep, type Progress } from '../cluster/progress.js'
 import type { Cluster } from '../cluster/provider.js';
 import { pollUntil, type Clock } from '../cluster/wait.js';
 import type { ExternalSpec, Suite } from '../suite/schema.js';
+import { parseCidr, parseIp, rangeContains, type IpRange } from '../policy/ipblock.js';
+import type { NodeModel } from '../policy/model.js';
+import type { KubeClient } from '../cluster/kube-client.js';
+import type { NodeLike } from '../cluster/kube-types.js';
 import { agentServeArgs, defaultAgentImage } from './workloads.js';
 
 export interface ExternalEndpoint {
@@ -21,6 +25,8 @@ export interface ExternalEndpoint {
   ip: string;
   network: string;
   ports: ExternalSpec['ports'];
+  /** Probes run from it too (externals[].source). */
+  source: boolean;
 }
 
 export interface ExternalsOptions {
@@ -42,8 +48,8 @@ export function externalContainerName(clusterName: string, external: string): st
   return `nph-${clusterName}-ext-${external}`;
 }
 
-/** `docker run` arguments for one external (pure). */
-export function externalRunArgs(ext: ExternalSpec, o: { containerName: string; network: string; image: string; runId: string; clusterName: string }): string[] {
+/** `docker run` arguments for one external (pure). `ip`: the address to ask for (in the network's subnet). */
+export function externalRunArgs(ext: ExternalSpec, o: { containerName: string; network: string; image: string; runId: string; clusterName: string; ip?: string }): string[] {
   return [
     'run',
     '--detach',
@@ -51,6 +57,9 @@ export function externalRunArgs(ext: ExternalSpec, o: { containerName: string; n
     o.containerName,
     '--network',
     o.network,
+    ...(o.ip !== undefined ? ['--ip', o.ip] : []),
+    // A source adds routes into the cluster's pod and Service ranges (routeIntoCluster).
+    ...(ext.source ? ['--cap-add', 'NET_ADMIN'] : []),
     '--label',
     `${DOCKER_EXTERNAL_KEY}=${ext.name}`,
     '--label',
@@ -78,6 +87,67 @@ async function inspect(runner: CommandRunner, docker: string, name: string): Pro
   }
 }
 
+/** The IPv4 subnets of a Docker network (where a fixed external address may be asked for). */
+async function networkSubnets(runner: CommandRunner, docker: string, network: string): Promise<IpRange[]> {
+  const r = await runner.run(docker, ['network', 'inspect', network, '--format', '{{json .IPAM.Config}}']);
+  if (r.exitCode !== 0) return [];
+  try {
+    const cfg = JSON.parse(r.stdout) as { Subnet?: string }[] | null;
+    return (cfg ?? []).map((c) => (c.Subnet ? parseCidr(c.Subnet) : undefined)).filter((x): x is IpRange => x !== undefined);
+  } catch {
+    return [];
+  }
+}
+
+/** A route an external source needs to reach the cluster: a pod CIDR through its node, the Service CIDR through the gateway. */
+export interface ClusterRoute {
+  cidr: string;
+  via: string;
+}
+
+/**
+ * What an external source's container is routed through (pure): every node's pod CIDR via that node,
+ * and the whole pod subnet and the Service range via the gateway. The pod subnet route catches pod
+ * addresses outside the nodes' spec.podCIDR (Calico's IPAM blocks ignore it): without it they would
+ * leave through the Docker host's default route, off this machine.
+ */
+export function clusterRoutes(nodes: readonly NodeModel[], subnets: { podSubnet: string; serviceSubnet: string }, gateway: NodeModel): ClusterRoute[] {
+  const v4 = (s: string): boolean => !s.includes(':');
+  const routes = nodes.filter((n) => n.podCIDR !== undefined && v4(n.podCIDR) && v4(n.ip)).map((n) => ({ cidr: n.podCIDR!, via: n.ip }));
+  for (const cidr of [subnets.podSubnet, subnets.serviceSubnet]) if (v4(cidr) && v4(gateway.ip)) routes.push({ cidr, via: gateway.ip });
+  return routes;
+}
+
+/** Adds the routes into the cluster to an external source's container (it runs with NET_ADMIN). */
+export async function routeIntoCluster(ext: ExternalEndpoint, routes: readonly ClusterRoute[], opts: { docker?: string; runner?: CommandRunner } = {}): Promise<void> {
+  const runner = opts.runner ?? execaRunner;
+  const docker = opts.docker ?? dockerBinary({});
+  for (const r of routes) {
+    await runChecked(runner, docker, ['exec', ext.containerName, 'ip', 'route', 'replace', r.cidr, 'via', r.via], `routing external ${ext.name} to ${r.cidr} via ${r.via}`, {
+      hint: 'an external source needs NET_ADMIN and the agent image\'s ip command',
+    });
+  }
+}
+
+/** The cluster's nodes as external sources see them, and the gateway: the control plane (no harness workload runs there when there are workers). */
+export interface ClusterNetwork {
+  nodes: NodeModel[];
+  gateway: NodeModel;
+  /** The routes external sources were given (set once they are routed). */
+  routes?: ClusterRoute[];
+}
+
+export async function readClusterNetwork(client: KubeClient): Promise<ClusterNetwork> {
+  const nodes = (await client.list<NodeLike>('v1', 'Node'))
+    .map((n) => ({ name: n.metadata.name ?? '', ip: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '', ...(n.spec?.podCIDR ? { podCIDR: n.spec.podCIDR } : {}), cp: 'node-role.kubernetes.io/control-plane' in (n.metadata.labels ?? {}) }))
+    .filter((n) => n.name !== '' && n.ip !== '')
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const gw = nodes.find((n) => n.cp) ?? nodes[0];
+  if (!gw) throw new InfraError('external sources need the cluster nodes\' addresses, and no node has an InternalIP');
+  const strip = ({ cp: _cp, ...n }: (typeof nodes)[number]): NodeModel => n;
+  return { nodes: nodes.map(strip), gateway: strip(gw) };
+}
+
 /** Starts one container per suite external on the cluster's Docker network; returns them by name. */
 export async function startExternals(cluster: Cluster, suite: Suite, opts: ExternalsOptions): Promise<Map<string, ExternalEndpoint>> {
   const out = new Map<string, ExternalEndpoint>();
@@ -92,16 +162,19 @@ export async function startExternals(cluster: Cluster, suite: Suite, opts: Exter
   const docker = opts.docker ?? dockerBinary({});
   const progress = opts.progress ?? silentProgress;
   const image = opts.agentImage ?? defaultAgentImage();
+  const subnets = suite.externals.some((e) => e.ip !== undefined) ? await networkSubnets(runner, docker, network) : [];
   await withStep(progress, `starting ${suite.externals.length} external endpoint(s) on Docker network ${network}`, async () => {
     for (const ext of suite.externals) {
+      // A fixed address inside the network's subnet is asked for, so policies can name it; others are offline stand-ins.
+      const fixed = ext.ip !== undefined && subnets.some((r) => rangeContains(r, parseIp(ext.ip!)!)) ? ext.ip : undefined;
       const containerName = externalContainerName(cluster.name, ext.name);
       // A leftover from a killed run would hold the name.
       await runner.run(docker, ['rm', '--force', containerName]);
       opts.cleanup?.push(`external container ${containerName}`, () => removeContainer(runner, docker, containerName), {
         keptHint: `remove it with: ${docker} rm -f ${containerName}`,
       });
-      await runChecked(runner, docker, externalRunArgs(ext, { containerName, network, image, runId: opts.runId, clusterName: cluster.name }), `starting external ${ext.name}`, {
-        hint: `the image ${image} must be in the local Docker engine`,
+      await runChecked(runner, docker, externalRunArgs(ext, { containerName, network, image, runId: opts.runId, clusterName: cluster.name, ...(fixed ? { ip: fixed } : {}) }), `starting external ${ext.name}`, {
+        hint: fixed ? `the image ${image} must be in the local Docker engine, and ${fixed} free on ${network}` : `the image ${image} must be in the local Docker engine`,
       });
       let last: InspectState | undefined;
       const ip = await pollUntil(
@@ -118,7 +191,7 @@ export async function startExternals(cluster: Cluster, suite: Suite, opts: Exter
         const state = last?.State ? `${last.State.Status ?? '?'}${last.State.ExitCode ? ` (exit ${last.State.ExitCode})` : ''}${last.State.Error ? `: ${last.State.Error}` : ''}` : 'not found';
         throw new InfraError(`external ${ext.name} (container ${containerName}) is not running with an address on ${network}: ${state}${logs.exitCode === 0 && (logs.stdout || logs.stderr) ? `\n${tail(logs.stdout + logs.stderr)}` : ''}`);
       }
-      out.set(ext.name, { name: ext.name, containerName, containerId: last?.Id ?? '', ip, network, ports: ext.ports });
+      out.set(ext.name, { name: ext.name, containerName, containerId: last?.Id ?? '', ip, network, ports: ext.ports, source: ext.source });
     }
   });
   return out;

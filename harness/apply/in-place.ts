@@ -59,7 +59,8 @@ interface ContainerPortLike {
   protocol?: string;
 }
 type PodWithPorts = { metadata: PodLike['metadata']; spec?: { containers?: { name: string; ports?: ContainerPortLike[] }[] } };
-type ServiceWithTargets = ServiceLike & { spec?: { ports?: { name?: string; port: number; targetPort?: number | string; protocol?: string }[] } };
+type ServicePort = { name?: string; port: number; targetPort?: number | string; protocol?: string; nodePort?: number };
+type ServiceWithTargets = ServiceLike & { spec?: { ports?: ServicePort[] } };
 
 const proto = (p: string | undefined): Protocol => (p === 'UDP' || p === 'SCTP' ? p : 'TCP');
 
@@ -99,7 +100,7 @@ export function discoverPorts(pod: PodWithPorts, services: ServiceWithTargets[])
  * The Service's port for each pod port it targets (`<port>/<protocol>` -> Service port): a named
  * targetPort resolves against the pod's container port names, as kube-proxy resolves it. Pure.
  */
-export function servicePortMap(pod: PodWithPorts | undefined, svc: ServiceWithTargets): Map<string, number> {
+export function servicePortMap(pod: PodWithPorts | undefined, svc: ServiceWithTargets, pick: (sp: ServicePort) => number | undefined = (sp) => sp.port): Map<string, number> {
   const out = new Map<string, number>();
   const declared = (pod?.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
   for (const sp of svc.spec?.ports ?? []) {
@@ -107,10 +108,14 @@ export function servicePortMap(pod: PodWithPorts | undefined, svc: ServiceWithTa
     const t = sp.targetPort ?? sp.port;
     const target = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : declared.find((c) => c.name === t && proto(c.protocol) === protocol)?.containerPort;
     const key = `${target}/${protocol}`;
-    if (target !== undefined && !out.has(key)) out.set(key, sp.port);
+    const value = pick(sp);
+    if (target !== undefined && value !== undefined && !out.has(key)) out.set(key, value);
   }
   return out;
 }
+
+/** The NodePort for each pod port a NodePort Service targets (`<port>/<protocol>` -> node port); empty for other Services. Pure. */
+export const nodePortMap = (pod: PodWithPorts | undefined, svc: ServiceWithTargets): Map<string, number> => servicePortMap(pod, svc, (sp) => sp.nodePort);
 
 /** Labels a controller stamps with its revision: a rollout changes them on every pod. */
 const REVISION_LABELS = new Set(['pod-template-hash', 'controller-revision-hash']);

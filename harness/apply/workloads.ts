@@ -13,7 +13,7 @@ import { workerNodeNames, type Cluster } from '../cluster/provider.js';
 import { describeStuckPod, pollUntil, type Clock } from '../cluster/wait.js';
 import type { PortSpec, Suite, WorkloadSpec } from '../suite/schema.js';
 import { readFileSync } from 'node:fs';
-import { servicePortMap } from './in-place.js';
+import { nodePortMap, servicePortMap } from './in-place.js';
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
@@ -108,6 +108,8 @@ export function renderManifests(suite: Suite, opts: RenderOptions): KObject[] {
     if (seen.has(id)) throw new UsageError(`${kind} ${id}: another workload or probe already has this name in the namespace`);
     seen.add(id);
   };
+  // An external source probing through NodePorts needs the harness's Services to have them.
+  const nodePorts = suite.externals.some((e) => e.source && e.via === 'nodeport');
   let next = 0;
   const place = (kind: string, id: string, pin: number | undefined): string | undefined => {
     if (opts.nodes.length === 0) return undefined;
@@ -129,6 +131,7 @@ export function renderManifests(suite: Suite, opts: RenderOptions): KObject[] {
         metadata: { name: w.name, namespace: w.namespace, labels: { [MANAGED_BY_KEY]: MANAGED_BY_VALUE } },
         spec: {
           selector: { [ENDPOINT_KEY]: w.name },
+          ...(nodePorts ? { type: 'NodePort' } : {}),
           ...(w.clusterIP ? { clusterIP: w.clusterIP } : {}),
           ports: w.ports.map((p) => ({ name: servicePortName(p), port: p.servicePort ?? p.port, targetPort: p.port, protocol: p.protocol ?? 'TCP' })),
         },
@@ -164,6 +167,8 @@ export interface EndpointInfo {
   serviceIP?: string;
   /** Existing workloads: the user's Service's port per pod port it targets (`<port>/<protocol>`). */
   servicePorts?: Map<string, number>;
+  /** A NodePort Service (the harness's, or the user's for an existing workload): the node port per pod port (`<port>/<protocol>`). */
+  nodePorts?: Map<string, number>;
 }
 
 /** What deployWorkloads deployed or found, per endpoint id `<ns>/<name>`. */
@@ -380,6 +385,9 @@ export async function endpointInfo(client: KubeClient, w: Want, pods: PodLike[],
     info.serviceName = svc.metadata.name ?? w.name;
     info.serviceIP = svc.spec.clusterIP;
     if (w.kind === 'existing') info.servicePorts = servicePortMap(pods[0], svc);
+    // External sources probing through NodePorts: the harness's own, or the user's NodePort Service (in place).
+    const np = nodePortMap(pods[0], svc);
+    if (np.size > 0) info.nodePorts = np;
   }
   return info;
 }

@@ -108,7 +108,7 @@ export interface DeploymentLike extends KObject {
 }
 
 export interface ServiceLike extends KObject {
-  spec?: { clusterIP?: string; selector?: Record<string, string>; ports?: { name?: string; port: number; protocol?: string; targetPort?: number | string }[] };
+  spec?: { type?: string; clusterIP?: string; selector?: Record<string, string>; ports?: { name?: string; port: number; protocol?: string; targetPort?: number | string; nodePort?: number }[] };
 }
 
 export function isPodReady(p: PodLike): boolean {

@@ -35,7 +35,7 @@ export interface Observation {
    * (the Service's DNS name, resolved in the source pod), `pod` (the pod IP), `external`; `note`
    * says why it is not the path asked for.
    */
-  path?: { via: 'service' | 'dns' | 'pod' | 'external'; address: string; note?: string };
+  path?: { via: 'service' | 'dns' | 'pod' | 'external' | 'nodeport'; address: string; note?: string };
 }
 
 export interface CellResult {

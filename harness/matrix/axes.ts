@@ -1,7 +1,7 @@
 // The rows and columns of a reachability matrix, derived from a suite.
-// Rows are sources (deployed workloads and probe pods); columns are destination ports
+// Rows are sources (deployed workloads, probe pods, externals with source: true); columns are destination ports
 // (workload and external ports, one per port and protocol) plus DNS resolution checks.
-import type { PortSpec, Protocol, Suite } from '../suite/schema.js';
+import type { ExternalVia, PortSpec, Protocol, Suite } from '../suite/schema.js';
 
 export type EndpointKind = 'workload' | 'probe' | 'external';
 
@@ -21,6 +21,8 @@ export interface Endpoint {
   portsDiscovered?: boolean;
   /** How probes address it when not the suite's probe.via (workloads[].via). */
   via?: 'service' | 'pod' | 'dns';
+  /** An external source: how its probes address workloads (externals[].via, default `pod`). */
+  sourceVia?: ExternalVia;
 }
 
 export interface ConnColumn {
@@ -92,9 +94,11 @@ export function buildAxes(suite: Suite): Axes {
     ports: e.ports,
     existing: false,
     ...(e.ip !== undefined ? { ip: e.ip } : {}),
+    ...(e.source ? { sourceVia: e.via ?? 'pod' } : {}),
   }));
   // Existing workloads are sources only when asked (`source: true`): probing from them adds an ephemeral container.
-  const sources = [...workloads.filter((w, i) => !w.existing || suite.workloads[i]!.source), ...probes];
+  // Externals likewise (a container outside the cluster, probed with docker exec).
+  const sources = [...workloads.filter((w, i) => !w.existing || suite.workloads[i]!.source), ...probes, ...externals.filter((e) => e.sourceVia !== undefined)];
   const destinations = [...workloads, ...externals];
   const columns: Column[] = [];
   for (const d of destinations) {
@@ -114,7 +118,10 @@ export function buildAxes(suite: Suite): Axes {
   return { sources, destinations, columns };
 }
 
-/** Cells where a pod would talk to itself are not probed: a pod cannot block itself (upstream ignores loopback too). */
+/**
+ * Cells that are not probed: a pod talking to itself (a pod cannot block itself; upstream ignores
+ * loopback too), and DNS checks from an external source (outside the cluster, cluster DNS names do not resolve).
+ */
 export function isSelfCell(src: Endpoint, col: Column): boolean {
-  return col.kind === 'conn' && col.dst === src.id;
+  return col.kind === 'conn' ? col.dst === src.id : src.kind === 'external';
 }

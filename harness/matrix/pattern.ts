@@ -9,11 +9,14 @@ export type EndpointSelector =
   | { kind: 'endpoint'; id: string }
   | { kind: 'name'; name: string };
 
-export type DestSelector = EndpointSelector | { kind: 'external'; name: string } | { kind: 'dns'; name?: string };
+export type ExternalSelector = { kind: 'external'; name: string };
+/** A source: an in-cluster endpoint selector, or an external with `source: true`. */
+export type SourceSelector = EndpointSelector | ExternalSelector;
+export type DestSelector = EndpointSelector | ExternalSelector | { kind: 'dns'; name?: string };
 
 export interface TrafficPattern {
   text: string;
-  from: EndpointSelector;
+  from: SourceSelector;
   to: DestSelector;
   /** undefined = any port */
   ports?: (number | string)[];
@@ -40,9 +43,16 @@ function parseEndpoint(text: string, side: string): EndpointSelector {
   throw new PatternError(`${side} "${text}" must be "*", "<namespace>/*", "<namespace>/<name>" or "<name>"`);
 }
 
-/** A source reference: `*`, `<ns>/*`, `<ns>/<name>` or a unique `<name>` (also `explain --from`). */
-export function parseSource(text: string): EndpointSelector {
-  return parseEndpoint(text.trim(), 'source');
+function parseExternal(name: string): ExternalSelector {
+  if (!NAME.test(name)) throw new PatternError(`external "${name}" is not a valid name`);
+  return { kind: 'external', name };
+}
+
+/** A source reference: `*`, `<ns>/*`, `<ns>/<name>`, a unique `<name>` or `external:<name>` (also `explain --from`). */
+export function parseSource(text: string): SourceSelector {
+  const t = text.trim();
+  if (t.startsWith('external:')) return parseExternal(t.slice('external:'.length));
+  return parseEndpoint(t, 'source');
 }
 
 /**
@@ -66,8 +76,7 @@ export function parseDestination(text: string): Omit<TrafficPattern, 'text' | 'f
   const portPart = colon === -1 ? undefined : dst.slice(colon + 1);
   const out: Omit<TrafficPattern, 'text' | 'from'> = { to: { kind: 'any' } };
   if (external) {
-    if (!NAME.test(target)) throw new PatternError(`external "${target}" is not a valid name`);
-    out.to = { kind: 'external', name: target };
+    out.to = parseExternal(target);
   } else {
     out.to = parseEndpoint(target, 'destination');
   }
@@ -120,6 +129,8 @@ export function unresolvedNames(p: TrafficPattern, axes: Axes): string[] {
     }
     if (sel.kind === 'external' && !axes.destinations.some((e) => e.kind === 'external' && e.name === sel.name))
       problems.push(`unknown external "${sel.name}"`);
+    else if (sel.kind === 'external' && side === 'source' && !pool.some((e) => e.id === `external:${sel.name}`))
+      problems.push(`external "${sel.name}" is not a source: set source: true on it`);
     if (sel.kind === 'dns' && sel.name !== undefined && !axes.columns.some((c) => c.kind === 'dns' && c.name === sel.name))
       problems.push(`"${sel.name}" is not one of the DNS checks (probe.dnsNames)`);
   };

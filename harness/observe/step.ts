@@ -12,6 +12,7 @@ import type { PodExecutor } from '../probe/exec.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../probe/exec-faults.js';
 import { BatchProber, type Prober, type SourcePod } from '../probe/prober.js';
 import { canStream, SessionPool } from '../probe/session.js';
+import { ExternalSourceProber } from '../probe/external-source.js';
 import type { PlannedCell, SettleResult } from '../probe/settle.js';
 import type { Suite } from '../suite/schema.js';
 import { DNS_ENDPOINT, GuardedProber } from './guard.js';
@@ -62,6 +63,8 @@ export interface ObserveStepOptions {
    * pool of the step's own, and left open when the step ends.
    */
   pool?: SessionPool;
+  /** Runs probes in external source containers (docker exec); their requests never reach the API server. */
+  externalExecutor?: PodExecutor;
 }
 
 export interface ObservedStep {
@@ -92,7 +95,9 @@ export async function observeStep(o: ObserveStepOptions): Promise<ObservedStep> 
     },
   });
   const agentEndpoints = new Set(o.targets.filter((t) => t.agent).map((t) => t.endpoint));
-  const prober = new GuardedProber(inner, observer, { executor: o.executor, agentEndpoints, ...(sessions ? { sessions } : {}) });
+  // Under the guard, so a fault at a destination keeps an external source's results out of verdicts too.
+  const routed = o.externalExecutor ? new ExternalSourceProber(inner, new BatchProber(o.externalExecutor, { retry: o.retry ?? DEFAULT_RETRY, onFault: (f) => observer.recordExecFault(f) })) : inner;
+  const prober = new GuardedProber(routed, observer, { executor: o.executor, agentEndpoints, ...(sessions ? { sessions } : {}) });
   const stop = (): void => {
     observer.stop();
     own?.close();

@@ -25,6 +25,8 @@ export interface RuleMatch {
   /** `ns/name ingress[0] from[1] ports[0]` */
   ref: string;
   why: string;
+  /** The peer is an ipBlock (its text, `cidr except [...]`): the rule matched the other end's address. */
+  ipBlock?: string;
 }
 
 export interface Miss {
@@ -67,6 +69,15 @@ export interface DirectionResult {
   passedBy?: TierRuleMatch[];
 }
 
+/** One source a source-NATed connection may carry when the backend's policies judge it (policy/nat.ts). */
+export interface NatCandidate {
+  /** e.g. `node kind-control-plane (172.18.0.2)`: how the backend sees the source. */
+  as: string;
+  /** Why this source is plausible. */
+  why: string;
+  result: EvalResult;
+}
+
 export interface BackendResult {
   pod: string;
   targetPort?: number;
@@ -79,10 +90,12 @@ export interface EvalResult {
   policyVerdict?: 'allow' | 'deny';
   explanation: Explanation;
   /** How the verdict was reached when it was not by the two directions (self, ICMP, reply, ...). */
-  special?: 'self' | 'hairpin' | 'not-enforced' | 'icmp' | 'reply' | 'existing' | 'sctp-unsupported' | 'no-port' | 'service' | 'named-port-order';
+  special?: 'self' | 'hairpin' | 'not-enforced' | 'icmp' | 'reply' | 'existing' | 'sctp-unsupported' | 'no-port' | 'service' | 'named-port-order' | 'nat';
   egress?: DirectionResult;
   ingress?: DirectionResult;
   backends?: BackendResult[];
+  /** Source-NATed from outside the cluster (special `nat`): each source the backend's policies may see (policy/nat.ts). */
+  nat?: NatCandidate[];
   /** The verdict relies on an assumption (e.g. a pod IP unknown offline). */
   uncertain: string[];
   /** Policies left out because the API server would reject them. */
@@ -175,6 +188,7 @@ export function networkPolicyDirection(world: World, direction: Direction, src: 
             ...(ports.index !== undefined ? { port: ports.index } : {}),
             ref: ruleRef(p, direction, rule.index, peer.index, ports.index),
             why: `${c.text}; ${ports.text}`,
+            ...(peer.ipBlock ? { ipBlock: peer.ipBlock.text } : {}),
           });
         }
         const score = c.score * 2 + (ports.match ? 1 : 0);

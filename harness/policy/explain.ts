@@ -129,6 +129,18 @@ export function explain(r: EvalResult, s: Subject): Explanation {
       }
       break;
     }
+    case 'nat': {
+      const c = r.nat ?? [];
+      summary =
+        r.verdict === 'unknown'
+          ? `implementation-defined: kube-proxy source-NATs ${traffic(s)}, and which source the policy sees decides: ${c.map((x) => `${x.as} ${x.result.verdict}`).join(', ')} (the policies say ${r.policyVerdict ?? '?'} for the first)`
+          : `${r.verdict === 'allow' ? 'allowed' : r.verdict === 'deny' ? 'denied' : r.verdict}: kube-proxy source-NATs ${traffic(s)}; judged for every source the backend may see: ${c.map((x) => `${x.as} ${x.result.verdict}`).join(', ')}`;
+      for (const x of c) {
+        details.push(`as ${x.as} (${x.why}): ${x.result.explanation.summary}`);
+        details.push(...x.result.explanation.details.map((l) => `  ${l}`));
+      }
+      break;
+    }
     default: {
       const e = r.egress!;
       const i = r.ingress!;
@@ -146,4 +158,22 @@ export function explain(r: EvalResult, s: Subject): Explanation {
     details.push(`ignored ${rej.ref} (${rej.source.file}): the API server rejects it: ${rej.problems.map((p) => `${p.path} ${p.message}`).join('; ')}`);
   }
   return { summary, details };
+}
+
+/** The ingress rules with an ipBlock peer that admitted a connection (for an external source: which policies' ipBlocks it matched). */
+export function ipBlockMatches(r: EvalResult): { policy: string; ref: string; ipBlock: string }[] {
+  return (r.ingress?.allowedBy ?? []).filter((a) => a.ipBlock !== undefined).map((a) => ({ policy: a.policy, ref: a.ref, ipBlock: a.ipBlock! }));
+}
+
+/**
+ * One line per source the destination's policies judged (the client itself, or each post-NAT
+ * source): the ipBlocks that matched it, or that none did.
+ */
+export function ipBlockLines(r: EvalResult, source: string): string[] {
+  if (r.nat) return r.nat.flatMap((c) => ipBlockLines(c.result, c.as));
+  if (r.backends) return r.backends.flatMap((b) => ipBlockLines(b.result, source));
+  const m = ipBlockMatches(r);
+  if (m.length > 0) return m.map((x) => `ipBlock matched: ${source} is in ${x.ipBlock} of ${x.ref}`);
+  const isolated = r.ingress?.isolatedBy ?? [];
+  return [isolated.length > 0 ? `ipBlock matched: none of ${isolated.join(', ')} admits ${source} by an ipBlock` : `ipBlock matched: none (${r.ingress?.subject ?? 'the destination'} is not isolated for ingress)`];
 }

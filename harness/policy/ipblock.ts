@@ -140,14 +140,18 @@ export class IpAtoms {
   }
 }
 
-export function formatRange(r: IpRange): string {
-  const size = r.hi - r.lo + 1n;
-  const prefix = BITS[r.family] - (size.toString(2).length - 1);
+export function formatIp(ip: Ip): string {
   const bytes: number[] = [];
-  let v = r.lo;
-  for (let i = 0; i < BITS[r.family] / 8; i++) {
+  let v = ip.value;
+  for (let i = 0; i < BITS[ip.family] / 8; i++) {
     bytes.unshift(Number(v & 0xffn));
     v >>= 8n;
   }
-  return `${ipaddr.fromByteArray(bytes).toString()}/${prefix}`;
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+export function formatRange(r: IpRange): string {
+  const size = r.hi - r.lo + 1n;
+  const prefix = BITS[r.family] - (size.toString(2).length - 1);
+  return `${formatIp({ family: r.family, value: r.lo })}/${prefix}`;
 }

@@ -41,6 +41,8 @@ export interface ExternalModel {
 export interface NodeModel {
   name: string;
   ip: string;
+  /** spec.podCIDR: its first address is the node's bridge or tunnel address in the pod network (policy/nat.ts). */
+  podCIDR?: string;
 }
 
 export interface ServicePortModel {

@@ -11,8 +11,10 @@ import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { EngineVerdict } from './model.js';
 import { calico, DEFAULT_PROFILE, profileByName, type CniProfile } from './profiles.js';
 import { computeReachability, type PortSpec } from './reach.js';
-import { suiteModel, type SuiteModelOptions } from './suite-model.js';
-import { prepare } from './world.js';
+import { gatewayNode, suiteModel, type SuiteModelOptions } from './suite-model.js';
+import { evaluateNatted, type NatPath } from './nat.js';
+import { ipBlockLines } from './explain.js';
+import { prepare, type World } from './world.js';
 
 export interface SimulateOptions extends SuiteModelOptions {
   /** Default: the profile named by the suite's `cluster.cni`. */
@@ -79,6 +81,20 @@ function toCell(r: EvalResult, matrixVerdict: EngineVerdict, where: string): Sim
   return { verdict, explanation: r.explanation, engineVerdict: r.verdict, ...(r.uncertain.length > 0 ? { uncertain: r.uncertain } : {}) };
 }
 
+/** An external source's cell also names the ipBlocks its address (or each post-NAT source) matched, or that none did. */
+export function withIpBlocks<T extends { explanation: Explanation }>(cell: T, r: EvalResult, world: World, src: string): T {
+  const ip = world.externals.get(src)?.ip;
+  const lines = ipBlockLines(r, ip !== undefined ? `${src} (${ip})` : src);
+  return { ...cell, explanation: { ...cell.explanation, details: [...cell.explanation.details, ...lines] } };
+}
+
+/** How a cell from an external source reaches a workload through a node (externals[].via service or nodeport); undefined: directly. */
+export function natPathOf(loaded: LoadedSuite, from: string, to: string): NatPath | undefined {
+  const ext = loaded.suite.externals.find((e) => e.source && `external:${e.name}` === from);
+  if (ext?.via === undefined || ext.via === 'pod') return undefined;
+  return loaded.suite.workloads.some((w) => `${w.namespace}/${w.name}` === to) ? ext.via : undefined;
+}
+
 /** The simulated matrix of one step (0-based index), every cell explained. */
 export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: SimulateOptions = {}): Matrix<SimCell> {
   const profile = opts.profile ?? profileForSuite(loaded);
@@ -95,6 +111,13 @@ export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: Simul
   const m = new Matrix<SimCell>(axes);
   const unknownLabels = labelUncertainty(loaded.suite);
   for (const { src, col } of m.cells()) {
+    const nat = col.kind === 'conn' ? natPathOf(loaded, src.id, col.dst) : undefined;
+    if (col.kind === 'conn' && nat) {
+      // From outside the cluster through a node: source-NATed, judged for every source the backend may see.
+      const r = evaluateNatted(world, { from: src.id, to: col.dst, port: col.port, protocol: col.protocol, path: nat, gateway: opts.gateway ?? gatewayNode(loaded.suite) });
+      m.set(src.id, col.key, withIpBlocks(toCell(r, r.verdict, `${src.id} -> ${col.key}`), r, world, src.id));
+      continue;
+    }
     if (col.kind === 'conn') {
       const bulk = opts.explain && !opts.explain(src.id, col.key) ? reach.get(src.id, col.dst, col.port, col.protocol) : undefined;
       if (bulk === 'allow' || bulk === 'deny') {
@@ -102,7 +125,8 @@ export function simulateStep(loaded: LoadedSuite, stepIndex: number, opts: Simul
         continue;
       }
       const r = evaluateIn(world, { from: src.id, to: col.dst, port: col.port, protocol: col.protocol });
-      const cell = toCell(r, reach.get(src.id, col.dst, col.port, col.protocol), `${src.id} -> ${col.key}`);
+      let cell = toCell(r, reach.get(src.id, col.dst, col.port, col.protocol), `${src.id} -> ${col.key}`);
+      if (src.kind === 'external') cell = withIpBlocks(cell, r, world, src.id);
       const notes = [unknownLabels.get(src.id), unknownLabels.get(col.dst)].filter((n): n is string => n !== undefined);
       m.set(src.id, col.key, notes.length > 0 ? { ...cell, uncertain: [...(cell.uncertain ?? []), ...notes] } : cell);
       continue;

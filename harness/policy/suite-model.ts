@@ -3,7 +3,7 @@
 import type { LoadedSuite } from '../suite/load.js';
 import { stateAtStep } from '../suite/state.js';
 import { parseCidr, parseIp, rangeContains } from './ipblock.js';
-import type { ClusterModel, PodModel } from './model.js';
+import type { ClusterModel, NodeModel, PodModel } from './model.js';
 import { METADATA_NAME } from './world.js';
 
 export const DNS_NAMESPACE = 'kube-system';
@@ -14,6 +14,17 @@ export const IMPLICIT_COREDNS_ID = `${DNS_NAMESPACE}/coredns`;
 export interface SuiteModelOptions {
   /** Endpoint id -> IP, known at run time (pods, externals). Offline, pod IPs are unknown. */
   addresses?: ReadonlyMap<string, string>;
+  /** Run time: the cluster's nodes (address, pod CIDR), by name. Offline there are none. */
+  nodes?: readonly NodeModel[];
+  /** Run time: endpoint id -> the node its (first) pod runs on. Offline, suites' logical `worker-<n>`. */
+  podNodes?: ReadonlyMap<string, string>;
+  /** The node external sources enter through (Service CIDR route, NodePort address); default gatewayNode(). */
+  gateway?: string;
+}
+
+/** Offline, the node external sources enter through: the control plane, where workloads do not run when there are workers. */
+export function gatewayNode(suite: LoadedSuite['suite']): string {
+  return suite.cluster.nodes.workers === 0 ? 'worker-0' : 'control-plane';
 }
 
 export interface SuiteModel {
@@ -58,7 +69,7 @@ export function suiteModel(loaded: LoadedSuite, stepIndex: number, opts: SuiteMo
       namespace: w.namespace,
       labels: state.podLabels.get(id) ?? w.labels,
       ports: w.ports.map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), port: p.port, protocol: p.protocol })),
-      node: `worker-${w.node ?? i % workers}`,
+      node: opts.podNodes?.get(id) ?? `worker-${w.node ?? i % workers}`,
       ...(ip !== undefined ? { ip } : {}),
     });
   });
@@ -66,7 +77,7 @@ export function suiteModel(loaded: LoadedSuite, stepIndex: number, opts: SuiteMo
     const id = `${p.namespace}/${p.name}`;
     if (!state.present.endpoints.has(id)) return;
     const ip = addr.get(id);
-    pods.push({ id, namespace: p.namespace, labels: state.podLabels.get(id) ?? p.labels, ports: [], node: `worker-${p.node ?? i % workers}`, ...(ip !== undefined ? { ip } : {}) });
+    pods.push({ id, namespace: p.namespace, labels: state.podLabels.get(id) ?? p.labels, ports: [], node: opts.podNodes?.get(id) ?? `worker-${p.node ?? i % workers}`, ...(ip !== undefined ? { ip } : {}) });
   });
   let dnsPods = pods.filter((p) => p.namespace === DNS_NAMESPACE && p.labels[DNS_LABEL.key] === DNS_LABEL.value).map((p) => p.id);
   const implicitDns = dnsPods.length === 0;
@@ -94,7 +105,7 @@ export function suiteModel(loaded: LoadedSuite, stepIndex: number, opts: SuiteMo
     return { id, ip: addr.get(id) ?? e.ip ?? nextDocIp() };
   });
   return {
-    model: { namespaces, pods, externals, policies: state.policies, ...(state.clusterPolicies.length > 0 ? { clusterPolicies: state.clusterPolicies } : {}), podSubnet: suite.cluster.podSubnet },
+    model: { namespaces, pods, externals, ...(opts.nodes && opts.nodes.length > 0 ? { nodes: [...opts.nodes] } : {}), policies: state.policies, ...(state.clusterPolicies.length > 0 ? { clusterPolicies: state.clusterPolicies } : {}), podSubnet: suite.cluster.podSubnet },
     dnsPods,
     implicitDns,
   };

@@ -9,8 +9,9 @@ import { presenceAtStep } from '../suite/presence.js';
 import { connectionsIn, type Connections } from './connections.js';
 import { evaluateIn, type EvalResult } from './evaluate.js';
 import type { Protocol } from './model.js';
-import { DNS_PORT, profileForSuite, type SimulateOptions } from './simulate.js';
-import { suiteModel } from './suite-model.js';
+import { DNS_PORT, natPathOf, profileForSuite, withIpBlocks, type SimulateOptions } from './simulate.js';
+import { evaluateNatted } from './nat.js';
+import { gatewayNode, suiteModel } from './suite-model.js';
 import { prepare } from './world.js';
 
 /** `--step`: a step name or a 1-based number. Returns the 0-based index. */
@@ -30,7 +31,8 @@ export function resolveStep(loaded: LoadedSuite, step: string): number {
  * UsageError naming the steps where they do when none is left.
  */
 export function stepsWhereBothExist(loaded: LoadedSuite, steps: number[], src: string, target: CellTarget): number[] {
-  const ids = [src, ...(target.kind === 'dns' || target.dst.startsWith('external:') ? [] : [target.dst])];
+  const ids = [...(src.startsWith('external:') ? [] : [src]), ...(target.kind === 'dns' || target.dst.startsWith('external:') ? [] : [target.dst])];
+  if (ids.length === 0) return steps;
   const exists = (i: number) => ids.every((id) => presenceAtStep(loaded.suite, i).endpoints.has(id));
   const kept = steps.filter(exists);
   if (kept.length > 0) return kept;
@@ -95,10 +97,11 @@ function oneEndpoint(flag: string, text: string, sel: DestSelector, side: string
   throw new UsageError(`${flag} "${text}" names ${every}: name one`, { hint: 'write <namespace>/<name> or a unique <name>' });
 }
 
-/** `--from`: a workload or probe, as `ns/name` or a unique name (the source grammar of expectation rules). */
+/** `--from`: a workload or probe, as `ns/name` or a unique name, or `external:<name>` with source: true (the source grammar of expectation rules). */
 export function resolveSource(loaded: LoadedSuite, text: string): string {
   const e = findEndpoint(loaded, oneEndpoint('--from', text, parsed('--from', text, parseSource), 'source'), 'source');
-  if (e.id.startsWith('external:')) throw new UsageError('an external endpoint cannot be a source');
+  if (e.id.startsWith('external:') && !loaded.suite.externals.some((x) => `external:${x.name}` === e.id && x.source))
+    throw new UsageError(`external "${e.name}" is not a source`, { hint: 'set source: true on it (externals[].source)' });
   return e.id;
 }
 
@@ -163,9 +166,13 @@ export function explainCell(loaded: LoadedSuite, stepIndex: number, src: string,
       : (loaded.suite.workloads.find((w) => `${w.namespace}/${w.name}` === target.dst)?.ports ??
         loaded.suite.externals.find((e) => `external:${e.name}` === target.dst)?.ports ??
         []);
+  const nat = natPathOf(loaded, src, target.dst);
   return ports.map((p) => {
-    const r = evaluateIn(world, { from: src, to: target.dst, port: p.port, protocol: p.protocol });
-    return { cell: `${src} -> ${target.dst}:${p.port}/${p.protocol}`, verdict: r.verdict, explanation: r.explanation, result: r };
+    // The same judgement as the simulation: through a node, for every source the backend may see.
+    const q = { from: src, to: target.dst, port: p.port, protocol: p.protocol };
+    const r = nat ? evaluateNatted(world, { ...q, path: nat, gateway: opts.gateway ?? gatewayNode(loaded.suite) }) : evaluateIn(world, q);
+    const cell = { cell: `${src} -> ${target.dst}:${p.port}/${p.protocol}`, verdict: r.verdict, explanation: r.explanation, result: r };
+    return src.startsWith('external:') ? withIpBlocks(cell, r, world, src) : cell;
   });
 }
 

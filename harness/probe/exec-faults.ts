@@ -11,7 +11,7 @@ export function classifyExecError(message: string): ExecFaultKind {
   const m = message;
   if (/did not finish within|timed? ?out|ETIMEDOUT|deadline exceeded/i.test(m)) return 'timeout';
   if (/container not found|is not running|ContainerCreating|waiting to start|container .* not (ready|running)/i.test(m)) return 'container-not-running';
-  if (/pods? "[^"]*" not found|\b404\b|NotFound/i.test(m)) return 'pod-gone';
+  if (/pods? "[^"]*" not found|\b404\b|NotFound|No such container/i.test(m)) return 'pod-gone';
   if (/error dialing backend|no route to host|kubelet|\b50[23]\b|proxy error/i.test(m)) return 'node-unreachable';
   if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|socket hang up|ENOTFOUND|connect/i.test(m)) return 'api-unreachable';
   return 'other';

@@ -87,7 +87,8 @@ function errorResults(src: SourcePod, targets: AgentTarget[], detail: string, ou
   for (const t of targets) out.set(cellKey(src.endpoint, t.id), { id: t.id, class: 'error', detail });
 }
 
-const where = (src: SourcePod): string => `${src.namespace}/${src.pod}${src.node ? ` on node ${src.node}` : ''}`;
+// An external source has no namespace: its `pod` is a container outside the cluster.
+const where = (src: SourcePod): string => (src.namespace === '' ? `container ${src.pod} outside the cluster` : `${src.namespace}/${src.pod}${src.node ? ` on node ${src.node}` : ''}`);
 
 type Attempt = { res: ExecResult } | { fault: ExecFaultKind; message: string };
 

@@ -24,7 +24,7 @@ export const ObservationSchema = z.object({
   latencyMs: ms.optional(),
   detail: z.string().optional(),
   repro: z.string().optional(),
-  path: z.object({ via: z.enum(['service', 'dns', 'pod', 'external']), address: z.string(), note: z.string().optional() }).optional(),
+  path: z.object({ via: z.enum(['service', 'dns', 'pod', 'external', 'nodeport']), address: z.string(), note: z.string().optional() }).optional(),
 });
 
 export const CellSchema = z.object({

@@ -198,7 +198,7 @@ function renderItem(item: AttentionItem, ctx: Ctx, withStep: boolean): string[] 
   return lines;
 }
 
-const PATH_WORDS = { service: 'through the Service ClusterIP', dns: 'through the Service DNS name', pod: 'at the pod IP', external: 'at the external container' } as const;
+const PATH_WORDS = { service: 'through the Service ClusterIP', dns: 'through the Service DNS name', pod: 'at the pod IP', external: 'at the external container', nodeport: 'through a NodePort on a node' } as const;
 
 /** `paths: 12 through the Service ClusterIP, 2 at the pod IP (2: no Service selects its pods)`: which way the cells went. */
 export function pathLine(step: StepResult): string | undefined {

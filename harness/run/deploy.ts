@@ -5,6 +5,7 @@ import { guardFor, newRunId, withStep, type CleanupStack, type Progress } from '
 import { arpTableWarning, hostArpCap } from '../cluster/checks/host-limits.js';
 import { EndpointChanger, PolicyApplier, deployWorkloads, removeLeftoverExternals, startExternals, type Deployment, type ExternalEndpoint } from '../apply/index.js';
 import { applyManifests, manifestNamespaces, type UserManifest } from '../apply/manifests.js';
+import { clusterRoutes, readClusterNetwork, routeIntoCluster, type ClusterNetwork } from '../apply/externals.js';
 import { hasDynamics, presentFromStart } from '../suite/presence.js';
 import { withNamespaceLabels } from '../suite/in-place.js';
 import type { LoadedSuite } from '../suite/load.js';
@@ -25,6 +26,8 @@ export interface Deployed {
   /** Moves in-place containers to pods that replaced theirs (run/relearn.ts). */
   follower?: InPlaceFollower;
   externals: Map<string, ExternalEndpoint>;
+  /** The nodes and the gateway external sources are routed through (only with external sources). */
+  network?: ClusterNetwork;
   applier: PolicyApplier;
   /** Steps' create/delete/recreate (only when the suite has dynamics). */
   changer?: EndpointChanger;
@@ -96,6 +99,16 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
     follower = new InPlaceFollower(inPlace, loaded.suite, inPlace.ensure);
   }
   const externals = suite.externals.length > 0 ? await startExternals(cluster, suite, { runId, agentImage, progress, cleanup }) : new Map<string, ExternalEndpoint>();
+  // External sources reach pods and Services through the nodes: routes into the pod CIDRs and the Service range.
+  let network: ClusterNetwork | undefined;
+  const sources = [...externals.values()].filter((e) => e.source);
+  if (sources.length > 0) {
+    const net = (network = await readClusterNetwork(cluster.client));
+    const routes = (net.routes = clusterRoutes(net.nodes, suite.cluster, net.gateway));
+    await withStep(progress, `routing ${sources.length} external source(s) into the cluster (${routes.map((r) => `${r.cidr} via ${r.via}`).join(', ')})`, async () => {
+      for (const e of sources) await routeIntoCluster(e, routes);
+    });
+  }
   const changer = hasDynamics(suite) ? new EndpointChanger({ client: cluster.client, suite, deployment, guard, agentImage, progress }) : undefined;
   const applier = new PolicyApplier({
     client: cluster.client,
@@ -113,5 +126,5 @@ export async function deploySuite(ctx: DeployContext, prov: Provisioned): Promis
     const purgedCluster = (await applier.cluster?.purgeLeftovers()) ?? [];
     if (purgedCluster.length > 0) progress.info(`removed leftover cluster policies of an earlier run: ${purgedCluster.join(', ')}`);
   }
-  return { deployment, deployedAt, loaded, ...(inPlace ? { inPlace } : {}), ...(follower ? { follower } : {}), externals, applier, ...(changer ? { changer } : {}) };
+  return { deployment, deployedAt, loaded, ...(inPlace ? { inPlace } : {}), ...(follower ? { follower } : {}), externals, ...(network ? { network } : {}), applier, ...(changer ? { changer } : {}) };
 }

@@ -34,7 +34,7 @@ export function planStep(
       unplanned.set(cellKey(src.id, col.key), `no running pod for source ${src.id}`);
       continue;
     }
-    const r = routeFor(col, col.kind === 'conn' ? dests.get(col.dst) : undefined, opts.via, addresses, opts.timeoutMs);
+    const r = routeFor(col, col.kind === 'conn' ? dests.get(col.dst) : undefined, opts.via, addresses, opts.timeoutMs, src.sourceVia);
     if ('error' in r) {
       unplanned.set(cellKey(src.id, col.key), r.error);
       continue;
@@ -55,6 +55,8 @@ const shellQuote = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${
 export function reproCommand(cell: Pick<PlannedCell, 'source' | 'target'>, kube?: KubeTarget): string {
   const ctx = `${kube?.kubeconfig ? ` --kubeconfig ${shellQuote(kube.kubeconfig)}` : ''}${kube?.context ? ` --context ${shellQuote(kube.context)}` : ''}`;
   const t = JSON.stringify([cell.target]);
+  // An external source is a container outside the cluster (probe/external-source.ts).
+  if (cell.source.namespace === '') return `docker exec ${cell.source.pod} /bin/nph-agent probe --targets '${t}'`;
   return `kubectl${ctx} exec -n ${cell.source.namespace} ${cell.source.pod} -c ${cell.source.container} -- /bin/nph-agent probe --targets '${t}'`;
 }
 

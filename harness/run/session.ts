@@ -27,6 +27,7 @@ import { preflight, provisionCluster, runCanary, type Provisioned } from './prov
 import { PhaseClock } from './phases.js';
 import { deploySuite, type Deployed } from './deploy.js';
 import { RunEndpoints } from './endpoints.js';
+import { isExternalSource } from '../probe/external-source.js';
 import { applyChanges, probeStep, relearn, type StepContext } from './step.js';
 import { teardown } from './teardown.js';
 
@@ -144,14 +145,15 @@ export class HarnessSession {
       this.axes = buildAxes(this.loaded.suite);
       this.result.axes = resultAxes(this.axes);
     }
-    for (const [name, ext] of this.deployed.externals) this.endpoints.addExternal(name, ext.ip);
+    for (const [name, ext] of this.deployed.externals) this.endpoints.addExternal(name, ext.ip, ext.source ? { containerName: ext.containerName } : undefined);
+    if (this.deployed.network) this.endpoints.setNetwork(this.deployed.network);
     this.endpoints.refresh(this.deployed.deployment, this.deployed.inPlace);
     const executor = prov.executor;
     if (canStream(executor)) {
       // Sessions open now, in the background, while the first step applies its changes: a step's
       // first round then pays no exec setups (a hundred of them take seconds on a small machine).
       this.probeSessions = new SessionPool(executor, this.opts.execConcurrency !== undefined ? { openConcurrency: this.opts.execConcurrency } : {});
-      void this.probeSessions.warm([...this.endpoints.sources.values()]);
+      void this.probeSessions.warm([...this.endpoints.sources.values()].filter((src) => !isExternalSource(src)));
     }
     if (prov.settling) {
       // Young DNS pods may now be shown served from the suite's own pods (observe/dns-serving.ts).

@@ -19,6 +19,8 @@ import { probeUntilSettled, type RecentLatency } from '../probe/settle.js';
 import { enforcedAtMs, RecordingProber } from '../probe/timeline.js';
 import { observeStep, unsettledLine, watchTargets } from '../observe/index.js';
 import { LiveProber } from '../observe/live-prober.js';
+import { DockerExecutor } from '../probe/external-source.js';
+import { dockerBinary } from '../cluster/providers/kind.js';
 import { inPlaceProber, type InPlaceSetup } from './in-place.js';
 import { observationFrom, planStep } from './plan.js';
 import { registerStepAxes } from './registry.js';
@@ -94,9 +96,10 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
   const axes = axesAtStep(loaded.suite, index, ctx.axes);
   const profile = ctx.profile.profile;
   const keep = opts.cellFilter;
-  const { ipOf, sources, addresses, podIPs } = ctx.endpoints;
-  const simulated: Matrix<SimCell> = simulateStep(loaded, index, { addresses: ipOf, profile, ...(keep ? { explain: (src: string, col: string) => keep(index, src, col) } : {}) });
-  const expected = expectedMatrix(loaded, index, { addresses: ipOf, profile }, simulated);
+  const { sources, addresses, podIPs } = ctx.endpoints;
+  const network = ctx.endpoints.simulation;
+  const simulated: Matrix<SimCell> = simulateStep(loaded, index, { ...network, profile, ...(keep ? { explain: (src: string, col: string) => keep(index, src, col) } : {}) });
+  const expected = expectedMatrix(loaded, index, { ...network, profile }, simulated);
   const probeOpts = loaded.suite.probe;
   const plan = planStep(axes, expected, sources, addresses, { via: opts.via ?? probeOpts.via, timeoutMs: opts.timeoutMs ?? probeOpts.timeoutMs });
   if (keep) plan.cells = plan.cells.filter((c) => keep(index, c.source.endpoint, c.target.id));
@@ -107,6 +110,7 @@ export async function probeStep(ctx: StepContext, index: number, timing: { start
     executor: ctx.executor,
     targets: watchTargets(ctx.deployment, loaded.suite, ctx.deployedAt, ctx.dnsServedAt),
     ...(ctx.probeSessions ? { pool: ctx.probeSessions } : {}),
+    ...(loaded.suite.externals.some((e) => e.source) ? { externalExecutor: new DockerExecutor(dockerBinary({})) } : {}),
     ...(opts.execConcurrency !== undefined ? { concurrency: opts.execConcurrency } : {}),
     onReplaced: (src, old) => {
       sources.set(src.endpoint, src);

@@ -124,6 +124,10 @@ function checkEndpoints(suite: Suite, add: Add): void {
     if (first !== undefined) add(`externals[${i}].name`, `duplicate external "${e.name}" (also externals[${first}])`);
     else externals.set(e.name, i);
     checkPorts(e.ports, `externals[${i}]`, `external "${e.name}"`, add);
+    if (e.ports.length === 0 && !e.source) add(`externals[${i}].ports`, `external "${e.name}" has no ports and is not a source: give it ports (a destination) or source: true (a client outside the cluster)`);
+    if (e.via !== undefined && !e.source) add(`externals[${i}].via`, `is how an external source addresses workloads, but external "${e.name}" is not a source: set source: true or remove via`);
+    if (e.source && suite.cluster.provider === 'existing')
+      add(`externals[${i}].source`, `an external source is a container on the cluster nodes' Docker network, which provider existing has none of: run the suite on kind or k3s, or drop source: true`);
   });
   const policyIds = new Map<string, number>();
   suite.policies.forEach((ref, i) => {

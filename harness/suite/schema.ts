@@ -142,11 +142,27 @@ export const ProbeSpec = z.strictObject({
 });
 export type ProbeSpec = z.infer<typeof ProbeSpec>;
 
+/** How an external source reaches in-cluster workloads (docs/externals.md): only `pod` keeps its own address. */
+export const ExternalVia = z.enum(['pod', 'service', 'nodeport']);
+export type ExternalVia = z.infer<typeof ExternalVia>;
+
 export const ExternalSpec = z.strictObject({
   name: k8sName,
-  ports: z.array(PortSpec).min(1),
-  /** Fixed address for offline simulation; at run time the container's real address is used. */
+  /** Ports it serves as a destination; none for a pure source (`source: true`). */
+  ports: z.array(PortSpec).default([]),
+  /**
+   * Fixed address for offline simulation. At run time the container's real address is used, and the
+   * harness asks Docker for this one when it lies in the Docker network's subnet (so policies can name it).
+   */
   ip: z.ipv4().optional(),
+  /** Probe from it too: a client outside the cluster (`external:<name> -> <ns>/<workload>` in rules). */
+  source: z.boolean().default(false),
+  /**
+   * Source only: how its probes address workloads: `pod` (default) the pod IP, routed through the
+   * pod's node (no NAT); `service` the Service's ClusterIP through one node; `nodeport` a node's
+   * address and the Service's NodePort. The last two are source-NATed by kube-proxy.
+   */
+  via: ExternalVia.optional(),
 });
 export type ExternalSpec = z.infer<typeof ExternalSpec>;
 
@@ -185,7 +201,7 @@ export const EndpointTarget = z.string().regex(/^[a-z0-9-]+\/[a-z0-9-]+$/, 'must
 /**
  * One expectation rule. `allow`/`deny` hold a traffic pattern:
  *   <source> -> <destination>[:<ports>[/<protocols>]]
- * source:      `*`, `<ns>/*`, `<ns>/<name>`, or a unique `<name>`
+ * source:      `*`, `<ns>/*`, `<ns>/<name>`, a unique `<name>`, or `external:<name>` (an external with source: true)
  * destination: the same, `external:<name>`, or `dns` / `dns:<name>` for DNS resolution checks
  * ports:       `*`, a number, a port name, or a comma list; protocols: `TCP`, `UDP`, `SCTP`, comma list or `*`
  * Rules apply in order; a later rule overrides an earlier one for the cells it matches.

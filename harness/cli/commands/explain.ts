@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('explain')
     .argument('<suite>', 'suite file, or a directory holding suite.yaml')
-    .requiredOption('-f, --from <source>', 'source: <namespace>/<name> or a unique name')
+    .requiredOption('-f, --from <source>', 'source: <namespace>/<name>, a unique name, or external:<name> (an external with source: true)')
     .requiredOption('-t, --to <destination>', 'destination: <dst>[:<port>[/<protocol>]] (port number or name), external:<name>:<port>, dns or dns:<name>')
     .option('-s, --step <step>', 'only this step (name or 1-based number); default: every step')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))

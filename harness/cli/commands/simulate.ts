@@ -54,7 +54,7 @@ export function renderTable(m: Matrix<SimCell>, title: string, sym: SymbolSet = 
     lines.push(`  ${s.id.padEnd(w)} ${row.join('')}`.trimEnd());
   }
   lines.push(
-    `  ${sym.allow} allow  ${sym.deny} deny  ${sym.self} self (not probed)${unknown ? `  ${sym.unknown} not enforced by the CNI profile` : ''}` +
+    `  ${sym.allow} allow  ${sym.deny} deny  ${sym.self} self (not probed)${sources.some((s) => s.kind === 'external') ? `, or DNS from outside the cluster` : ''}${unknown ? `  ${sym.unknown} not enforced by the CNI profile, or implementation-defined` : ''}` +
       `${uncertain ? `  ${UNCERTAIN} uncertain: depends on pod IPs known only at run time (simulate --output json says why)` : ''}`,
   );
   lines.push(`  allow ${allow}, deny ${deny}${unknown ? `, unknown ${unknown}` : ''}${uncertain ? `, uncertain ${uncertain}` : ''}`);

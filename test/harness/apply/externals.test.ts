@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { externalRunArgs, liveClusterNames, removeLeftoverExternals, removeOrphanedExternals, startExternals } from '../../../harness/apply/externals.js';
+import { clusterRoutes, externalRunArgs, liveClusterNames, readClusterNetwork, routeIntoCluster, removeLeftoverExternals, removeOrphanedExternals, startExternals } from '../../../harness/apply/externals.js';
 import { CleanupStack } from '../../../harness/cluster/cleanup.js';
 import { InfraError, UsageError } from '../../../harness/errors.js';
 import { FakeKube, fakeClock } from '../cluster/fake-kube.js';
@@ -16,6 +16,60 @@ describe('apply/externals', () => {
     ]);
   });
 
+  it('an external source runs with NET_ADMIN (it adds routes into the cluster); a fixed address is asked for', () => {
+    const src = suite({ externals: [{ name: 'office', source: true }] }).externals[0]!;
+    const args = externalRunArgs(src, { containerName: 'nph-c-ext-office', network: 'kind', image: 'img', runId: 'r1', clusterName: 'c', ip: '172.18.250.10' });
+    expect(args.slice(0, 10)).to.deep.equal(['run', '--detach', '--name', 'nph-c-ext-office', '--network', 'kind', '--ip', '172.18.250.10', '--cap-add', 'NET_ADMIN']);
+    expect(args.slice(-2)).to.deep.equal(['img', 'serve']);
+  });
+
+  it('asks Docker for a fixed address only inside the network subnet (others are offline stand-ins)', async () => {
+    const runner = new FakeRunner((_f, args) => {
+      if (args[0] === 'network') return { stdout: JSON.stringify([{ Subnet: '172.18.0.0/16' }, { Subnet: 'fc00::/64' }]) };
+      if (args[0] === 'inspect') return { stdout: JSON.stringify({ Id: 'x', State: { Running: true, Status: 'running' }, NetworkSettings: { Networks: { kind: { IPAddress: '172.18.0.5' } } } }) };
+      return undefined;
+    });
+    const two = suite({ externals: [{ name: 'in', ip: '172.18.250.10', source: true }, { name: 'out', ip: '203.0.113.7', ports: [{ port: 80 }] }] });
+    await startExternals(fakeCluster(new FakeKube()), two, { runId: 'r1', agentImage: 'img', docker: 'docker', runner, clock: fakeClock() });
+    const runs = runner.lines().filter((l) => l.startsWith('docker run'));
+    expect(runs[0]).to.include('--ip 172.18.250.10 --cap-add NET_ADMIN');
+    expect(runs[1]).to.not.include('--ip');
+  });
+
+  it('routes a source into every node pod CIDR via that node, the pod subnet and the Service range via the gateway', async () => {
+    const nodes = [
+      { name: 'c-control-plane', ip: '172.18.0.2', podCIDR: '10.244.0.0/24' },
+      { name: 'c-worker', ip: '172.18.0.3', podCIDR: '10.244.1.0/24' },
+      { name: 'v6', ip: 'fc00::3', podCIDR: 'fd00::/64' },
+    ];
+    const routes = clusterRoutes(nodes, { podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/12' }, nodes[0]!);
+    // The whole pod subnet too: a pod address outside every spec.podCIDR (Calico IPAM) must not leave the machine.
+    expect(routes).to.deep.equal([
+      { cidr: '10.244.0.0/24', via: '172.18.0.2' },
+      { cidr: '10.244.1.0/24', via: '172.18.0.3' },
+      { cidr: '10.244.0.0/16', via: '172.18.0.2' },
+      { cidr: '10.96.0.0/12', via: '172.18.0.2' },
+    ]);
+    const runner = new FakeRunner(() => undefined);
+    const ext = { name: 'office', containerName: 'nph-c-ext-office', containerId: 'x', ip: '172.18.250.10', network: 'kind', ports: [], source: true };
+    await routeIntoCluster(ext, routes, { docker: 'docker', runner });
+    expect(runner.lines()[3]).to.equal('docker exec nph-c-ext-office ip route replace 10.96.0.0/12 via 172.18.0.2');
+    const failing = new FakeRunner(() => ({ exitCode: 1, stderr: 'RTNETLINK answers: Operation not permitted' }));
+    let err: unknown;
+    await routeIntoCluster(ext, routes, { docker: 'docker', runner: failing }).catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(InfraError);
+    expect((err as Error).message).to.include('routing external office to 10.244.0.0/24 via 172.18.0.2');
+  });
+
+  it('reads the nodes (InternalIP, podCIDR) and takes the control plane as the gateway', async () => {
+    const kube = new FakeKube();
+    kube.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'c-worker' }, spec: { podCIDR: '10.244.1.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.3' }] } });
+    kube.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'c-control-plane', labels: { 'node-role.kubernetes.io/control-plane': '' } }, spec: { podCIDR: '10.244.0.0/24' }, status: { addresses: [{ type: 'InternalIP', address: '172.18.0.2' }] } });
+    const net = await readClusterNetwork(kube);
+    expect(net.gateway).to.deep.equal({ name: 'c-control-plane', ip: '172.18.0.2', podCIDR: '10.244.0.0/24' });
+    expect(net.nodes.map((n) => n.name)).to.deep.equal(['c-control-plane', 'c-worker']);
+  });
+
   it('starts each external, returns its address on the network, and removes it at cleanup', async () => {
     let inspects = 0;
     const runner = new FakeRunner((_f, args) => {
@@ -28,7 +82,7 @@ describe('apply/externals', () => {
     });
     const cleanup = new CleanupStack();
     const ext = await startExternals(fakeCluster(new FakeKube()), s, { runId: 'r1', agentImage: 'netpol-harness/agent:0.1.0', docker: 'docker', runner, cleanup, clock: fakeClock() });
-    expect([...ext.values()]).to.deep.equal([{ name: 'payments-api', containerName: 'nph-nph-ext-payments-api', containerId: 'abc', ip: '172.18.0.9', network: 'kind', ports: s.externals[0]!.ports }]);
+    expect([...ext.values()]).to.deep.equal([{ name: 'payments-api', containerName: 'nph-nph-ext-payments-api', containerId: 'abc', ip: '172.18.0.9', network: 'kind', ports: s.externals[0]!.ports, source: false }]);
     expect(runner.lines()[0]).to.equal('docker rm --force nph-nph-ext-payments-api'); // a leftover would hold the name
     runner.calls.length = 0;
     await cleanup.run();

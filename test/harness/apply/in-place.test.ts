@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { checkInPlaceAccess, describeCheck, requiredAccess } from '../../../harness/apply/access.js';
 import type { AccessNeed } from '../../../harness/cluster/checks/access.js';
-import { commonLabels, discoverExisting, discoverPorts, podQuery, selectorString, servicePortMap } from '../../../harness/apply/in-place.js';
+import { commonLabels, discoverExisting, discoverPorts, nodePortMap, podQuery, selectorString, servicePortMap } from '../../../harness/apply/in-place.js';
 import type { KObject, PodLike } from '../../../harness/cluster/kube-types.js';
 import { UsageError } from '../../../harness/errors.js';
 import { Suite, WorkloadSpec, type SuiteInput } from '../../../harness/suite/schema.js';
@@ -29,6 +29,13 @@ describe('apply/in-place', () => {
       ['53/UDP', 5353],
       ['81/TCP', 81],
     ]);
+  });
+
+  it('nodePortMap: the user\'s NodePort Service, the named targetPort resolved on the pod; nothing for a ClusterIP Service', () => {
+    const pod = { metadata: { labels: { run: 'web' } }, spec: { containers: [{ name: 'c', ports: [{ name: 'http', containerPort: 8080 }] }] } };
+    const svc = (nodePort?: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { run: 'web' }, ports: [{ port: 80, targetPort: 'http', ...(nodePort ? { nodePort } : {}) }] } });
+    expect([...nodePortMap(pod, svc(31080))]).to.deep.equal([['8080/TCP', 31080]]);
+    expect([...nodePortMap(pod, svc())]).to.deep.equal([]);
   });
 
   it('turns a LabelSelector with expressions into a list selector', () => {

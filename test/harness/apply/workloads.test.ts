@@ -70,6 +70,13 @@ describe('apply/workloads: renderManifests', () => {
     expect(tmpl(udp).spec.containers[0]!.startupProbe).to.equal(undefined); // no TCP port to probe
   });
 
+  it('an external source probing through NodePorts makes the Services NodePorts; otherwise they stay ClusterIP', () => {
+    const w = { namespaces: [{ name: 'demo' }], workloads: [{ name: 'web', namespace: 'demo', ports: [{ port: 80 }] }] };
+    const type = (input: Parameters<typeof suite>[0]) => (renderManifests(suite(input), { runId: 'r', agentImage: AGENT, nodes: [] }).find((o) => o.kind === 'Service')!.spec as { type?: string }).type;
+    expect(type({ ...w, externals: [{ name: 'office', source: true, via: 'nodeport' }] })).to.equal('NodePort');
+    expect(type({ ...w, externals: [{ name: 'office', source: true }] })).to.equal(undefined);
+  });
+
   it('a workload pinning its ClusterIP gets it as the Service spec.clusterIP; others leave it to the allocator', () => {
     const pinned = suite({ namespaces: [{ name: 'demo' }], workloads: [{ name: 'svc', namespace: 'demo', ports: [{ port: 80 }, { port: 8080, servicePort: 8081 }], clusterIP: '10.96.0.254', via: 'service' }] });
     const svc = renderManifests(pinned, { runId: 'run-1', agentImage: AGENT, nodes: [] }).find((o) => o.kind === 'Service')!;

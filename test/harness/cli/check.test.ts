@@ -23,7 +23,7 @@ describe('netpol-harness check', () => {
     expect(r.stdout).to.match(/^check: 1 suite: 1 passed, 0 failed, 0 invalid$/m);
     // The shipped suites pass the strict check the README shows.
     const strict = await runCli('check', 'suites/', '--strict');
-    expect([strict.code, strict.stdout.match(/^check: .*$/m)?.[0]]).to.deep.equal([0, 'check: 3 suites: 3 passed, 0 failed, 0 invalid']);
+    expect([strict.code, strict.stdout.match(/^check: .*$/m)?.[0]]).to.deep.equal([0, 'check: 4 suites: 4 passed, 0 failed, 0 invalid']);
   });
 
   it('--strict: a suite that fails only on lint says so on its line', async () => {

@@ -97,7 +97,7 @@ describe('discover/transform', () => {
     const suite = Suite.parse(d.suite);
     expect(suite.probes).to.deep.equal([]);
     expect(suite.namespaces.map((n) => n.name)).to.not.include('nph-attacker');
-    expect(suite.externals).to.deep.equal([{ name: 'payments', ip: '203.0.113.1', ports: [{ port: 443, protocol: 'TCP' }] }]);
+    expect(suite.externals).to.deep.equal([{ name: 'payments', ip: '203.0.113.1', ports: [{ port: 443, protocol: 'TCP' }], source: false }]);
     // What it is and is not: offline verdicts at the CIDR's first address; a run never probes the CIDR.
     expect(d.warnings).to.have.length(1);
     expect(d.warnings[0]).to.include('external payments (203.0.113.0/24:443) is written with 203.0.113.1').and.include('run --provider existing refuses externals').and.include('outside 203.0.113.0/24, so ipBlocks of 203.0.113.0/24 do not match it there');

@@ -82,6 +82,27 @@ describe('suite/validate', () => {
     expect(check()).to.deep.equal([]);
   });
 
+  describe('external sources', () => {
+    const withSource = (s: SuiteInput, rule: string): void => {
+      s.externals!.push({ name: 'office', source: true, via: 'nodeport' });
+      s.steps[1]!.expect = { default: 'deny', rules: [{ allow: rule }] };
+    };
+    it('an external with source: true is a row; rules name it on the left as external:<name>', () => {
+      expect(check((s) => withSource(s, 'external:office -> app/web:8080/TCP'))).to.deep.equal([]);
+    });
+    it('an unknown external, or one that is not a source, on the left is an error naming the rule', () => {
+      const unknown = err((s) => withSource(s, 'external:ofice -> app/web:8080'));
+      expect(unknown.path).to.equal('steps[1].expect.rules[0].allow');
+      expect(unknown.message).to.match(/^unknown external "ofice"/);
+      expect(err((s) => withSource(s, 'external:api -> app/web:8080')).message).to.match(/^external "api" is not a source: set source: true on it/);
+    });
+    it('an external needs ports or source: true; via only on a source; no source on provider existing', () => {
+      expect(err((s) => s.externals!.push({ name: 'idle' }))).to.include({ path: 'externals[1].ports' });
+      expect(err((s) => s.externals!.push({ name: 'x', ports: [{ port: 80 }], via: 'service' }))).to.include({ path: 'externals[1].via' });
+      expect(err((s) => ((s.cluster = { provider: 'existing' }), s.externals!.push({ name: 'office', source: true }))).message).to.include('provider existing has none');
+    });
+  });
+
   describe('cluster', () => {
     it('subnets must be valid CIDRs that do not overlap', () => {
       expect(err((s) => (s.cluster = { podSubnet: '10.0.0.0/33' }))).to.include({ path: 'cluster.podSubnet' });
@@ -122,7 +143,7 @@ describe('suite/validate', () => {
       expect(err((s) => s.workloads![0]!.ports!.push({ name: 'http', port: 9090 })).message).to.include('duplicate port name "http"');
       expect(err((s) => s.workloads![0]!.ports!.push({ port: 8080, protocol: 'TCP' })).path).to.equal('workloads[0].ports[1].port');
       expect(check((s) => s.workloads![0]!.ports!.push({ port: 8080, protocol: 'UDP' }))).to.deep.equal([]);
-      expect(err((s) => s.externals![0]!.ports.push({ port: 443 })).path).to.equal('externals[0].ports[1].port');
+      expect(err((s) => s.externals![0]!.ports!.push({ port: 443 })).path).to.equal('externals[0].ports[1].port');
     });
     it('externals, policy ids and steps have unique names', () => {
       expect(err((s) => s.externals!.push({ name: 'api', ports: [{ port: 80 }] })).path).to.equal('externals[1].name');
