@@ -24,7 +24,7 @@ export interface SessionOptions {
   via?: Via;
   timeoutMs?: number;
   settleMs?: number;
-  /** Pause between re-probes of mismatching cells while a step settles (default 1000 ms). */
+  /** Pause between re-probes of mismatching cells while a step settles (default 250 ms). */
   settleIntervalMs?: number;
   /** Probe and report only the cells this keeps (conformance lanes: cells across lanes are not judged). */
   cellFilter?: (stepIndex: number, src: string, col: string) => boolean;

@@ -97,11 +97,27 @@ describe('probe/settle', () => {
 
     it('the verdict round waits the full timeout; the confirmation waits 5x the slowest connection, at least 500 ms', async () => {
       const ex = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
-      const r = await probeUntilSettled(cells(), new BatchProber(ex), { deadlineMs: 10_000, ...clock() });
+      // Connections of earlier rounds took 1 ms (the fake's).
+      const latency = new RecentLatency();
+      latency.record('tcp', 1);
+      const r = await probeUntilSettled(cells(), new BatchProber(ex), { deadlineMs: 10_000, latency, ...clock() });
       expect(timeouts(ex, 0)).to.deep.equal({ x: 1000, y: 2000 });
       // The fake's connections take 1 ms: 5 ms, raised to the 500 ms floor; a connected cell keeps its timeout.
       expect(timeouts(ex, 1)).to.deep.equal({ x: 1000, y: 500 });
       expect(r.outcomes.get(cellKey('ns/a', 'y'))).to.include({ confirmed: true });
+    });
+
+    it('a shortened confirmation that agrees reports the verdict round\'s result (a refusal after 1 s is not read as a drop)', async () => {
+      const latency = new RecentLatency();
+      latency.record('tcp', 1);
+      // y is refused in the verdict round, then (500 ms wait) times out in the confirmation: still a deny.
+      const ex = new FakeExecutor((_p, t, call) => (t.id === 'x' ? 'connected' : call === 1 ? 'refused' : 'timeout'));
+      const r = await probeUntilSettled(cells(), new BatchProber(ex), { deadlineMs: 10_000, latency, ...clock() });
+      expect(timeouts(ex, 1)).to.deep.equal({ x: 1000, y: 500 });
+      const y = r.outcomes.get(cellKey('ns/a', 'y'))!;
+      expect(y).to.include({ confirmed: true, attempts: 1 });
+      expect(y.result.class).to.equal('refused');
+      expect(y.history).to.deep.equal(['refused', 'timeout']);
     });
 
     it('a drop that starts to connect in the confirmation is caught (the step settles again, fully timed)', async () => {
@@ -113,12 +129,27 @@ describe('probe/settle', () => {
       expect(timeouts(ex, 2)).to.deep.equal({ y: 2000 });
     });
 
+    it('only steady connections count: one that just started to go through (its first SYN lost to the old rules) does not', async () => {
+      const latency = new RecentLatency();
+      // x drops in the first round, then connects after a retransmit (1 s), then steadily in 3 ms.
+      const ex = new FakeExecutor((_p, _t, call) => (call === 1 ? 'timeout' : 'connected'));
+      const slowFirst = { ...ex, calls: ex.calls, exec: async (...a: Parameters<FakeExecutor['exec']>) => {
+        const res = await ex.exec(...a);
+        const ms = ex.calls.length === 2 ? 1008 : 3;
+        return { ...res, stdout: res.stdout.replace(/"latencyMs":1/g, `"latencyMs":${ms}`) };
+      } };
+      await probeUntilSettled([cell('x', 'allow')], new BatchProber(slowFirst), { deadlineMs: 10_000, intervalMs: 1000, latency, ...clock() });
+      expect(latency.get('tcp')).to.equal(3);
+    });
+
     it('keeps the full timeout with nothing of the same kind connected, or when turned off', async () => {
       const ex = new FakeExecutor(() => 'timeout');
       await probeUntilSettled([cell('y', 'deny')], new BatchProber(ex), { deadlineMs: 10_000, ...clock() });
       expect(timeouts(ex, 1)).to.deep.equal({ y: 1000 });
       const off = new FakeExecutor((_p, t) => (t.id === 'x' ? 'connected' : 'timeout'));
-      await probeUntilSettled(cells(), new BatchProber(off), { deadlineMs: 10_000, confirmDrops: false, ...clock() });
+      const known = new RecentLatency();
+      known.record('tcp', 1);
+      await probeUntilSettled(cells(), new BatchProber(off), { deadlineMs: 10_000, confirmDrops: false, latency: known, ...clock() });
       expect(timeouts(off, 1)).to.deep.equal({ x: 1000, y: 2000 });
     });
 
@@ -149,11 +180,12 @@ describe('probe/settle', () => {
       expect(confirmTimeoutMs(t, { id: 'y', class: 'timeout' }, new Map([['tcp', 160]]), o)).to.equal(800);
       expect(confirmTimeoutMs(t, { id: 'y', class: 'timeout' }, new Map([['tcp', 700]]), o)).to.equal(2000);
       expect(confirmTimeoutMs(t, { id: 'y', class: 'timeout' }, new Map([['udp', 1]]), o)).to.equal(undefined);
-      // Only drops: a refusal answers at once anyway, a connection is not shortened.
-      expect(confirmTimeoutMs(t, { id: 'y', class: 'refused' }, new Map([['tcp', 1]]), o)).to.equal(undefined);
+      // Any deny: a CNI may refuse in one round and drop in the next (kube-router's REJECT after a SYN retransmit).
+      expect(confirmTimeoutMs(t, { id: 'y', class: 'refused' }, new Map([['tcp', 1]]), o)).to.equal(500);
+      expect(confirmTimeoutMs(t, { id: 'y', class: 'connected' }, new Map([['tcp', 1]]), o)).to.equal(undefined);
       const dns = { id: 'd', kind: 'dns' as const, name: 'x', timeoutMs: 2000 };
       expect(confirmTimeoutMs(dns, { id: 'd', class: 'dns-failure', detail: 'timeout' }, new Map([['dns', 3]]), o)).to.equal(500);
-      expect(confirmTimeoutMs(dns, { id: 'd', class: 'dns-failure', detail: 'ECONNREFUSED (DNS server 10.96.0.10:53)' }, new Map([['dns', 3]]), o)).to.equal(undefined);
+      expect(confirmTimeoutMs(dns, { id: 'd', class: 'error', detail: 'server misbehaving' }, new Map([['dns', 3]]), o)).to.equal(undefined);
     });
   });
 });
