@@ -44,6 +44,11 @@ export interface SettleClusterOptions {
    * not). Asked at most once a reading, only while such pods are otherwise stable.
    */
   verifyDns?: (pods: PodSnap[]) => Promise<string | undefined>;
+  /**
+   * Evidence for young CNI agents (turned Ready once, never restarted): undefined when the run has
+   * it for every one of them (cniAgentsProven), else why not. Asked while they are otherwise stable.
+   */
+  verifyCniAgents?: (agents: PodSnap[]) => string | undefined;
 }
 
 export interface ClusterSettled {
@@ -118,6 +123,27 @@ export function youngDnsPods(snap: Snapshot, now: number, opts: { windowMs: numb
   return dns.filter((p) => podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted) !== undefined && podUnstable(snap, p, now, 0, opts.failureMs) === undefined);
 }
 
+/** Young CNI agents (pure): stable in every way but their age, and never restarted (a restart keeps its window). */
+export function youngCniAgents(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; trusted?: TrustedPods }): PodSnap[] {
+  const agents = [...snap.pods.values()].filter((p) => p.endpoints.includes(CNI_ENDPOINT) && p.restarts === 0);
+  return agents.filter((p) => podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted) !== undefined && podUnstable(snap, p, now, 0, opts.failureMs) === undefined);
+}
+
+/**
+ * Whether the run has evidence for these young CNI agents (pure): the enforcement canary passed
+ * through each one's node, having started after the agent turned Ready (it saw a default-deny
+ * enforced there, then an allow rule honoured), or none of the run's pods runs on its node (its
+ * DNS pods, if any, are covered by the DNS check). Undefined when it has; else why not.
+ */
+export function cniAgentsProven(agents: readonly PodSnap[], e: { canaryNodes: readonly string[]; canaryStartedAt?: number; runNodes?: ReadonlySet<string> }): string | undefined {
+  for (const a of agents) {
+    const byCanary = e.canaryStartedAt !== undefined && e.canaryNodes.includes(a.node) && sinceOf(a) <= e.canaryStartedAt;
+    const idle = e.runNodes !== undefined && !e.runNodes.has(a.node);
+    if (!byCanary && !idle) return `${podId(a)}: no enforcement canary through node ${a.node || '?'} since it turned Ready`;
+  }
+  return undefined;
+}
+
 /** Waits until the cluster services are settled (unsettledReasons is empty), or the timeout passes. */
 export async function waitForClusterServices(o: SettleClusterOptions): Promise<ClusterSettled> {
   const now = o.now ?? Date.now;
@@ -144,6 +170,11 @@ export async function waitForClusterServices(o: SettleClusterOptions): Promise<C
       found = { dns: count(DNS_ENDPOINT), cniAgents: count(CNI_ENDPOINT), kubeProxy: count(KUBE_PROXY_ENDPOINT) };
       const rules = { windowMs, failureMs, trusted, ...(o.requireDns !== undefined ? { requireDns: o.requireDns } : {}) };
       reasons = unsettledReasons(snap, now(), rules);
+      const agents = o.verifyCniAgents && reasons.length > 0 ? youngCniAgents(snap, now(), rules) : [];
+      if (agents.length > 0 && o.verifyCniAgents!(agents) === undefined) {
+        for (const p of agents) trusted.set(p.uid, sinceOf(p));
+        reasons = unsettledReasons(snap, now(), rules);
+      }
       const young = o.verifyDns && reasons.length > 0 ? youngDnsPods(snap, now(), rules) : [];
       if (young.length > 0) {
         dnsUnserved = await o.verifyDns!(young);

@@ -26,7 +26,7 @@ import { defaultAgentImage, removeOrphanedExternals } from '../apply/index.js';
 import { manifestImages, type UserManifest } from '../apply/manifests.js';
 import { checkInPlaceAccess, servesEphemeralContainers } from '../apply/access.js';
 import { ApiServerExecutor, type PodExecutor } from '../probe/exec.js';
-import { waitForClusterServices, type ClusterSettled } from '../observe/settled.js';
+import { cniAgentsProven, waitForClusterServices, type ClusterSettled } from '../observe/settled.js';
 import { dnsServed, onePerNode } from '../observe/dns-serving.js';
 import { BatchProber, type SourcePod } from '../probe/prober.js';
 import { assertRehearsable, writeRollbackFile } from './rehearsal.js';
@@ -73,6 +73,10 @@ export interface Provisioned {
    * suite is deployed; empty until then (young DNS pods then wait out the trust window).
    */
   dnsSources: SourcePod[];
+  /** When the enforcement canary started (ms since the epoch): its pass is evidence for the CNI agents on its nodes. */
+  canaryStartedAt?: number;
+  /** Nodes the suite's pods run on (filled once deployed): a young CNI agent elsewhere disturbs none of its cells. */
+  runNodes?: Set<string>;
   /** The settle phase, running from the CNI's install on (awaited before the first step). */
   settling?: { started: number; done: Promise<{ settled: ClusterSettled | undefined; ended: number }> };
   /** The CNI found on the cluster (what enforces on an existing one; the installed one's version on kind). */
@@ -199,6 +203,7 @@ export async function runCanary(ctx: ProvisionContext, prov: Provisioned): Promi
   const { spec, opts, progress, cleanup } = ctx;
   if (spec.cni === 'none' || opts.skipCanary) return undefined;
   const pair = canaryNodes(prov);
+  prov.canaryStartedAt = Date.now();
   return ctx.phases.time('canary', () =>
     withStep(progress, `enforcement canary (${pair[1]} -> ${pair[0]})`, () =>
       enforcementCanary(prov.cluster.kubeConfig, { agentImage: prov.agentImage, nodes: pair, cni: describeCni(prov.detected), executor: prov.executor, cleanup }),
@@ -219,6 +224,8 @@ export async function settleCluster(ctx: ProvisionContext, prov: Provisioned): P
       client: prov.cluster.client,
       requireDns: prov.cluster.provider !== 'existing',
       verifyDns: (pods) => dnsServed(new BatchProber(prov.executor), onePerNode(prov.dnsSources), pods),
+      verifyCniAgents: (agents) =>
+        cniAgentsProven(agents, { canaryNodes: prov.canary ? canaryNodes(prov) : [], ...(prov.canary && prov.canaryStartedAt !== undefined ? { canaryStartedAt: prov.canaryStartedAt } : {}), ...(prov.runNodes ? { runNodes: prov.runNodes } : {}) }),
       ...(ctx.opts.settleClusterMs !== undefined ? { timeoutMs: ctx.opts.settleClusterMs } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onWait: (reasons) => {

@@ -139,6 +139,7 @@ export class HarnessSession {
       if (canary.value) prov.canary = canary.value;
       deployed = dep.value;
     }
+    prov.runNodes = new Set([...deployed.deployment.endpoints.values()].flatMap((ep) => ep.pods.map((p) => p.node)).filter((n): n is string => !!n));
     this.deployed = deployed;
     if (this.deployed.loaded !== this.loaded) {
       this.loaded = this.deployed.loaded;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NEW_POD_SHADOW_MS } from '../../../harness/observe/snapshot.js';
-import { waitForClusterServices } from '../../../harness/observe/settled.js';
+import { cniAgentsProven, waitForClusterServices } from '../../../harness/observe/settled.js';
 import { cluster, pod } from './fixtures.js';
 
 const EPOCH = Date.parse('2026-12-07T10:00:00Z');
@@ -113,6 +113,44 @@ describe('observe/settled: the settle phase waits for stable cluster services', 
     expect(r.settled).to.equal(true);
     expect(checks).to.be.greaterThan(1);
     expect(r.waitedMs).to.be.within(500 + NEW_POD_SHADOW_MS, 1_500 + NEW_POD_SHADOW_MS);
+  });
+
+  it('young CNI agents the enforcement canary passed through (or with no pod of the run on their node) are trusted; a restarted one keeps its window', async () => {
+    const clock = fakeClock();
+    const k = settledCluster();
+    // A cluster just created: every kube-router turned Ready 2 s ago, for the first time.
+    for (const n of ['cp', 'w1', 'w2']) k.put(pod('kube-system', `kube-router-${n}`, '', n, { labels: { 'k8s-app': 'kube-router' }, uid: `kr-${n}`, readyAt: EPOCH - 2_000, startedAt: EPOCH - 3_000 }));
+    let evidence: Parameters<typeof cniAgentsProven>[1] = { canaryNodes: [] };
+    const r = await waitForClusterServices({
+      client: k,
+      ...clock,
+      intervalMs: 1000,
+      verifyCniAgents: (agents) => cniAgentsProven(agents, evidence),
+      onWait: () => {
+        // The canary (w1 -> w2, started 1 s ago) passes 3 s in; the suite's pods run on w1 and w2 only.
+        if (clock.now() >= EPOCH + 3_000) evidence = { canaryNodes: ['w1', 'w2'], canaryStartedAt: EPOCH - 1_000, runNodes: new Set(['w1', 'w2']) };
+      },
+    });
+    expect(r.settled).to.equal(true);
+    // The first reading after the canary passed (not the 8 s left of the agents' window).
+    expect(r.waitedMs).to.equal(4_000);
+
+    // The same with the agent on w2 restarted: its window applies, whatever the canary saw.
+    const c2 = fakeClock();
+    const k2 = settledCluster();
+    for (const n of ['cp', 'w1']) k2.put(pod('kube-system', `kube-router-${n}`, '', n, { labels: { 'k8s-app': 'kube-router' }, uid: `kr-${n}`, readyAt: EPOCH - 2_000, startedAt: EPOCH - 3_000 }));
+    k2.put(pod('kube-system', 'kube-router-w2', '', 'w2', { labels: { 'k8s-app': 'kube-router' }, uid: 'kr-w2', restarts: 1, readyAt: EPOCH - 2_000, startedAt: EPOCH - 2_000 }));
+    const r2 = await waitForClusterServices({ client: k2, ...c2, intervalMs: 1000, verifyCniAgents: (agents) => cniAgentsProven(agents, { canaryNodes: ['w1', 'w2'], canaryStartedAt: EPOCH - 1_000, runNodes: new Set(['w1', 'w2']) }) });
+    expect(r2.waitedMs).to.be.within(NEW_POD_SHADOW_MS - 2_000, NEW_POD_SHADOW_MS - 1_000);
+  });
+
+  it('cniAgentsProven: the canary must have started after the agent turned Ready, on its node; a node with no pod of the run needs none', () => {
+    const agent = (node: string, readyAt: number) => ({ uid: node, name: `kube-router-${node}`, namespace: 'kube-system', endpoints: ['cni-agent'], node, ip: '', ready: true, readySince: readyAt, terminating: false, restarts: 0, phase: 'Running' });
+    expect(cniAgentsProven([agent('w1', 100)], { canaryNodes: ['w1', 'w2'], canaryStartedAt: 200 })).to.equal(undefined);
+    expect(cniAgentsProven([agent('w1', 300)], { canaryNodes: ['w1', 'w2'], canaryStartedAt: 200 })).to.match(/kube-router-w1: no enforcement canary through node w1/);
+    expect(cniAgentsProven([agent('cp', 100)], { canaryNodes: ['w1', 'w2'], canaryStartedAt: 200 })).to.be.a('string');
+    expect(cniAgentsProven([agent('cp', 100)], { canaryNodes: ['w1', 'w2'], canaryStartedAt: 200, runNodes: new Set(['w1', 'w2']) })).to.equal(undefined);
+    expect(cniAgentsProven([agent('w1', 100)], { canaryNodes: [] })).to.be.a('string');
   });
 
   it('a node without its CNI agent, and a CNI agent failing its health probe, keep it waiting; past the timeout it gives up with the reasons', async () => {
