@@ -42,8 +42,9 @@ export interface CellOutcome {
 export interface SettleResult {
   outcomes: Map<string, CellOutcome>;
   /**
-   * ms from start until every cell matched and the confirmation round agreed, less the time each
-   * cell waited on the guard (the largest such per-cell figure: the slowest cell, by the CNI's clock).
+   * ms from start until the round that showed the slowest cell's match was sent (the confirmation
+   * agreeing), less the time that cell waited on the guard: the slowest cell, by the CNI's clock.
+   * 0: every cell matched in the first round (enforced by then).
    */
   timeToEnforceMs?: number;
   /** Wall ms during which at least one cell's results were distrusted, before it matched (0: none). */
@@ -111,7 +112,7 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
   const distrust = new DistrustClock();
   /** Cells whose latest result came from a provisional round. */
   const provisionalCells = new Set<string>();
-  /** When each cell's current run of matching results began (the end of the round that first showed it). */
+  /** When each cell's current run of matching results began (the send time of the round that first showed it). */
   const matchedAt = new Map<string, number>();
 
   /** Slowest connection seen so far, per probe kind (what a drop that starts to connect would take). */
@@ -139,7 +140,9 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
       if (provisional) provisionalCells.add(k);
       else provisionalCells.delete(k);
       if (!matches(r, c.expected)) matchedAt.delete(k);
-      else if (!matchedAt.has(k)) matchedAt.set(k, ended);
+      // When the round was sent: its connection attempts show the policy state of that moment (a drop
+      // is only seen a timeout later, but it was in force when the probe went out: probe/timeline.ts).
+      else if (!matchedAt.has(k)) matchedAt.set(k, sent);
       // Confirming a match is bookkeeping, not a retry: only a flip (or a re-probe) counts as an attempt.
       const agrees = confirming && prev !== undefined && matches(prev.result, c.expected) && matches(r, c.expected);
       // A shortened wait agreeing is no better a description of the deny than the full-timeout round's
