@@ -5,7 +5,8 @@
 // probe-failure shadow, on a Ready node. A cluster the run just created has CoreDNS turning Ready seconds after the
 // CNI: probed then, its cells would be distrusted and the wait would read as the CNI's time to enforce.
 // Young DNS pods need not wait out the window when there is evidence they are served (verifyDns:
-// observe/dns-serving.ts): then they are trusted from that moment, and the guard is told so.
+// observe/dns-serving.ts): then they are trusted from that moment, and the guard is told so. Young CNI
+// agents neither, once the enforcement canary passed through their node (cniAgentsProven).
 import type { KubeClient } from '../cluster/kube-client.js';
 import { CNI_ENDPOINT, CNI_TARGETS } from './cni-agents.js';
 import { DNS_ENDPOINT } from './guard.js';
@@ -117,17 +118,18 @@ export function unsettledReasons(snap: Snapshot, now: number, opts: { windowMs: 
   return out;
 }
 
-/** DNS pods stable in every way but their age (pure): what verifyDns may vouch for. */
-export function youngDnsPods(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; trusted?: TrustedPods }): PodSnap[] {
-  const dns = [...snap.pods.values()].filter((p) => p.endpoints.includes(DNS_ENDPOINT));
-  return dns.filter((p) => podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted) !== undefined && podUnstable(snap, p, now, 0, opts.failureMs) === undefined);
+type WindowRules = { windowMs: number; failureMs: number; trusted?: TrustedPods };
+
+/** Pods of `which` stable in every way but their age (pure): what evidence may vouch for. */
+function youngPods(snap: Snapshot, now: number, opts: WindowRules, which: (p: PodSnap) => boolean): PodSnap[] {
+  return [...snap.pods.values()].filter((p) => which(p) && podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted) !== undefined && podUnstable(snap, p, now, 0, opts.failureMs) === undefined);
 }
 
-/** Young CNI agents (pure): stable in every way but their age, and never restarted (a restart keeps its window). */
-export function youngCniAgents(snap: Snapshot, now: number, opts: { windowMs: number; failureMs: number; trusted?: TrustedPods }): PodSnap[] {
-  const agents = [...snap.pods.values()].filter((p) => p.endpoints.includes(CNI_ENDPOINT) && p.restarts === 0);
-  return agents.filter((p) => podUnstable(snap, p, now, opts.windowMs, opts.failureMs, opts.trusted) !== undefined && podUnstable(snap, p, now, 0, opts.failureMs) === undefined);
-}
+/** Young DNS pods (pure): what verifyDns may vouch for. */
+export const youngDnsPods = (snap: Snapshot, now: number, opts: WindowRules): PodSnap[] => youngPods(snap, now, opts, (p) => p.endpoints.includes(DNS_ENDPOINT));
+
+/** Young CNI agents (pure), never restarted: a restart keeps its window, as the guard does. */
+export const youngCniAgents = (snap: Snapshot, now: number, opts: WindowRules): PodSnap[] => youngPods(snap, now, opts, (p) => p.endpoints.includes(CNI_ENDPOINT) && p.restarts === 0);
 
 /**
  * Whether the run has evidence for these young CNI agents (pure): the enforcement canary passed
