@@ -125,7 +125,7 @@ export async function probeUntilSettled(cells: PlannedCell[], prober: Prober, op
     const confirming = kind === 'confirm';
     const provisional = kind === 'probe' && !opts.noConfirm;
     const sent = now();
-    const planned = confirming && confirmDrops ? subset.map((c) => withConfirmTimeout(c, outcomes.get(key(c))?.result, slowest, confirmDrops)) : subset;
+    const planned = confirming && confirmDrops ? withConfirmTimeouts(subset, (c) => outcomes.get(key(c))?.result, slowest, confirmDrops) : subset;
     const shortened = new Set(planned.filter((c, i) => c.target.timeoutMs < subset[i]!.target.timeoutMs).map(key));
     const results = await prober.round(requestsFor(planned), provisional ? { provisional } : {});
     const ended = now();
@@ -252,9 +252,17 @@ export function confirmTimeoutMs(target: AgentTarget, last: AgentResult | undefi
   return Math.min(target.timeoutMs, Math.max(o.floorMs, Math.ceil(s * o.factor)));
 }
 
-function withConfirmTimeout(c: PlannedCell, last: AgentResult | undefined, slowest: Pick<RecentLatency, 'get'>, o: { factor: number; floorMs: number }): PlannedCell {
-  const ms = confirmTimeoutMs(c.target, last, slowest, o);
-  return ms === undefined || ms >= c.target.timeoutMs ? c : { ...c, target: { ...c.target, timeoutMs: ms } };
+/** The confirmation's cells with their waits (the slowest recent connection read once per kind, not per cell). */
+function withConfirmTimeouts(cells: PlannedCell[], last: (c: PlannedCell) => AgentResult | undefined, recent: Pick<RecentLatency, 'get'>, o: { factor: number; floorMs: number }): PlannedCell[] {
+  const slowest = new Map<string, number>();
+  for (const kind of new Set(cells.map((c) => c.target.kind))) {
+    const ms = recent.get(kind);
+    if (ms !== undefined) slowest.set(kind, ms);
+  }
+  return cells.map((c) => {
+    const ms = confirmTimeoutMs(c.target, last(c), slowest, o);
+    return ms === undefined || ms >= c.target.timeoutMs ? c : { ...c, target: { ...c.target, timeoutMs: ms } };
+  });
 }
 
 /**

@@ -165,7 +165,8 @@ export class HarnessSession {
       const waited = performance.now() - t;
       if (settled?.dnsServedAt !== undefined) this.dnsServedAt = settled.dnsServedAt;
       const state = settled === undefined ? 'not checked' : settled.settled ? 'settled' : `not settled (${settled.reasons[0] ?? ''})`;
-      const dns = settled?.dnsServedAt !== undefined ? '; DNS pods shown served by queries from every node' : '';
+      // Why young DNS pods waited out their window instead, when a check was made and did not count.
+      const dns = settled?.dnsServedAt !== undefined ? '; DNS pods shown served by queries from every node' : settled?.dnsUnserved ? `; DNS check not counted (${settled.dnsUnserved})` : '';
       phases.record('settle', prov.settling.started, ended, `${state}${dns}; the first step waited ${(waited / 1000).toFixed(1)} s for it`);
     }
   }
